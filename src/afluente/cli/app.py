@@ -1,0 +1,59 @@
+"""The `afluente` command. Start-up stays fast: heavy libraries load inside commands."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import typer
+
+from afluente.cli.console import Console, JsonConsole
+from afluente.cli.context import CliState
+from afluente.cli.logs import configure_logging
+from afluente.errors import AfluenteError, ConfigError, ModelError
+
+app = typer.Typer(
+    name="afluente",
+    help="afluente — declare sources and bronze/silver/gold tables; run them on Delta Lake.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    project: Path = typer.Option(
+        Path("."), "--project", "-p", help="Project folder (or a folder inside it)."
+    ),
+    env: str = typer.Option(None, "--env", help="Environment from afluente.yml to apply."),
+    json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
+) -> None:
+    """Global options come before the command: `afluente -p demo run`."""
+    configure_logging(debug)
+    ctx.obj = CliState(project_dir=project, environment=env, json=json_output, debug=debug)
+
+
+def _register() -> None:
+    from afluente.cli import commands_project, commands_run, commands_tables  # noqa: F401
+
+
+def exit_code(error: AfluenteError) -> int:
+    return 2 if isinstance(error, ConfigError | ModelError) else 1
+
+
+def main() -> None:
+    """Console-script entry point: domain errors become one line and a non-zero exit."""
+    _register()
+    debug = "--debug" in sys.argv
+    try:
+        app()
+    except AfluenteError as error:
+        console = JsonConsole() if "--json" in sys.argv else Console()
+        console.error(error.render(), traceback.format_exc() if debug else None)
+        logging.getLogger("afluente").debug("command failed", exc_info=debug)
+        sys.exit(exit_code(error))

@@ -1,0 +1,123 @@
+"""`afluente validate`, `plan` and `run`."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from afluente.cli.app import app
+from afluente.cli.console import Console
+from afluente.cli.context import state_of
+
+SELECT_HELP = (
+    "Tables to include: silver.orders, +silver.orders (with upstream), silver.orders+ "
+    "(with downstream), layer:gold, tag:finance; space = union, comma = intersection."
+)
+
+
+@app.command()
+def validate(ctx: typer.Context) -> None:
+    """Check the whole project (config, models, SQL, references, cycles) without running it."""
+    from afluente.model import load_graph
+
+    cli = state_of(ctx)
+    project = cli.project()
+    graph = load_graph(project)
+    layers: dict[str, int] = {}
+    for ref in graph.order:
+        layers[ref.layer] = layers.get(ref.layer, 0) + 1
+    payload = {"valid": True, "project": project.config.name, "tables": len(graph),
+               "layers": layers}
+    summary = ", ".join(f"{n} {layer}" for layer, n in layers.items())
+
+    def render(console: Console) -> None:
+        console.line(f"[green]✓[/] {project.config.name}: {len(graph)} tables valid ({summary})")
+
+    cli.console.emit(payload, render)
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    select: str = typer.Option(None, "--select", "-s", help=SELECT_HELP),
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild everything."),
+) -> None:
+    """Show what `afluente run` would build, and why."""
+    from afluente.runtime import plan_project
+
+    cli = state_of(ctx)
+    planned = plan_project(cli.project(), select, full_refresh)
+    steps = planned.plan.steps
+    payload = {
+        "steps": [
+            {"table": str(s.ref), "kind": s.node.kind, "action": s.action, "reason": s.reason}
+            for s in steps
+        ]
+    }
+
+    def render(console: Console) -> None:
+        rows = [[str(s.ref), s.node.kind, s.action, s.reason] for s in steps]
+        console.table(["table", "kind", "action", "reason"], rows)
+        console.line(f"{len(planned.plan.to_run)} to build, "
+                     f"{len(steps) - len(planned.plan.to_run)} up to date")
+
+    cli.console.emit(payload, render)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    select: str = typer.Option(None, "--select", "-s", help=SELECT_HELP),
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild everything."),
+) -> None:
+    """Build the selected tables in dependency order; failures skip only their downstream."""
+    from afluente.cli.run_reporter import RichRunReporter
+    from afluente.runtime import SilentReporter, run_project
+
+    cli = state_of(ctx)
+    console = cli.console
+    reporter = SilentReporter() if console.json_mode else RichRunReporter(console)
+    result = run_project(cli.project(), select, full_refresh=full_refresh, reporter=reporter)
+    console.emit(run_payload(result), lambda c: render_run_summary(c, result))
+    if result.status != "success":
+        sys.exit(1)
+
+
+def run_payload(result: object) -> dict[str, object]:
+    from afluente.runtime import RunResult
+
+    assert isinstance(result, RunResult)
+    return {
+        "run_id": result.run_id,
+        "status": result.status,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "models": [
+            {
+                "table": str(m.ref),
+                "status": m.status,
+                "reason": m.reason,
+                "rows": m.rows,
+                "version": m.version,
+                "duration_s": round(m.duration_s, 3),
+            }
+            for m in result.models
+        ],
+    }
+
+
+def render_run_summary(console: Console, result: object) -> None:
+    from afluente.runtime import RunResult
+
+    assert isinstance(result, RunResult)
+    seconds = (result.finished_at - result.started_at).total_seconds()
+    counts = ", ".join(
+        f"{result.count(s)} {s.replace('_', ' ')}"
+        for s in ("success", "up_to_date", "failed", "skipped")
+        if result.count(s)
+    )
+    style = "green" if result.status == "success" else "red"
+    console.line(f"[{style}]run {result.run_id} {result.status}[/] in {seconds:.1f}s: {counts}")
+    for failed in result.failed:
+        console.error(failed.reason)

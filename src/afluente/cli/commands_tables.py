@@ -1,0 +1,170 @@
+"""`afluente show`, `history`, `query` and `runs`: look at tables and at past runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import UTC, datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from afluente.cli.app import app
+from afluente.cli.console import Console, to_jsonable
+from afluente.cli.context import state_of
+from afluente.errors import AfluenteError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _rows(table: pa.Table) -> list[list[Any]]:
+    return [list(row.values()) for row in table.to_pylist()]
+
+
+def _print_arrow(console: Console, table: pa.Table, fmt: Format) -> None:
+    if fmt is Format.table and not console.json_mode:
+        console.table(table.column_names, _rows(table))
+        console.line(f"{table.num_rows} rows", style="dim")
+    elif fmt is Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(table.column_names)
+        writer.writerows(_rows(table))
+        sys.stdout.write(buffer.getvalue())
+    else:
+        sys.stdout.write(json.dumps(table.to_pylist(), default=to_jsonable,
+                                    ensure_ascii=False) + "\n")
+
+
+def _parse_as_of(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise AfluenteError(
+            f"invalid --as-of value {text!r}",
+            hint="use ISO 8601, e.g. 2026-11-23T10:00:00Z or 2026-11-23",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    table: str = typer.Argument(..., help="layer.table"),
+    version: int = typer.Option(None, "--version", "-v", help="Show this Delta version."),
+    as_of: str = typer.Option(None, "--as-of", help="Show the table as of this time (ISO)."),
+    limit: int = typer.Option(20, "--limit", "-n", help="Rows to show."),
+) -> None:
+    """Show rows of a table, now or at a past version (time travel)."""
+    from afluente.model import load_graph
+    from afluente.storage import Warehouse
+
+    cli = state_of(ctx)
+    project = cli.project()
+    ref = load_graph(project).resolve(table)
+    moment = _parse_as_of(as_of) if as_of else None
+    delta = Warehouse(project.warehouse_uri).open(ref, version=version, as_of=moment)
+    data = delta.to_pyarrow_dataset().head(limit)
+    console = cli.console
+    if not console.json_mode:
+        console.line(f"{ref} at version {delta.version()}", style="bold")
+    _print_arrow(console, data, Format.json if console.json_mode else Format.table)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    table: str = typer.Argument(..., help="layer.table"),
+    limit: int = typer.Option(None, "--limit", "-n", help="Newest versions to show."),
+) -> None:
+    """List a table's Delta versions with run ids, operations and row counts."""
+    from afluente.model import load_graph
+    from afluente.storage import Warehouse
+
+    cli = state_of(ctx)
+    project = cli.project()
+    ref = load_graph(project).resolve(table)
+    commits = Warehouse(project.warehouse_uri).history(ref, limit)
+    payload = [
+        {"version": c.version, "timestamp": c.timestamp, "operation": c.operation,
+         "rows": c.rows_added, "run_id": c.run_id, "fingerprint": c.fingerprint}
+        for c in commits
+    ]
+    columns = ["version", "timestamp", "operation", "rows", "run_id", "fingerprint"]
+
+    def render(console: Console) -> None:
+        rows = [[p[c] for c in columns] for p in payload]
+        console.table(columns, rows, title=f"history of {ref}")
+
+    cli.console.emit(payload, render)
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    sql: str = typer.Argument(..., help="One read-only SELECT over layer.table and afluente.*"),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
+) -> None:
+    """Run read-only SQL over every table (as layer.table) and the event log (afluente.*)."""
+    from afluente.runtime import query_project
+
+    cli = state_of(ctx)
+    result = query_project(cli.project(), sql)
+    _print_arrow(cli.console, result, Format.json if cli.json else fmt)
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(None, help="A run id (or a unique prefix) to show in detail."),
+    limit: int = typer.Option(20, "--limit", "-n", help="Runs to list."),
+) -> None:
+    """List recent runs, or show one run's models."""
+    from afluente.state import StateStore
+
+    cli = state_of(ctx)
+    store = StateStore.open(cli.project().state_url)
+    try:
+        if run_id:
+            _show_run(cli.console, store.get_run(run_id))
+        else:
+            _list_runs(cli.console, store.list_runs(limit))
+    finally:
+        store.close()
+
+
+def _list_runs(console: Console, records: list[Any]) -> None:
+    payload = [
+        {"run_id": r.run_id, "status": r.status, "selector": r.selector,
+         "started_at": r.started_at, "finished_at": r.finished_at, "error": r.error}
+        for r in records
+    ]
+    columns = ["run_id", "status", "selector", "started_at", "finished_at"]
+    console.emit(payload, lambda c: c.table(columns, [[p[k] for k in columns] for p in payload]))
+
+
+def _show_run(console: Console, record: Any) -> None:
+    models = [
+        {"model": m.model, "status": m.status, "rows": m.rows_written,
+         "version": m.version_written, "duration_s": m.duration_s, "error": m.error}
+        for m in record.models
+    ]
+    payload = {"run_id": record.run_id, "status": record.status, "started_at": record.started_at,
+               "finished_at": record.finished_at, "error": record.error, "models": models}
+    columns = ["model", "status", "rows", "version", "duration_s", "error"]
+
+    def render(c: Console) -> None:
+        c.line(f"run {record.run_id}: {record.status} (started {record.started_at})")
+        c.table(columns, [[m[k] for k in columns] for m in models])
+
+    console.emit(payload, render)

@@ -1,0 +1,63 @@
+"""Live progress of a run in the terminal (implements the runtime's Reporter)."""
+
+from __future__ import annotations
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from afluente.cli.console import Console
+from afluente.runtime import ModelResult, Plan, PlanStep, RunResult
+
+MARKS = {
+    "success": "[green]✓[/]",
+    "up_to_date": "[dim]=[/]",
+    "skipped": "[yellow]↷[/]",
+    "failed": "[red]✗[/]",
+}
+
+
+class RichRunReporter:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console.out,
+            transient=True,
+        )
+        self.task = self.progress.add_task("starting", total=0)
+
+    def plan_ready(self, run_id: str, plan: Plan) -> None:
+        todo = len(plan.to_run)
+        self.console.line(
+            f"run [bold]{run_id}[/]: {todo} to build, {len(plan.steps) - todo} up to date"
+        )
+        self.progress.update(self.task, total=len(plan.steps), description="running")
+        self.progress.start()
+
+    def model_started(self, step: PlanStep) -> None:
+        self.progress.update(self.task, description=f"building {step.ref}")
+
+    def model_finished(self, result: ModelResult) -> None:
+        self.progress.advance(self.task)
+        self.progress.console.print(_line(result), highlight=False)
+
+    def run_finished(self, result: RunResult) -> None:
+        self.progress.stop()
+
+
+def _line(result: ModelResult) -> str:
+    mark = MARKS[result.status]
+    name = f"{result.ref!s:<36}"
+    if result.status == "success":
+        rows = f"{result.rows:>12,} rows" if result.rows is not None else f"{'view':>17}"
+        version = f"v{result.version}" if result.version is not None else ""
+        return f"{mark} {name} {rows}  {version:<5} {result.duration_s:6.2f}s"
+    if result.status == "failed":
+        return f"{mark} {name} [red]{_escape(result.reason)}[/]"
+    return f"{mark} {name} [dim]{_escape(result.reason)}[/]"
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")

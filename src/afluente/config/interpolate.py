@@ -1,0 +1,42 @@
+"""`${ENV_VAR}` and `${ENV_VAR:-default}` interpolation of string values in config."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from afluente.config.yaml_lines import KeyPath, LocatedYaml
+from afluente.errors import ConfigError
+
+_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def interpolate(doc: LocatedYaml, env: Mapping[str, str] | None = None) -> Any:
+    """Return `doc.data` with every `${VAR}` replaced from `env` (default: the process env)."""
+    source = os.environ if env is None else env
+    return _walk(doc.data, (), doc, source)
+
+
+def _walk(value: Any, path: KeyPath, doc: LocatedYaml, env: Mapping[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _walk(v, (*path, k), doc, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, (*path, i), doc, env) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        return _PATTERN.sub(lambda m: _lookup(m, path, doc, env), value)
+    return value
+
+
+def _lookup(match: re.Match[str], path: KeyPath, doc: LocatedYaml, env: Mapping[str, str]) -> str:
+    name, default = match.group(1), match.group(2)
+    if name in env:
+        return env[name]
+    if default is not None:
+        return default
+    raise ConfigError(
+        f"environment variable {name} is not set (used by `{'.'.join(map(str, path))}`)",
+        location=doc.location(path),
+        hint=f"export {name}=... or write ${{{name}:-default}} to give a default",
+    )

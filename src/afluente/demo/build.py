@@ -1,0 +1,42 @@
+"""Lay out the demo project: a generated landing zone plus the bundled model files."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import as_file, files
+from pathlib import Path
+
+from afluente.demo.landing import LandingSummary, generate_landing
+from afluente.errors import DemoError
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class DemoLayout:
+    root: Path
+    landing: LandingSummary
+
+
+def prepare_demo(
+    root: Path, orders: int, seed: int = 42, progress: Progress | None = None
+) -> DemoLayout:
+    """Generate `root/landing` and copy the demo project's config and models into `root`."""
+    if orders < 1:
+        raise DemoError(f"--orders must be at least 1, got {orders}")
+    root.mkdir(parents=True, exist_ok=True)
+    landing_dir = root / "landing"
+    if landing_dir.exists():
+        shutil.rmtree(landing_dir)
+    summary = generate_landing(landing_dir, orders=orders, seed=seed, progress=progress)
+    with as_file(files("afluente.demo").joinpath("project")) as template:
+        template_dir = Path(template)
+        shutil.copyfile(template_dir / "afluente.yml", root / "afluente.yml")
+        if (root / "models").exists():
+            shutil.rmtree(root / "models")
+        shutil.copytree(
+            template_dir / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return DemoLayout(root=root, landing=summary)

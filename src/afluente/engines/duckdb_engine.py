@@ -1,0 +1,154 @@
+"""The DuckDB engine: the single-node default.
+
+Upstream Delta tables are attached as Arrow datasets (DuckDB pushes projections and filters
+into the scan) behind views named `layer.table`. SQL models run as written; Python models get
+each input as a `duckdb.DuckDBPyRelation` on the same connection. Results stream out as
+Arrow record batches straight into the Delta writer.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.dataset as pads
+
+from afluente.engines.frames import to_reader
+from afluente.engines.protocol import Capability
+from afluente.errors import EngineError, Location
+from afluente.model import TableRef
+from afluente.streams import ResultStream, guarded, relation_reader
+
+_LINE = re.compile(r"LINE (\d+):")
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def qualified(ref: TableRef) -> str:
+    return f"{quote(ref.layer)}.{quote(ref.name)}"
+
+
+class DuckDBEngine:
+    """An in-memory DuckDB database per run."""
+
+    name = "duckdb"
+    capabilities = frozenset(
+        {
+            Capability.SQL,
+            Capability.PYTHON_MODELS,
+            Capability.ARROW_PUSHDOWN,
+            Capability.STREAMING_RESULTS,
+        }
+    )
+
+    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self.connection = duckdb.connect(":memory:", config=config)
+        self.connection.execute("SET TimeZone = 'UTC'")
+        self._schemas: set[str] = set()
+        self._sources: dict[TableRef, Any] = {}
+
+    def _schema(self, layer: str) -> None:
+        if layer not in self._schemas:
+            self.connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(layer)}")
+            self._schemas.add(layer)
+
+    def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
+        self._schema(ref.layer)
+        hidden = f"__afluente_{ref.layer}__{ref.name}"
+        self._sources[ref] = dataset  # keep the dataset alive as long as the view
+        self.connection.register(hidden, dataset)
+        self.connection.execute(
+            f"CREATE OR REPLACE VIEW {qualified(ref)} AS SELECT * FROM {quote(hidden)}"
+        )
+
+    def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
+        self._schema(ref.layer)
+        try:
+            self.connection.execute(f"CREATE OR REPLACE VIEW {qualified(ref)} AS {sql}")
+        except duckdb.Error as exc:
+            raise _engine_error(exc, origin, str(ref)) from None
+
+    def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
+        try:
+            reader = relation_reader(self.connection.sql(sql))
+        except duckdb.Error as exc:
+            raise _engine_error(exc, origin, table) from None
+        return guarded(reader, lambda e: _translate(e, origin, table))
+
+    def run_python(
+        self,
+        function: Callable[..., Any],
+        inputs: Sequence[TableRef],
+        keywords: Sequence[str] | None,
+        origin: Location,
+        table: str,
+    ) -> ResultStream:
+        frames = [self.connection.sql(f"SELECT * FROM {qualified(ref)}") for ref in inputs]
+        try:
+            if keywords is None:
+                result = function(*frames)
+            else:
+                result = function(**dict(zip(keywords, frames, strict=True)))
+            reader = to_reader(result)
+        except EngineError as exc:
+            raise EngineError(exc.message, location=origin, table=table, hint=exc.hint) from None
+        except duckdb.Error as exc:
+            raise _engine_error(exc, origin, table) from None
+        except Exception as exc:
+            raise _python_error(exc, origin, table) from exc
+        return guarded(reader, lambda e: _translate(e, origin, table))
+
+    def query(self, sql: str) -> pa.Table:
+        try:
+            return self.connection.sql(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(f"query failed: {_clean(exc)}", hint="check the SQL") from None
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _translate(exc: Exception, origin: Location, table: str) -> EngineError | None:
+    return _engine_error(exc, origin, table) if isinstance(exc, duckdb.Error) else None
+
+
+def _clean(exc: BaseException) -> str:
+    return str(exc).strip()
+
+
+def _engine_error(exc: duckdb.Error, origin: Location, table: str) -> EngineError:
+    text = _clean(exc)
+    match = _LINE.search(text)
+    line = int(match.group(1)) if match else origin.line
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    return EngineError(
+        f"DuckDB: {first_line}",
+        location=Location(origin.file, line),
+        table=table,
+        hint="fix the model's SQL; the table keeps its previous version",
+    )
+
+
+def _python_error(exc: Exception, origin: Location, table: str) -> EngineError:
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == Path(origin.file)
+    ]
+    line = frames[-1].lineno if frames else origin.line
+    return EngineError(
+        f"Python model raised {type(exc).__name__}: {exc}",
+        location=Location(origin.file, line),
+        table=table,
+        hint="fix the model function; the table keeps its previous version",
+    )

@@ -1,0 +1,55 @@
+"""The engine protocol: what every compute engine (DuckDB now, Spark later) provides."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+
+from afluente.errors import Location
+from afluente.model import TableRef
+from afluente.streams import ResultStream
+
+
+class Capability(Enum):
+    """What an engine can do; the runtime checks these before planning work on it."""
+
+    SQL = "sql"
+    PYTHON_MODELS = "python_models"
+    ARROW_PUSHDOWN = "arrow_pushdown"
+    STREAMING_RESULTS = "streaming_results"
+
+
+class Engine(Protocol):
+    """Runs models over tables attached as Arrow datasets, returning Arrow."""
+
+    name: str
+    capabilities: frozenset[Capability]
+
+    def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
+        """Make `ref` readable as `layer.table` in SQL and as a Python model input."""
+
+    def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
+        """Define `ref` as a view from a SQL query (a `view` model)."""
+
+    def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
+        """Run a SQL model; errors name `origin` (the model file)."""
+
+    def run_python(
+        self,
+        function: Callable[..., Any],
+        inputs: Sequence[TableRef],
+        keywords: Sequence[str] | None,
+        origin: Location,
+        table: str,
+    ) -> ResultStream:
+        """Call a Python model with its inputs as engine frames and return its output."""
+
+    def query(self, sql: str) -> pa.Table:
+        """Run a read-only query and return the whole result."""
+
+    def close(self) -> None:
+        """Release the engine's resources."""

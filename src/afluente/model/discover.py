@@ -1,0 +1,169 @@
+"""Find every node of a project: sources from `afluente.yml`, models under `models/`."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from pathlib import Path
+from typing import Any
+
+from afluente.config import Project
+from afluente.config.validation import validate_with_locations
+from afluente.config.yaml_lines import LocatedYaml, load_located_yaml
+from afluente.errors import ConfigError, Location, ModelError
+from afluente.model.decorators import PythonModelSpec
+from afluente.model.graph import Graph, build_graph
+from afluente.model.header import split_header
+from afluente.model.model_config import ModelConfig
+from afluente.model.nodes import Dependency, Node
+from afluente.model.python_model import load_specs
+from afluente.model.refs import TableRef
+from afluente.model.sql_model import DIALECT, parse_query, table_references
+
+MODEL_SUFFIXES = (".sql", ".py")
+
+
+def discover_nodes(project: Project) -> list[Node]:
+    """All nodes, sources first, then model files in path order."""
+    nodes = [source_node(project, name) for name in project.config.sources]
+    models_dir = project.models_dir
+    if models_dir.is_dir():
+        for file in sorted(models_dir.rglob("*")):
+            if file.suffix in MODEL_SUFFIXES and file.is_file() and not _ignored(file):
+                nodes.extend(_model_nodes(project, file))
+    return nodes
+
+
+def _ignored(file: Path) -> bool:
+    return file.name.startswith((".", "_"))
+
+
+def source_node(project: Project, name: str) -> Node:
+    source = project.config.sources[name]
+    location = project.source_location(name)
+    target = source.table or f"{project.config.layers[0]}.{name}"
+    try:
+        ref = TableRef.parse(target)
+    except ModelError as exc:
+        raise ModelError(exc.message, location=location, hint=exc.hint) from None
+    _check_layer(project, ref.layer, location)
+    config = ModelConfig(description=source.description, tags=source.tags)
+    return Node(
+        ref=ref,
+        language="source",
+        location=location,
+        config=config,
+        source_name=name,
+        code=source.model_dump_json(),
+    )
+
+
+def _model_nodes(project: Project, file: Path) -> list[Node]:
+    layer = _layer_of(project, file)
+    if file.suffix == ".sql":
+        return [_sql_node(file, layer)]
+    return [_python_node(spec, file, layer) for spec in load_specs(file)]
+
+
+def _layer_of(project: Project, file: Path) -> str:
+    relative = file.relative_to(project.models_dir)
+    if len(relative.parts) < 2:
+        raise ModelError(
+            "a model file must sit inside a layer folder",
+            location=Location(file),
+            hint=f"move it to {project.config.models}/<layer>/{file.name}, "
+            f"layers: {', '.join(project.config.layers)}",
+        )
+    layer = relative.parts[0]
+    _check_layer(project, layer, Location(file))
+    return layer
+
+
+def _check_layer(project: Project, layer: str, location: Location) -> None:
+    layers = project.config.layers
+    if layer in layers:
+        return
+    close = difflib.get_close_matches(layer, layers, n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    raise ModelError(
+        f"unknown layer `{layer}`",
+        location=location,
+        hint=hint + f"declared layers: {', '.join(layers)} (add more under `layers:` "
+        "in afluente.yml)",
+    )
+
+
+def _sql_node(file: Path, layer: str) -> Node:
+    text = file.read_text(encoding="utf-8")
+    config = _sql_config(file, text)
+    query = parse_query(text, file)
+    return Node(
+        ref=TableRef(layer, file.stem.lower()),
+        language="sql",
+        location=Location(file, 1),
+        config=config,
+        depends_on=table_references(query, file),
+        sql=text,
+        code=query.sql(dialect=DIALECT, comments=False),
+    )
+
+
+def _sql_config(file: Path, text: str) -> ModelConfig:
+    header = split_header(text)
+    sidecar = file.with_suffix(".yml")
+    if header is not None and sidecar.exists():
+        raise ConfigError(
+            f"config is declared twice: in the header and in {sidecar.name}",
+            location=Location(file, header.first_line),
+            hint="keep one of them",
+        )
+    if header is not None:
+        doc = load_located_yaml(header.yaml_text, file, line_offset=header.first_line - 1)
+        return _validate(doc)
+    if sidecar.exists():
+        return _validate(load_located_yaml(sidecar.read_text(encoding="utf-8"), sidecar))
+    return ModelConfig()
+
+
+def _validate(doc: LocatedYaml) -> ModelConfig:
+    data: Any = doc.data if doc.data is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError("model config must be a mapping of keys", location=doc.location(()))
+    return validate_with_locations(ModelConfig, data, doc)
+
+
+def _python_node(spec: PythonModelSpec, file: Path, layer: str) -> Node:
+    line = inspect.getsourcelines(spec.function)[1]
+    location = Location(file, line)
+    ref = _python_ref(spec, layer, location)
+    doc = LocatedYaml(data=spec.config, file=file, lines={(): line})
+    config = _validate(doc)
+    deps = tuple(Dependency(_parse_input(text, location), location) for text in spec.inputs)
+    return Node(
+        ref=ref,
+        language="python",
+        location=location,
+        config=config,
+        depends_on=deps,
+        function=spec.function,
+        keywords=spec.keywords,
+        code=file.read_text(encoding="utf-8"),
+    )
+
+
+def _python_ref(spec: PythonModelSpec, layer: str, location: Location) -> TableRef:
+    if spec.name and "." in spec.name:
+        return _parse_input(spec.name, location)
+    return TableRef(layer, (spec.name or spec.function.__name__).lower())
+
+
+def _parse_input(text: str, location: Location) -> TableRef:
+    try:
+        return TableRef.parse(text)
+    except ModelError as exc:
+        raise ModelError(exc.message, location=location, hint=exc.hint) from None
+
+
+def load_graph(project: Project) -> Graph:
+    """Discover and validate every node of `project`."""
+    return build_graph(discover_nodes(project), project.config.layers)

@@ -1,0 +1,59 @@
+"""The nodes of the graph: SQL models, Python models and source ingestions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from afluente.errors import Location
+from afluente.model.model_config import ModelConfig, NodeKind
+from afluente.model.refs import TableRef
+
+Language = Literal["sql", "python", "source"]
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """An upstream table, and where the model refers to it."""
+
+    ref: TableRef
+    location: Location
+
+
+@dataclass(frozen=True)
+class Node:
+    """One table of the project and how it is built."""
+
+    ref: TableRef
+    language: Language
+    location: Location
+    config: ModelConfig
+    depends_on: tuple[Dependency, ...] = ()
+    sql: str | None = None
+    function: Callable[..., Any] | None = None
+    keywords: tuple[str, ...] | None = None
+    source_name: str | None = None
+    code: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.ref)
+
+    @property
+    def kind(self) -> NodeKind:
+        return "ingest" if self.language == "source" else self.config.kind
+
+    @property
+    def materialized(self) -> bool:
+        return self.kind != "view"
+
+    @property
+    def upstream(self) -> tuple[TableRef, ...]:
+        return tuple(d.ref for d in self.depends_on)
+
+    @property
+    def file(self) -> Path:
+        return Path(self.location.file)

@@ -1,0 +1,229 @@
+"""Execute a plan: build each table in order, isolate failures, record everything.
+
+A failed model leaves its table at its previous Delta version (the write is one commit that
+never happens); its downstream models are skipped with the reason; independent branches go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+from afluente.config import Project
+from afluente.connectors import IngestContext, connector_for
+from afluente.engines import Engine
+from afluente.errors import AfluenteError, EngineError
+from afluente.model import Graph, Node, TableRef
+from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
+from afluente.runtime.reporter import Reporter
+from afluente.runtime.results import ModelResult
+from afluente.state import Event, StateStore
+from afluente.storage import Warehouse, WriteResult
+from afluente.streams import ResultStream
+
+log = logging.getLogger("afluente.run")
+
+
+@dataclass
+class Executor:
+    project: Project
+    graph: Graph
+    plan: Plan
+    engine: Engine
+    warehouse: Warehouse
+    state: StateStore
+    reporter: Reporter
+    run_id: str
+    started_at: datetime
+    versions: dict[TableRef, int] = field(default_factory=dict)
+    attached: dict[TableRef, int | None] = field(default_factory=dict)
+
+    def execute(self) -> tuple[ModelResult, ...]:
+        results: list[ModelResult] = []
+        broken: dict[TableRef, TableRef] = {}
+        for step in self.plan.steps:
+            root = next((broken[u] for u in step.node.upstream if u in broken), None)
+            if root is not None:
+                result = self._skip(step, f"upstream `{root}` failed")
+                broken[step.ref] = root
+            elif step.action == "skip":
+                result = self._up_to_date(step)
+            else:
+                result = self._build(step)
+                if result.status == "failed":
+                    broken[step.ref] = step.ref
+            results.append(result)
+        return tuple(results)
+
+    def _skip(self, step: PlanStep, reason: str) -> ModelResult:
+        result = ModelResult(step.ref, "skipped", reason)
+        self.state.finish_model_run(self.run_id, step.node.name, "skipped", error=reason)
+        self._event("model_skipped", step.node.name, "warning", {"reason": reason})
+        self.reporter.model_finished(result)
+        return result
+
+    def _up_to_date(self, step: PlanStep) -> ModelResult:
+        version = self.plan.observations[step.ref].version
+        result = ModelResult(step.ref, "up_to_date", step.reason, version=version)
+        self.state.finish_model_run(
+            self.run_id, step.node.name, "up_to_date", version_written=None
+        )
+        self.reporter.model_finished(result)
+        return result
+
+    def _build(self, step: PlanStep) -> ModelResult:
+        node = step.node
+        self.state.start_model_run(self.run_id, node.name, step.fingerprint)
+        self._event("model_started", node.name, "info", {"reason": step.reason})
+        self.reporter.model_started(step)
+        started = time.monotonic()
+        try:
+            read = self._attach_inputs(node)
+            written = self._materialize(node, step, read)
+        except AfluenteError as exc:
+            return self._failed(step, exc, time.monotonic() - started)
+        except Exception as exc:
+            error = EngineError(
+                f"unexpected {type(exc).__name__}: {exc}", location=node.location, table=node.name
+            )
+            return self._failed(step, error, time.monotonic() - started)
+        duration = time.monotonic() - started
+        result = ModelResult(
+            node.ref,
+            "success",
+            step.reason,
+            duration_s=duration,
+            rows=written.rows if written else None,
+            version=written.version if written else None,
+            versions_read=read,
+        )
+        self.state.finish_model_run(
+            self.run_id,
+            node.name,
+            "success",
+            rows_written=result.rows,
+            versions_read=read,
+            version_written=result.version,
+        )
+        self._event("model_finished", node.name, "info", _result_payload(result))
+        log.info("built %s", node.name, extra={"run_id": self.run_id, "model": node.name})
+        self.reporter.model_finished(result)
+        return result
+
+    def _failed(self, step: PlanStep, error: AfluenteError, duration: float) -> ModelResult:
+        error.run_id = self.run_id
+        result = ModelResult(step.ref, "failed", error.render(), duration, error=error)
+        self.state.finish_model_run(self.run_id, step.node.name, "failed", error=error.render())
+        self._event("model_failed", step.node.name, "error", {"error": error.render()})
+        self.reporter.model_finished(result)
+        return result
+
+    def _materialize(self, node: Node, step: PlanStep, read: dict[str, int]) -> WriteResult | None:
+        if node.kind == "view":
+            self._define_view(node)
+            return None
+        inputs: dict[str, object] = dict(read)
+        if node.language == "source":
+            stream, inputs = self._ingest(node)
+        elif node.language == "python":
+            assert node.function is not None
+            stream = self.engine.run_python(
+                node.function, node.upstream, node.keywords, node.location, node.name
+            )
+        else:
+            assert node.sql is not None
+            stream = self.engine.run_sql(node.sql, node.location, node.name)
+        written = self._write(node, step, stream, inputs)
+        self.versions[node.ref] = written.version
+        self._event(
+            "table_committed",
+            node.name,
+            "info",
+            {"version": written.version, "rows": written.rows, "replayed": written.already_written},
+        )
+        return written
+
+    def _ingest(self, node: Node) -> tuple[ResultStream, dict[str, object]]:
+        assert node.source_name is not None
+        config = self.project.config.sources[node.source_name]
+        connector = connector_for(node.source_name, config, self.project.root, node.location)
+        snapshot = connector.snapshot()
+        stream = connector.read(IngestContext(self.run_id, self.started_at))
+        return stream, {"source": snapshot.get("signature")}
+
+    def _write(
+        self, node: Node, step: PlanStep, stream: ResultStream, inputs: dict[str, object]
+    ) -> WriteResult:
+        try:
+            return self.warehouse.write(
+                node.ref,
+                stream.reader,
+                run_id=self.run_id,
+                fingerprint=step.fingerprint,
+                inputs=inputs,
+            )
+        except Exception:
+            if stream.failure:
+                failure = stream.failure[0]
+                raise failure if isinstance(failure, AfluenteError) else EngineError(
+                    str(failure), location=node.location, table=node.name
+                ) from None
+            raise
+
+    def _attach_inputs(self, node: Node) -> dict[str, int]:
+        for up in dict.fromkeys(node.upstream):
+            self._attach(up)
+        return {
+            str(u): self._version(u)
+            for u in materialized_inputs(self.graph, node.ref)
+        }
+
+    def _attach(self, ref: TableRef) -> None:
+        node = self.graph[ref]
+        if not node.materialized:
+            self._define_view(node)
+            return
+        version = self._version(ref)
+        if self.attached.get(ref, -1) != version:
+            self.engine.attach_table(ref, self.warehouse.dataset(ref, version))
+            self.attached[ref] = version
+
+    def _define_view(self, node: Node) -> None:
+        for up in dict.fromkeys(node.upstream):
+            self._attach(up)
+        if node.language == "python":
+            assert node.function is not None
+            stream = self.engine.run_python(
+                node.function, node.upstream, node.keywords, node.location, node.name
+            )
+            self.engine.attach_table(node.ref, stream.reader.read_all())
+        else:
+            assert node.sql is not None
+            self.engine.attach_view(node.ref, node.sql, node.location)
+
+    def _version(self, ref: TableRef) -> int:
+        if ref not in self.versions:
+            version = self.warehouse.version(ref)
+            if version is None:
+                self.warehouse.open(ref)  # raises TableNotFoundError with a hint
+            assert version is not None
+            self.versions[ref] = version
+        return self.versions[ref]
+
+    def _event(self, kind: str, model: str, level: str, payload: dict[str, object]) -> None:
+        self.state.emit(Event(type=kind, run_id=self.run_id, model=model, level=level,
+                              payload=payload))
+
+
+def _result_payload(result: ModelResult) -> dict[str, object]:
+    return {
+        "rows": result.rows,
+        "version": result.version,
+        "duration_s": round(result.duration_s, 3),
+        "versions_read": result.versions_read,
+    }
+
+

@@ -1,0 +1,36 @@
+"""Observe the current state of tables and sources, for the planner."""
+
+from __future__ import annotations
+
+from afluente.config import Project
+from afluente.connectors import connector_for
+from afluente.model import Graph, TableRef
+from afluente.runtime.planner import Observation
+from afluente.storage import Warehouse
+
+
+def observe(
+    project: Project, graph: Graph, selected: set[TableRef], warehouse: Warehouse
+) -> dict[TableRef, Observation]:
+    """Versions and last commits of the selected tables and everything they read."""
+    wanted = set(selected) | graph.upstream_of(selected)
+    seen: dict[TableRef, Observation] = {}
+    for ref in graph.order:
+        if ref not in wanted:
+            continue
+        node = graph[ref]
+        if not node.materialized:
+            seen[ref] = Observation()
+            continue
+        last = warehouse.last_commit(ref)
+        snapshot = None
+        if node.language == "source" and ref in selected:
+            assert node.source_name is not None
+            config = project.config.sources[node.source_name]
+            snapshot = connector_for(
+                node.source_name, config, project.root, node.location
+            ).snapshot()
+        seen[ref] = Observation(
+            version=last.version if last else None, last=last, snapshot=snapshot
+        )
+    return seen

@@ -1,0 +1,64 @@
+"""Read-only SQL over every table of the project (as `layer.table`) and afluente's own
+tables (`afluente.runs`, `afluente.model_runs`, `afluente.events`)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from afluente.config import Project
+from afluente.engines import Engine, create_engine
+from afluente.errors import EngineError
+from afluente.model import Graph, TableRef, load_graph
+from afluente.state import StateStore
+from afluente.storage import Warehouse
+
+STATE_TABLES = ("runs", "model_runs", "events")
+_READ_ONLY_KEYWORDS = ("describe", "summarize", "show")
+
+
+def query_project(project: Project, sql: str) -> pa.Table:
+    """Run `sql` (one read-only statement) over the project's tables and event log."""
+    check_read_only(sql)
+    graph = load_graph(project)
+    engine = create_engine(project.config.engine.type, project.config.engine.threads)
+    try:
+        attach_catalog(engine, project, graph)
+        return engine.query(sql)
+    finally:
+        engine.close()
+
+
+def check_read_only(sql: str) -> None:
+    """Refuse anything but one SELECT-like statement."""
+    if sql.strip().lower().startswith(_READ_ONLY_KEYWORDS):
+        return
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
+    except ParseError as exc:
+        raise EngineError(f"cannot parse the query: {exc}", hint="check the SQL") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise EngineError(
+            "`afluente query` runs one read-only SELECT statement",
+            hint="tables are written by `afluente run`, never by ad-hoc SQL",
+        )
+
+
+def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
+    warehouse = Warehouse(project.warehouse_uri)
+    for ref in graph.order:
+        node = graph[ref]
+        if node.materialized and warehouse.exists(ref):
+            engine.attach_table(ref, warehouse.dataset(ref))
+    for ref in graph.order:
+        node = graph[ref]
+        if node.kind == "view" and node.sql is not None:
+            engine.attach_view(ref, node.sql, node.location)
+    state = StateStore.open(project.state_url)
+    try:
+        for name in STATE_TABLES:
+            engine.attach_table(TableRef("afluente", name), state.to_arrow(name))
+    finally:
+        state.close()

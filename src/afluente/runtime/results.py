@@ -1,0 +1,41 @@
+"""The outcome of a run and of each of its models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from afluente.errors import AfluenteError
+from afluente.model import TableRef
+
+ModelStatus = Literal["success", "failed", "skipped", "up_to_date"]
+RunStatus = Literal["success", "failed"]
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    ref: TableRef
+    status: ModelStatus
+    reason: str
+    duration_s: float = 0.0
+    rows: int | None = None
+    version: int | None = None
+    versions_read: dict[str, int] = field(default_factory=dict)
+    error: AfluenteError | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime
+    models: tuple[ModelResult, ...]
+
+    def count(self, status: ModelStatus) -> int:
+        return sum(1 for m in self.models if m.status == status)
+
+    @property
+    def failed(self) -> tuple[ModelResult, ...]:
+        return tuple(m for m in self.models if m.status == "failed")

@@ -1,0 +1,88 @@
+"""Run (part of) a project: load → select → observe → plan → execute → record."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from afluente.config import Project
+from afluente.engines import create_engine
+from afluente.model import Graph, load_graph, select
+from afluente.runtime.executor import Executor
+from afluente.runtime.observe import observe
+from afluente.runtime.planner import Plan, make_plan
+from afluente.runtime.reporter import Reporter, SilentReporter
+from afluente.runtime.results import RunResult
+from afluente.state import Event, StateStore
+from afluente.storage import Warehouse
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable and readable: `20261123T201502-a1b2c3`."""
+    moment = now or datetime.now(UTC)
+    return f"{moment:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class Planned:
+    graph: Graph
+    plan: Plan
+    warehouse: Warehouse
+
+
+def plan_project(
+    project: Project, selector: str | None = None, full_refresh: bool = False
+) -> Planned:
+    graph = load_graph(project)
+    chosen = select(graph, selector)
+    warehouse = Warehouse(project.warehouse_uri)
+    seen = observe(project, graph, chosen, warehouse)
+    return Planned(graph, make_plan(graph, chosen, seen, full_refresh), warehouse)
+
+
+def run_project(
+    project: Project,
+    selector: str | None = None,
+    *,
+    full_refresh: bool = False,
+    reporter: Reporter | None = None,
+    run_id: str | None = None,
+) -> RunResult:
+    """Build the selected tables; failures are recorded, never raised (see the result)."""
+    reporter = reporter or SilentReporter()
+    planned = plan_project(project, selector, full_refresh)
+    started = datetime.now(UTC)
+    run_id = run_id or new_run_id(started)
+    state = StateStore.open(project.state_url)
+    engine = create_engine(
+        project.config.engine.type,
+        project.config.engine.threads,
+        project.config.engine.memory_limit,
+    )
+    args = {"full_refresh": full_refresh, "host": socket.gethostname(), "pid": os.getpid()}
+    try:
+        state.start_run(run_id, project.config.name, selector, args)
+        state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
+        reporter.plan_ready(run_id, planned.plan)
+        executor = Executor(
+            project, planned.graph, planned.plan, engine, planned.warehouse, state, reporter,
+            run_id, started,
+        )
+        models = executor.execute()
+        status = "failed" if any(m.status == "failed" for m in models) else "success"
+        result = RunResult(run_id, status, started, datetime.now(UTC), models)
+        error = "; ".join(f"{m.ref}: {m.reason}" for m in result.failed) or None
+        state.finish_run(run_id, status, error)
+        state.emit(Event(type="run_finished", run_id=run_id, level="error" if error else "info",
+                         payload={"status": status, "failed": len(result.failed)}))
+    except BaseException as exc:
+        state.finish_run(run_id, "failed", f"interrupted: {type(exc).__name__}: {exc}")
+        raise
+    finally:
+        engine.close()
+        state.close()
+    reporter.run_finished(result)
+    return result

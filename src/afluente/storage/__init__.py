@@ -1,0 +1,6 @@
+"""Storage: the Delta tables of the warehouse."""
+
+from afluente.storage.commits import CommitInfo
+from afluente.storage.warehouse import Warehouse, WriteResult
+
+__all__ = ["CommitInfo", "Warehouse", "WriteResult"]

@@ -1,0 +1,58 @@
+"""What afluente records in each Delta commit, and how it reads it back."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+RUN_ID = "afluente.run_id"
+FINGERPRINT = "afluente.fingerprint"
+INPUTS = "afluente.inputs"
+MODEL = "afluente.model"
+
+
+def app_id(run_id: str) -> str:
+    """The Delta app-transaction id that makes a run's write to a table happen once."""
+    return f"afluente:{run_id}"
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """One version of a Delta table, as `afluente history` shows it."""
+
+    version: int
+    timestamp: datetime
+    operation: str
+    rows_added: int | None
+    run_id: str | None = None
+    fingerprint: str | None = None
+    model: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_history(cls, entry: dict[str, Any]) -> CommitInfo:
+        metrics = entry.get("operationMetrics") or {}
+        inputs = entry.get(INPUTS)
+        return cls(
+            version=int(entry["version"]),
+            timestamp=datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC),
+            operation=str(entry.get("operation", "")),
+            rows_added=metrics.get("num_added_rows"),
+            run_id=entry.get(RUN_ID),
+            fingerprint=entry.get(FINGERPRINT),
+            model=entry.get(MODEL),
+            inputs=json.loads(inputs) if isinstance(inputs, str) else dict(inputs or {}),
+        )
+
+
+def commit_metadata(
+    run_id: str, model: str, fingerprint: str, inputs: dict[str, Any]
+) -> dict[str, str]:
+    return {
+        RUN_ID: run_id,
+        MODEL: model,
+        FINGERPRINT: fingerprint,
+        INPUTS: json.dumps(inputs, sort_keys=True),
+    }

@@ -1,0 +1,142 @@
+"""The warehouse: every table a Delta table at `<warehouse>/<layer>/<table>`.
+
+Every write is one atomic Delta commit. Its commit info carries the run id, the model's
+fingerprint and the versions of the inputs it read; a Delta app transaction keyed by the run
+id makes a retried run unable to write the same table twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
+from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
+
+from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
+from afluente.model import TableRef
+from afluente.storage.commits import CommitInfo, app_id, commit_metadata
+
+TABLE_CONFIGURATION = {"delta.setTransactionRetentionDuration": "interval 30 days"}
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The outcome of one write: the version it made (or found) and the rows it added."""
+
+    version: int
+    rows: int
+    already_written: bool = False
+
+
+class Warehouse:
+    """Reads and writes the project's Delta tables."""
+
+    def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+        self.root = root.rstrip("/")
+        self.storage_options = storage_options
+
+    def uri(self, ref: TableRef) -> str:
+        return f"{self.root}/{ref.layer}/{ref.name}"
+
+    def exists(self, ref: TableRef) -> bool:
+        return DeltaTable.is_deltatable(self.uri(ref), storage_options=self.storage_options)
+
+    def open(
+        self, ref: TableRef, version: int | None = None, as_of: datetime | str | None = None
+    ) -> DeltaTable:
+        """The table at its latest version, a given version, or as of a time."""
+        try:
+            table = DeltaTable(self.uri(ref), storage_options=self.storage_options)
+            if version is not None:
+                table.load_as_version(version)
+            elif as_of is not None:
+                table.load_as_version(as_of)
+        except DeltaTableNotFound:
+            raise TableNotFoundError(
+                f"table `{ref}` has not been built yet (no Delta table at {self.uri(ref)})",
+                table=str(ref),
+                hint=f"run `afluente run --select +{ref}` to build it",
+            ) from None
+        except (DeltaError, ValueError, OSError) as exc:
+            wanted = f"version {version}" if version is not None else f"as of {as_of}"
+            raise StorageError(
+                f"cannot load `{ref}` at {wanted}: {exc}",
+                table=str(ref),
+                hint=f"see the versions with `afluente history {ref}`",
+            ) from None
+        return table
+
+    def version(self, ref: TableRef) -> int | None:
+        """The latest version, or None when the table was never written."""
+        return self.open(ref).version() if self.exists(ref) else None
+
+    def dataset(self, ref: TableRef, version: int | None = None) -> pads.Dataset:
+        """An Arrow dataset over the table (projection and filter pushdown for engines)."""
+        return self.open(ref, version=version).to_pyarrow_dataset()
+
+    def history(self, ref: TableRef, limit: int | None = None) -> list[CommitInfo]:
+        """Versions newest first."""
+        return [CommitInfo.from_history(e) for e in self.open(ref).history(limit)]
+
+    def last_commit(self, ref: TableRef) -> CommitInfo | None:
+        """The newest commit afluente made, or None when the table was never written."""
+        if not self.exists(ref):
+            return None
+        history = self.history(ref, limit=1)
+        return history[0] if history else None
+
+    def write(
+        self,
+        ref: TableRef,
+        data: pa.RecordBatchReader,
+        *,
+        run_id: str,
+        fingerprint: str,
+        inputs: dict[str, object],
+    ) -> WriteResult:
+        """Replace the table's content in one atomic commit (once per run id)."""
+        done = self._written_by(ref, run_id)
+        if done is not None:
+            return done
+        props = CommitProperties(
+            custom_metadata=commit_metadata(run_id, str(ref), fingerprint, inputs),
+            app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
+        )
+        try:
+            write_deltalake(
+                self.uri(ref),
+                data,
+                mode="overwrite",
+                schema_mode="overwrite",
+                configuration=TABLE_CONFIGURATION,
+                commit_properties=props,
+                storage_options=self.storage_options,
+            )
+        except CommitFailedError as exc:
+            raise CommitConflictError(
+                f"another writer committed to `{ref}` first: {exc}",
+                table=str(ref),
+                run_id=run_id,
+                hint="retry the run; no data was written",
+            ) from exc
+        except (DeltaError, SchemaMismatchError, OSError) as exc:
+            raise StorageError(
+                f"writing `{ref}` failed: {exc}", table=str(ref), run_id=run_id
+            ) from exc
+        last = self.history(ref, limit=1)[0]
+        return WriteResult(version=last.version, rows=last.rows_added or 0)
+
+    def _written_by(self, ref: TableRef, run_id: str) -> WriteResult | None:
+        if not self.exists(ref):
+            return None
+        table = self.open(ref)
+        if table.transaction_version(app_id(run_id)) is None:
+            return None
+        for commit in self.history(ref):
+            if commit.run_id == run_id:
+                return WriteResult(commit.version, commit.rows_added or 0, already_written=True)
+        return WriteResult(table.version(), 0, already_written=True)

@@ -1,0 +1,55 @@
+"""Arrow result streams shared by engines, connectors and storage.
+
+A producer (an engine running a query, a connector reading files) hands its output to the
+Delta writer as a record batch reader. When the producer fails half-way, the writer only sees
+a generic stream error; `ResultStream.failure` keeps the producer's own, clearer error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+BATCH_ROWS = 1_000_000
+
+
+@dataclass
+class ResultStream:
+    """Output as a stream of Arrow batches, plus the producer's error if it failed."""
+
+    reader: pa.RecordBatchReader
+    failure: list[BaseException] = field(default_factory=list)
+    keepalive: Any = None
+
+
+def guarded(
+    reader: pa.RecordBatchReader,
+    translate: Callable[[Exception], BaseException | None],
+    keepalive: Any = None,
+) -> ResultStream:
+    """Wrap `reader` so an error it raises is translated and kept on the stream."""
+    stream = ResultStream(reader=reader, keepalive=keepalive)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            yield from reader
+        except Exception as exc:
+            error = translate(exc)
+            if error is None:
+                raise
+            stream.failure.append(error)
+            raise error from None
+
+    stream.reader = pa.RecordBatchReader.from_batches(reader.schema, batches())
+    return stream
+
+
+def relation_reader(relation: Any, rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
+    """A streaming reader over a DuckDB relation, across DuckDB versions."""
+    method = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
+    reader = method(rows)
+    assert isinstance(reader, pa.RecordBatchReader)
+    return reader
