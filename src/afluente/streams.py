@@ -29,8 +29,10 @@ def guarded(
     reader: pa.RecordBatchReader,
     translate: Callable[[Exception], BaseException | None],
     keepalive: Any = None,
+    on_close: Callable[[], None] | None = None,
 ) -> ResultStream:
-    """Wrap `reader` so an error it raises is translated and kept on the stream."""
+    """Wrap `reader` so an error it raises is translated and kept on the stream;
+    `on_close` runs once the stream is exhausted, failed or dropped."""
     stream = ResultStream(reader=reader, keepalive=keepalive)
 
     def batches() -> Iterator[pa.RecordBatch]:
@@ -42,6 +44,9 @@ def guarded(
                 raise
             stream.failure.append(error)
             raise error from None
+        finally:
+            if on_close is not None:
+                on_close()
 
     stream.reader = pa.RecordBatchReader.from_batches(reader.schema, batches())
     return stream

@@ -62,15 +62,18 @@ def data_path(loc: tuple[int | str, ...], data: Any) -> KeyPath:
     path: list[str | int] = []
     node = data
     for step in loc:
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-            path.append(step)
-        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+        if _has_step(node, step):
             node = node[step]
             path.append(step)
         elif isinstance(node, dict) and step == loc[-1]:
             path.append(step)  # the offending (unknown or missing) key itself
     return tuple(path)
+
+
+def _has_step(node: Any, step: int | str) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(node, list) and isinstance(step, int) and step < len(node)
 
 
 def fields_at(model: type[BaseModel], path: KeyPath) -> set[str]:

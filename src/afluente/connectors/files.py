@@ -60,12 +60,13 @@ class FilesConnector:
         connection.execute("SET TimeZone = 'UTC'")
         try:
             scan = self._scan([str(f) for f in files])
-            columns = [row[0] for row in connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()]
+            described = connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+            columns = [row[0] for row in described]
             reader = relation_reader(connection.sql(self._select(scan, columns, context)))
         except duckdb.Error as exc:
             connection.close()
             raise self._error(exc) from None
-        return guarded(reader, self._translate, keepalive=connection)
+        return guarded(reader, self._translate, keepalive=connection, on_close=connection.close)
 
     def _scan(self, files: list[str]) -> str:
         paths = "[" + ", ".join(_literal(f) for f in files) + "]"
@@ -98,10 +99,10 @@ class FilesConnector:
             f"FROM {scan}"
         )
 
-    def _translate(self, exc: Exception) -> ConnectorError | None:
-        return self._error(exc) if isinstance(exc, duckdb.Error) else None
+    def _translate(self, exc: Exception) -> ConnectorError:
+        return self._error(exc)
 
-    def _error(self, exc: duckdb.Error) -> ConnectorError:
+    def _error(self, exc: Exception) -> ConnectorError:
         detail = str(exc).strip().splitlines()
         return ConnectorError(
             f"source `{self.name}`: cannot read {self.config.format} files: "

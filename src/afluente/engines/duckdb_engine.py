@@ -120,15 +120,17 @@ class DuckDBEngine:
         self.connection.close()
 
 
-def _translate(exc: Exception, origin: Location, table: str) -> EngineError | None:
-    return _engine_error(exc, origin, table) if isinstance(exc, duckdb.Error) else None
+def _translate(exc: Exception, origin: Location, table: str) -> EngineError:
+    """Anything raised while pulling DuckDB's stream is DuckDB failing (Arrow may re-wrap it
+    as an OSError on the way through the C stream interface)."""
+    return _engine_error(exc, origin, table)
 
 
 def _clean(exc: BaseException) -> str:
     return str(exc).strip()
 
 
-def _engine_error(exc: duckdb.Error, origin: Location, table: str) -> EngineError:
+def _engine_error(exc: Exception, origin: Location, table: str) -> EngineError:
     text = _clean(exc)
     match = _LINE.search(text)
     line = int(match.group(1)) if match else origin.line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -16,7 +17,7 @@ DIALECT = "duckdb"
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "main", "temp", "system"})
 
 
-def parse_query(text: str, file: Path) -> exp.Expression:
+def parse_query(text: str, file: Path) -> exp.Query:
     """Parse the model's single SELECT statement; syntax errors name file:line:col."""
     try:
         statements = [s for s in sqlglot.parse(text, dialect=DIALECT) if s is not None]
@@ -49,7 +50,7 @@ def parse_query(text: str, file: Path) -> exp.Expression:
     return query
 
 
-def table_references(query: exp.Expression, file: Path) -> tuple[Dependency, ...]:
+def table_references(query: exp.Query, file: Path) -> tuple[Dependency, ...]:
     """Every `layer.table` the query reads, in order of first appearance."""
     seen: dict[TableRef, Dependency] = {}
     for table in query.find_all(exp.Table):
@@ -71,7 +72,7 @@ def _location(table: exp.Table, file: Path) -> Location:
     return Location(file, meta.get("line"), meta.get("col"))
 
 
-def _line_of(node: exp.Expression) -> int | None:
+def _line_of(node: Any) -> int | None:
     for child in node.walk():
         if isinstance(child, exp.Identifier) and "line" in child.meta:
             return int(child.meta["line"])

@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-
 from afluente.config import Project
 from afluente.connectors import IngestContext, connector_for
 from afluente.engines import Engine
@@ -20,7 +19,7 @@ from afluente.model import Graph, Node, TableRef
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
-from afluente.state import Event, StateStore
+from afluente.state import Event, EventLevel, StateStore
 from afluente.storage import Warehouse, WriteResult
 from afluente.streams import ResultStream
 
@@ -125,6 +124,10 @@ class Executor:
         if node.kind == "view":
             self._define_view(node)
             return None
+        replayed = self.warehouse.written_by(node.ref, self.run_id)
+        if replayed is not None:
+            self.versions[node.ref] = replayed.version
+            return replayed
         inputs: dict[str, object] = dict(read)
         if node.language == "source":
             stream, inputs = self._ingest(node)
@@ -213,7 +216,7 @@ class Executor:
             self.versions[ref] = version
         return self.versions[ref]
 
-    def _event(self, kind: str, model: str, level: str, payload: dict[str, object]) -> None:
+    def _event(self, kind: str, model: str, level: EventLevel, payload: dict[str, object]) -> None:
         self.state.emit(Event(type=kind, run_id=self.run_id, model=model, level=level,
                               payload=payload))
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from afluente.config import Project
 from afluente.connectors import connector_for
+from afluente.errors import ConnectorError
 from afluente.model import Graph, TableRef
 from afluente.runtime.planner import Observation
 from afluente.storage import Warehouse
@@ -25,12 +28,19 @@ def observe(
         last = warehouse.last_commit(ref)
         snapshot = None
         if node.language == "source" and ref in selected:
-            assert node.source_name is not None
-            config = project.config.sources[node.source_name]
-            snapshot = connector_for(
-                node.source_name, config, project.root, node.location
-            ).snapshot()
+            snapshot = _snapshot(project, graph, ref)
         seen[ref] = Observation(
             version=last.version if last else None, last=last, snapshot=snapshot
         )
     return seen
+
+
+def _snapshot(project: Project, graph: Graph, ref: TableRef) -> dict[str, Any]:
+    """The source's state; an unreadable source plans a build that will report the error."""
+    node = graph[ref]
+    assert node.source_name is not None
+    config = project.config.sources[node.source_name]
+    try:
+        return connector_for(node.source_name, config, project.root, node.location).snapshot()
+    except ConnectorError as exc:
+        return {"signature": None, "error": exc.message}

@@ -97,6 +97,9 @@ def _decide(
         return "run", "view: defined for this run, computed when read"
     if full_refresh:
         return "run", "--full-refresh"
+    problem = (seen[ref].snapshot or {}).get("error")
+    if problem:
+        return "run", f"source check failed, the build will report it: {problem}"
     last = seen[ref].last
     if last is None:
         return "run", "never built"

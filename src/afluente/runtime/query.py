@@ -12,10 +12,10 @@ from afluente.config import Project
 from afluente.engines import Engine, create_engine
 from afluente.errors import EngineError
 from afluente.model import Graph, TableRef, load_graph
-from afluente.state import StateStore
+from afluente.state import StateStore, StateTable
 from afluente.storage import Warehouse
 
-STATE_TABLES = ("runs", "model_runs", "events")
+STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events")
 _READ_ONLY_KEYWORDS = ("describe", "summarize", "show")
 
 

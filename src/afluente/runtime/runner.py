@@ -15,7 +15,7 @@ from afluente.runtime.executor import Executor
 from afluente.runtime.observe import observe
 from afluente.runtime.planner import Plan, make_plan
 from afluente.runtime.reporter import Reporter, SilentReporter
-from afluente.runtime.results import RunResult
+from afluente.runtime.results import RunResult, RunStatus
 from afluente.state import Event, StateStore
 from afluente.storage import Warehouse
 
@@ -55,6 +55,7 @@ def run_project(
     reporter = reporter or SilentReporter()
     planned = plan_project(project, selector, full_refresh)
     started = datetime.now(UTC)
+    resume = run_id is not None
     run_id = run_id or new_run_id(started)
     state = StateStore.open(project.state_url)
     engine = create_engine(
@@ -64,7 +65,7 @@ def run_project(
     )
     args = {"full_refresh": full_refresh, "host": socket.gethostname(), "pid": os.getpid()}
     try:
-        state.start_run(run_id, project.config.name, selector, args)
+        state.start_run(run_id, project.config.name, selector, args, resume=resume)
         state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(
@@ -72,7 +73,7 @@ def run_project(
             run_id, started,
         )
         models = executor.execute()
-        status = "failed" if any(m.status == "failed" for m in models) else "success"
+        status: RunStatus = "failed" if any(m.status == "failed" for m in models) else "success"
         result = RunResult(run_id, status, started, datetime.now(UTC), models)
         error = "; ".join(f"{m.ref}: {m.reason}" for m in result.failed) or None
         state.finish_run(run_id, status, error)

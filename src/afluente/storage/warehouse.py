@@ -99,8 +99,9 @@ class Warehouse:
         inputs: dict[str, object],
     ) -> WriteResult:
         """Replace the table's content in one atomic commit (once per run id)."""
-        done = self._written_by(ref, run_id)
+        done = self.written_by(ref, run_id)
         if done is not None:
+            data.close()
             return done
         props = CommitProperties(
             custom_metadata=commit_metadata(run_id, str(ref), fingerprint, inputs),
@@ -130,7 +131,8 @@ class Warehouse:
         last = self.history(ref, limit=1)[0]
         return WriteResult(version=last.version, rows=last.rows_added or 0)
 
-    def _written_by(self, ref: TableRef, run_id: str) -> WriteResult | None:
+    def written_by(self, ref: TableRef, run_id: str) -> WriteResult | None:
+        """The write `run_id` already committed to `ref`, if any (a replayed run)."""
         if not self.exists(ref):
             return None
         table = self.open(ref)

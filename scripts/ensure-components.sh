@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Make sure the real components the tests start are on this machine (PostgreSQL server
+# binaries). Installs them from Debian packages when missing and we are allowed to.
+set -euo pipefail
+
+have_postgres() {
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+if ! have_postgres; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing PostgreSQL server binaries (apt-get install postgresql)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "PostgreSQL server binaries (initdb, pg_ctl) are missing; install PostgreSQL >= 13" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
+fi

@@ -1,0 +1,71 @@
+"""Bring a state store's schema to the newest migration (Alembic, run in code).
+
+The upgrade runs in one write transaction: on SQLite ``BEGIN IMMEDIATE`` takes the write
+lock first, on PostgreSQL a transaction-level advisory lock does. A second process opening
+the store at the same moment waits, then finds the schema at head and does nothing, so
+opening is idempotent and safe to race.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import Connection
+
+from afluente.errors import StateError
+from afluente.state.connect import WRITE_OPTION
+
+#: Alembic's bookkeeping table, named so it cannot clash in a shared PostgreSQL database.
+VERSION_TABLE = "afluente_state_version"
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+#: Key of the PostgreSQL advisory lock that serialises migrations ("afluente" in ASCII).
+_PG_LOCK_KEY = 0x61666C75656E7465
+
+
+def alembic_config() -> Config:
+    """An Alembic config for afluente's migrations, no ``alembic.ini`` needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration this afluente ships."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _known_revisions(script: ScriptDirectory) -> set[str]:
+    return {revision.revision for revision in script.walk_revisions()}
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def upgrade(engine: Engine) -> None:
+    """Migrate the store behind `engine` to head, under a write lock (skipped when at head)."""
+    config = alembic_config()
+    script = ScriptDirectory.from_config(config)
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    if current == script.get_current_head():
+        return
+    if current is not None and current not in _known_revisions(script):
+        raise StateError(
+            f"the state store is at schema revision {current!r}, which this afluente does not know",
+            hint="a newer afluente migrated it: upgrade afluente (pip install -U afluente)",
+        )
+    with engine.execution_options(**{WRITE_OPTION: True}).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,85 @@
+"""The state store's tables (SQLAlchemy Core).
+
+This is the *current* shape of the schema, used to build queries. The history of how a
+database reaches it lives in ``migrations/versions``: change both together, one new
+migration per change, never an edit of an applied one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from afluente.state.coltypes import JSONText, UTCDateTime
+
+#: 64-bit ids on PostgreSQL; SQLite only autoincrements a plain INTEGER primary key.
+_EVENT_ID = BigInteger().with_variant(Integer, "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    }
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("project", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("selector", Text),
+    Column("args", JSONText, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("error", Text),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Index(None, "started_at"),
+)
+
+model_runs = Table(
+    "model_runs",
+    metadata,
+    Column(
+        "run_id",
+        String(64),
+        ForeignKey("runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("model", String(255), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("duration_s", Float),
+    Column("rows_written", BigInteger),
+    Column("versions_read", JSONText, nullable=False),
+    Column("version_written", BigInteger),
+    Column("fingerprint", String(128)),
+    Column("error", Text),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column("run_id", String(64)),
+    Column("ts", UTCDateTime, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("model", String(255)),
+    Column("level", String(16), nullable=False),
+    Column("payload", JSONText, nullable=False),
+    Index(None, "run_id", "ts"),
+    Index(None, "ts"),
+)
