@@ -13,10 +13,24 @@ from afluente.errors import ConfigError
 _PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def interpolate(doc: LocatedYaml, env: Mapping[str, str] | None = None) -> Any:
-    """Return `doc.data` with every `${VAR}` replaced from `env` (default: the process env)."""
+def interpolate(
+    doc: LocatedYaml,
+    env: Mapping[str, str] | None = None,
+    *,
+    at: KeyPath = (),
+    keep_raw: tuple[str, ...] = (),
+) -> Any:
+    """The value at `at` in `doc` with every `${VAR}` replaced from `env` (default: the
+    process env). Top-level keys in `keep_raw` are left as written (an environment's
+    secrets are only needed when that environment is chosen)."""
     source = os.environ if env is None else env
-    return _walk(doc.data, (), doc, source)
+    value = doc.data
+    for step in at:
+        value = value[step]
+    if isinstance(value, dict) and keep_raw:
+        return {k: v if k in keep_raw else _walk(v, (*at, k), doc, source)
+                for k, v in value.items()}
+    return _walk(value, at, doc, source)
 
 
 def _walk(value: Any, path: KeyPath, doc: LocatedYaml, env: Mapping[str, str]) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from afluente.config.interpolate import interpolate
-from afluente.config.schema import ProjectConfig
+from afluente.config.schema import EnvironmentConfig, ProjectConfig
 from afluente.config.validation import validate_with_locations
 from afluente.config.yaml_lines import LocatedYaml, load_located_yaml
 from afluente.errors import ConfigError, Location
@@ -81,7 +81,7 @@ def load_project(path: Path | str = ".", environment: str | None = None) -> Proj
             location=Location(file, 1),
             hint="start with `name: my_project`",
         )
-    data = interpolate(doc)
+    data = interpolate(doc, keep_raw=("environments",))
     config = validate_with_locations(ProjectConfig, data, doc)
     env_name = environment or os.environ.get("AFLUENTE_ENV") or config.default_environment
     config = _apply_environment(config, env_name, doc, data)
@@ -101,7 +101,8 @@ def _apply_environment(
             location=doc.location(("environments",)),
             hint=f"declared environments: {choices}",
         )
-    env = config.environments[name]
+    raw = interpolate(doc, at=("environments", name))
+    env = validate_with_locations(EnvironmentConfig, raw, _subdoc(doc, ("environments", name)))
     merged = dict(data)
     for key in ("warehouse", "state"):
         if getattr(env, key) is not None:
@@ -110,3 +111,9 @@ def _apply_environment(
         merged["engine"] = env.engine.model_dump()
     merged["vars"] = {**config.vars, **env.vars}
     return validate_with_locations(ProjectConfig, merged, doc)
+
+
+def _subdoc(doc: LocatedYaml, at: tuple[str, ...]) -> LocatedYaml:
+    """A view of part of `doc` whose key paths are relative to `at`."""
+    lines = {path[len(at) :]: line for path, line in doc.lines.items() if path[: len(at)] == at}
+    return LocatedYaml(data=None, file=doc.file, lines=lines, line_offset=doc.line_offset)

@@ -52,6 +52,13 @@ def to_config_error(
             location=doc.location(tag_path),
             hint=f"expected one of: {ctx.get('expected_tags')}",
         )
+    if first["type"] == "union_tag_not_found":
+        tag = str(first.get("ctx", {}).get("discriminator", "type")).strip("'")
+        return ConfigError(
+            f"missing required key `{dotted}.{tag}`",
+            location=doc.location(path),
+            hint=f"expected one of: {_tags_at(model, path, tag)}",
+        )
     if first["type"] == "missing":
         return ConfigError(f"missing required key `{dotted}`", location=doc.location(path))
     return ConfigError(f"`{dotted}`: {message}", location=doc.location(path))
@@ -68,6 +75,18 @@ def data_path(loc: tuple[int | str, ...], data: Any) -> KeyPath:
         elif isinstance(node, dict) and step == loc[-1]:
             path.append(step)  # the offending (unknown or missing) key itself
     return tuple(path)
+
+
+def _tags_at(model: type[BaseModel], path: KeyPath, tag: str) -> str:
+    current: Any = model
+    for step in path:
+        current = _step(current, step)
+    values: list[str] = []
+    for candidate in _models_in(current):
+        field = candidate.model_fields.get(tag)
+        annotation = field.annotation if field is not None else None
+        values.extend(repr(v) for v in typing.get_args(annotation))
+    return ", ".join(values) or "(see the docs)"
 
 
 def _has_step(node: Any, step: int | str) -> bool:

@@ -98,7 +98,7 @@ def _sql_node(file: Path, layer: str) -> Node:
     config = _sql_config(file, text)
     query = parse_query(text, file)
     return Node(
-        ref=TableRef(layer, file.stem.lower()),
+        ref=_parse_input(f"{layer}.{file.stem}", Location(file, 1)),
         language="sql",
         location=Location(file, 1),
         config=config,
@@ -154,7 +154,7 @@ def _python_node(spec: PythonModelSpec, file: Path, layer: str) -> Node:
 def _python_ref(spec: PythonModelSpec, layer: str, location: Location) -> TableRef:
     if spec.name and "." in spec.name:
         return _parse_input(spec.name, location)
-    return TableRef(layer, (spec.name or spec.function.__name__).lower())
+    return _parse_input(f"{layer}.{spec.name or spec.function.__name__}", location)
 
 
 def _parse_input(text: str, location: Location) -> TableRef:

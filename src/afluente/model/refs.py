@@ -14,6 +14,16 @@ class TableRef:
     layer: str
     name: str
 
+    def __post_init__(self) -> None:
+        for part in (self.layer, self.name):
+            if not part.isidentifier():
+                raise ModelError(
+                    f"invalid table name {self.layer}.{self.name!s}: {part!r} is not an "
+                    "identifier",
+                    hint="use letters, digits and underscores (rename my-model.sql to "
+                    "my_model.sql)",
+                )
+
     def __str__(self) -> str:
         return f"{self.layer}.{self.name}"
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
+from sqlglot.tokens import TokenType
 
 from afluente.errors import Location, ModelError
 from afluente.model.nodes import Dependency
@@ -37,7 +39,7 @@ def parse_query(text: str, file: Path) -> exp.Query:
     if len(statements) > 1:
         raise ModelError(
             f"a model holds one SELECT statement, found {len(statements)}",
-            location=Location(file, _line_of(statements[1]) or 1),
+            location=Location(file, _second_statement_line(text)),
             hint="split the statements into one model file each, or combine them with CTEs",
         )
     query = statements[0]
@@ -69,7 +71,11 @@ def _position(dep: Dependency) -> tuple[int, int]:
 def _location(table: exp.Table, file: Path) -> Location:
     node = table.args.get("db")
     meta = node.meta if isinstance(node, exp.Identifier) else {}
-    return Location(file, meta.get("line"), meta.get("col"))
+    if "col" not in meta:
+        return Location(file, meta.get("line"))
+    # sqlglot records where the token ends; point at where the reference starts
+    start = int(meta["col"]) - (int(meta.get("end", 0)) - int(meta.get("start", 0)))
+    return Location(file, meta.get("line"), start)
 
 
 def _line_of(node: Any) -> int | None:
@@ -79,9 +85,19 @@ def _line_of(node: Any) -> int | None:
     return None
 
 
+def _second_statement_line(text: str) -> int:
+    """The line where the statement after the first `;` begins."""
+    tokens = sqlglot.tokenize(text, read=DIALECT)
+    for index, token in enumerate(tokens):
+        if token.token_type == TokenType.SEMICOLON and index + 1 < len(tokens):
+            return int(tokens[index + 1].line)
+    return 1
+
+
 def _describe(detail: dict[str, object]) -> str:
     description = str(detail.get("description", "invalid SQL"))
     highlight = detail.get("highlight")
     if highlight and "<Token" in description:
         description = description.split("<Token")[0].rstrip(" ,") + f" `{highlight}`"
+    description = re.sub(r" for <class '[\w.]+'>", "", description)
     return description
