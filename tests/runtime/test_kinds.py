@@ -62,3 +62,24 @@ def test_python_models_take_keyword_inputs_and_return_polars_or_arrow(
     ]
     constant = warehouse.dataset(TableRef("gold", "constant")).to_table()
     assert constant.column("x").to_pylist() == [1, 2, 3]
+
+
+def test_project_vars_reach_sql_and_rebuild_when_changed(project_dir: Path) -> None:
+    project_file = project_dir / "afluente.yml"
+    project_file.write_text(project_file.read_text() + "vars:\n  min_amount: 100\n")
+    write(
+        project_dir / "models" / "gold" / "large.sql",
+        "SELECT order_id FROM silver.orders WHERE amount > getvariable('min_amount')\n",
+    )
+    first = run_project(load_project(project_dir))
+    warehouse = Warehouse(load_project(project_dir).warehouse_uri)
+    rows = warehouse.dataset(TableRef("gold", "large")).to_table()
+    assert sorted(rows.column("order_id").to_pylist()) == [10, 13]
+    assert first.status == "success"
+    project_file.write_text(project_file.read_text().replace("min_amount: 100", "min_amount: 200"))
+    second = run_project(load_project(project_dir))
+    status = {str(m.ref): m.status for m in second.models}
+    assert status["gold.large"] == "success"
+    assert status["gold.revenue_by_state"] == "up_to_date"  # does not read the variable
+    rows = warehouse.dataset(TableRef("gold", "large")).to_table()
+    assert rows.column("order_id").to_pylist() == [13]

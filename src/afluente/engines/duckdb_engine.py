@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,10 @@ class DuckDBEngine:
         except Exception as exc:
             raise _python_error(exc, origin, table) from exc
         return guarded(reader, lambda e: _translate(e, origin, table))
+
+    def set_variables(self, variables: Mapping[str, Any]) -> None:
+        for name, value in variables.items():
+            self.connection.execute(f"SET VARIABLE {quote(name)} = ?", [value])
 
     def query(self, sql: str) -> pa.Table:
         try:

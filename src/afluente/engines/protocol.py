@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
 from typing import Any, Protocol
 
@@ -47,6 +47,9 @@ class Engine(Protocol):
         table: str,
     ) -> ResultStream:
         """Call a Python model with its inputs as engine frames and return its output."""
+
+    def set_variables(self, variables: Mapping[str, Any]) -> None:
+        """Make project `vars` readable from models (DuckDB: `getvariable('name')`)."""
 
     def query(self, sql: str) -> pa.Table:
         """Run a read-only query and return the whole result."""

@@ -166,4 +166,4 @@ def _parse_input(text: str, location: Location) -> TableRef:
 
 def load_graph(project: Project) -> Graph:
     """Discover and validate every node of `project`."""
-    return build_graph(discover_nodes(project), project.config.layers)
+    return build_graph(discover_nodes(project), project.config.layers, project.config.vars)

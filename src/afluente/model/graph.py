@@ -8,6 +8,7 @@ import heapq
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from afluente.errors import ModelError
 from afluente.model.nodes import Node
@@ -52,8 +53,11 @@ class Graph:
         return "known tables: " + ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
 
 
-def build_graph(nodes: list[Node], layers: tuple[str, ...] = ()) -> Graph:
-    """Validate `nodes` and order them; errors name the model file and line."""
+def build_graph(
+    nodes: list[Node], layers: tuple[str, ...] = (), variables: dict[str, Any] | None = None
+) -> Graph:
+    """Validate `nodes` and order them; errors name the model file and line. Project
+    `variables` count in the fingerprint of the models whose code reads them."""
     by_ref = _unique(nodes)
     _check_references(by_ref)
     downstream: dict[TableRef, list[TableRef]] = {ref: [] for ref in by_ref}
@@ -63,7 +67,7 @@ def build_graph(nodes: list[Node], layers: tuple[str, ...] = ()) -> Graph:
     order = _topological(by_ref, downstream, layers)
     frozen = {ref: tuple(children) for ref, children in downstream.items()}
     graph = Graph(nodes=by_ref, order=order, downstream=frozen)
-    graph.fingerprints.update(_fingerprints(graph))
+    graph.fingerprints.update(_fingerprints(graph, variables or {}))
     return graph
 
 
@@ -140,19 +144,26 @@ def _raise_cycle(by_ref: dict[TableRef, Node], remaining: set[TableRef]) -> None
     )
 
 
-def _fingerprints(graph: Graph) -> dict[TableRef, str]:
+def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str]:
     prints: dict[TableRef, str] = {}
     for ref in graph.order:
         node = graph.nodes[ref]
         payload = {
+            "vars": {k: v for k, v in sorted(variables.items()) if _reads_var(node.code, k)},
             "language": node.language,
             "code": node.code,
             "config": node.config.model_dump(mode="json", exclude={"description", "columns"}),
             "upstream": [prints[u] for u in sorted(set(node.upstream))],
         }
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(
+            json.dumps(payload, sort_keys=True, default=str).encode()
+        ).hexdigest()
         prints[ref] = digest[:16]
     return prints
+
+
+def _reads_var(code: str, name: str) -> bool:
+    return f"'{name}'" in code or f'"{name}"' in code
 
 
 def _closure(refs: Iterable[TableRef], step: object) -> set[TableRef]:

@@ -23,7 +23,9 @@ def query_project(project: Project, sql: str) -> pa.Table:
     """Run `sql` (one read-only statement) over the project's tables and event log."""
     check_read_only(sql)
     graph = load_graph(project)
-    engine = create_engine(project.config.engine.type, project.config.engine.threads)
+    engine = create_engine(
+        project.config.engine.type, project.config.engine.threads, variables=project.config.vars
+    )
     try:
         attach_catalog(engine, project, graph)
         return engine.query(sql)

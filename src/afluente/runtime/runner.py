@@ -62,6 +62,7 @@ def run_project(
         project.config.engine.type,
         project.config.engine.threads,
         project.config.engine.memory_limit,
+        project.config.vars,
     )
     args = {"full_refresh": full_refresh, "host": socket.gethostname(), "pid": os.getpid()}
     try:

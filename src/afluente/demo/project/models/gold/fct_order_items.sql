@@ -1,0 +1,23 @@
+/* @config
+kind: full
+description: >
+  One row per order item with keys to the order's customer and date and to the product and
+  seller dimensions (unknown members md5('-1') when the reference is missing).
+columns:
+  revenue: {description: "quantity * unit_price (BRL, freight excluded)"}
+*/
+SELECT
+    i.order_id,
+    i.item_seq,
+    coalesce(o.customer_key, md5('-1')) AS customer_key,
+    coalesce(o.date_key, -1) AS date_key,
+    coalesce(p.product_key, md5('-1')) AS product_key,
+    coalesce(s.seller_key, md5('-1')) AS seller_key,
+    i.quantity,
+    i.unit_price,
+    i.freight_value,
+    i.revenue
+FROM silver.order_items AS i
+LEFT JOIN gold.fct_orders AS o ON o.order_id = i.order_id
+LEFT JOIN gold.dim_product AS p ON p.product_id = i.product_id
+LEFT JOIN gold.dim_seller AS s ON s.seller_id = i.seller_id

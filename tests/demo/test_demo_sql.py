@@ -1,0 +1,220 @@
+"""The demo project's models, run by the raw-DuckDB baseline over a small landing zone."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import duckdb
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from afluente.demo.landing import generate_landing
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = ROOT / "src/afluente/demo/project"
+UNKNOWN_KEY = "6bb61e3b7bce0931da574d19d1d82c88"  # md5('-1')
+
+
+def load_bench() -> ModuleType:
+    """bench/raw_duckdb.py is a script, not a package module: import it by path."""
+    if "raw_duckdb_bench" in sys.modules:
+        return sys.modules["raw_duckdb_bench"]
+    spec = importlib.util.spec_from_file_location("raw_duckdb_bench", ROOT / "bench/raw_duckdb.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def cpf_is_valid(digits: str) -> bool:
+    if not re.fullmatch(r"\d{11}", digits) or len(set(digits)) == 1:
+        return False
+    numbers = [int(ch) for ch in digits]
+    for size in (9, 10):
+        total = sum(d * w for d, w in zip(numbers[:size], range(size + 1, 1, -1), strict=True))
+        if total * 10 % 11 % 10 != numbers[size]:
+            return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    root = tmp_path_factory.mktemp("demo")
+    generate_landing(root / "landing", orders=2_000, seed=11)
+    connection = duckdb.connect()
+    load_bench().run_pipeline(connection, root / "landing", root / "out", PROJECT)
+    return connection
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str) -> Any:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return row[0] if len(row) == 1 else row
+
+
+def test_every_sql_model_parses_and_references_known_tables() -> None:
+    bench = load_bench()
+    models = bench.read_models(PROJECT)
+    sources = {
+        f"bronze.{name}"
+        for name in (
+            "customers",
+            "categories",
+            "products",
+            "sellers",
+            "orders",
+            "order_items",
+            "payments",
+        )
+    }
+    for model in models.values():
+        assert set(model.inputs) <= set(models) | sources, model.name
+        if model.path.suffix != ".sql":
+            continue
+        text = model.path.read_text(encoding="utf-8")
+        assert text.startswith("/* @config")
+        tree = sqlglot.parse_one(bench.HEADER.sub("", text), read="duckdb")
+        ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
+        tables = {
+            f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db or t.name not in ctes
+        }
+        assert tables == set(model.inputs), model.name
+
+
+def test_silver_customers_unique_with_checked_cpfs(con: duckdb.DuckDBPyConnection) -> None:
+    assert one(con, "SELECT count(*) - count(DISTINCT customer_id) FROM silver.customers") == 0
+    assert one(con, "SELECT count(*) FROM silver.customers") == 400
+    raw = dict(
+        con.execute("""
+        SELECT DISTINCT customer_id, regexp_replace(coalesce(cpf, ''), '[^0-9]', '', 'g')
+        FROM bronze.customers""").fetchall()
+    )
+    for customer_id, cpf, valid in con.execute(
+        "SELECT customer_id, cpf, cpf_valid FROM silver.customers"
+    ).fetchall():
+        assert valid == cpf_is_valid(raw[str(customer_id)])
+        assert cpf == (raw[str(customer_id)] if valid else None)
+    assert one(con, "SELECT count(*) FROM silver.customers WHERE NOT cpf_valid") > 0
+
+
+def test_silver_customers_conformed(con: duckdb.DuckDBPyConnection) -> None:
+    cities = {r[0] for r in con.execute("SELECT DISTINCT city FROM silver.customers").fetchall()}
+    assert "São Paulo" in cities
+    assert not {"SAO PAULO", "são paulo", "sao paulo", "SÃO PAULO"} & cities
+    ufs = {r[0] for r in con.execute("SELECT DISTINCT uf FROM silver.customers").fetchall()}
+    assert all(uf is None or re.fullmatch(r"[A-Z]{2}", uf) for uf in ufs)
+    bad = one(
+        con,
+        """SELECT count(*) FROM silver.customers
+                      WHERE name <> trim(name) OR name = upper(name) OR name = lower(name)
+                         OR email <> lower(trim(email))""",
+    )
+    assert bad == 0
+
+
+def test_silver_orders_keep_the_latest_version(con: duckdb.DuckDBPyConnection) -> None:
+    assert one(con, "SELECT count(*) FROM silver.orders") == 2_000
+    assert one(con, "SELECT count(DISTINCT order_id) FROM silver.orders") == 2_000
+    expected = dict(
+        con.execute("""
+        SELECT CAST(order_id AS BIGINT), arg_max(lower(status), updated_at)
+        FROM bronze.orders GROUP BY order_id""").fetchall()
+    )
+    updated = {
+        r[0]
+        for r in con.execute("""
+        SELECT DISTINCT CAST(order_id AS BIGINT) FROM bronze.orders
+        WHERE _source_file LIKE '%orders_updates_%'""").fetchall()
+    }
+    assert len(updated) > 20
+    actual = dict(con.execute("SELECT order_id, status FROM silver.orders").fetchall())
+    assert actual == expected
+    unparsed = one(con, "SELECT count(*) FROM silver.orders WHERE purchased_at IS NULL")
+    assert 0 < unparsed < 100
+
+
+def test_silver_money_parsed(con: duckdb.DuckDBPyConnection) -> None:
+    assert one(con, "SELECT count(*) FROM silver.payments WHERE amount IS NULL") == 0
+    assert one(con, "SELECT count(*) FROM silver.order_items WHERE unit_price IS NULL") == 0
+    paid, due = one(
+        con,
+        """
+        SELECT sum(paid_amount), sum(gross_amount + freight_amount) FROM gold.fct_orders""",
+    )
+    assert abs(paid - due) / due < 0.01  # payments match items but for missing freight
+
+
+def test_fct_orders_one_row_per_order_and_keys_resolve(con: duckdb.DuckDBPyConnection) -> None:
+    assert one(con, "SELECT count(*) FROM gold.fct_orders") == 2_000
+    assert one(con, "SELECT count(DISTINCT order_id) FROM gold.fct_orders") == 2_000
+    for fact, key, dim in (
+        ("fct_orders", "customer_key", "dim_customer"),
+        ("fct_orders", "date_key", "dim_date"),
+        ("fct_order_items", "customer_key", "dim_customer"),
+        ("fct_order_items", "product_key", "dim_product"),
+        ("fct_order_items", "seller_key", "dim_seller"),
+        ("fct_order_items", "date_key", "dim_date"),
+    ):
+        orphans = one(
+            con,
+            f"""SELECT count(*) FROM gold.{fact} f
+                               ANTI JOIN gold.{dim} d ON d.{key} = f.{key}""",
+        )
+        assert orphans == 0, (fact, key)
+    for dim, key in (
+        ("dim_customer", "customer_key"),
+        ("dim_product", "product_key"),
+        ("dim_date", "date_key"),
+        ("dim_seller", "seller_key"),
+    ):
+        assert one(con, f"SELECT count(*) - count(DISTINCT {key}) FROM gold.{dim}") == 0
+
+
+def test_missing_customers_point_to_the_unknown_member(con: duckdb.DuckDBPyConnection) -> None:
+    missing = one(
+        con,
+        """SELECT count(*) FROM silver.orders o
+                          ANTI JOIN silver.customers c USING (customer_id)""",
+    )
+    assert missing > 0
+    assert (
+        one(con, f"SELECT count(*) FROM gold.fct_orders WHERE customer_key = '{UNKNOWN_KEY}'")
+        == missing
+    )
+    assert (
+        one(con, f"SELECT customer_id FROM gold.dim_customer WHERE customer_key = '{UNKNOWN_KEY}'")
+        == -1
+    )
+
+
+def test_revenue_mart_adds_up(con: duckdb.DuckDBPyConnection) -> None:
+    mart = one(con, "SELECT sum(gross_revenue) FROM gold.revenue_by_state_month")
+    items = one(
+        con,
+        """SELECT sum(i.revenue) FROM silver.order_items i
+                        JOIN silver.orders o USING (order_id) WHERE o.status <> 'canceled'""",
+    )
+    assert mart == items > 0
+    orders = one(con, "SELECT sum(orders) FROM gold.revenue_by_state_month")
+    assert orders == one(con, "SELECT count(*) FROM silver.orders WHERE status <> 'canceled'")
+    assert one(con, "SELECT count(*) FROM gold.revenue_by_state_month WHERE uf = '??'") > 0
+
+
+def test_dim_date_calendar(con: duckdb.DuckDBPyConnection) -> None:
+    first, last = one(con, "SELECT min(order_date), max(order_date) FROM silver.orders")
+    days = one(con, "SELECT count(*) FROM gold.dim_date WHERE date_key <> -1")
+    assert days == (last - first).days + 1
+    row = con.execute("""SELECT month_name, day_name, is_weekend, is_holiday, holiday_name,
+                                iso_week, quarter
+                         FROM gold.dim_date WHERE date = DATE '2023-09-07'""").fetchone()
+    assert row == ("setembro", "quinta-feira", False, True, "Independência do Brasil", 36, 3)
+    zumbi = "SELECT is_holiday FROM gold.dim_date WHERE date = DATE '{}-11-20'"
+    assert one(con, zumbi.format(2023)) is False
+    assert one(con, zumbi.format(2024)) is True
