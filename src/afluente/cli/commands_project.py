@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,9 +31,10 @@ def init(
 
     def render(console: Console) -> None:
         console.line(f"[green]✓[/] created a project in {directory} ({len(written)} files)")
-        console.line(f"next: [bold]afluente -p {directory} run[/], then "
-                     f"[bold]afluente -p {directory} query \"select * from gold.revenue_by_state\""
-                     "[/]")
+        program = _program()
+        console.line(f"next: [bold]{program} -p {directory} run[/], then "
+                     f"[bold]{program} -p {directory} query "
+                     "\"select * from gold.revenue_by_state\"[/]")
 
     cli.console.emit(payload, render)
 
@@ -90,12 +93,19 @@ def _render_summary(
     console.line(f"landing:   {directory.resolve() / 'landing'}")
     console.line(f"warehouse: {warehouse}  (Delta tables: <layer>/<table>)")
     console.line("try next:")
-    p = f"-p {directory}"
+    p = f"{_program()} -p {directory}"
     for hint in (
-        f"afluente {p} query \"select * from gold.revenue_by_state_month order by 1, 2 limit 10\"",
-        f"afluente {p} history silver.orders",
-        f"afluente {p} plan            # nothing to do: every table is up to date",
-        f"afluente {p} runs",
-        f"afluente {p} query \"select type, model, ts from afluente.events order by ts\"",
+        f"{p} query \"select * from gold.revenue_by_state_month order by 1, 2 limit 10\"",
+        f"{p} history silver.orders",
+        f"{p} plan            # nothing to do: every table is up to date",
+        f"{p} runs",
+        f"{p} query \"select type, model, ts from afluente.events order by ts\"",
     ):
         console.line(f"  {hint}", style="cyan")
+
+
+def _program() -> str:
+    """`afluente` when it is on PATH, else the path it was started by (.venv/bin/afluente)."""
+    if shutil.which("afluente") or not sys.argv or not sys.argv[0].endswith("afluente"):
+        return "afluente"
+    return os.path.relpath(sys.argv[0])
