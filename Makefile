@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ORDERS ?= 20000
 
-.PHONY: demo test lint unit components bench clean
+.PHONY: demo test lint unit components bench bench-plan bench-demo bench-demo-10m clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("afluente needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -30,9 +30,16 @@ components:
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/python bench/plan_validate.py
-	$(BIN)/python bench/demo_pipeline.py --orders 1000000
+bench: bench-plan bench-demo          # needs an idle machine; see bench/README.md
+
+bench-plan: $(STAMP)
+	$(BIN)/python bench/plan_validate.py --models 1000 --repeat 5 --with-run
+
+bench-demo: $(STAMP)
+	$(BIN)/python bench/demo_pipeline.py --orders 1000000 --repeat 3
+
+bench-demo-10m: $(STAMP)
+	$(BIN)/python bench/demo_pipeline.py --orders 10000000 --repeat 1
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,11 @@ class Project:
         return str((self.root / location).resolve())
 
     @property
+    def cache_dir(self) -> Path:
+        """Where afluente keeps derived, disposable data (parse caches)."""
+        return self.root / STATE_DIR / "cache"
+
+    @property
     def state_url(self) -> str:
         if self.config.state:
             return self.config.state

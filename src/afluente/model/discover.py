@@ -16,21 +16,24 @@ from afluente.model.graph import Graph, build_graph
 from afluente.model.header import split_header
 from afluente.model.model_config import ModelConfig
 from afluente.model.nodes import Dependency, Node
+from afluente.model.parse_cache import ParseCache, ParsedSql
 from afluente.model.python_model import load_specs
 from afluente.model.refs import TableRef
-from afluente.model.sql_model import DIALECT, parse_query, table_references
+from afluente.model.sql_model import normalized_sql, parse_query, table_references
 
 MODEL_SUFFIXES = (".sql", ".py")
 
 
-def discover_nodes(project: Project) -> list[Node]:
+def discover_nodes(project: Project, cache: ParseCache | None = None) -> list[Node]:
     """All nodes, sources first, then model files in path order."""
+    cache = cache or ParseCache(None)
     nodes = [source_node(project, name) for name in project.config.sources]
     models_dir = project.models_dir
     if models_dir.is_dir():
         for file in sorted(models_dir.rglob("*")):
             if file.suffix in MODEL_SUFFIXES and file.is_file() and not _ignored(file):
-                nodes.extend(_model_nodes(project, file))
+                nodes.extend(_model_nodes(project, file, cache))
+    cache.save(keep={ParseCache.key(n.sql) for n in nodes if n.sql is not None})
     return nodes
 
 
@@ -58,10 +61,10 @@ def source_node(project: Project, name: str) -> Node:
     )
 
 
-def _model_nodes(project: Project, file: Path) -> list[Node]:
+def _model_nodes(project: Project, file: Path, cache: ParseCache) -> list[Node]:
     layer = _layer_of(project, file)
     if file.suffix == ".sql":
-        return [_sql_node(file, layer)]
+        return [_sql_node(file, layer, cache)]
     return [_python_node(spec, file, layer) for spec in load_specs(file)]
 
 
@@ -93,18 +96,32 @@ def _check_layer(project: Project, layer: str, location: Location) -> None:
     )
 
 
-def _sql_node(file: Path, layer: str) -> Node:
+def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
     text = file.read_text(encoding="utf-8")
     config = _sql_config(file, text)
-    query = parse_query(text, file)
+    parsed = cache.get(text)
+    if parsed is None:
+        query = parse_query(text, file)
+        references = table_references(query, file)
+        parsed = ParsedSql(
+            code=normalized_sql(query),
+            references=tuple(
+                (d.ref.layer, d.ref.name, d.location.line, d.location.column) for d in references
+            ),
+        )
+        cache.put(text, parsed)
+    deps = tuple(
+        Dependency(TableRef(layer_, name), Location(file, line, column))
+        for layer_, name, line, column in parsed.references
+    )
     return Node(
         ref=_parse_input(f"{layer}.{file.stem}", Location(file, 1)),
         language="sql",
         location=Location(file, 1),
         config=config,
-        depends_on=table_references(query, file),
+        depends_on=deps,
         sql=text,
-        code=query.sql(dialect=DIALECT, comments=False),
+        code=parsed.code,
     )
 
 
@@ -164,6 +181,8 @@ def _parse_input(text: str, location: Location) -> TableRef:
         raise ModelError(exc.message, location=location, hint=exc.hint) from None
 
 
-def load_graph(project: Project) -> Graph:
-    """Discover and validate every node of `project`."""
-    return build_graph(discover_nodes(project), project.config.layers, project.config.vars)
+def load_graph(project: Project, cache: bool = True) -> Graph:
+    """Discover and validate every node of `project` (reusing cached SQL parses)."""
+    parse_cache = ParseCache(project.cache_dir / "sql-parse.json" if cache else None)
+    nodes = discover_nodes(project, parse_cache)
+    return build_graph(nodes, project.config.layers, project.config.vars)

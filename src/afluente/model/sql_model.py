@@ -52,6 +52,12 @@ def parse_query(text: str, file: Path) -> exp.Query:
     return query
 
 
+def normalized_sql(query: exp.Query) -> str:
+    """The query re-rendered without comments or layout, for fingerprints. Renders in
+    place (no copy of the tree): call it after everything else has read the tree."""
+    return sqlglot.Dialect.get_or_raise(DIALECT).generate(query, copy=False, comments=False)
+
+
 def table_references(query: exp.Query, file: Path) -> tuple[Dependency, ...]:
     """Every `layer.table` the query reads, in order of first appearance."""
     seen: dict[TableRef, Dependency] = {}

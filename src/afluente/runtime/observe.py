@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from afluente.config import Project
@@ -11,28 +12,29 @@ from afluente.model import Graph, TableRef
 from afluente.runtime.planner import Observation
 from afluente.storage import Warehouse
 
+OBSERVE_THREADS = 4
+
 
 def observe(
     project: Project, graph: Graph, selected: set[TableRef], warehouse: Warehouse
 ) -> dict[TableRef, Observation]:
     """Versions and last commits of the selected tables and everything they read."""
     wanted = set(selected) | graph.upstream_of(selected)
-    seen: dict[TableRef, Observation] = {}
-    for ref in graph.order:
-        if ref not in wanted:
-            continue
+    refs = [ref for ref in graph.order if ref in wanted]
+
+    def one(ref: TableRef) -> Observation:
         node = graph[ref]
         if not node.materialized:
-            seen[ref] = Observation()
-            continue
+            return Observation()
         last = warehouse.last_commit(ref)
         snapshot = None
         if node.language == "source" and ref in selected:
             snapshot = _snapshot(project, graph, ref)
-        seen[ref] = Observation(
-            version=last.version if last else None, last=last, snapshot=snapshot
-        )
-    return seen
+        return Observation(version=last.version if last else None, last=last, snapshot=snapshot)
+
+    # reading Delta logs releases the GIL: a few threads overlap the I/O and log replay
+    with ThreadPoolExecutor(max_workers=OBSERVE_THREADS) as pool:
+        return dict(zip(refs, pool.map(one, refs), strict=True))
 
 
 def _snapshot(project: Project, graph: Graph, ref: TableRef) -> dict[str, Any]:

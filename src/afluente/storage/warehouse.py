@@ -83,11 +83,11 @@ class Warehouse:
         return [CommitInfo.from_history(e) for e in self.open(ref).history(limit)]
 
     def last_commit(self, ref: TableRef) -> CommitInfo | None:
-        """The newest commit afluente made, or None when the table was never written."""
+        """The newest commit, or None when the table was never written (one log read)."""
         if not self.exists(ref):
             return None
-        history = self.history(ref, limit=1)
-        return history[0] if history else None
+        history = self.open(ref).history(1)
+        return CommitInfo.from_history(history[0]) if history else None
 
     def write(
         self,
