@@ -9,14 +9,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from afluente.config import Project
-from afluente.engines import create_engine
 from afluente.model import Graph, load_graph, select
-from afluente.runtime.executor import Executor
 from afluente.runtime.observe import observe
 from afluente.runtime.planner import Plan, make_plan
 from afluente.runtime.reporter import Reporter, SilentReporter
 from afluente.runtime.results import RunResult, RunStatus
-from afluente.state import Event, StateStore
 from afluente.storage import Warehouse
 
 
@@ -52,11 +49,16 @@ def run_project(
     run_id: str | None = None,
 ) -> RunResult:
     """Build the selected tables; failures are recorded, never raised (see the result)."""
+    from afluente.runtime.executor import Executor
+    from afluente.state import Event, StateStore
+
     reporter = reporter or SilentReporter()
     planned = plan_project(project, selector, full_refresh)
     started = datetime.now(UTC)
     resume = run_id is not None
     run_id = run_id or new_run_id(started)
+    from afluente.engines import create_engine
+
     state = StateStore.open(project.state_url)
     engine = create_engine(
         project.config.engine.type,
