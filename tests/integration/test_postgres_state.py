@@ -23,7 +23,7 @@ def test_run_and_query_with_postgres_state(tmp_path: Path, postgres_url: str) ->
     assert project.state_url == postgres_url
     result = run_project(project)
     assert result.status == "success"
-    assert not (root / ".afluente").exists()
+    assert not (root / ".afluente" / "state.db").exists()  # state lives in PostgreSQL
     with StateStore.open(postgres_url) as store:
         record = store.get_run(result.run_id)
     assert {m.model for m in record.models} >= {"silver.orders", "gold.revenue_by_state"}
