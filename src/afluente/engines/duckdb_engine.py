@@ -45,6 +45,7 @@ class DuckDBEngine:
             Capability.PYTHON_MODELS,
             Capability.ARROW_PUSHDOWN,
             Capability.STREAMING_RESULTS,
+            Capability.PARQUET_FILES,
         }
     )
 
@@ -87,6 +88,23 @@ class DuckDBEngine:
             raise _engine_error(exc, origin, table) from None
         return guarded(reader, lambda e: _translate(e, origin, table))
 
+    def write_parquet(
+        self, sql: str, origin: Location, table: str, directory: Path
+    ) -> tuple[list[Path], int] | None:
+        try:
+            relation = self.connection.sql(sql)
+            if not all(_delta_ready(str(t)) for t in relation.types):
+                return None
+            pattern = "part-{uuid}"
+            copied = self.connection.execute(
+                f"COPY ({sql}) TO {_literal(str(directory))} "
+                f"(FORMAT parquet, PER_THREAD_OUTPUT true, FILENAME_PATTERN '{pattern}')"
+            ).fetchone()
+        except duckdb.Error as exc:
+            raise _engine_error(exc, origin, table) from None
+        rows = int(copied[0]) if copied else 0
+        return sorted(directory.glob("*.parquet")), rows
+
     def run_python(
         self,
         function: Callable[..., Any],
@@ -122,6 +140,22 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.connection.close()
+
+
+_DELTA_READY = re.compile(
+    r"(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|FLOAT|DOUBLE|VARCHAR|BLOB|DATE|"
+    r"TIMESTAMP WITH TIME ZONE|TIMESTAMP|DECIMAL\(\d+,\s*\d+\))"
+)
+
+
+def _delta_ready(duckdb_type: str) -> bool:
+    """Types whose Parquet form Delta reads as is (unsigned and huge integers, UUID,
+    intervals and nested types go through the Delta writer, which converts them)."""
+    return _DELTA_READY.fullmatch(duckdb_type) is not None
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _translate(exc: Exception, origin: Location, table: str) -> EngineError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from enum import Enum
+from pathlib import Path
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -21,6 +22,7 @@ class Capability(Enum):
     PYTHON_MODELS = "python_models"
     ARROW_PUSHDOWN = "arrow_pushdown"
     STREAMING_RESULTS = "streaming_results"
+    PARQUET_FILES = "parquet_files"  # writes a model's result as Parquet files itself
 
 
 class Engine(Protocol):
@@ -37,6 +39,13 @@ class Engine(Protocol):
 
     def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
         """Run a SQL model; errors name `origin` (the model file)."""
+
+    def write_parquet(
+        self, sql: str, origin: Location, table: str, directory: Path
+    ) -> tuple[list[Path], int] | None:
+        """Write a SQL model's result as Parquet files in `directory` (in parallel); return
+        the files and the row count, or None when the result has types that must go through
+        the Delta writer instead (which converts them)."""
 
     def run_python(
         self,

@@ -7,20 +7,21 @@ never happens); its downstream models are skipped with the reason; independent b
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from afluente.config import Project
 from afluente.connectors import IngestContext, connector_for
-from afluente.engines import Engine
+from afluente.engines import Capability, Engine
 from afluente.errors import AfluenteError, EngineError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
 from afluente.state import Event, EventLevel, StateStore
-from afluente.storage import Warehouse, WriteResult
+from afluente.storage import StagedFiles, Warehouse, WriteResult
 from afluente.streams import ResultStream
 
 log = logging.getLogger("afluente.run")
@@ -129,17 +130,19 @@ class Executor:
             self.versions[node.ref] = replayed.version
             return replayed
         inputs: dict[str, object] = dict(read)
-        if node.language == "source":
-            stream, inputs = self._ingest(node)
-        elif node.language == "python":
-            assert node.function is not None
-            stream = self.engine.run_python(
-                node.function, node.upstream, node.keywords, node.location, node.name
-            )
-        else:
-            assert node.sql is not None
-            stream = self.engine.run_sql(node.sql, node.location, node.name)
-        written = self._write(node, step, stream, inputs)
+        written = self._write_staged(node, step, inputs) if node.language == "sql" else None
+        if written is None:
+            if node.language == "source":
+                stream, inputs = self._ingest(node)
+            elif node.language == "python":
+                assert node.function is not None
+                stream = self.engine.run_python(
+                    node.function, node.upstream, node.keywords, node.location, node.name
+                )
+            else:
+                assert node.sql is not None
+                stream = self.engine.run_sql(node.sql, node.location, node.name)
+            written = self._write(node, step, stream, inputs)
         self.versions[node.ref] = written.version
         self._event(
             "table_committed",
@@ -148,6 +151,32 @@ class Executor:
             {"version": written.version, "rows": written.rows, "replayed": written.already_written},
         )
         return written
+
+    def _write_staged(
+        self, node: Node, step: PlanStep, inputs: dict[str, object]
+    ) -> WriteResult | None:
+        """The fast path: the engine writes Parquet in parallel, storage commits the files.
+        None when the engine or warehouse cannot, or the result needs the Delta writer."""
+        if Capability.PARQUET_FILES not in self.engine.capabilities or not self.warehouse.is_local:
+            return None
+        assert node.sql is not None
+        directory = self.warehouse.staging_dir(node.ref)
+        try:
+            written = self.engine.write_parquet(node.sql, node.location, node.name, directory)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        if written is None or not written[0]:
+            shutil.rmtree(directory, ignore_errors=True)
+            return None
+        files, rows = written
+        return self.warehouse.commit_staged(
+            node.ref,
+            StagedFiles(directory, tuple(files), rows),
+            run_id=self.run_id,
+            fingerprint=step.fingerprint,
+            inputs=inputs,
+        )
 
     def _ingest(self, node: Node) -> tuple[ResultStream, dict[str, object]]:
         assert node.source_name is not None

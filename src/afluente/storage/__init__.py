@@ -1,6 +1,7 @@
 """Storage: the Delta tables of the warehouse."""
 
 from afluente.storage.commits import CommitInfo
+from afluente.storage.staged import StagedFiles
 from afluente.storage.warehouse import Warehouse, WriteResult
 
-__all__ = ["CommitInfo", "Warehouse", "WriteResult"]
+__all__ = ["CommitInfo", "StagedFiles", "Warehouse", "WriteResult"]

@@ -11,6 +11,7 @@ RUN_ID = "afluente.run_id"
 FINGERPRINT = "afluente.fingerprint"
 INPUTS = "afluente.inputs"
 MODEL = "afluente.model"
+ROWS = "afluente.rows"
 
 
 def app_id(run_id: str) -> str:
@@ -39,7 +40,7 @@ class CommitInfo:
             version=int(entry["version"]),
             timestamp=datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC),
             operation=str(entry.get("operation", "")),
-            rows_added=metrics.get("num_added_rows"),
+            rows_added=metrics.get("num_added_rows", _int(entry.get(ROWS))),
             run_id=entry.get(RUN_ID),
             fingerprint=entry.get(FINGERPRINT),
             model=entry.get(MODEL),
@@ -48,11 +49,18 @@ class CommitInfo:
 
 
 def commit_metadata(
-    run_id: str, model: str, fingerprint: str, inputs: dict[str, Any]
+    run_id: str, model: str, fingerprint: str, inputs: dict[str, Any], rows: int | None = None
 ) -> dict[str, str]:
-    return {
+    metadata = {
         RUN_ID: run_id,
         MODEL: model,
         FINGERPRINT: fingerprint,
         INPUTS: json.dumps(inputs, sort_keys=True),
     }
+    if rows is not None:  # commits of staged files carry no operation metrics
+        metadata[ROWS] = str(rows)
+    return metadata
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value is not None else None

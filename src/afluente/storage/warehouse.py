@@ -7,8 +7,10 @@ id makes a retried run unable to write the same table twice.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -19,8 +21,16 @@ from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
 from afluente.storage.commits import CommitInfo, app_id, commit_metadata
+from afluente.storage.staged import (
+    StagedFiles,
+    commit_staged,
+    needs_protocol_upgrade,
+    staging_dir,
+)
 
-TABLE_CONFIGURATION = {"delta.setTransactionRetentionDuration": "interval 30 days"}
+TABLE_CONFIGURATION: dict[str, str | None] = {
+    "delta.setTransactionRetentionDuration": "interval 30 days"
+}
 
 
 @dataclass(frozen=True)
@@ -130,6 +140,44 @@ class Warehouse:
             ) from exc
         last = self.history(ref, limit=1)[0]
         return WriteResult(version=last.version, rows=last.rows_added or 0)
+
+    @property
+    def is_local(self) -> bool:
+        """Files can be staged and renamed into place (not object storage)."""
+        return "://" not in self.root or self.root.startswith("file://")
+
+    def staging_dir(self, ref: TableRef) -> Path:
+        return staging_dir(self.root, ref)
+
+    def commit_staged(
+        self,
+        ref: TableRef,
+        staged: StagedFiles,
+        *,
+        run_id: str,
+        fingerprint: str,
+        inputs: dict[str, object],
+    ) -> WriteResult:
+        """Replace the table's content with files an engine wrote, in one commit."""
+        done = self.written_by(ref, run_id)
+        if done is not None:
+            shutil.rmtree(staged.directory, ignore_errors=True)
+            return done
+        if needs_protocol_upgrade(self.uri(ref), staged):
+            # the Delta writer upgrades the table's protocol; read back the staged files
+            try:
+                reader = pads.dataset([str(f) for f in staged.files]).scanner().to_reader()
+                return self.write(
+                    ref, reader, run_id=run_id, fingerprint=fingerprint, inputs=inputs
+                )
+            finally:
+                shutil.rmtree(staged.directory, ignore_errors=True)
+        commit_staged(
+            self.uri(ref), ref, staged, run_id=run_id, fingerprint=fingerprint, inputs=inputs,
+            configuration=dict(TABLE_CONFIGURATION),
+        )
+        last = self.history(ref, limit=1)[0]
+        return WriteResult(version=last.version, rows=staged.rows)
 
     def written_by(self, ref: TableRef, run_id: str) -> WriteResult | None:
         """The write `run_id` already committed to `ref`, if any (a replayed run)."""

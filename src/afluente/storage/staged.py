@@ -1,0 +1,107 @@
+"""Commit Parquet files an engine wrote itself (in parallel) as one Delta version.
+
+The engine writes into a staging folder under the warehouse; the files are moved into the
+table folder (a rename on the same file system) and committed by delta-rs in one overwrite
+commit. Until that commit they are invisible to readers; a crash leaves only unreferenced
+files, which `VACUUM` removes. This is also the path a Spark engine will use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from deltalake import CommitProperties, DeltaTable, Schema, Transaction
+from deltalake.exceptions import CommitFailedError, DeltaError
+from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
+
+from afluente.errors import CommitConflictError, StorageError
+from afluente.model import TableRef
+from afluente.storage.commits import app_id, commit_metadata
+
+STAGING = "_staging"
+
+
+@dataclass(frozen=True)
+class StagedFiles:
+    """Parquet files written for one table, and their total row count."""
+
+    directory: Path
+    files: tuple[Path, ...]
+    rows: int
+
+
+def staging_dir(root: str, ref: TableRef) -> Path:
+    """A fresh folder under the warehouse for one write of `ref`."""
+    path = Path(root) / STAGING / f"{ref.layer}.{ref.name}-{uuid.uuid4().hex}"
+    path.mkdir(parents=True)
+    return path
+
+
+def needs_protocol_upgrade(table_uri: str, staged: StagedFiles) -> bool:
+    """True when the files hold naive timestamps (Delta `timestamp_ntz`) and the existing
+    table lacks that feature: only the Delta writer upgrades a table's protocol."""
+    if not DeltaTable.is_deltatable(table_uri):
+        return False
+    schema = pq.read_schema(staged.files[0])
+    if not any(pa.types.is_timestamp(f.type) and f.type.tz is None for f in schema):
+        return False
+    features = DeltaTable(table_uri).protocol().reader_features or []
+    return "timestampNtz" not in features
+
+
+def commit_staged(
+    table_uri: str,
+    ref: TableRef,
+    staged: StagedFiles,
+    *,
+    run_id: str,
+    fingerprint: str,
+    inputs: dict[str, object],
+    configuration: dict[str, str | None],
+) -> None:
+    """Move the staged files into the table and commit them, replacing its content."""
+    try:
+        schema = Schema.from_arrow(pq.read_schema(staged.files[0]))
+        actions = [_move(file, Path(table_uri)) for file in staged.files]
+        props = CommitProperties(
+            custom_metadata=commit_metadata(run_id, str(ref), fingerprint, inputs, staged.rows),
+            app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
+        )
+        if DeltaTable.is_deltatable(table_uri):
+            replace: list[AddAction | RemoveAction] = list(actions)
+            DeltaTable(table_uri).create_write_transaction(
+                replace, mode="overwrite", schema=schema, commit_properties=props
+            )
+        else:
+            create_table_with_add_actions(
+                table_uri, schema, actions, mode="error", configuration=configuration,
+                commit_properties=props,
+            )
+    except CommitFailedError as exc:
+        raise CommitConflictError(
+            f"another writer committed to `{ref}` first: {exc}", table=str(ref), run_id=run_id,
+            hint="retry the run; no data was written",
+        ) from exc
+    except (DeltaError, OSError, ValueError) as exc:
+        raise StorageError(f"committing `{ref}` failed: {exc}", table=str(ref),
+                           run_id=run_id) from exc
+    finally:
+        shutil.rmtree(staged.directory, ignore_errors=True)
+
+
+def _move(file: Path, table_dir: Path) -> AddAction:
+    table_dir.mkdir(parents=True, exist_ok=True)
+    name = f"part-{uuid.uuid4().hex}.parquet"
+    target = table_dir / name
+    os.replace(file, target)
+    stat = target.stat()
+    rows = pq.read_metadata(target).num_rows
+    return AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
+                     json.dumps({"numRecords": rows}))
