@@ -22,7 +22,6 @@ import json
 import shutil
 import sys
 import time
-from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,8 @@ from _common import (
     write_result,
 )
 
+from afluente.demo.build import copy_project_template
+
 GOAL_RATIO = 1.5
 RAW_SCRIPT = BENCH_DIR / "raw_duckdb.py"
 
@@ -55,18 +56,6 @@ def _generator_fingerprint() -> str:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-def _copy_template(root: Path) -> None:
-    """Copy the demo project's afluente.yml and models (always fresh: cheap, and current)."""
-    with as_file(files("afluente.demo").joinpath("project")) as template:
-        template_dir = Path(template)
-        shutil.copyfile(template_dir / "afluente.yml", root / "afluente.yml")
-        if (root / "models").exists():
-            shutil.rmtree(root / "models")
-        shutil.copytree(
-            template_dir / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__")
-        )
 
 
 def _dir_size_mib(path: Path) -> float:
@@ -100,7 +89,7 @@ def prepare(root: Path, orders: int, seed: int, regenerate: bool) -> dict[str, A
         print(f"  {current['landing_mib']} MiB of CSV in {seconds} s", flush=True)
     else:
         print(f"reusing the landing zone in {root} ({current.get('landing_mib')} MiB)")
-    _copy_template(root)
+    copy_project_template(root)
     return current
 
 

@@ -31,6 +31,12 @@ def prepare_demo(
     if landing_dir.exists():
         shutil.rmtree(landing_dir)
     summary = generate_landing(landing_dir, orders=orders, seed=seed, progress=progress)
+    copy_project_template(root)
+    return DemoLayout(root=root, landing=summary)
+
+
+def copy_project_template(root: Path) -> None:
+    """Write the demo project's afluente.yml and models into `root` (replacing models/)."""
     with as_file(files("afluente.demo").joinpath("project")) as template:
         template_dir = Path(template)
         shutil.copyfile(template_dir / "afluente.yml", root / "afluente.yml")
@@ -39,4 +45,3 @@ def prepare_demo(
         shutil.copytree(
             template_dir / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__")
         )
-    return DemoLayout(root=root, landing=summary)
