@@ -1,0 +1,66 @@
+"""`afluente show` (time travel), `history` and `runs` through the real command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from afluente.cli.scaffold import scaffold
+
+
+def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "afluente.cli", "-p", str(root), *args],
+        capture_output=True, text=True, check=False,
+    )
+
+
+def test_show_travels_by_version_and_time(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    scaffold(root)
+    assert afluente(root, "run").returncode == 0
+    time.sleep(0.05)
+    between = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    (root / "landing" / "orders_2.csv").write_text(
+        "order_id;customer_id;amount;ordered_at\n14;2;10,00;2026-03-01\n"
+    )
+    assert afluente(root, "run").returncode == 0
+
+    now = json.loads(afluente(root, "--json", "show", "silver.orders", "-n", "100").stdout)
+    v0 = json.loads(afluente(root, "--json", "show", "silver.orders", "--version", "0").stdout)
+    past = json.loads(afluente(root, "--json", "show", "silver.orders", "--as-of", between).stdout)
+    assert len(now) == 5 and len(v0) == 4
+    assert sorted(r["order_id"] for r in past) == [10, 11, 12, 13]
+
+    history = json.loads(afluente(root, "--json", "history", "silver.orders").stdout)
+    assert [(h["version"], h["rows"]) for h in history] == [(1, 5), (0, 4)]
+    runs = json.loads(afluente(root, "--json", "runs").stdout)
+    assert [r["run_id"] for r in runs] == [h["run_id"] for h in history]
+    detail = json.loads(afluente(root, "--json", "runs", runs[0]["run_id"][:17]).stdout)
+    statuses = {m["model"]: m["status"] for m in detail["models"]}
+    assert statuses["silver.customers"] == "up_to_date"
+    assert statuses["silver.orders"] == "success"
+
+
+def test_show_bad_version_and_bad_time_are_explained(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    scaffold(root)
+    assert afluente(root, "run").returncode == 0
+    missing = afluente(root, "show", "silver.orders", "--version", "9")
+    assert missing.returncode == 1
+    assert "cannot load `silver.orders` at version 9" in missing.stderr
+    assert "afluente history silver.orders" in missing.stderr
+    garbled = afluente(root, "show", "silver.orders", "--as-of", "yesterday")
+    assert garbled.returncode == 1
+    assert "invalid --as-of value 'yesterday'" in garbled.stderr
+    unbuilt = tmp_path / "fresh"
+    scaffold(unbuilt)
+    never = afluente(unbuilt, "show", "gold.revenue_by_state")
+    assert never.returncode == 1
+    assert "has not been built yet" in never.stderr
+    assert "afluente run --select +gold.revenue_by_state" in never.stderr
