@@ -14,10 +14,7 @@ WITH seen AS (
     SELECT
         regexp_replace(trim(city), '\s+', ' ', 'g') AS city,
         CASE
-            WHEN upper(trim(uf)) IN (
-                'AC', 'AL', 'AP', 'AM', 'BA', 'CE', 'DF', 'ES', 'GO', 'MA', 'MT', 'MS', 'MG', 'PA',
-                'PB', 'PR', 'PE', 'PI', 'RJ', 'RN', 'RS', 'RO', 'RR', 'SC', 'SP', 'SE', 'TO'
-            ) THEN upper(trim(uf))
+            WHEN upper(trim(uf)) IN (SELECT uf FROM silver.states) THEN upper(trim(uf))
         END AS uf
     FROM (
         SELECT city, uf FROM bronze.customers

@@ -85,10 +85,7 @@ SELECT
     best.phone,
     cities.city,
     CASE
-        WHEN best.raw_uf IN (
-            'AC', 'AL', 'AP', 'AM', 'BA', 'CE', 'DF', 'ES', 'GO', 'MA', 'MT', 'MS', 'MG', 'PA',
-            'PB', 'PR', 'PE', 'PI', 'RJ', 'RN', 'RS', 'RO', 'RR', 'SC', 'SP', 'SE', 'TO'
-        ) THEN best.raw_uf
+        WHEN best.raw_uf IN (SELECT uf FROM silver.states) THEN best.raw_uf
         ELSE cities.uf
     END AS uf,
     best.created_at

@@ -28,10 +28,7 @@ SELECT
     typed.name,
     cities.city,
     CASE
-        WHEN typed.raw_uf IN (
-            'AC', 'AL', 'AP', 'AM', 'BA', 'CE', 'DF', 'ES', 'GO', 'MA', 'MT', 'MS', 'MG', 'PA',
-            'PB', 'PR', 'PE', 'PI', 'RJ', 'RN', 'RS', 'RO', 'RR', 'SC', 'SP', 'SE', 'TO'
-        ) THEN typed.raw_uf
+        WHEN typed.raw_uf IN (SELECT uf FROM silver.states) THEN typed.raw_uf
         ELSE cities.uf
     END AS uf,
     typed.created_at
