@@ -83,13 +83,14 @@ def bronze_select(
     reader = (
         f"read_csv({sql_literal(files)}, delim={sql_literal(options.get('delimiter', ','))}, "
         f"header={str(options.get('header', True)).lower()}, all_varchar=true, "
-        f"quote={sql_literal(options.get('quote', chr(34)))}, filename='_source_file')"
+        f"quote={sql_literal(options.get('quote', chr(34)))}, filename='_source')"
     )
     columns = [c[0] for c in con.sql(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
-    data = [c for c in columns if c != "_source_file"]
+    data = [c for c in columns if c != "_source"]
     raw = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in data)
     return (
-        f"SELECT {', '.join(quote_ident(c) for c in data)}, _source_file, "
+        f"SELECT {', '.join(quote_ident(c) for c in data)}, "
+        "NULL::VARCHAR AS _rescued_data, _source, "
         f"CAST(now() AS TIMESTAMP WITH TIME ZONE) AS _ingested_at, "
         f"{sql_literal(run_id)} AS _run_id, md5(concat_ws(chr(31), {raw})) AS _row_hash "
         f"FROM {reader}"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from afluente.config import Project, load_project
+from afluente.connectors import validate_sources
 from afluente.errors import ConfigError
 
 WriteProject = Callable[[str], Path]
@@ -39,5 +40,5 @@ def load(root: Path, environment: str | None = None) -> Project:
 def config_error(root: Path, environment: str | None = None) -> ConfigError:
     """The ConfigError loading `root` raises (fails the test when none is raised)."""
     with pytest.raises(ConfigError) as caught:
-        load_project(root, environment)
+        validate_sources(load_project(root, environment))
     return caught.value

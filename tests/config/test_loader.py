@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from afluente.config import CsvOptions, EngineConfig, FilesSource
+from afluente.config import EngineConfig
 from afluente.config.loader import find_project_root
+from afluente.connectors import source_config
+from afluente.connectors.files import CsvOptions, FilesSource
 from afluente.errors import ConfigError, Location
 
 from .conftest import WriteProject, config_error, load
@@ -14,7 +16,10 @@ TOP_KEYS = (
     "valid keys here: default_environment, engine, environments, layers, models, name, "
     "sources, state, vars, warehouse"
 )
-SOURCE_KEYS = "valid keys here: description, format, options, path, table, tags, type"
+SOURCE_KEYS = (
+    "valid keys here: changed_files, columns, description, format, mode, options, path, "
+    "schema_evolution, table, tags, type"
+)
 CSV_KEYS = "valid keys here: delimiter, encoding, escape, header, quote"
 
 
@@ -56,7 +61,7 @@ def test_sources_are_parsed_with_their_lines(write_project: WriteProject) -> Non
 
     assert project.config.engine == EngineConfig(threads=4, memory_limit="2GB")
     assert project.warehouse_uri == "s3://lake/wh"
-    assert project.config.sources["payments"] == FilesSource(
+    assert source_config(project, "payments") == FilesSource(
         type="files",
         path="/data/payments/*.csv",
         options=CsvOptions(delimiter=";", encoding="latin-1"),
@@ -189,9 +194,9 @@ def test_invalid_source_type(write_project: WriteProject) -> None:
 
     error = config_error(root)
 
-    assert error.message == "invalid type 'kafka' for `sources.orders`"
+    assert error.message == "no connector for source type `kafka` (source `orders`)"
     assert error.location == Location(root / "afluente.yml", 5)
-    assert error.hint == "expected one of: 'files'"
+    assert error.hint == "available types: files, mariadb, mysql, postgres, rest"
 
 
 def test_source_without_path(write_project: WriteProject) -> None:
@@ -210,7 +215,10 @@ def test_source_without_type(write_project: WriteProject) -> None:
 
     assert error.location == Location(root / "afluente.yml", 3)
     assert error.message == "missing required key `sources.orders.type`"
-    assert error.hint == "expected one of: 'files'"
+    assert error.hint == (
+        "the connector that reads it: files, postgres, mysql, mariadb, rest, "
+        "or one a plugin registers"
+    )
 
 
 def test_invalid_literal_format(write_project: WriteProject) -> None:
@@ -227,7 +235,7 @@ def test_invalid_literal_format(write_project: WriteProject) -> None:
 
     assert error.message == "invalid value 'xml' for `sources.orders.format`"
     assert error.location == Location(root / "afluente.yml", 6)
-    assert error.hint == "expected 'csv', 'json', 'ndjson' or 'parquet'"
+    assert error.hint == "expected 'csv', 'tsv', 'json', 'ndjson' or 'parquet'"
 
 
 def test_invalid_engine_type(write_project: WriteProject) -> None:

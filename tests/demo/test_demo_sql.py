@@ -131,7 +131,7 @@ def test_silver_orders_keep_the_latest_version(con: duckdb.DuckDBPyConnection) -
         r[0]
         for r in con.execute("""
         SELECT DISTINCT CAST(order_id AS BIGINT) FROM bronze.orders
-        WHERE _source_file LIKE '%orders_updates_%'""").fetchall()
+        WHERE _source LIKE '%orders_updates_%'""").fetchall()
     }
     assert len(updated) > 20
     actual = dict(con.execute("SELECT order_id, status FROM silver.orders").fetchall())

@@ -140,7 +140,7 @@ def test_unreadable_source_keeps_bronze_and_names_the_source(
     assert snapshot(project, ref)[1].equals(rows_before)
 
 
-def test_missing_source_files_fail_that_branch_only(project: Project, project_dir: Path) -> None:
+def test_missing_sources_fail_that_branch_only(project: Project, project_dir: Path) -> None:
     for file in (project_dir / "landing").glob("orders*.csv"):
         file.unlink()
     result = run_project(load_project(project_dir))

@@ -53,10 +53,10 @@ def test_bronze_rows_carry_ingestion_metadata(project: Project) -> None:
     bronze = Warehouse(project.warehouse_uri).dataset(TableRef("bronze", "orders")).to_table()
     assert bronze.column_names == [
         "order_id", "customer_id", "amount", "ordered_at",
-        "_source_file", "_ingested_at", "_run_id", "_row_hash",
+        "_rescued_data", "_source", "_ingested_at", "_run_id", "_row_hash",
     ]
     assert set(bronze.column("_run_id").to_pylist()) == {result.run_id}
-    assert set(bronze.column("_source_file").to_pylist()) == {"landing/orders.csv"}
+    assert set(bronze.column("_source").to_pylist()) == {"landing/orders.csv"}
     assert bronze.column("amount").to_pylist()[0] == "120,50"  # raw text, typed in silver
     assert len(set(bronze.column("_row_hash").to_pylist())) == 4
 
@@ -70,7 +70,7 @@ def test_second_run_without_new_input_writes_nothing(project: Project) -> None:
     assert versions(project) == before
 
 
-def test_new_source_file_rebuilds_only_what_depends_on_it(
+def test_new_source_rebuilds_only_what_depends_on_it(
     project: Project, project_dir: Path
 ) -> None:
     run_project(project)

@@ -19,10 +19,12 @@ SELECT_HELP = (
 @app.command()
 def validate(ctx: typer.Context) -> None:
     """Check the whole project (config, models, SQL, references, cycles) without running it."""
+    from afluente.connectors import validate_sources
     from afluente.model import load_graph
 
     cli = state_of(ctx)
     project = cli.project()
+    validate_sources(project)
     graph = load_graph(project)
     layers: dict[str, int] = {}
     for ref in graph.order:

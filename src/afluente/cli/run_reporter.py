@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from afluente.cli.console import Console
+from afluente.connectors import IngestStats
+from afluente.model import TableRef
 from afluente.runtime import ModelResult, Plan, PlanStep, RunResult
 
 MARKS = {
@@ -27,6 +29,7 @@ class RichRunReporter:
             transient=True,
         )
         self.task = self.progress.add_task("starting", total=0)
+        self.ingested: dict[TableRef, IngestStats] = {}
 
     def plan_ready(self, run_id: str, plan: Plan) -> None:
         todo = len(plan.to_run)
@@ -42,6 +45,21 @@ class RichRunReporter:
     def model_finished(self, result: ModelResult) -> None:
         self.progress.advance(self.task)
         self.progress.console.print(_line(result), highlight=False)
+
+    def ingest_progress(self, ref: TableRef, stats: IngestStats) -> None:
+        seen = self.ingested.get(ref, IngestStats())
+        now = IngestStats(
+            files=max(seen.files, stats.files),
+            rows=max(seen.rows, stats.rows),
+            bytes=max(seen.bytes, stats.bytes),
+        )
+        self.ingested[ref] = now
+        parts = [f"{now.rows:,} rows"]
+        if now.files:
+            parts.insert(0, f"{now.files:,} files")
+        if now.bytes:
+            parts.append(f"{now.bytes / 1e6:,.1f} MB")
+        self.progress.update(self.task, description=f"ingesting {ref}: {', '.join(parts)}")
 
     def run_finished(self, result: RunResult) -> None:
         self.progress.stop()

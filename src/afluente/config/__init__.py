@@ -2,21 +2,25 @@
 
 from afluente.config.loader import PROJECT_FILE, Project, find_project_root, load_project
 from afluente.config.schema import (
-    CsvOptions,
     EngineConfig,
-    FilesSource,
     ProjectConfig,
-    SourceConfig,
+    SchemaEvolution,
+    SourceBase,
+    SourceSpec,
 )
+from afluente.config.validation import validate_with_locations
+from afluente.config.yaml_lines import LocatedYaml
 
 __all__ = [
     "PROJECT_FILE",
-    "CsvOptions",
     "EngineConfig",
-    "FilesSource",
+    "LocatedYaml",
     "Project",
     "ProjectConfig",
-    "SourceConfig",
+    "SchemaEvolution",
+    "SourceBase",
+    "SourceSpec",
     "find_project_root",
     "load_project",
+    "validate_with_locations",
 ]

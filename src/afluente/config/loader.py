@@ -25,6 +25,7 @@ class Project:
     config: ProjectConfig
     environment: str | None
     source_lines: dict[str, int]
+    doc: LocatedYaml | None = None
 
     @property
     def file(self) -> Path:
@@ -55,6 +56,12 @@ class Project:
 
     def source_location(self, name: str) -> Location:
         return Location(self.file, self.source_lines.get(name))
+
+    def source_doc(self) -> LocatedYaml:
+        """The project file's key lines, for errors about sources."""
+        if self.doc is None:
+            return LocatedYaml(data=None, file=self.file, lines={})
+        return self.doc
 
     def resolve_path(self, path: str) -> str:
         """A path from config, resolved against the project folder unless it is a URI."""
@@ -91,7 +98,9 @@ def load_project(path: Path | str = ".", environment: str | None = None) -> Proj
     env_name = environment or os.environ.get("AFLUENTE_ENV") or config.default_environment
     config = _apply_environment(config, env_name, doc, data)
     lines = {name: doc.lines.get(("sources", name), 1) for name in config.sources}
-    return Project(root=root, config=config, environment=env_name, source_lines=lines)
+    return Project(
+        root=root, config=config, environment=env_name, source_lines=lines, doc=doc
+    )
 
 
 def _apply_environment(
@@ -107,7 +116,7 @@ def _apply_environment(
             hint=f"declared environments: {choices}",
         )
     raw = interpolate(doc, at=("environments", name))
-    env = validate_with_locations(EnvironmentConfig, raw, _subdoc(doc, ("environments", name)))
+    env = validate_with_locations(EnvironmentConfig, raw, subdoc(doc, ("environments", name)))
     merged = dict(data)
     for key in ("warehouse", "state"):
         if getattr(env, key) is not None:
@@ -118,7 +127,7 @@ def _apply_environment(
     return validate_with_locations(ProjectConfig, merged, doc)
 
 
-def _subdoc(doc: LocatedYaml, at: tuple[str, ...]) -> LocatedYaml:
+def subdoc(doc: LocatedYaml, at: tuple[str, ...]) -> LocatedYaml:
     """A view of part of `doc` whose key paths are relative to `at`."""
     lines = {path[len(at) :]: line for path, line in doc.lines.items() if path[: len(at)] == at}
     return LocatedYaml(data=None, file=doc.file, lines=lines, line_offset=doc.line_offset)

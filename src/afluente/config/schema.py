@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,29 +22,37 @@ class EngineConfig(_Strict):
     memory_limit: str | None = None
 
 
-class CsvOptions(_Strict):
-    """How to read delimited text files. Every column lands in bronze as text."""
-
-    delimiter: str = ","
-    header: bool = True
-    quote: str = '"'
-    escape: str = '"'
-    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+SchemaEvolution = Literal["add_columns", "rescue", "fail"]
 
 
-class FilesSource(_Strict):
-    """Files on disk matched by a glob, ingested into a bronze table."""
+class SourceBase(_Strict):
+    """Keys every source has, whatever its type. Connectors extend this with their own keys.
 
-    type: Literal["files"]
-    path: str
-    format: Literal["csv", "json", "ndjson", "parquet"] = "csv"
-    options: CsvOptions = CsvOptions()
+    `columns` are type hints (`name: DUCKDB_TYPE`): values that cannot be cast are kept as
+    text in `_rescued_data`, never lost. `schema_evolution` says what a new source column
+    does: `add_columns` evolves the bronze schema, `rescue` keeps its values in
+    `_rescued_data`, `fail` stops the ingestion with nothing written.
+    """
+
+    type: str = Field(
+        json_schema_extra={"hint": "the connector that reads it: files, postgres, mysql, "
+                           "mariadb, rest, or one a plugin registers"}
+    )
     table: str | None = None
     description: str | None = None
     tags: tuple[str, ...] = ()
+    columns: dict[str, str] = Field(default_factory=dict)
+    schema_evolution: SchemaEvolution = "add_columns"
 
 
-SourceConfig = Annotated[FilesSource, Field(discriminator="type")]
+class SourceSpec(SourceBase):
+    """A source as the project file declares it; its connector validates the other keys."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
 
 
 class EnvironmentConfig(_Strict):
@@ -68,7 +76,7 @@ class ProjectConfig(_Strict):
     vars: dict[str, Any] = Field(default_factory=dict)
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     default_environment: str | None = None
-    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    sources: dict[str, SourceSpec] = Field(default_factory=dict)
 
     @field_validator("engine", mode="before")
     @classmethod

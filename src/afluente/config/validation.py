@@ -15,23 +15,27 @@ from afluente.errors import ConfigError
 M = TypeVar("M", bound=BaseModel)
 
 
-def validate_with_locations(model: type[M], data: Any, doc: LocatedYaml) -> M:
-    """Validate `data` as `model`; the first error becomes a ConfigError with a location."""
+def validate_with_locations(
+    model: type[M], data: Any, doc: LocatedYaml, at: KeyPath = ()
+) -> M:
+    """Validate `data` (found at key path `at` of `doc`) as `model`; the first error becomes
+    a ConfigError with a location."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise to_config_error(exc, model, data, doc) from None
+        raise to_config_error(exc, model, data, doc, at) from None
 
 
 def to_config_error(
-    exc: ValidationError, model: type[BaseModel], data: Any, doc: LocatedYaml
+    exc: ValidationError, model: type[BaseModel], data: Any, doc: LocatedYaml, at: KeyPath = ()
 ) -> ConfigError:
     first = exc.errors()[0]
-    path = data_path(first["loc"], data)
+    inner = data_path(first["loc"], data)
+    path = (*at, *inner)
     dotted = ".".join(str(p) for p in path) or "(top level)"
     if first["type"] == "extra_forbidden":
         key = str(path[-1])
-        choices = sorted(fields_at(model, path[:-1]))
+        choices = sorted(fields_at(model, inner[:-1]))
         close = difflib.get_close_matches(key, choices, n=1)
         hint = f"did you mean `{close[0]}`? " if close else ""
         hint += f"valid keys here: {', '.join(choices)}"
@@ -57,10 +61,14 @@ def to_config_error(
         return ConfigError(
             f"missing required key `{dotted}.{tag}`",
             location=doc.location(path),
-            hint=f"expected one of: {_tags_at(model, path, tag)}",
+            hint=f"expected one of: {_tags_at(model, inner, tag)}",
         )
     if first["type"] == "missing":
-        return ConfigError(f"missing required key `{dotted}`", location=doc.location(path))
+        return ConfigError(
+            f"missing required key `{dotted}`",
+            location=doc.location(path),
+            hint=_field_hint(model, inner),
+        )
     return ConfigError(f"`{dotted}`: {message}", location=doc.location(path))
 
 
@@ -75,6 +83,21 @@ def data_path(loc: tuple[int | str, ...], data: Any) -> KeyPath:
         elif isinstance(node, dict) and step == loc[-1]:
             path.append(step)  # the offending (unknown or missing) key itself
     return tuple(path)
+
+
+def _field_hint(model: type[BaseModel], path: KeyPath) -> str | None:
+    """The `hint` a field declares in `json_schema_extra`, if any."""
+    if not path:
+        return None
+    parent: Any = model
+    for step in path[:-1]:
+        parent = _step(parent, step)
+    for candidate in _models_in(parent):
+        field = candidate.model_fields.get(str(path[-1]))
+        extra = field.json_schema_extra if field is not None else None
+        if isinstance(extra, dict) and isinstance(extra.get("hint"), str):
+            return str(extra["hint"])
+    return None
 
 
 def _tags_at(model: type[BaseModel], path: KeyPath, tag: str) -> str:

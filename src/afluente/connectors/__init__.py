@@ -1,5 +1,33 @@
 """Connectors: read declared sources as Arrow, registered by source type."""
 
-from afluente.connectors.protocol import Connector, IngestContext, connector_for
+from afluente.connectors.protocol import (
+    RESCUED_COLUMN,
+    SOURCE_COLUMN,
+    Connector,
+    IngestContext,
+    Ingestion,
+    IngestStats,
+    SourceCheck,
+)
+from afluente.connectors.registry import (
+    ENTRY_POINT_GROUP,
+    connector_for,
+    source_config,
+    source_types,
+    validate_sources,
+)
 
-__all__ = ["Connector", "IngestContext", "connector_for"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "RESCUED_COLUMN",
+    "SOURCE_COLUMN",
+    "Connector",
+    "IngestContext",
+    "IngestStats",
+    "Ingestion",
+    "SourceCheck",
+    "connector_for",
+    "source_config",
+    "source_types",
+    "validate_sources",
+]

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from afluente.config import Project
-from afluente.connectors import IngestContext, connector_for
 from afluente.engines import Capability, Engine
 from afluente.errors import AfluenteError, EngineError
 from afluente.model import Graph, Node, TableRef
+from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
@@ -81,8 +81,14 @@ class Executor:
         self.reporter.model_started(step)
         started = time.monotonic()
         try:
-            read = self._attach_inputs(node)
-            written = self._materialize(node, step, read)
+            if node.language == "source":
+                read: dict[str, int] = {}
+                written = self._ingest(node, step)
+                if written is None:
+                    return self._nothing_new(step, time.monotonic() - started)
+            else:
+                read = self._attach_inputs(node)
+                written = self._materialize(node, step, read)
         except AfluenteError as exc:
             return self._failed(step, exc, time.monotonic() - started)
         except Exception as exc:
@@ -113,6 +119,15 @@ class Executor:
         self.reporter.model_finished(result)
         return result
 
+    def _nothing_new(self, step: PlanStep, duration: float) -> ModelResult:
+        version = self.plan.observations[step.ref].version
+        result = ModelResult(step.ref, "up_to_date", "no new data in the source", duration,
+                             version=version)
+        self.state.finish_model_run(self.run_id, step.node.name, "up_to_date")
+        self._event("model_finished", step.node.name, "info", {"rows": 0, "new_data": False})
+        self.reporter.model_finished(result)
+        return result
+
     def _failed(self, step: PlanStep, error: AfluenteError, duration: float) -> ModelResult:
         error.run_id = self.run_id
         result = ModelResult(step.ref, "failed", error.render(), duration, error=error)
@@ -132,9 +147,7 @@ class Executor:
         inputs: dict[str, object] = dict(read)
         written = self._write_staged(node, step, inputs) if node.language == "sql" else None
         if written is None:
-            if node.language == "source":
-                stream, inputs = self._ingest(node)
-            elif node.language == "python":
+            if node.language == "python":
                 assert node.function is not None
                 stream = self.engine.run_python(
                     node.function, node.upstream, node.keywords, node.location, node.name
@@ -178,13 +191,47 @@ class Executor:
             inputs=inputs,
         )
 
-    def _ingest(self, node: Node) -> tuple[ResultStream, dict[str, object]]:
-        assert node.source_name is not None
-        config = self.project.config.sources[node.source_name]
-        connector = connector_for(node.source_name, config, self.project.root, node.location)
-        snapshot = connector.snapshot()
-        stream = connector.read(IngestContext(self.run_id, self.started_at))
-        return stream, {"source": snapshot.get("signature")}
+    def _ingest(self, node: Node, step: PlanStep) -> WriteResult | None:
+        """Ingest the source's next batch; None when it has nothing new."""
+        replayed = self.warehouse.written_by(node.ref, self.run_id)
+        if replayed is not None:
+            self.versions[node.ref] = replayed.version
+            return replayed
+        streams: list[ResultStream] = []
+        request = IngestRequest(
+            project=self.project,
+            node=node,
+            warehouse=self.warehouse,
+            run_id=self.run_id,
+            started_at=self.started_at,
+            fingerprint=step.fingerprint,
+            full_refresh=self.plan.full_refresh,
+            report=lambda stats: self.reporter.ingest_progress(node.ref, stats),
+        )
+        try:
+            outcome = ingest(request, streams.append)
+        except Exception:
+            if streams and streams[0].failure:
+                failure = streams[0].failure[0]
+                if isinstance(failure, AfluenteError):
+                    raise failure from None
+            raise
+        if outcome.written is None:
+            return None
+        self.versions[node.ref] = outcome.written.version
+        self._event(
+            "table_committed",
+            node.name,
+            "info",
+            {
+                "version": outcome.written.version,
+                "rows": outcome.written.rows,
+                "replayed": outcome.written.already_written,
+                "batch": outcome.summary,
+                "progress": outcome.progress,
+            },
+        )
+        return outcome.written
 
     def _write(
         self, node: Node, step: PlanStep, stream: ResultStream, inputs: dict[str, object]

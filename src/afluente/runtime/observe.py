@@ -29,7 +29,7 @@ def observe(
         last = warehouse.last_commit(ref)
         snapshot = None
         if node.language == "source" and ref in selected:
-            snapshot = _snapshot(project, graph, ref)
+            snapshot = _check(project, graph, ref, warehouse)
         return Observation(version=last.version if last else None, last=last, snapshot=snapshot)
 
     # reading Delta logs releases the GIL: a few threads overlap the I/O and log replay
@@ -37,12 +37,12 @@ def observe(
         return dict(zip(refs, pool.map(one, refs), strict=True))
 
 
-def _snapshot(project: Project, graph: Graph, ref: TableRef) -> dict[str, Any]:
+def _check(project: Project, graph: Graph, ref: TableRef, warehouse: Warehouse) -> dict[str, Any]:
     """The source's state; an unreadable source plans a build that will report the error."""
     node = graph[ref]
     assert node.source_name is not None
-    config = project.config.sources[node.source_name]
+    connector = connector_for(project, node.source_name)
     try:
-        return connector_for(node.source_name, config, project.root, node.location).snapshot()
+        return connector.check(warehouse.progress_history(ref)).as_dict()
     except ConnectorError as exc:
         return {"signature": None, "error": exc.message}

@@ -60,10 +60,6 @@ def expected_inputs(graph: Graph, ref: TableRef, seen: Mapping[TableRef, Observa
     str, Any
 ]:
     """What a build of `ref` from the current state would record as its inputs."""
-    node = graph[ref]
-    if node.language == "source":
-        snapshot = seen[ref].snapshot or {}
-        return {"source": snapshot.get("signature")}
     return {str(up): seen[up].version for up in materialized_inputs(graph, ref)}
 
 
@@ -97,9 +93,8 @@ def _decide(
         return "run", "view: defined for this run, computed when read"
     if full_refresh:
         return "run", "--full-refresh"
-    problem = (seen[ref].snapshot or {}).get("error")
-    if problem:
-        return "run", f"source check failed, the build will report it: {problem}"
+    if node.language == "source":
+        return _decide_source(graph, ref, seen[ref])
     last = seen[ref].last
     if last is None:
         return "run", "never built"
@@ -109,9 +104,30 @@ def _decide(
         if up in running:
             return "run", f"upstream `{up}` will be rebuilt"
     expected = expected_inputs(graph, ref, seen)
-    if node.language == "source" and expected != last.inputs:
-        return "run", "new or changed source files"
     for name, version in expected.items():
         if last.inputs.get(name) != version:
             return "run", f"upstream `{name}` changed (v{last.inputs.get(name)} → v{version})"
+    return "skip", f"up to date (v{last.version})"
+
+
+def _decide_source(graph: Graph, ref: TableRef, seen: Observation) -> tuple[Action, str]:
+    """Ingest when the source has (or may have) new data; its connector looked cheaply."""
+    check = seen.snapshot or {}
+    if check.get("error"):
+        return "run", f"source check failed, the build will report it: {check['error']}"
+    detail = f" ({check['detail']})" if check.get("detail") else ""
+    last = seen.last
+    if last is None:
+        return "run", "never ingested" + detail
+    if "pending" in check:
+        if check["pending"]:
+            return "run", "new data" + detail
+        return "skip", "no new data" + detail
+    signature = check.get("signature")
+    if signature is None:
+        return "run", "incremental source: new rows are found when it is read"
+    if last.fingerprint != graph.fingerprints[ref]:
+        return "run", "definition changed since the last ingestion"
+    if (last.progress or {}).get("signature") != signature:
+        return "run", "source changed" + detail
     return "skip", f"up to date (v{last.version})"

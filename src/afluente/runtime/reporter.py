@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from afluente.connectors import IngestStats
+    from afluente.model import TableRef
     from afluente.runtime.planner import Plan, PlanStep
     from afluente.runtime.results import ModelResult, RunResult
 
@@ -16,6 +18,8 @@ class Reporter(Protocol):
     def model_started(self, step: PlanStep) -> None: ...
 
     def model_finished(self, result: ModelResult) -> None: ...
+
+    def ingest_progress(self, ref: TableRef, stats: IngestStats) -> None: ...
 
     def run_finished(self, result: RunResult) -> None: ...
 
@@ -30,6 +34,9 @@ class SilentReporter:
         return None
 
     def model_finished(self, result: ModelResult) -> None:
+        return None
+
+    def ingest_progress(self, ref: TableRef, stats: IngestStats) -> None:
         return None
 
     def run_finished(self, result: RunResult) -> None:

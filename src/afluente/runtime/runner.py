@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from afluente.config import Project
+from afluente.connectors import validate_sources
 from afluente.model import Graph, load_graph, select
 from afluente.runtime.observe import observe
 from afluente.runtime.planner import Plan, make_plan
@@ -33,6 +34,7 @@ class Planned:
 def plan_project(
     project: Project, selector: str | None = None, full_refresh: bool = False
 ) -> Planned:
+    validate_sources(project)
     graph = load_graph(project)
     chosen = select(graph, selector)
     warehouse = Warehouse(project.warehouse_uri)

@@ -12,6 +12,7 @@ FINGERPRINT = "afluente.fingerprint"
 INPUTS = "afluente.inputs"
 MODEL = "afluente.model"
 ROWS = "afluente.rows"
+PROGRESS = "afluente.progress"
 
 
 def app_id(run_id: str) -> str:
@@ -31,11 +32,16 @@ class CommitInfo:
     fingerprint: str | None = None
     model: str | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] | None = None
+    overwrite: bool = False
 
     @classmethod
     def from_history(cls, entry: dict[str, Any]) -> CommitInfo:
         metrics = entry.get("operationMetrics") or {}
         inputs = entry.get(INPUTS)
+        progress = entry.get(PROGRESS)
+        params = entry.get("operationParameters") or {}
+        mode = str(params.get("mode", ""))
         return cls(
             version=int(entry["version"]),
             timestamp=datetime.fromtimestamp(entry["timestamp"] / 1000, tz=UTC),
@@ -45,11 +51,19 @@ class CommitInfo:
             fingerprint=entry.get(FINGERPRINT),
             model=entry.get(MODEL),
             inputs=json.loads(inputs) if isinstance(inputs, str) else dict(inputs or {}),
+            progress=json.loads(progress) if isinstance(progress, str) else progress,
+            overwrite=(mode.lower() == "overwrite" and not params.get("predicate"))
+            or entry.get("operation") in ("CREATE TABLE", "CREATE OR REPLACE TABLE"),
         )
 
 
 def commit_metadata(
-    run_id: str, model: str, fingerprint: str, inputs: dict[str, Any], rows: int | None = None
+    run_id: str,
+    model: str,
+    fingerprint: str,
+    inputs: dict[str, Any],
+    rows: int | None = None,
+    progress: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     metadata = {
         RUN_ID: run_id,
@@ -57,6 +71,8 @@ def commit_metadata(
         FINGERPRINT: fingerprint,
         INPUTS: json.dumps(inputs, sort_keys=True),
     }
+    if progress is not None:
+        metadata[PROGRESS] = json.dumps(progress, sort_keys=True, default=str)
     if rows is not None:  # commits of staged files carry no operation metrics
         metadata[ROWS] = str(rows)
     return metadata

@@ -179,6 +179,87 @@ class Warehouse:
         last = self.history(ref, limit=1)[0]
         return WriteResult(version=last.version, rows=staged.rows)
 
+    def append(
+        self,
+        ref: TableRef,
+        data: pa.RecordBatchReader,
+        *,
+        run_id: str,
+        fingerprint: str,
+        inputs: dict[str, object],
+        progress: dict[str, object],
+        overwrite: bool = False,
+        replace_where: str | None = None,
+    ) -> WriteResult:
+        """Add rows (evolving the schema with new columns) and record the source's progress
+        in the same commit. `replace_where` first removes the rows it matches, in that same
+        commit; `overwrite` replaces the whole table (a full reload)."""
+        done = self.written_by(ref, run_id)
+        if done is not None:
+            data.close()
+            return done
+        props = CommitProperties(
+            custom_metadata=commit_metadata(
+                run_id, str(ref), fingerprint, inputs, progress=progress
+            ),
+            app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
+        )
+        exists = self.exists(ref)
+        try:
+            if overwrite or (replace_where and exists):
+                write_deltalake(
+                    self.uri(ref),
+                    data,
+                    mode="overwrite",
+                    schema_mode="overwrite" if overwrite else "merge",
+                    predicate=None if overwrite else replace_where,
+                    configuration=TABLE_CONFIGURATION,
+                    commit_properties=props,
+                    storage_options=self.storage_options,
+                )
+            else:
+                write_deltalake(
+                    self.uri(ref),
+                    data,
+                    mode="append",
+                    schema_mode="merge",
+                    configuration=TABLE_CONFIGURATION,
+                    commit_properties=props,
+                    storage_options=self.storage_options,
+                )
+        except CommitFailedError as exc:
+            raise CommitConflictError(
+                f"another writer committed to `{ref}` first: {exc}",
+                table=str(ref),
+                run_id=run_id,
+                hint="retry the run; no data was written",
+            ) from exc
+        except (DeltaError, SchemaMismatchError, OSError) as exc:
+            raise StorageError(
+                f"writing `{ref}` failed: {exc}", table=str(ref), run_id=run_id
+            ) from exc
+        last = self.history(ref, limit=1)[0]
+        return WriteResult(version=last.version, rows=last.rows_added or 0)
+
+    def progress_history(self, ref: TableRef) -> list[dict[str, object]]:
+        """The progress recorded by each commit since the table was last overwritten (that
+        one included), newest first: what an incremental source has already ingested."""
+        if not self.exists(ref):
+            return []
+        found: list[dict[str, object]] = []
+        for commit in self.history(ref):
+            if commit.progress is not None:
+                found.append(commit.progress)
+            if commit.overwrite:
+                break
+        return found
+
+    def schema(self, ref: TableRef) -> pa.Schema | None:
+        """The table's current Arrow schema, or None when it was never written."""
+        if not self.exists(ref):
+            return None
+        return pa.schema(self.open(ref).schema().to_arrow())
+
     def written_by(self, ref: TableRef, run_id: str) -> WriteResult | None:
         """The write `run_id` already committed to `ref`, if any (a replayed run)."""
         if not self.exists(ref):

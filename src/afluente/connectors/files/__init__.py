@@ -1,0 +1,123 @@
+"""Files (csv, tsv, json/ndjson, parquet) into bronze, each file ingested exactly once.
+
+Progress is the set of files ingested so far with their signatures. Each commit records the
+files it ingested (`{"files": {name: signature}}`) in the same Delta commit as their rows;
+the set is the union over the commits since the table was last overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from afluente.connectors.files.config import CsvOptions, FilesSource
+from afluente.connectors.files.listing import FileEntry, list_files
+from afluente.connectors.files.readers import FileReader
+from afluente.connectors.protocol import IngestContext, Ingestion, IngestStats, SourceCheck
+from afluente.errors import ConnectorError, Location
+
+__all__ = ["CsvOptions", "FileEntry", "FilesConnector", "FilesSource", "seen_files"]
+
+
+def seen_files(history: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """Every file recorded in `history` (newest first) → its newest recorded signature."""
+    seen: dict[str, str] = {}
+    for progress in reversed(history):
+        seen.update(progress.get("files") or {})
+    return seen
+
+
+class FilesConnector:
+    """A glob of files of one format."""
+
+    config_model = FilesSource
+
+    def __init__(self, name: str, config: FilesSource, root: Path, location: Location) -> None:
+        self.name = name
+        self.config = config
+        self.root = root
+        self.location = location
+
+    def files(self) -> list[FileEntry]:
+        found = list_files(self.config.path, self.root)
+        if not found:
+            raise ConnectorError(
+                f"source `{self.name}`: no file matches `{self.config.path}`",
+                location=self.location,
+                hint=f"check `path` (resolved against {self.root}) or add files there",
+            )
+        return found
+
+    def check(self, history: Sequence[Mapping[str, Any]]) -> SourceCheck:
+        try:
+            files = self.files()
+        except ConnectorError as exc:
+            return SourceCheck(error=exc.message)
+        if self.config.mode == "snapshot":
+            return SourceCheck(signature=_signature(files), detail=f"{len(files)} files")
+        new, changed = self._pending(files, seen_files(history))
+        detail = f"{len(new)} new, {len(changed)} changed of {len(files)} files"
+        return SourceCheck(pending=len(new) + len(changed), detail=detail)
+
+    def read(self, context: IngestContext) -> Ingestion | None:
+        files = self.files()
+        if self.config.mode == "snapshot":
+            return self._ingestion(files, files, context, mode="overwrite")
+        seen = {} if context.full_refresh else seen_files(context.history)
+        new, changed = self._pending(files, seen)
+        if not new and not changed:
+            return None
+        replace = tuple(f.name for f in changed) if self.config.changed_files == "replace" else ()
+        batch = sorted([*new, *changed], key=lambda f: f.name)
+        return self._ingestion(batch, files, context, mode="append", replace=replace)
+
+    def _pending(
+        self, files: list[FileEntry], seen: dict[str, str]
+    ) -> tuple[list[FileEntry], list[FileEntry]]:
+        new = [f for f in files if f.name not in seen]
+        changed = [f for f in files if f.name in seen and seen[f.name] != f.signature]
+        policy = self.config.changed_files
+        if changed and policy == "fail":
+            first = changed[0]
+            raise ConnectorError(
+                f"source `{self.name}`: file `{first.name}` changed after it was ingested "
+                f"(was {seen[first.name]}, now {first.signature})"
+                + (f" and {len(changed) - 1} more" if len(changed) > 1 else ""),
+                location=self.location,
+                hint="restore the file, or set `changed_files: replace | append | ignore`",
+            )
+        if policy == "ignore":
+            changed = []
+        return new, changed
+
+    def _ingestion(
+        self,
+        batch: list[FileEntry],
+        files: list[FileEntry],
+        context: IngestContext,
+        mode: str,
+        replace: tuple[str, ...] = (),
+    ) -> Ingestion:
+        stream = FileReader(self.name, self.config, self.root, self.location).read(batch)
+        size = sum(f.size for f in batch)
+        context.report(IngestStats(files=len(batch), bytes=size))
+        recorded: dict[str, Any] = {"files": {f.name: f.signature for f in batch}}
+        if mode == "overwrite":
+            recorded["signature"] = _signature(files)
+        summary = f"{len(batch)} file{'s' if len(batch) != 1 else ''} ({size:,} bytes)"
+        return Ingestion(
+            stream=stream,
+            mode="overwrite" if mode == "overwrite" else "append",
+            progress=recorded,
+            replace_sources=replace,
+            summary=summary,
+        )
+
+
+def _signature(files: list[FileEntry]) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(f"{file.name}|{file.signature}\n".encode())
+    return digest.hexdigest()[:16]

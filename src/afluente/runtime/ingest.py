@@ -1,0 +1,131 @@
+"""Ingest one source into its bronze table: read, shape, write rows and progress together.
+
+The connector's progress (files seen, a cursor's watermark) is stored in the same Delta
+commit as the rows, so a crash before the commit leaves both as they were and the next run
+reads the same batch again; a crash after it finds the batch recorded. Nothing is lost and
+nothing is ingested twice.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from afluente.config import Project
+from afluente.connectors import IngestContext, Ingestion, IngestStats, connector_for, source_config
+from afluente.engines.bronze import SOURCE, BronzeRules, prepare_bronze
+from afluente.model import Node
+from afluente.storage import Warehouse, WriteResult
+from afluente.streams import ResultStream
+
+
+@dataclass(frozen=True)
+class IngestRequest:
+    project: Project
+    node: Node
+    warehouse: Warehouse
+    run_id: str
+    started_at: datetime
+    fingerprint: str
+    full_refresh: bool = False
+    report: Callable[[IngestStats], None] | None = None
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What an ingestion did: the write (None when the source had nothing new)."""
+
+    written: WriteResult | None
+    summary: str = ""
+    progress: dict[str, object] | None = None
+
+
+def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) -> IngestOutcome:
+    """Read the source's next batch and commit it. `on_stream` gets the stream written, so
+    the caller can report the producer's own error when the write fails."""
+    node, warehouse = request.node, request.warehouse
+    assert node.source_name is not None
+    project = request.project
+    config = source_config(project, node.source_name)
+    connector = connector_for(project, node.source_name)
+    history = [] if request.full_refresh else warehouse.progress_history(node.ref)
+    context = IngestContext(
+        run_id=request.run_id,
+        ingested_at=request.started_at,
+        history=history,
+        full_refresh=request.full_refresh,
+        report=request.report or (lambda stats: None),
+    )
+    ingestion = connector.read(context)
+    if ingestion is None:
+        return IngestOutcome(None, "nothing new")
+    overwrite = ingestion.mode == "overwrite" or request.full_refresh
+    rules = BronzeRules(
+        source=node.source_name,
+        location=node.location,
+        run_id=request.run_id,
+        ingested_at=request.started_at,
+        hints=config.columns,
+        policy=config.schema_evolution,
+        existing=None if overwrite else warehouse.schema(node.ref),
+        decimal_comma=ingestion.decimal_comma,
+    )
+    stream = prepare_bronze(ingestion.stream, rules)
+    stream.reader = _counting(stream.reader, context)
+    on_stream(stream)
+    spool = None
+    if not ingestion.progress_known:
+        spool = warehouse.staging_dir(node.ref)
+        stream.reader = _spooled(stream.reader, spool)
+    try:
+        progress = ingestion.final_progress()
+        written = warehouse.append(
+            node.ref,
+            stream.reader,
+            run_id=request.run_id,
+            fingerprint=request.fingerprint,
+            inputs={"source": node.source_name},
+            progress=progress,
+            overwrite=overwrite,
+            replace_where=_replace_where(ingestion) if not overwrite else None,
+        )
+    finally:
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
+    return IngestOutcome(written, ingestion.summary, progress)
+
+
+def _replace_where(ingestion: Ingestion) -> str | None:
+    if not ingestion.replace_sources:
+        return None
+    values = ", ".join("'" + s.replace("'", "''") + "'" for s in ingestion.replace_sources)
+    return f"{SOURCE} IN ({values})"
+
+
+def _counting(reader: pa.RecordBatchReader, context: IngestContext) -> pa.RecordBatchReader:
+    def batches() -> Iterator[pa.RecordBatch]:
+        rows = 0
+        for batch in reader:
+            rows += batch.num_rows
+            context.report(IngestStats(rows=rows))
+            yield batch
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+
+def _spooled(reader: pa.RecordBatchReader, folder: object) -> pa.RecordBatchReader:
+    """Write the whole stream to local Parquet first (bounded memory), then read it back:
+    the progress is only known once every row has been read."""
+    path = f"{folder}/spool.parquet"
+    with pq.ParquetWriter(path, reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+    return pads.dataset(path).scanner().to_reader()
+
+
