@@ -5,6 +5,7 @@ from afluente.config.schema import (
     EngineConfig,
     ProjectConfig,
     SchemaEvolution,
+    SinkSpec,
     SourceBase,
     SourceSpec,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "SchemaEvolution",
+    "SinkSpec",
     "SourceBase",
     "SourceSpec",
     "find_project_root",

@@ -55,6 +55,20 @@ class SourceSpec(SourceBase):
         return dict(self.__pydantic_extra__ or {})
 
 
+class SinkSpec(_Strict):
+    """Where gold tables are published (a data mart for BI tools); the sink validates its
+    other keys, like a connector does for a source."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    tables: tuple[str, ...] = ()
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
+
+
 class EnvironmentConfig(_Strict):
     """Overrides applied when `--env NAME` (or AFLUENTE_ENV) selects this environment."""
 
@@ -77,6 +91,7 @@ class ProjectConfig(_Strict):
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     default_environment: str | None = None
     sources: dict[str, SourceSpec] = Field(default_factory=dict)
+    sinks: dict[str, SinkSpec] = Field(default_factory=dict)
 
     @field_validator("engine", mode="before")
     @classmethod
