@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from afluente.engines.duckdb_engine import delta_ready_type
 from afluente.errors import ConnectorError, Location
 from afluente.streams import ResultStream, guarded, relation_reader
 
@@ -58,33 +60,72 @@ class ColumnPlan:
     written: bool = True
 
 
+class BronzeShaper:
+    """Shapes one source stream for bronze on its own DuckDB connection."""
+
+    def __init__(self, stream: ResultStream, rules: BronzeRules) -> None:
+        self.stream = stream
+        self.rules = rules
+        self.connection = duckdb.connect(":memory:")
+        self.connection.execute("SET TimeZone = 'UTC'")
+        try:
+            self.connection.register("_incoming", stream.reader)
+            types = _duckdb_types(self.connection, "_incoming")
+            existing = _existing_types(self.connection, rules.existing)
+            self.sql = bronze_sql(plan_columns(types, existing, rules), types, rules)
+            self.types = [str(t) for t in self.connection.sql(self.sql).types]
+        except duckdb.Error as exc:
+            self.close()
+            raise _error(rules, exc) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _failure(self, exc: Exception) -> BaseException:
+        if self.stream.failure:
+            return self.stream.failure[0]
+        return _error(self.rules, exc)
+
+    def stream_out(self) -> ResultStream:
+        """The shaped rows as a stream (lazily, batch by batch)."""
+        try:
+            reader = relation_reader(self.connection.sql(self.sql), BATCH_ROWS)
+        except duckdb.Error as exc:
+            self.close()
+            raise _error(self.rules, exc) from None
+        prepared = guarded(
+            reader, self._failure, keepalive=(self.connection, self.stream), on_close=self.close
+        )
+        prepared.failure = self.stream.failure  # one list: the producer's error is reported
+        return prepared
+
+    def write_parquet(self, directory: Path) -> tuple[list[Path], int]:
+        """Write the shaped rows as Parquet files into `directory` (DuckDB's parallel
+        writer); returns the files and the row count."""
+        try:
+            copied = self.connection.execute(
+                f"COPY ({self.sql}) TO {_literal(str(directory))} "
+                "(FORMAT parquet, PER_THREAD_OUTPUT true, FILENAME_PATTERN 'part-{uuid}')"
+            ).fetchone()
+        except duckdb.Error as exc:
+            raise self._failure(exc) from None
+        finally:
+            self.close()
+        rows = int(copied[0]) if copied else 0
+        return sorted(directory.glob("*.parquet")), rows
+
+
 def prepare_bronze(stream: ResultStream, rules: BronzeRules) -> ResultStream:
     """The stream with bronze metadata, casts and rescue applied (lazily, batch by batch)."""
-    connection = duckdb.connect(":memory:")
-    connection.execute("SET TimeZone = 'UTC'")
-    incoming = stream.reader
-    try:
-        connection.register("_incoming", incoming)
-        types = _duckdb_types(connection, "_incoming")
-        existing = _existing_types(connection, rules.existing)
-        plans = plan_columns(types, existing, rules)
-        sql = bronze_sql(plans, types, rules)
-        reader = relation_reader(connection.sql(sql), BATCH_ROWS)
-    except duckdb.Error as exc:
-        connection.close()
-        raise _error(rules, exc) from None
-    except BaseException:
-        connection.close()
-        raise
+    return BronzeShaper(stream, rules).stream_out()
 
-    def translate(exc: Exception) -> BaseException:
-        if stream.failure:
-            return stream.failure[0]
-        return _error(rules, exc)
 
-    prepared = guarded(reader, translate, keepalive=(connection, stream), on_close=connection.close)
-    prepared.failure = stream.failure  # one list: the producer's error is the one reported
-    return prepared
+def delta_ready(types: list[str]) -> bool:
+    """Whether DuckDB's Parquet of these types can be committed to Delta as is."""
+    return all(delta_ready_type(t) for t in types)
 
 
 def _duckdb_types(connection: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:

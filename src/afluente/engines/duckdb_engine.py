@@ -93,7 +93,7 @@ class DuckDBEngine:
     ) -> tuple[list[Path], int] | None:
         try:
             relation = self.connection.sql(sql)
-            if not all(_delta_ready(str(t)) for t in relation.types):
+            if not all(delta_ready_type(str(t)) for t in relation.types):
                 return None
             pattern = "part-{uuid}"
             copied = self.connection.execute(
@@ -148,7 +148,7 @@ _DELTA_READY = re.compile(
 )
 
 
-def _delta_ready(duckdb_type: str) -> bool:
+def delta_ready_type(duckdb_type: str) -> bool:
     """Types whose Parquet form Delta reads as is (unsigned and huge integers, UUID,
     intervals and nested types go through the Delta writer, which converts them)."""
     return _DELTA_READY.fullmatch(duckdb_type) is not None

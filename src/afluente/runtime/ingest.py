@@ -19,9 +19,9 @@ import pyarrow.parquet as pq
 
 from afluente.config import Project
 from afluente.connectors import IngestContext, Ingestion, IngestStats, connector_for, source_config
-from afluente.engines.bronze import SOURCE, BronzeRules, prepare_bronze
+from afluente.engines.bronze import SOURCE, BronzeRules, BronzeShaper, delta_ready
 from afluente.model import Node
-from afluente.storage import Warehouse, WriteResult
+from afluente.storage import StagedFiles, Warehouse, WriteResult
 from afluente.streams import ResultStream
 
 
@@ -76,29 +76,69 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         existing=None if overwrite else warehouse.schema(node.ref),
         decimal_comma=ingestion.decimal_comma,
     )
-    stream = prepare_bronze(ingestion.stream, rules)
-    stream.reader = _counting(stream.reader, context)
+    ingestion.stream.reader = _counting(ingestion.stream.reader, context)
+    shaper = BronzeShaper(ingestion.stream, rules)
+    replace_where = None if overwrite else _replace_where(ingestion)
+    if warehouse.is_local and replace_where is None and delta_ready(shaper.types):
+        written = _write_staged(request, ingestion, shaper, overwrite)
+    else:
+        written = _write_stream(request, ingestion, shaper, overwrite, replace_where, on_stream)
+    return IngestOutcome(written, ingestion.summary, ingestion.final_progress())
+
+
+def _write_staged(
+    request: IngestRequest, ingestion: Ingestion, shaper: BronzeShaper, overwrite: bool
+) -> WriteResult:
+    """The fast path: DuckDB writes the shaped rows as Parquet in parallel, then one commit
+    adds the files and the progress (known now, even when it depends on the rows)."""
+    ref = request.node.ref
+    directory = request.warehouse.staging_dir(ref)
+    try:
+        files, rows = shaper.write_parquet(directory)
+        return request.warehouse.commit_staged(
+            ref,
+            StagedFiles(directory, tuple(files), rows),
+            run_id=request.run_id,
+            fingerprint=request.fingerprint,
+            inputs={"source": request.node.source_name},
+            mode="overwrite" if overwrite else "append",
+            progress=ingestion.final_progress(),
+        )
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _write_stream(
+    request: IngestRequest,
+    ingestion: Ingestion,
+    shaper: BronzeShaper,
+    overwrite: bool,
+    replace_where: str | None,
+    on_stream: Callable[[ResultStream], None],
+) -> WriteResult:
+    """The Delta writer path (object storage, nested types, replacing a changed file's
+    rows); rows are spooled first when the progress depends on them."""
+    ref = request.node.ref
+    stream = shaper.stream_out()
     on_stream(stream)
     spool = None
     if not ingestion.progress_known:
-        spool = warehouse.staging_dir(node.ref)
+        spool = request.warehouse.staging_dir(ref)
         stream.reader = _spooled(stream.reader, spool)
     try:
-        progress = ingestion.final_progress()
-        written = warehouse.append(
-            node.ref,
+        return request.warehouse.append(
+            ref,
             stream.reader,
             run_id=request.run_id,
             fingerprint=request.fingerprint,
-            inputs={"source": node.source_name},
-            progress=progress,
+            inputs={"source": request.node.source_name},
+            progress=ingestion.final_progress(),
             overwrite=overwrite,
-            replace_where=_replace_where(ingestion) if not overwrite else None,
+            replace_where=replace_where,
         )
     finally:
         if spool is not None:
             shutil.rmtree(spool, ignore_errors=True)
-    return IngestOutcome(written, ingestion.summary, progress)
 
 
 def _replace_where(ingestion: Ingestion) -> str | None:

@@ -14,10 +14,11 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable, Schema, Transaction
+from deltalake import CommitProperties, DeltaTable, Field, Schema, Transaction
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
@@ -65,24 +66,33 @@ def commit_staged(
     fingerprint: str,
     inputs: dict[str, object],
     configuration: dict[str, str | None],
+    mode: Literal["overwrite", "append"] = "overwrite",
+    progress: dict[str, object] | None = None,
 ) -> None:
-    """Move the staged files into the table and commit them, replacing its content."""
+    """Move the staged files into the table and commit them in one version: replacing its
+    content (`overwrite`) or adding to it (`append`, first adding any new columns)."""
     try:
-        schema = Schema.from_arrow(pq.read_schema(staged.files[0]))
+        arrow_schema = pq.read_schema(staged.files[0])
         actions = [_move(file, Path(table_uri)) for file in staged.files]
+        metadata = commit_metadata(
+            run_id, str(ref), fingerprint, inputs, staged.rows, progress=progress
+        )
         props = CommitProperties(
-            custom_metadata=commit_metadata(run_id, str(ref), fingerprint, inputs, staged.rows),
+            custom_metadata=metadata,
             app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
         )
         if DeltaTable.is_deltatable(table_uri):
+            table = DeltaTable(table_uri)
+            schema = Schema.from_arrow(arrow_schema)
+            if mode == "append":
+                schema = _with_new_columns(table, arrow_schema)
             replace: list[AddAction | RemoveAction] = list(actions)
-            DeltaTable(table_uri).create_write_transaction(
-                replace, mode="overwrite", schema=schema, commit_properties=props
-            )
+            table.create_write_transaction(replace, mode=mode, schema=schema,
+                                           commit_properties=props)
         else:
             create_table_with_add_actions(
-                table_uri, schema, actions, mode="error", configuration=configuration,
-                commit_properties=props,
+                table_uri, Schema.from_arrow(arrow_schema), actions, mode="error",
+                configuration=configuration, commit_properties=props,
             )
     except CommitFailedError as exc:
         raise CommitConflictError(
@@ -94,6 +104,17 @@ def commit_staged(
                            run_id=run_id) from exc
     finally:
         shutil.rmtree(staged.directory, ignore_errors=True)
+
+
+def _with_new_columns(table: DeltaTable, incoming: pa.Schema) -> Schema:
+    """Add the incoming columns the table lacks (a commit of its own, holding no data: a
+    crash after it leaves a wider, unchanged table) and return the table's schema."""
+    current = pa.schema(table.schema().to_arrow())
+    new = [field for field in incoming if field.name not in current.names]
+    if new:
+        table.alter.add_columns([Field.from_arrow(f) for f in new])
+        table.update_incremental()
+    return table.schema()
 
 
 def _move(file: Path, table_dir: Path) -> AddAction:

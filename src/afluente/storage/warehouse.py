@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -157,8 +158,11 @@ class Warehouse:
         run_id: str,
         fingerprint: str,
         inputs: dict[str, object],
+        mode: Literal["overwrite", "append"] = "overwrite",
+        progress: dict[str, object] | None = None,
     ) -> WriteResult:
-        """Replace the table's content with files an engine wrote, in one commit."""
+        """Commit files an engine wrote, in one version: replacing the table's content, or
+        appending to it (new columns added first) with the source's progress."""
         done = self.written_by(ref, run_id)
         if done is not None:
             shutil.rmtree(staged.directory, ignore_errors=True)
@@ -167,14 +171,19 @@ class Warehouse:
             # the Delta writer upgrades the table's protocol; read back the staged files
             try:
                 reader = pads.dataset([str(f) for f in staged.files]).scanner().to_reader()
-                return self.write(
-                    ref, reader, run_id=run_id, fingerprint=fingerprint, inputs=inputs
+                if progress is None:
+                    return self.write(
+                        ref, reader, run_id=run_id, fingerprint=fingerprint, inputs=inputs
+                    )
+                return self.append(
+                    ref, reader, run_id=run_id, fingerprint=fingerprint, inputs=inputs,
+                    progress=progress, overwrite=mode == "overwrite",
                 )
             finally:
                 shutil.rmtree(staged.directory, ignore_errors=True)
         commit_staged(
             self.uri(ref), ref, staged, run_id=run_id, fingerprint=fingerprint, inputs=inputs,
-            configuration=dict(TABLE_CONFIGURATION),
+            configuration=dict(TABLE_CONFIGURATION), mode=mode, progress=progress,
         )
         last = self.history(ref, limit=1)[0]
         return WriteResult(version=last.version, rows=staged.rows)
