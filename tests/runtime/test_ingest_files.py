@@ -241,3 +241,25 @@ def test_row_hash_depends_on_values_only(tmp_path: Path) -> None:
     by_file = {(r[0], r[1]): r[2] for r in hashes}
     assert by_file[("1", "landing/a.csv")] == by_file[("1", "landing/b.csv")]
     assert by_file[("1", "landing/a.csv")] != by_file[("2", "landing/b.csv")]
+
+
+def test_progress_is_summed_up_so_old_commits_are_not_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import afluente.connectors.files as files_connector
+
+    monkeypatch.setattr(files_connector, "SUMMARY_EVERY", 2)
+    root = make_project(tmp_path / "p")
+    for n in range(4):
+        land(root, f"f{n}.csv", f"id\n{n}\n")
+        assert run(root).models[0].status == "success"
+    warehouse = Warehouse(load_project(root).warehouse_uri)
+    history = warehouse.progress_history(REF)
+    # the third commit summed up the first three files: the history read stops there
+    assert [sorted(p["files"]) for p in history] == [
+        ["landing/f3.csv"], ["landing/f0.csv", "landing/f1.csv", "landing/f2.csv"]
+    ]
+    assert [p.get("complete") for p in history] == [None, True]
+    assert len(warehouse.history(REF)) == 4
+    assert run(root).models[0].status == "up_to_date"
+    assert rows(root, "id") == [("0",), ("1",), ("2",), ("3",)]

@@ -13,6 +13,7 @@ INPUTS = "afluente.inputs"
 MODEL = "afluente.model"
 ROWS = "afluente.rows"
 PROGRESS = "afluente.progress"
+COMPLETE = "complete"  # a progress that sums up every earlier one (older ones may be dropped)
 
 
 def app_id(run_id: str) -> str:

@@ -21,7 +21,7 @@ from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
-from afluente.storage.commits import CommitInfo, app_id, commit_metadata
+from afluente.storage.commits import COMPLETE, CommitInfo, app_id, commit_metadata
 from afluente.storage.staged import (
     StagedFiles,
     commit_staged,
@@ -252,13 +252,16 @@ class Warehouse:
 
     def progress_history(self, ref: TableRef) -> list[dict[str, object]]:
         """The progress recorded by each commit since the table was last overwritten (that
-        one included), newest first: what an incremental source has already ingested."""
+        one included) or since a progress marked complete, newest first: what an
+        incremental source has already ingested."""
         if not self.exists(ref):
             return []
         found: list[dict[str, object]] = []
         for commit in self.history(ref):
             if commit.progress is not None:
                 found.append(commit.progress)
+                if commit.progress.get(COMPLETE):
+                    break  # a connector's full summary: older commits add nothing
             if commit.overwrite:
                 break
         return found
