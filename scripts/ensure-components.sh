@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the real components the tests start are on this machine (PostgreSQL server
-# binaries). Installs them from Debian packages when missing and we are allowed to.
+# binaries, MariaDB server). Installs them from Debian packages when missing and we are allowed to.
 set -euo pipefail
 
 have_postgres() {
@@ -13,6 +13,21 @@ if ! have_postgres; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
   else
     echo "PostgreSQL server binaries (initdb, pg_ctl) are missing; install PostgreSQL >= 13" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
+fi
+
+have_mariadb() {
+  command -v mariadbd >/dev/null 2>&1 || command -v mysqld >/dev/null 2>&1 \
+    || [ -x /usr/sbin/mariadbd ] || [ -x /usr/sbin/mysqld ]
+}
+
+if ! have_mariadb; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing MariaDB server (apt-get install mariadb-server)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+  else
+    echo "MariaDB server (mariadbd, mariadb-install-db) is missing; install mariadb-server" >&2
     [ "${CI:-}" = "true" ] && exit 1
   fi
 fi
