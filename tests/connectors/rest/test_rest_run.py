@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -124,7 +125,7 @@ def test_a_type_conflict_on_a_later_page_is_rescued_not_lost(tmp_path: Path, api
     assert column(root, "qty") == [10, 20, None]
     rescued = column(root, "_rescued_data")
     assert rescued[:2] == [None, None]
-    assert rescued[2] is not None and __import__("json").loads(rescued[2]) == {
+    assert rescued[2] is not None and json.loads(rescued[2]) == {
         "qty": "lots", "note": "new key"
     }
 

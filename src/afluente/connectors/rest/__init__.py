@@ -61,8 +61,7 @@ class RestConnector:
         )
         watermark = None
         if self.config.incremental is not None:
-            history = () if context.full_refresh else context.history
-            watermark = Watermark(self.config.incremental, history)
+            watermark = Watermark(self.config.incremental, context.history)
         client = self._client(credentials)
         try:
             fetcher = Fetcher(client, self.config.retry, endpoint, credentials.env_names)

@@ -5,7 +5,7 @@ within it, a field seen with several types takes the widest one (int and float g
 anything else mixed gives text, non-text values written as JSON). A later record whose value
 does not fit its column (text in an integer column, a new key in a struct, a key the first
 batch never had) keeps its value, as JSON, in `_rescued_data` and leaves the column null, so
-nothing is lost; the next run's first batch includes the key and the table's schema evolves.
+nothing is lost; a later run whose first batch has that key adds it as a column.
 """
 
 from __future__ import annotations
