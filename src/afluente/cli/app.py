@@ -39,7 +39,12 @@ def main_options(
 
 
 def _register() -> None:
-    from afluente.cli import commands_project, commands_run, commands_tables  # noqa: F401
+    from afluente.cli import (  # noqa: F401
+        commands_project,
+        commands_publish,
+        commands_run,
+        commands_tables,
+    )
 
 
 def exit_code(error: AfluenteError) -> int:

@@ -62,7 +62,7 @@ class SinkSpec(_Strict):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     type: str
-    tables: tuple[str, ...] = ()
+    tables: tuple[str, ...] | dict[str, Any] = ()  # a list, or `table: {per-table options}`
 
     @property
     def extra(self) -> dict[str, Any]:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from afluente.errors import AfluenteError
 from afluente.model import TableRef
+
+if TYPE_CHECKING:
+    from afluente.sinks import PublishOutcome
 
 ModelStatus = Literal["success", "failed", "skipped", "up_to_date"]
 RunStatus = Literal["success", "failed"]
@@ -32,6 +35,7 @@ class RunResult:
     started_at: datetime
     finished_at: datetime
     models: tuple[ModelResult, ...]
+    published: tuple[PublishOutcome, ...] = ()  # tables published to sinks after the models
 
     def count(self, status: ModelStatus) -> int:
         return sum(1 for m in self.models if m.status == status)

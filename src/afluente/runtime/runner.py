@@ -78,9 +78,15 @@ def run_project(
             run_id, started,
         )
         models = executor.execute()
-        status: RunStatus = "failed" if any(m.status == "failed" for m in models) else "success"
-        result = RunResult(run_id, status, started, datetime.now(UTC), models)
-        error = "; ".join(f"{m.ref}: {m.reason}" for m in result.failed) or None
+        # Optional step: sinks with `publish_after_run: true` publish the tables just rebuilt.
+        from afluente.runtime.publish import publish_failures, publish_rebuilt
+
+        published = publish_rebuilt(project, planned.graph, models, state, run_id)
+        failures = [f"{m.ref}: {m.reason}" for m in models if m.status == "failed"]
+        failures += publish_failures(published)
+        status: RunStatus = "failed" if failures else "success"
+        result = RunResult(run_id, status, started, datetime.now(UTC), models, published)
+        error = "; ".join(failures) or None
         state.finish_run(run_id, status, error)
         state.emit(Event(type="run_finished", run_id=run_id, level="error" if error else "info",
                          payload={"status": status, "failed": len(result.failed)}))
