@@ -58,3 +58,21 @@ def relation_reader(relation: Any, rows: int = BATCH_ROWS) -> pa.RecordBatchRead
     reader = method(rows)
     assert isinstance(reader, pa.RecordBatchReader)
     return reader
+
+
+@dataclass
+class SourceQuery:
+    """A source DuckDB can read itself: SQL on a connection the connector opened.
+
+    The runtime then shapes and writes the rows on that same connection, so DuckDB's
+    parallel readers feed its parallel Parquet writer with no Arrow hand-off in between.
+    `then` gives SQL for rows only known once the main query has run (the lines a CSV
+    reader rejected), with the same columns. `translate` turns a DuckDB error into the
+    connector's own; `close` releases the connection.
+    """
+
+    connection: Any
+    sql: str
+    translate: Callable[[Exception], BaseException]
+    close: Callable[[], None]
+    then: tuple[Callable[[], str], ...] = ()

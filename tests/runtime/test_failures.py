@@ -129,7 +129,7 @@ def test_unreadable_source_keeps_bronze_and_names_the_source(
     ref = TableRef("bronze", "orders")
     version_before, rows_before = snapshot(project, ref)
     (project_dir / "landing" / "orders_bad.csv").write_bytes(
-        b"order_id;customer_id;amount;ordered_at\n15;1;\"unterminated;2026-01-01\n"
+        b"order_id;customer_\xff\xfeid;amount;ordered_at\n15;1;3;2026-01-01\n"
     )
     result = run_project(load_project(project_dir))
     (failed,) = result.failed

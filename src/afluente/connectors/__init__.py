@@ -16,6 +16,7 @@ from afluente.connectors.registry import (
     source_types,
     validate_sources,
 )
+from afluente.streams import SourceQuery
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -26,6 +27,7 @@ __all__ = [
     "IngestStats",
     "Ingestion",
     "SourceCheck",
+    "SourceQuery",
     "connector_for",
     "source_config",
     "source_types",

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 
 from afluente.config import SourceBase
 from afluente.errors import Location
-from afluente.streams import ResultStream
+from afluente.streams import ResultStream, SourceQuery
 
 SOURCE_COLUMN = "_source"
 RESCUED_COLUMN = "_rescued_data"
@@ -65,7 +65,8 @@ class IngestContext:
 class Ingestion:
     """One batch of a source, to be written to bronze in one commit.
 
-    `stream` yields the source's columns and `_source`; a connector that found a record it
+    `stream` yields the source's columns and `_source` (or `query` gives them as DuckDB SQL,
+    the faster path for what DuckDB reads itself); a connector that found a record it
     could not parse may also yield `_rescued_data` (JSON text) for it rather than drop it.
     `replace_sources` (append mode) are `_source` values whose earlier rows this batch
     replaces in the same commit (a file that changed). `progress` (JSON-serialisable) is stored
@@ -73,12 +74,17 @@ class Ingestion:
     `decimal_comma`: text numbers use `,` for decimals (and `.` for thousands).
     """
 
-    stream: ResultStream
+    stream: ResultStream | None = None
     mode: WriteMode = "append"
     progress: dict[str, Any] | Callable[[], dict[str, Any]] = field(default_factory=dict)
     replace_sources: tuple[str, ...] = ()
     summary: str = ""
     decimal_comma: bool = False
+    query: SourceQuery | None = None
+
+    def __post_init__(self) -> None:
+        if (self.stream is None) == (self.query is None):
+            raise TypeError("an Ingestion needs exactly one of `stream` and `query`")
 
     @property
     def progress_known(self) -> bool:

@@ -10,7 +10,7 @@ Runs in DuckDB, streaming: batches go through without the whole source in memory
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from afluente.engines.duckdb_engine import delta_ready_type
 from afluente.errors import ConnectorError, Location
-from afluente.streams import ResultStream, guarded, relation_reader
+from afluente.streams import ResultStream, SourceQuery, guarded, relation_reader
 
 RESCUED = "_rescued_data"
 SOURCE = "_source"
@@ -61,16 +61,25 @@ class ColumnPlan:
 
 
 class BronzeShaper:
-    """Shapes one source stream for bronze on its own DuckDB connection."""
+    """Shapes one source for bronze: an Arrow stream (read on a connection of its own) or
+    DuckDB SQL (shaped on the connector's connection, keeping DuckDB's parallelism)."""
 
-    def __init__(self, stream: ResultStream, rules: BronzeRules) -> None:
-        self.stream = stream
+    def __init__(self, source: ResultStream | SourceQuery, rules: BronzeRules) -> None:
         self.rules = rules
-        self.connection = duckdb.connect(":memory:")
-        self.connection.execute("SET TimeZone = 'UTC'")
+        self.stream = source if isinstance(source, ResultStream) else None
+        self.query = source if isinstance(source, SourceQuery) else None
+        if self.query is not None:
+            self.connection = self.query.connection
+        else:
+            self.connection = duckdb.connect(":memory:")
+            self.connection.execute("SET TimeZone = 'UTC'")
         try:
-            self.connection.register("_incoming", stream.reader)
+            self._define_incoming()
             types = _duckdb_types(self.connection, "_incoming")
+        except duckdb.Error as exc:
+            self.close()
+            raise self._failure(exc) from None
+        try:
             existing = _existing_types(self.connection, rules.existing)
             self.sql = bronze_sql(plan_columns(types, existing, rules), types, rules)
             self.types = [str(t) for t in self.connection.sql(self.sql).types]
@@ -81,13 +90,30 @@ class BronzeShaper:
             self.close()
             raise
 
+    def _define_incoming(self, sql: str | None = None) -> None:
+        if self.query is not None:
+            view = sql or self.query.sql
+            self.connection.execute(f"CREATE OR REPLACE TEMP VIEW _incoming AS {view}")
+        else:
+            assert self.stream is not None
+            self.connection.register("_incoming", self.stream.reader)
+
     def close(self) -> None:
-        self.connection.close()
+        if self.query is not None:
+            self.query.close()
+        else:
+            self.connection.close()
 
     def _failure(self, exc: Exception) -> BaseException:
-        if self.stream.failure:
+        if self.stream is not None and self.stream.failure:
             return self.stream.failure[0]
+        if self.query is not None:
+            return self.query.translate(exc)
         return _error(self.rules, exc)
+
+    def _followups(self) -> list[str]:
+        """The SQL of rows known once the main query ran, as views for the same shaping."""
+        return [then() for then in self.query.then] if self.query is not None else []
 
     def stream_out(self) -> ResultStream:
         """The shaped rows as a stream (lazily, batch by batch)."""
@@ -95,27 +121,45 @@ class BronzeShaper:
             reader = relation_reader(self.connection.sql(self.sql), BATCH_ROWS)
         except duckdb.Error as exc:
             self.close()
-            raise _error(self.rules, exc) from None
+            raise self._failure(exc) from None
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            yield from reader
+            for followup in self._followups():
+                self._define_incoming(followup)
+                for batch in relation_reader(self.connection.sql(self.sql), BATCH_ROWS):
+                    yield batch.cast(reader.schema)
+
+        chained = pa.RecordBatchReader.from_batches(reader.schema, batches())
         prepared = guarded(
-            reader, self._failure, keepalive=(self.connection, self.stream), on_close=self.close
+            chained, self._failure, keepalive=(self.connection, self.stream), on_close=self.close
         )
-        prepared.failure = self.stream.failure  # one list: the producer's error is reported
+        if self.stream is not None:
+            prepared.failure = self.stream.failure  # one list: the producer's error
         return prepared
 
     def write_parquet(self, directory: Path) -> tuple[list[Path], int]:
         """Write the shaped rows as Parquet files into `directory` (DuckDB's parallel
         writer); returns the files and the row count."""
+        rows = 0
         try:
-            copied = self.connection.execute(
-                f"COPY ({self.sql}) TO {_literal(str(directory))} "
-                "(FORMAT parquet, PER_THREAD_OUTPUT true, FILENAME_PATTERN 'part-{uuid}')"
-            ).fetchone()
+            rows += self._copy(directory)
+            for followup in self._followups():
+                self._define_incoming(followup)
+                rows += self._copy(directory)
         except duckdb.Error as exc:
             raise self._failure(exc) from None
         finally:
             self.close()
-        rows = int(copied[0]) if copied else 0
         return sorted(directory.glob("*.parquet")), rows
+
+    def _copy(self, directory: Path) -> int:
+        copied = self.connection.execute(
+            f"COPY ({self.sql}) TO {_literal(str(directory))} "
+            "(FORMAT parquet, PER_THREAD_OUTPUT true, FILENAME_PATTERN 'part-{uuid}', "
+            "OVERWRITE_OR_IGNORE true)"
+        ).fetchone()
+        return int(copied[0]) if copied else 0
 
 
 def prepare_bronze(stream: ResultStream, rules: BronzeRules) -> ResultStream:

@@ -22,7 +22,7 @@ from afluente.connectors import IngestContext, Ingestion, IngestStats, connector
 from afluente.engines.bronze import SOURCE, BronzeRules, BronzeShaper, delta_ready
 from afluente.model import Node
 from afluente.storage import StagedFiles, Warehouse, WriteResult
-from afluente.streams import ResultStream
+from afluente.streams import ResultStream, SourceQuery
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,14 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         existing=None if overwrite else warehouse.schema(node.ref),
         decimal_comma=ingestion.decimal_comma,
     )
-    ingestion.stream.reader = _counting(ingestion.stream.reader, context)
-    shaper = BronzeShaper(ingestion.stream, rules)
+    source: ResultStream | SourceQuery
+    if ingestion.query is not None:
+        source = ingestion.query
+    else:
+        assert ingestion.stream is not None
+        ingestion.stream.reader = _counting(ingestion.stream.reader, context)
+        source = ingestion.stream
+    shaper = BronzeShaper(source, rules)
     replace_where = None if overwrite else _replace_where(ingestion)
     if warehouse.is_local and replace_where is None and delta_ready(shaper.types):
         written = _write_staged(request, ingestion, shaper, overwrite)
