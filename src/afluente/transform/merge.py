@@ -1,0 +1,103 @@
+"""Incremental merge: upsert a source into a Delta table by a unique key.
+
+The source is checked before anything is written: NULL keys raise or are quarantined, and
+duplicated keys raise (naming the key and example values) unless `dedupe_by` names a
+sequence column, in which case the latest row per key wins deterministically (ties broken by
+the row's content hash). Rows matching `delete_when` delete their key from the target.
+The write is one delta-rs MERGE: one Delta version, atomic, carrying the caller's commit
+properties; an empty source commits nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+from deltalake import CommitProperties
+
+from afluente.transform.delta_target import ACTION, Target, commit_diff
+from afluente.transform.source import (
+    NullKeyPolicy,
+    Source,
+    load_source,
+    reject_duplicates,
+    reject_null,
+    require_columns,
+    split_null_keys,
+)
+from afluente.transform.sqltext import col_list, ident, row_hash
+
+INCOMING = "__merge_source"
+DIFF = "__merge_diff"
+
+
+@dataclass(frozen=True)
+class MergeSpec:
+    """How to upsert: the unique key and the optional delete / de-duplication rules."""
+
+    keys: tuple[str, ...]
+    delete_when: str | None = None  # SQL condition on the source, e.g. "op = 'D'"
+    dedupe_by: str | None = None  # sequence column: the latest row per key wins
+    on_null_key: NullKeyPolicy = "error"
+    except_columns: tuple[str, ...] = ()  # source columns not written (e.g. the op column)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge did; `version` is None when nothing was committed."""
+
+    version: int | None
+    upserted: int
+    deleted: int
+    quarantined: pa.Table | None = None
+
+
+def merge(
+    target: Target,
+    source: Source,
+    spec: MergeSpec,
+    *,
+    commit_properties: CommitProperties | None = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> MergeResult:
+    """Upsert `source` into `target` by `spec.keys` in one Delta commit."""
+    con = con or duckdb.connect()
+    available = load_source(con, source, INCOMING)
+    _check_spec(spec, available, target.label)
+    quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)
+    if spec.dedupe_by:
+        reject_null(con, INCOMING, spec.dedupe_by, "dedupe_by", target.label)
+        _keep_latest(con, spec, available)
+    else:
+        reject_duplicates(con, INCOMING, spec.keys, target.label)
+    columns = [c for c in available if c not in spec.except_columns]
+    is_delete = f"coalesce(({spec.delete_when}), false)" if spec.delete_when else "false"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {DIFF} AS SELECT {col_list(columns)}, "
+        f"CASE WHEN {is_delete} THEN 'D' ELSE 'U' END AS {ident(ACTION)} FROM {INCOMING}"
+    )
+    counts = con.execute(
+        f"SELECT count(*) FILTER ({ident(ACTION)} = 'U'), count(*) FILTER ({ident(ACTION)} = 'D')"
+        f" FROM {DIFF}"
+    ).fetchone()
+    upserted, deleted = (int(counts[0]), int(counts[1])) if counts else (0, 0)
+    version = commit_diff(con, target, DIFF, spec.keys, columns, commit_properties)
+    return MergeResult(version, upserted, deleted, quarantined)
+
+
+def _check_spec(spec: MergeSpec, available: list[str], table: str) -> None:
+    require_columns(available, spec.keys, "unique_key", table)
+    require_columns(available, spec.except_columns, "except_columns", table)
+    if spec.dedupe_by:
+        require_columns(available, [spec.dedupe_by], "dedupe_by", table)
+
+
+def _keep_latest(con: duckdb.DuckDBPyConnection, spec: MergeSpec, available: list[str]) -> None:
+    """Keep one row per key: the greatest `dedupe_by`, ties broken by the row's hash."""
+    assert spec.dedupe_by is not None
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS FROM {INCOMING} "
+        f"QUALIFY row_number() OVER (PARTITION BY {col_list(spec.keys)} "
+        f"ORDER BY {ident(spec.dedupe_by)} DESC, {row_hash(available)} DESC) = 1"
+    )

@@ -1,0 +1,35 @@
+"""Small SQL text builders shared by the kinds: quoting, key predicates, row hashes.
+
+Everything here is pure string work so the kinds stay readable and the quoting rules live
+in one place (DuckDB and DataFusion, which delta-rs uses for MERGE, both accept "double
+quoted" identifiers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def ident(name: str) -> str:
+    """A quoted identifier: `a"b` becomes `"a""b"`."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def col_list(names: Sequence[str], alias: str | None = None) -> str:
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + ident(n) for n in names)
+
+
+def equal_on(names: Sequence[str], left: str, right: str) -> str:
+    """`l."k" = r."k" AND ...` for a join on (compound) keys."""
+    return " AND ".join(f"{left}.{ident(n)} = {right}.{ident(n)}" for n in names)
+
+
+def row_hash(names: Sequence[str], alias: str | None = None) -> str:
+    """An md5 of the canonical text of the columns: equal rows give equal hashes, NULLs
+    included (a struct renders NULL fields as NULL, unlike string concatenation)."""
+    if not names:
+        return "md5('')"
+    prefix = f"{alias}." if alias else ""
+    fields = ", ".join(f"{ident(n)} := {prefix}{ident(n)}" for n in names)
+    return f"md5(CAST(struct_pack({fields}) AS VARCHAR))"
