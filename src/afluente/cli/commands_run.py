@@ -21,11 +21,13 @@ def validate(ctx: typer.Context) -> None:
     """Check the whole project (config, models, SQL, references, cycles) without running it."""
     from afluente.connectors import validate_sources
     from afluente.model import load_graph
+    from afluente.sinks import validate_sinks
 
     cli = state_of(ctx)
     project = cli.project()
     validate_sources(project)
     graph = load_graph(project)
+    validate_sinks(project, graph)
     layers: dict[str, int] = {}
     for ref in graph.order:
         layers[ref.layer] = layers.get(ref.layer, 0) + 1
@@ -106,6 +108,18 @@ def run_payload(result: object) -> dict[str, object]:
             }
             for m in result.models
         ],
+        "published": [
+            {
+                "sink": p.sink,
+                "table": p.table,
+                "target": p.target,
+                "status": p.status,
+                "version": p.version,
+                "rows": p.rows,
+                "error": p.error.render() if p.error is not None else None,
+            }
+            for p in result.published
+        ],
     }
 
 
@@ -123,3 +137,9 @@ def render_run_summary(console: Console, result: object) -> None:
     console.line(f"[{style}]run {result.run_id} {result.status}[/] in {seconds:.1f}s: {counts}")
     for failed in result.failed:
         console.error(failed.reason)
+    for published in result.published:
+        if published.error is not None:
+            console.error(
+                f"publishing `{published.table}` to sink `{published.sink}` failed: "
+                + published.error.render()
+            )
