@@ -18,9 +18,12 @@ TOP_KEYS = (
 )
 SOURCE_KEYS = (
     "valid keys here: changed_files, columns, description, format, mode, options, path, "
-    "schema_evolution, table, tags, type"
+    "schema_evolution, storage_options, table, tags, type"
 )
-CSV_KEYS = "valid keys here: delimiter, encoding, escape, header, quote"
+CSV_KEYS = (
+    "valid keys here: decimal_separator, delimiter, encoding, escape, flatten, header, quote, "
+    "sheet"
+)
 
 
 def test_minimal_project_gets_defaults(write_project: WriteProject) -> None:
@@ -235,7 +238,9 @@ def test_invalid_literal_format(write_project: WriteProject) -> None:
 
     assert error.message == "invalid value 'xml' for `sources.orders.format`"
     assert error.location == Location(root / "afluente.yml", 6)
-    assert error.hint == "expected 'csv', 'tsv', 'json', 'ndjson' or 'parquet'"
+    assert error.hint == (
+        "expected 'csv', 'tsv', 'json', 'ndjson', 'parquet', 'avro', 'orc' or 'xlsx'"
+    )
 
 
 def test_invalid_engine_type(write_project: WriteProject) -> None:

@@ -1,4 +1,5 @@
-"""Files (csv, tsv, json/ndjson, parquet) into bronze, each file ingested exactly once.
+"""Files (csv, tsv, json/ndjson, parquet, avro, orc, xlsx; local or on S3) into bronze, each
+file ingested exactly once.
 
 Progress is the set of files ingested so far with their signatures. Each commit records the
 files it ingested (`{"files": {name: signature}}`) in the same Delta commit as their rows;
@@ -15,10 +16,13 @@ from typing import Any
 from afluente.connectors.files.config import CsvOptions, FilesSource
 from afluente.connectors.files.listing import FileEntry, list_files
 from afluente.connectors.files.readers import FileReader
-from afluente.connectors.protocol import IngestContext, Ingestion, IngestStats, SourceCheck
+from afluente.connectors.protocol import IngestContext, Ingestion, SourceCheck
 from afluente.errors import ConnectorError, Location
 
 __all__ = ["CsvOptions", "FileEntry", "FilesConnector", "FilesSource", "seen_files"]
+
+
+SUMMARY_EVERY = 50  # commits of progress read back before one sums them all up
 
 
 def seen_files(history: Sequence[Mapping[str, Any]]) -> dict[str, str]:
@@ -41,7 +45,8 @@ class FilesConnector:
         self.location = location
 
     def files(self) -> list[FileEntry]:
-        found = list_files(self.config.path, self.root)
+        config = self.config
+        found = list_files(config.path, self.root, config.storage_options, self.name, self.location)
         if not found:
             raise ConnectorError(
                 f"source `{self.name}`: no file matches `{self.config.path}`",
@@ -100,12 +105,18 @@ class FilesConnector:
         mode: str,
         replace: tuple[str, ...] = (),
     ) -> Ingestion:
-        stream = FileReader(self.name, self.config, self.root, self.location).read(batch)
+        reader = FileReader(self.name, self.config, self.root, self.location)
+        stream = reader.read(batch, context.report)
         size = sum(f.size for f in batch)
-        context.report(IngestStats(files=len(batch), bytes=size))
         recorded: dict[str, Any] = {"files": {f.name: f.signature for f in batch}}
         if mode == "overwrite":
             recorded["signature"] = _signature(files)
+        elif len(context.history) >= SUMMARY_EVERY:
+            # sum up every file seen so far, so older commits (and Delta's log cleanup of
+            # them) no longer matter
+            everything = seen_files(context.history)
+            everything.update(recorded["files"])
+            recorded = {"files": everything, "complete": True}
         summary = f"{len(batch)} file{'s' if len(batch) != 1 else ''} ({size:,} bytes)"
         return Ingestion(
             stream=stream,
@@ -113,6 +124,7 @@ class FilesConnector:
             progress=recorded,
             replace_sources=replace,
             summary=summary,
+            decimal_comma=self.config.decimal_comma,
         )
 
 

@@ -4,25 +4,57 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from afluente.config import SourceBase
 
-FileFormat = Literal["csv", "tsv", "json", "ndjson", "parquet"]
+FileFormat = Literal["csv", "tsv", "json", "ndjson", "parquet", "avro", "orc", "xlsx"]
 FileMode = Literal["incremental", "snapshot"]
 ChangedFiles = Literal["replace", "append", "ignore", "fail"]
+Encoding = Literal["utf-8", "utf-16", "latin-1", "cp1252"]
+
+TEXT_FORMATS = ("csv", "tsv")
 
 
-class CsvOptions(BaseModel):
-    """How to read delimited text files. Columns land in bronze as text unless hinted."""
+class FileOptions(BaseModel):
+    """How to read the files. Text cells (csv, tsv, xlsx) land in bronze as text unless
+    hinted in `columns:`; typed formats keep their own types.
+
+    `decimal_separator: ","` says numbers are written `1.234,56`: hinted numeric columns are
+    cast after dropping the `.` thousands separators. `flatten` turns nested records into
+    `parent__child` columns; `sheet` picks the xlsx sheet (the first by default).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    delimiter: str = ","
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
     header: bool = True
-    quote: str = '"'
-    escape: str = '"'
-    encoding: Literal["utf-8", "utf-16", "latin-1"] = "utf-8"
+    quote: str = Field(default='"', min_length=1, max_length=1)
+    escape: str = Field(default='"', min_length=1, max_length=1)
+    encoding: Encoding = "utf-8"
+    decimal_separator: Literal[".", ","] = "."
+    flatten: bool = False
+    sheet: str | None = None
+
+
+CsvOptions = FileOptions  # the name earlier releases used
+
+
+class StorageOptions(BaseModel):
+    """Where and how to reach object storage (`path: s3://bucket/prefix/*.csv`).
+
+    Put secrets in the environment and reference them: `${AWS_SECRET_ACCESS_KEY}`. Without
+    keys, the usual AWS environment variables and profiles apply.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: str | None = Field(default=None, repr=False)
+    session_token: str | None = Field(default=None, repr=False)
+    allow_http: bool = False
 
 
 class FilesSource(SourceBase):
@@ -38,6 +70,24 @@ class FilesSource(SourceBase):
     type: Literal["files"]
     path: str
     format: FileFormat = "csv"
-    options: CsvOptions = CsvOptions()
+    options: FileOptions = FileOptions()
+    storage_options: StorageOptions | None = None
     mode: FileMode = "incremental"
     changed_files: ChangedFiles = "replace"
+
+    @model_validator(mode="after")
+    def _options_fit_the_format(self) -> FilesSource:
+        given = self.options.model_fields_set
+        if self.format not in TEXT_FORMATS:
+            text_only = sorted(given & {"delimiter", "quote", "escape", "encoding"})
+            if text_only:
+                raise ValueError(
+                    f"`options.{text_only[0]}` applies to csv and tsv files, not {self.format}"
+                )
+        if "sheet" in given and self.format != "xlsx":
+            raise ValueError(f"`options.sheet` applies to xlsx files, not {self.format}")
+        return self
+
+    @property
+    def decimal_comma(self) -> bool:
+        return self.options.decimal_separator == ","

@@ -1,24 +1,36 @@
-"""Find the files a source's glob matches, each with a signature that changes with its content."""
+"""Find the files a source's glob matches, each with a signature that changes with its content.
+
+Local paths are globbed; `s3://` paths are listed on object storage.
+"""
 
 from __future__ import annotations
 
 import glob
-from dataclasses import dataclass
 from pathlib import Path
 
+from afluente.connectors.files.config import StorageOptions
+from afluente.connectors.files.entry import FileEntry
+from afluente.connectors.files.object_storage import is_remote, list_objects, s3_filesystem
+from afluente.errors import Location
 
-@dataclass(frozen=True)
-class FileEntry:
-    """One matched file: where to read it, how bronze names it, and its signature."""
-
-    path: str  # what readers open (absolute path or URI)
-    name: str  # `_source`: relative to the project folder when inside it
-    size: int
-    signature: str  # size and modification time; changes when the file is rewritten
+__all__ = ["FileEntry", "list_files"]
 
 
-def list_files(pattern: str, root: Path) -> list[FileEntry]:
-    """The files matching `pattern` (relative to `root` unless absolute), sorted by name."""
+def list_files(
+    pattern: str,
+    root: Path,
+    storage: StorageOptions | None = None,
+    source: str = "",
+    location: Location | None = None,
+) -> list[FileEntry]:
+    """The files matching `pattern` (relative to `root` unless absolute or remote), sorted."""
+    if is_remote(pattern):
+        filesystem = s3_filesystem(storage, source, location)
+        return list_objects(pattern, filesystem, source, location)
+    return list_local(pattern, root)
+
+
+def list_local(pattern: str, root: Path) -> list[FileEntry]:
     full = pattern if Path(pattern).is_absolute() else str(root / pattern)
     prefix = str(root).rstrip("/") + "/"
     found: list[FileEntry] = []

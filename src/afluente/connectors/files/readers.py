@@ -1,15 +1,33 @@
-"""Read a batch of files of one format as one Arrow stream (source columns + `_source`)."""
+"""Read a batch of files of one format as one Arrow stream (source columns + `_source`).
+
+Files are first staged locally when they need it (downloaded from object storage, transcoded
+to UTF-8). Then each format goes to the reader that can do it without extension downloads:
+DuckDB for csv/tsv (file by file, malformed lines rescued), json, ndjson and parquet;
+Python for avro, orc and xlsx. `flatten` and progress reporting apply to every format.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from afluente.connectors.files.config import FilesSource
-from afluente.connectors.files.listing import FileEntry
+from afluente.connectors.files.arrow_files import ArrowFiles
+from afluente.connectors.files.config import TEXT_FORMATS, FilesSource
+from afluente.connectors.files.delimited import DelimitedScan
+from afluente.connectors.files.entry import FileEntry
+from afluente.connectors.files.flatten import flattened
+from afluente.connectors.files.staging import LocalFile, Staging
+from afluente.connectors.protocol import IngestStats
 from afluente.errors import ConnectorError, Location
 from afluente.streams import ResultStream, guarded, relation_reader
+
+SOURCE = "_source"
+Report = Callable[[IngestStats], None]
+DUCKDB_FORMATS = ("json", "ndjson", "parquet")
 
 
 def _literal(value: str) -> str:
@@ -20,66 +38,137 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _ignore(stats: IngestStats) -> None:
+    return None
+
+
 class FileReader:
-    """Reads files with DuckDB's readers; CSV columns stay text, exactly as in the file."""
+    """Reads matched files; text formats keep every value as text, exactly as in the file."""
 
     def __init__(self, name: str, config: FilesSource, root: Path, location: Location) -> None:
         self.name = name
         self.config = config
         self.root = root
         self.location = location
+        self._names: dict[str, str] = {}  # staged path -> file name, to name files in errors
 
-    def read(self, files: list[FileEntry]) -> ResultStream:
+    def read(self, files: list[FileEntry], report: Report = _ignore) -> ResultStream:
+        staging = Staging(self.name, self.config, self.location)
         connection = duckdb.connect(":memory:")
         connection.execute("SET TimeZone = 'UTC'")
-        try:
-            scan = self._scan([f.path for f in files])
-            described = connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-            columns = [row[0] for row in described if row[0] != "filename"]
-            reader = relation_reader(connection.sql(self._select(scan, columns)))
-        except duckdb.Error as exc:
+
+        def close() -> None:
             connection.close()
+            staging.close()
+
+        try:
+            local = staging.stage(files)
+            self._names = {f.path: f.entry.name for f in local}
+            reader = self._scan(local, connection, staging.encoding)
+            if self.config.options.flatten:
+                reader = flattened(reader)
+        except Exception as exc:
+            close()
             raise self._error(exc) from None
-        return guarded(reader, self._error, keepalive=connection, on_close=connection.close)
+        reader = reporting(reader, files, report)
+        return guarded(reader, self._error, keepalive=(connection, staging), on_close=close)
 
-    def _scan(self, files: list[str]) -> str:
-        paths = "[" + ", ".join(_literal(f) for f in files) + "]"
+    def _scan(
+        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection, encoding: str
+    ) -> pa.RecordBatchReader:
         fmt = self.config.format
-        if fmt == "parquet":
-            return f"read_parquet({paths}, union_by_name = true, filename = true)"
-        if fmt in ("json", "ndjson"):
-            style = "newline_delimited" if fmt == "ndjson" else "auto"
-            return (
-                f"read_json({paths}, format = {_literal(style)}, union_by_name = true, "
-                "filename = true)"
-            )
-        o = self.config.options
-        delimiter = "\t" if fmt == "tsv" else o.delimiter
+        if fmt in TEXT_FORMATS:
+            delimiter = "\t" if fmt == "tsv" else self.config.options.delimiter
+            options = self.config.options
+            scan = DelimitedScan(self.name, options, delimiter, encoding, self.location)
+            return scan.read(files, connection)
+        if fmt in DUCKDB_FORMATS:
+            return self._duckdb_scan(files, connection)
+        return ArrowFiles(self.config, self._file_error).read(files)
+
+    def _duckdb_scan(
+        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection
+    ) -> pa.RecordBatchReader:
+        connection.execute("CREATE TEMP TABLE _afluente_files (path VARCHAR, name VARCHAR)")
+        connection.executemany(
+            "INSERT INTO _afluente_files VALUES (?, ?)", [(f.path, f.entry.name) for f in files]
+        )
+        scan = self._duckdb_function([f.path for f in files])
+        described = connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        columns = [f"s.{_ident(row[0])}" for row in described if row[0] != "filename"]
+        sql = (
+            f"SELECT {', '.join([*columns, f'f.name AS {SOURCE}'])} "
+            f"FROM {scan} AS s JOIN _afluente_files AS f ON f.path = s.filename"
+        )
+        return relation_reader(connection.sql(sql))
+
+    def _duckdb_function(self, paths: list[str]) -> str:
+        listed = "[" + ", ".join(_literal(p) for p in paths) + "]"
+        if self.config.format == "parquet":
+            return f"read_parquet({listed}, union_by_name = true, filename = true)"
+        style = "newline_delimited" if self.config.format == "ndjson" else "auto"
         return (
-            f"read_csv({paths}, all_varchar = true, union_by_name = true, filename = true, "
-            f"header = {str(o.header).lower()}, delim = {_literal(delimiter)}, "
-            f"quote = {_literal(o.quote)}, escape = {_literal(o.escape)}, "
-            f"encoding = {_literal(o.encoding)})"
+            f"read_json({listed}, format = {_literal(style)}, union_by_name = true, "
+            "filename = true)"
         )
 
-    def _select(self, scan: str, columns: list[str]) -> str:
-        prefix = str(self.root).rstrip("/") + "/"
-        selected = ", ".join(_ident(c) for c in columns)
-        return (
-            f"SELECT {selected}, "
-            f"CASE WHEN starts_with(filename, {_literal(prefix)}) "
-            f"THEN substr(filename, {len(prefix) + 1}) ELSE filename END AS _source "
-            f"FROM {scan}"
-        )
+    def _file_error(self, file: LocalFile, exc: Exception) -> ConnectorError:
+        if isinstance(exc, ConnectorError):
+            return exc
+        return self._named_error(file.entry.name, _detail(exc))
 
     def _error(self, exc: Exception) -> ConnectorError:
         if isinstance(exc, ConnectorError):
             return exc
-        detail = str(exc).strip().splitlines()
+        detail = _detail(exc)
+        for path, name in sorted(self._names.items(), key=lambda item: -len(item[0])):
+            detail = detail.replace(path, name)
+        named = [n for n in self._names.values() if n in detail]
+        if named:
+            return self._named_error(named[0], detail)
+        if len(self._names) == 1:
+            return self._named_error(next(iter(self._names.values())), detail)
         return ConnectorError(
-            f"source `{self.name}`: cannot read {self.config.format} files: "
-            + " ".join(line.strip() for line in detail[:3]),
+            f"source `{self.name}`: cannot read {self.config.format} files: {detail}",
             location=self.location,
-            hint="fix the file or the source `options`; nothing was written and the files "
-            "will be read again on the next run",
+            hint=_RETRY_HINT,
         )
+
+    def _named_error(self, file: str, detail: str) -> ConnectorError:
+        return ConnectorError(
+            f"source `{self.name}`: cannot read {self.config.format} file `{file}`: {detail}",
+            location=self.location,
+            hint=_RETRY_HINT,
+        )
+
+
+_RETRY_HINT = (
+    "fix or remove the file, or the source's `format`/`options`; nothing was written and "
+    "the files will be read again on the next run"
+)
+
+
+def _detail(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    text = " ".join(lines[:3]) or type(exc).__name__
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def reporting(
+    reader: pa.RecordBatchReader, files: list[FileEntry], report: Report
+) -> pa.RecordBatchReader:
+    """`reader`, reporting cumulative files and bytes as rows of each file come through
+    (and the full batch at the end, counting files that had no rows)."""
+    sizes = {f.name: f.size for f in files}
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        seen: set[str] = set()
+        for batch in reader:
+            names = set(pc.unique(batch.column(SOURCE)).to_pylist()) - seen - {None}
+            if names:
+                seen.update(str(n) for n in names)
+                report(IngestStats(files=len(seen), bytes=sum(sizes.get(n, 0) for n in seen)))
+            yield batch
+        report(IngestStats(files=len(files), bytes=sum(sizes.values())))
+
+    return pa.RecordBatchReader.from_batches(reader.schema, batches())

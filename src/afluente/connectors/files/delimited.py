@@ -1,0 +1,181 @@
+"""Delimited text (csv, tsv) read file by file, with malformed lines rescued, never dropped.
+
+DuckDB's reject tables record each line it cannot parse (wrong number of fields, an
+unterminated quote, bad bytes); they do not work with `union_by_name`, so each file is
+scanned on its own against the union of all headers, which Python's csv module reads
+first (a UTF-8 BOM never reaches a column name). Every column is text. Once the good rows
+have streamed through, the rejected lines follow as final batches: data columns null,
+`_rescued_data` = `{"_source", "_line", "_error", "_raw"}`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+import duckdb
+import pyarrow as pa
+
+from afluente.connectors.files.config import FileOptions
+from afluente.connectors.files.encodings import python_codec
+from afluente.connectors.files.staging import LocalFile
+from afluente.errors import ConnectorError, Location
+from afluente.streams import relation_reader
+
+RESCUED = "_rescued_data"
+SOURCE = "_source"
+BATCH_ROWS = 100_000
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class DelimitedScan:
+    """Reads staged csv/tsv files through one DuckDB connection."""
+
+    def __init__(
+        self,
+        source: str,
+        options: FileOptions,
+        delimiter: str,
+        encoding: str,
+        location: Location | None = None,
+    ) -> None:
+        self.source = source
+        self.location = location
+        self.options = options
+        self.delimiter = delimiter
+        self.encoding = encoding  # what DuckDB reads: utf-8 after transcoding
+
+    def read(
+        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection
+    ) -> pa.RecordBatchReader:
+        headers = {f.path: self.header(f) for f in files}
+        columns = _union(headers.values())
+        schema = pa.schema([(c, pa.string()) for c in [*columns, SOURCE, RESCUED]])
+        return pa.RecordBatchReader.from_batches(
+            schema, self._batches(files, headers, columns, schema, connection)
+        )
+
+    def header(self, file: LocalFile) -> list[str]:
+        """The file's column names ([] for an empty file); `columnN` without a header."""
+        # text is decoded in chunks: a bad byte further down is DuckDB's to rescue, not ours
+        codec = python_codec(self.encoding)
+        try:
+            with open(file.path, encoding=codec, errors="replace", newline="") as text:
+                first = next(self._csv_reader(text), None)
+        except csv.Error as exc:
+            raise self._header_error(file, str(exc)) from None
+        if first is None:
+            return []
+        if any("\ufffd" in name for name in first):
+            raise self._header_error(file, f"it is not valid {self.encoding}")
+        if not self.options.header:
+            return [f"column{i}" for i in range(len(first))]
+        return _unique([name.strip() or f"column{i}" for i, name in enumerate(first)])
+
+    def _header_error(self, file: LocalFile, problem: str) -> ConnectorError:
+        return ConnectorError(
+            f"source `{self.source}`: cannot read the first line of file "
+            f"`{file.entry.name}`: {problem}",
+            location=self.location,
+            hint="check `options.encoding`, `delimiter` and `quote`; nothing was written",
+        )
+
+    def _csv_reader(self, text: Iterable[str]) -> Iterator[list[str]]:
+        o = self.options
+        doubled = o.escape == o.quote
+        return csv.reader(
+            text,
+            delimiter=self.delimiter,
+            quotechar=o.quote,
+            doublequote=doubled,
+            escapechar=None if doubled else o.escape,
+        )
+
+    def _batches(
+        self,
+        files: list[LocalFile],
+        headers: dict[str, list[str]],
+        columns: list[str],
+        schema: pa.Schema,
+        connection: duckdb.DuckDBPyConnection,
+    ) -> Iterator[pa.RecordBatch]:
+        scanned = [f for f in files if headers[f.path]]
+        for file in scanned:
+            sql = self._file_sql(file, headers[file.path], columns)
+            for batch in relation_reader(connection.sql(sql), BATCH_ROWS):
+                yield batch if batch.schema == schema else batch.cast(schema)
+        if scanned:
+            yield from self._rejected(scanned, columns, schema, connection)
+
+    def _file_sql(self, file: LocalFile, header: list[str], columns: list[str]) -> str:
+        o = self.options
+        declared = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header)
+        present = set(header)
+        selected = [_ident(c) if c in present else f"NULL::VARCHAR AS {_ident(c)}" for c in columns]
+        scan = (
+            f"read_csv({_literal(file.path)}, auto_detect = false, columns = {{{declared}}}, "
+            f"header = {str(o.header).lower()}, delim = {_literal(self.delimiter)}, "
+            f"quote = {_literal(o.quote)}, escape = {_literal(o.escape)}, "
+            f"encoding = {_literal(self.encoding)}, store_rejects = true)"
+        )
+        metadata = [f"{_literal(file.entry.name)} AS {SOURCE}", f"NULL::VARCHAR AS {RESCUED}"]
+        return f"SELECT {', '.join([*selected, *metadata])} FROM {scan}"
+
+    def _rejected(
+        self,
+        files: list[LocalFile],
+        columns: list[str],
+        schema: pa.Schema,
+        connection: duckdb.DuckDBPyConnection,
+    ) -> Iterator[pa.RecordBatch]:
+        connection.execute(
+            "CREATE TEMP TABLE _afluente_files (pos INTEGER, path VARCHAR, name VARCHAR)"
+        )
+        connection.executemany(
+            "INSERT INTO _afluente_files VALUES (?, ?, ?)",
+            [(i, f.path, f.entry.name) for i, f in enumerate(files)],
+        )
+        nulls = "".join(f"NULL::VARCHAR AS {_ident(c)}, " for c in columns)
+        sql = f"""
+            SELECT {nulls}f.name AS {SOURCE},
+                json_object('_source', f.name, '_line', e.line,
+                    '_error', string_agg(DISTINCT e.error_message, '; '),
+                    '_raw', rtrim(any_value(e.csv_line), chr(13) || chr(10)))::VARCHAR
+                    AS {RESCUED}
+            FROM reject_errors e
+            JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+            JOIN _afluente_files f ON f.path = s.file_path
+            GROUP BY f.pos, f.name, e.line
+            ORDER BY f.pos, e.line
+        """
+        for batch in relation_reader(connection.sql(sql), BATCH_ROWS):
+            yield batch if batch.schema == schema else batch.cast(schema)
+
+
+def _union(headers: Iterable[list[str]]) -> list[str]:
+    """Every column name, in order of first appearance across the files."""
+    seen: dict[str, None] = {}
+    for header in headers:
+        seen.update(dict.fromkeys(header))
+    return list(seen)
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Repeated header names get `_1`, `_2`... so every column keeps its values."""
+    taken: set[str] = set()
+    unique: list[str] = []
+    for name in names:
+        candidate, n = name, 0
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
