@@ -105,3 +105,10 @@ def test_a_failing_write_leaves_the_previous_version(target: Target) -> None:
         merge(target, bad, SPEC)
     assert version(target) == 0
     assert plain(target, "id, v") == {(1, "a"), (2, "b"), (3, "c")}
+
+
+def test_relation_on_the_callers_connection(target: Target) -> None:
+    con = duckdb.connect()
+    relation = con.sql("SELECT 8::BIGINT AS id, 'n' AS region, 'y' AS v, 'U' AS op")
+    assert merge(target, relation, SPEC, con=con).upserted == 1
+    assert (8, "n", "y") in plain(target, "id, region, v")

@@ -80,8 +80,9 @@ def apply_changes(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> ApplyResult:
     """Fold one batch of change events into `target` in one Delta commit."""
+    shared = con is not None
     con = con or duckdb.connect()
-    available = load_source(con, source, INCOMING)
+    available = load_source(con, source, INCOMING, shared)
     columns = _stored_columns(spec, available, target.label)
     quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)
     reject_null(con, INCOMING, spec.sequence_by, "sequence_by", target.label)

@@ -62,8 +62,9 @@ def merge(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> MergeResult:
     """Upsert `source` into `target` by `spec.keys` in one Delta commit."""
+    shared = con is not None
     con = con or duckdb.connect()
-    available = load_source(con, source, INCOMING)
+    available = load_source(con, source, INCOMING, shared)
     _check_spec(spec, available, target.label)
     quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)
     if spec.dedupe_by:

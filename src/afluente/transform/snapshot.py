@@ -62,8 +62,9 @@ def snapshot_scd2(
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> SnapshotResult:
     """Record one full snapshot in the SCD2 dimension at `target`, in one Delta commit."""
+    shared = con is not None
     con = con or duckdb.connect()
-    columns = load_source(con, snapshot, SNAPSHOT)
+    columns = load_source(con, snapshot, SNAPSHOT, shared)
     _check_spec(spec, columns, target.label)
     quarantined = split_null_keys(con, SNAPSHOT, spec.keys, spec.on_null_key, target.label)
     reject_duplicates(con, SNAPSHOT, spec.keys, target.label)

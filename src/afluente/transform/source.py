@@ -22,9 +22,20 @@ NullKeyPolicy = Literal["error", "quarantine"]
 EXAMPLES = 3
 
 
-def load_source(con: duckdb.DuckDBPyConnection, source: Source, name: str) -> list[str]:
-    """Materialise `source` as temp table `name`; return its column names."""
+def load_source(
+    con: duckdb.DuckDBPyConnection, source: Source, name: str, shares_connection: bool
+) -> list[str]:
+    """Materialise `source` as temp table `name`; return its column names.
+
+    A DuckDB relation must come from `con` when the caller passed its connection
+    (`shares_connection`), and from any other connection otherwise.
+    """
     if isinstance(source, duckdb.DuckDBPyRelation):
+        if shares_connection:  # streaming it would run two queries on one connection
+            source.create_view("__afluente_incoming")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {ident(name)} AS FROM __afluente_incoming")
+            con.execute("DROP VIEW __afluente_incoming")
+            return columns_of(con, name)
         source = relation_reader(source)
     con.register("__afluente_incoming", source)
     try:
