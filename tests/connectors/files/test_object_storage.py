@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from afluente.config import load_project
+from afluente.connectors import connector_for
 from afluente.connectors.files.object_storage import glob_regex
 from afluente.model import TableRef
 from conftest import require_component
@@ -83,6 +85,9 @@ def test_s3_files_are_ingested_once_each(files_project: FilesProject, s3: S3) ->
     assert files_project.rows("id", "amount", "_source") == [("1", "10", uri), ("2", "20", uri)]
 
     s3.put("orders/2.csv", b"id,amount\n3,30\n")
+    connector = connector_for(load_project(files_project.root), "s")
+    recorded = files_project.warehouse.progress_history(TableRef("bronze", "s"))
+    assert connector.check(recorded).pending == 1  # what `afluente plan` shows
     result = files_project.run()
     assert result.status == "success"
     assert files_project.version() == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,4 +85,6 @@ class Staging:
     def _folder_path(self) -> Path:
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="afluente-files-"))
+            # also removed if the stream is dropped before it is read (no `close` then)
+            weakref.finalize(self, shutil.rmtree, self._folder, True)
         return self._folder
