@@ -29,7 +29,7 @@ CRASHING_RUN = textwrap.dedent("""\
 
     class Crash(SilentReporter):
         def ingest_progress(self, ref, stats):
-            if moment == "before_commit" and stats.rows > 0:
+            if moment == "before_commit" and (stats.rows > 0 or stats.files > 0):
                 os._exit(137)
 
         def model_finished(self, result):

@@ -106,7 +106,8 @@ class FilesConnector:
         replace: tuple[str, ...] = (),
     ) -> Ingestion:
         reader = FileReader(self.name, self.config, self.root, self.location)
-        stream = reader.read(batch, context.report)
+        query = reader.query(batch, context.report)
+        stream = reader.read(batch, context.report) if query is None else None
         size = sum(f.size for f in batch)
         recorded: dict[str, Any] = {"files": {f.name: f.signature for f in batch}}
         if mode == "overwrite":
@@ -120,6 +121,7 @@ class FilesConnector:
         summary = f"{len(batch)} file{'s' if len(batch) != 1 else ''} ({size:,} bytes)"
         return Ingestion(
             stream=stream,
+            query=query,
             mode="overwrite" if mode == "overwrite" else "append",
             progress=recorded,
             replace_sources=replace,

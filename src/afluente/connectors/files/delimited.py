@@ -11,7 +11,7 @@ have streamed through, the rejected lines follow as final batches: data columns 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -55,12 +55,77 @@ class DelimitedScan:
     def read(
         self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection
     ) -> pa.RecordBatchReader:
+        """The rows as a stream: good rows first, then the rejected lines."""
+        main, rejected, columns = self.queries(files, connection)
+        schema = pa.schema([(c, pa.string()) for c in [*columns, SOURCE, RESCUED]])
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            if main is None:
+                return
+            for query in (main, rejected()):
+                for batch in relation_reader(connection.sql(query), BATCH_ROWS):
+                    yield batch if batch.schema == schema else batch.cast(schema)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def queries(
+        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection
+    ) -> tuple[str | None, Callable[[], str], list[str]]:
+        """SQL of the good rows (None when every file is empty), a function giving the SQL
+        of the rejected lines (valid once the first has run), and the union of columns.
+        Files sharing a header are read by one parallel scan."""
         headers = {f.path: self.header(f) for f in files}
         columns = _union(headers.values())
-        schema = pa.schema([(c, pa.string()) for c in [*columns, SOURCE, RESCUED]])
-        return pa.RecordBatchReader.from_batches(
-            schema, self._batches(files, headers, columns, schema, connection)
+        scanned = [f for f in files if headers[f.path]]
+        connection.execute(
+            "CREATE OR REPLACE TEMP TABLE _afluente_files (pos INTEGER, path VARCHAR, name VARCHAR)"
         )
+        connection.executemany(
+            "INSERT INTO _afluente_files VALUES (?, ?, ?)",
+            [(i, f.path, f.entry.name) for i, f in enumerate(scanned)],
+        )
+        groups: dict[tuple[str, ...], list[LocalFile]] = {}
+        for file in scanned:
+            groups.setdefault(tuple(headers[file.path]), []).append(file)
+        parts = [self._group_sql(group, list(header), columns) for header, group in groups.items()]
+        main = " UNION ALL ".join(parts) if parts else None
+        return main, lambda: self._rejected_sql(columns), columns
+
+    def _group_sql(self, files: list[LocalFile], header: list[str], columns: list[str]) -> str:
+        o = self.options
+        declared = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header)
+        present = set(header)
+        selected = [
+            f"s.{_ident(c)}" if c in present else f"NULL::VARCHAR AS {_ident(c)}"
+            for c in columns
+        ]
+        paths = "[" + ", ".join(_literal(f.path) for f in files) + "]"
+        scan = (
+            f"read_csv({paths}, auto_detect = false, columns = {{{declared}}}, "
+            f"header = {str(o.header).lower()}, delim = {_literal(self.delimiter)}, "
+            f"quote = {_literal(o.quote)}, escape = {_literal(o.escape)}, "
+            f"encoding = {_literal(self.encoding)}, store_rejects = true, filename = true)"
+        )
+        metadata = [f"f.name AS {SOURCE}", f"NULL::VARCHAR AS {RESCUED}"]
+        return (
+            f"SELECT {', '.join([*selected, *metadata])} FROM {scan} AS s "
+            "JOIN _afluente_files AS f ON f.path = s.filename"
+        )
+
+    def _rejected_sql(self, columns: list[str]) -> str:
+        nulls = "".join(f"NULL::VARCHAR AS {_ident(c)}, " for c in columns)
+        return f"""
+            SELECT {nulls}f.name AS {SOURCE},
+                json_object('_source', f.name, '_line', e.line,
+                    '_error', string_agg(DISTINCT e.error_message, '; '),
+                    '_raw', rtrim(any_value(e.csv_line), chr(13) || chr(10)))::VARCHAR
+                    AS {RESCUED}
+            FROM reject_errors e
+            JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+            JOIN _afluente_files f ON f.path = s.file_path
+            GROUP BY f.pos, f.name, e.line
+            ORDER BY f.pos, e.line
+        """
 
     def header(self, file: LocalFile) -> list[str]:
         """The file's column names ([] for an empty file); `columnN` without a header."""
@@ -97,66 +162,6 @@ class DelimitedScan:
             doublequote=doubled,
             escapechar=None if doubled else o.escape,
         )
-
-    def _batches(
-        self,
-        files: list[LocalFile],
-        headers: dict[str, list[str]],
-        columns: list[str],
-        schema: pa.Schema,
-        connection: duckdb.DuckDBPyConnection,
-    ) -> Iterator[pa.RecordBatch]:
-        scanned = [f for f in files if headers[f.path]]
-        for file in scanned:
-            sql = self._file_sql(file, headers[file.path], columns)
-            for batch in relation_reader(connection.sql(sql), BATCH_ROWS):
-                yield batch if batch.schema == schema else batch.cast(schema)
-        if scanned:
-            yield from self._rejected(scanned, columns, schema, connection)
-
-    def _file_sql(self, file: LocalFile, header: list[str], columns: list[str]) -> str:
-        o = self.options
-        declared = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in header)
-        present = set(header)
-        selected = [_ident(c) if c in present else f"NULL::VARCHAR AS {_ident(c)}" for c in columns]
-        scan = (
-            f"read_csv({_literal(file.path)}, auto_detect = false, columns = {{{declared}}}, "
-            f"header = {str(o.header).lower()}, delim = {_literal(self.delimiter)}, "
-            f"quote = {_literal(o.quote)}, escape = {_literal(o.escape)}, "
-            f"encoding = {_literal(self.encoding)}, store_rejects = true)"
-        )
-        metadata = [f"{_literal(file.entry.name)} AS {SOURCE}", f"NULL::VARCHAR AS {RESCUED}"]
-        return f"SELECT {', '.join([*selected, *metadata])} FROM {scan}"
-
-    def _rejected(
-        self,
-        files: list[LocalFile],
-        columns: list[str],
-        schema: pa.Schema,
-        connection: duckdb.DuckDBPyConnection,
-    ) -> Iterator[pa.RecordBatch]:
-        connection.execute(
-            "CREATE TEMP TABLE _afluente_files (pos INTEGER, path VARCHAR, name VARCHAR)"
-        )
-        connection.executemany(
-            "INSERT INTO _afluente_files VALUES (?, ?, ?)",
-            [(i, f.path, f.entry.name) for i, f in enumerate(files)],
-        )
-        nulls = "".join(f"NULL::VARCHAR AS {_ident(c)}, " for c in columns)
-        sql = f"""
-            SELECT {nulls}f.name AS {SOURCE},
-                json_object('_source', f.name, '_line', e.line,
-                    '_error', string_agg(DISTINCT e.error_message, '; '),
-                    '_raw', rtrim(any_value(e.csv_line), chr(13) || chr(10)))::VARCHAR
-                    AS {RESCUED}
-            FROM reject_errors e
-            JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
-            JOIN _afluente_files f ON f.path = s.file_path
-            GROUP BY f.pos, f.name, e.line
-            ORDER BY f.pos, e.line
-        """
-        for batch in relation_reader(connection.sql(sql), BATCH_ROWS):
-            yield batch if batch.schema == schema else batch.cast(schema)
 
 
 def _union(headers: Iterable[list[str]]) -> list[str]:

@@ -23,7 +23,7 @@ from afluente.connectors.files.flatten import flattened
 from afluente.connectors.files.staging import LocalFile, Staging
 from afluente.connectors.protocol import IngestStats
 from afluente.errors import ConnectorError, Location
-from afluente.streams import ResultStream, guarded, relation_reader
+from afluente.streams import ResultStream, SourceQuery, guarded, relation_reader
 
 SOURCE = "_source"
 Report = Callable[[IngestStats], None]
@@ -73,22 +73,57 @@ class FileReader:
         reader = reporting(reader, files, report)
         return guarded(reader, self._error, keepalive=(connection, staging), on_close=close)
 
+    def query(self, files: list[FileEntry], report: Report = _ignore) -> SourceQuery | None:
+        """The files as DuckDB SQL, for the runtime to shape and write on this connection
+        with DuckDB's parallelism; None for formats read in Python or flattened."""
+        fmt = self.config.format
+        if self.config.options.flatten or fmt not in (*TEXT_FORMATS, *DUCKDB_FORMATS):
+            return None
+        staging = Staging(self.name, self.config, self.location)
+        connection = duckdb.connect(":memory:")
+        connection.execute("SET TimeZone = 'UTC'")
+
+        def close() -> None:
+            connection.close()
+            staging.close()
+
+        try:
+            local = staging.stage(files)
+            self._names = {f.path: f.entry.name for f in local}
+            if fmt in TEXT_FORMATS:
+                main, rejected, columns = self._delimited(staging.encoding).queries(
+                    local, connection
+                )
+                then: tuple[Callable[[], str], ...] = (rejected,)
+                if main is None:  # every file empty: no rows, the files are still recorded
+                    nulls = ", ".join(f"NULL::VARCHAR AS {_ident(c)}" for c in columns)
+                    main = f"SELECT {nulls + ', ' if nulls else ''}NULL::VARCHAR AS {SOURCE} "
+                    main += "WHERE false"
+                    then = ()
+            else:
+                main, then = self._duckdb_sql(local, connection), ()
+        except Exception as exc:
+            close()
+            raise self._error(exc) from None
+        report(IngestStats(files=len(files), bytes=sum(f.size for f in files)))
+        return SourceQuery(connection, main, self._error, close, then)
+
+    def _delimited(self, encoding: str) -> DelimitedScan:
+        fmt = self.config.format
+        delimiter = "\t" if fmt == "tsv" else self.config.options.delimiter
+        return DelimitedScan(self.name, self.config.options, delimiter, encoding, self.location)
+
     def _scan(
         self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection, encoding: str
     ) -> pa.RecordBatchReader:
         fmt = self.config.format
         if fmt in TEXT_FORMATS:
-            delimiter = "\t" if fmt == "tsv" else self.config.options.delimiter
-            options = self.config.options
-            scan = DelimitedScan(self.name, options, delimiter, encoding, self.location)
-            return scan.read(files, connection)
+            return self._delimited(encoding).read(files, connection)
         if fmt in DUCKDB_FORMATS:
-            return self._duckdb_scan(files, connection)
+            return relation_reader(connection.sql(self._duckdb_sql(files, connection)))
         return ArrowFiles(self.config, self._file_error).read(files)
 
-    def _duckdb_scan(
-        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection
-    ) -> pa.RecordBatchReader:
+    def _duckdb_sql(self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection) -> str:
         connection.execute("CREATE TEMP TABLE _afluente_files (path VARCHAR, name VARCHAR)")
         connection.executemany(
             "INSERT INTO _afluente_files VALUES (?, ?)", [(f.path, f.entry.name) for f in files]
@@ -100,7 +135,7 @@ class FileReader:
             f"SELECT {', '.join([*columns, f'f.name AS {SOURCE}'])} "
             f"FROM {scan} AS s JOIN _afluente_files AS f ON f.path = s.filename"
         )
-        return relation_reader(connection.sql(sql))
+        return sql
 
     def _duckdb_function(self, paths: list[str]) -> str:
         listed = "[" + ", ".join(_literal(p) for p in paths) + "]"
