@@ -106,6 +106,10 @@ class DelimitedScan:
             f"quote = {_literal(o.quote)}, escape = {_literal(o.escape)}, "
             f"encoding = {_literal(self.encoding)}, store_rejects = true, filename = true)"
         )
+        named = name_by_prefix(files)
+        if named is not None:
+            metadata = [f"{named} AS {SOURCE}", f"NULL::VARCHAR AS {RESCUED}"]
+            return f"SELECT {', '.join([*selected, *metadata])} FROM {scan} AS s"
         metadata = [f"f.name AS {SOURCE}", f"NULL::VARCHAR AS {RESCUED}"]
         return (
             f"SELECT {', '.join([*selected, *metadata])} FROM {scan} AS s "
@@ -162,6 +166,20 @@ class DelimitedScan:
             doublequote=doubled,
             escapechar=None if doubled else o.escape,
         )
+
+
+def name_by_prefix(files: list[LocalFile]) -> str | None:
+    """SQL naming each row's file from `s.filename` by cutting one common prefix (files read
+    in place), or None when the names need the lookup table (staged copies)."""
+    prefixes = {
+        f.path[: len(f.path) - len(f.entry.name)]
+        for f in files
+        if f.path.endswith(f.entry.name)
+    }
+    if len(prefixes) != 1 or any(not f.path.endswith(f.entry.name) for f in files):
+        return None
+    prefix = prefixes.pop()
+    return f"substr(s.filename, {len(prefix) + 1})" if prefix else "s.filename"
 
 
 def _union(headers: Iterable[list[str]]) -> list[str]:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from afluente.connectors.files.arrow_files import ArrowFiles
 from afluente.connectors.files.config import TEXT_FORMATS, FilesSource
-from afluente.connectors.files.delimited import DelimitedScan
+from afluente.connectors.files.delimited import DelimitedScan, name_by_prefix
 from afluente.connectors.files.entry import FileEntry
 from afluente.connectors.files.flatten import flattened
 from afluente.connectors.files.staging import LocalFile, Staging
@@ -131,6 +131,9 @@ class FileReader:
         scan = self._duckdb_function([f.path for f in files])
         described = connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
         columns = [f"s.{_ident(row[0])}" for row in described if row[0] != "filename"]
+        named = name_by_prefix(files)
+        if named is not None:
+            return f"SELECT {', '.join([*columns, f'{named} AS {SOURCE}'])} FROM {scan} AS s"
         sql = (
             f"SELECT {', '.join([*columns, f'f.name AS {SOURCE}'])} "
             f"FROM {scan} AS s JOIN _afluente_files AS f ON f.path = s.filename"
