@@ -44,6 +44,7 @@ def _register() -> None:
         commands_publish,
         commands_run,
         commands_tables,
+        commands_test,
     )
 
 

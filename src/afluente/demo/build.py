@@ -45,3 +45,5 @@ def copy_project_template(root: Path) -> None:
         shutil.copytree(
             template_dir / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__")
         )
+        if (template_dir / "tests").is_dir():  # the model unit tests (`afluente test`)
+            shutil.copytree(template_dir / "tests", root / "tests", dirs_exist_ok=True)
