@@ -28,7 +28,8 @@ def observe(
             return Observation()
         last = warehouse.last_commit(ref)
         snapshot = None
-        if node.language == "source" and ref in selected:
+        if node.language == "source" and ref in selected and last is not None:
+            # a source never ingested is read in full anyway: no need to look first
             snapshot = _check(project, graph, ref, warehouse)
         return Observation(version=last.version if last else None, last=last, snapshot=snapshot)
 
