@@ -31,3 +31,17 @@ if ! have_mariadb; then
     [ "${CI:-}" = "true" ] && exit 1
   fi
 fi
+
+have_chromium() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1
+}
+
+if ! have_chromium; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Chromium for the docs site browser test (apt-get install chromium)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Chromium (headless browser for the docs site test) is missing; install chromium" >&2
+    [ "${CI:-}" = "true" ] && exit 1
+  fi
+fi

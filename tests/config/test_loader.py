@@ -14,7 +14,7 @@ from .conftest import WriteProject, config_error, load
 
 TOP_KEYS = (
     "valid keys here: default_environment, engine, environments, layers, models, name, "
-    "sources, state, vars, warehouse"
+    "openlineage, sinks, sources, state, vars, warehouse"
 )
 SOURCE_KEYS = (
     "valid keys here: changed_files, columns, description, format, mode, options, path, "

@@ -40,6 +40,8 @@ def main_options(
 
 def _register() -> None:
     from afluente.cli import (  # noqa: F401
+        commands_catalog,
+        commands_lineage,
         commands_project,
         commands_publish,
         commands_run,

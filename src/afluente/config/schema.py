@@ -78,6 +78,17 @@ class EnvironmentConfig(_Strict):
     vars: dict[str, Any] = Field(default_factory=dict)
 
 
+class OpenLineageConfig(_Strict):
+    """Where OpenLineage run events go: `file` (NDJSON at `path`), `http` (a Marquez-compatible
+    `url`), `console` (the log), or `none`."""
+
+    transport: Literal["file", "http", "console", "none"] = "none"
+    path: str = "target/openlineage.ndjson"
+    url: str | None = None
+    endpoint: str = "api/v1/lineage"
+    namespace: str | None = None  # the job namespace; default: the project name
+
+
 class ProjectConfig(_Strict):
     """The whole `afluente.yml`."""
 
@@ -92,6 +103,7 @@ class ProjectConfig(_Strict):
     default_environment: str | None = None
     sources: dict[str, SourceSpec] = Field(default_factory=dict)
     sinks: dict[str, SinkSpec] = Field(default_factory=dict)
+    openlineage: OpenLineageConfig = OpenLineageConfig()
 
     @field_validator("engine", mode="before")
     @classmethod

@@ -56,6 +56,10 @@ def run_project(
 
     reporter = reporter or SilentReporter()
     planned = plan_project(project, selector, full_refresh)
+    # Optional: OpenLineage events, when `openlineage:` in afluente.yml names a transport.
+    from afluente.runtime.openlineage import with_openlineage
+
+    reporter = with_openlineage(project, planned.graph, reporter)
     started = datetime.now(UTC)
     resume = run_id is not None
     run_id = run_id or new_run_id(started)

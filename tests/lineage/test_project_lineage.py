@@ -1,0 +1,80 @@
+"""Project-level lineage: sources, Python models, unbuilt tables and the table-level fallback."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from tests.lineage.openlineage_schemas import validate_event
+
+from afluente.config import load_project
+from afluente.lineage import project_lineage
+from afluente.model import load_graph
+
+
+def _project(root: Path, silver_sql: str) -> Path:
+    (root / "models" / "silver").mkdir(parents=True)
+    (root / "models" / "gold").mkdir(parents=True)
+    (root / "models" / "silver" / "orders.sql").write_text(silver_sql)
+    (root / "models" / "gold" / "totals.sql").write_text(
+        "SELECT customer_id, sum(amount) AS total FROM silver.orders GROUP BY ALL")
+    (root / "models" / "gold" / "scores.py").write_text(
+        "import afluente\n\n@afluente.table(inputs=['gold.totals'])\n"
+        "def scores(totals):\n    return totals\n")
+    (root / "afluente.yml").write_text(
+        "name: p\nsources:\n  orders:\n    type: files\n    path: landing/*.csv\n"
+        "  api:\n    type: rest\n    url: https://api.example.com\n    endpoint: /v1/items\n")
+    return root
+
+
+def _stored(columns: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+    return lambda ref: columns.get(str(ref))
+
+
+def test_unbuilt_tables_take_columns_from_upstream_lineage(tmp_path: Path) -> None:
+    root = _project(tmp_path, "SELECT customer_id, amount FROM bronze.orders")
+    graph = load_graph(load_project(root), cache=False)
+    found = project_lineage(graph, _stored({"bronze.orders": ["customer_id", "amount", "_rid"]}))
+    totals = found.datasets["gold.totals"]
+    assert totals.column_level and totals.dataset.columns == ("customer_id", "total")
+    assert {(str(e.source), e.kind) for e in totals.edges} == {
+        ("silver.orders.customer_id", "identity"), ("silver.orders.amount", "aggregation")}
+    bronze = found.datasets["bronze.orders"]
+    assert [str(e.source) for e in bronze.edges] == ["source:orders.customer_id",
+                                                     "source:orders.amount"]
+    assert found.datasets["source:orders"].dataset.location == "landing/*.csv"
+    assert found.datasets["source:api"].dataset.location == "https://api.example.com/v1/items"
+    scores = found.datasets["gold.scores"]
+    assert not scores.column_level and scores.dataset.inputs == ("gold.totals",)
+
+
+def test_unresolvable_sql_falls_back_to_table_level_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = _project(tmp_path, "SELECT customer_id, missing_column AS amount FROM bronze.orders")
+    graph = load_graph(load_project(root), cache=False)
+    with caplog.at_level(logging.WARNING, logger="afluente.lineage"):
+        found = project_lineage(graph, _stored({"bronze.orders": ["customer_id", "amount"]}))
+    silver = found.datasets["silver.orders"]
+    assert not silver.column_level and silver.edges == ()
+    assert silver.dataset.inputs == ("bronze.orders",)
+    [warning] = silver.warnings
+    assert warning.startswith("silver.orders (")
+    assert "falls back to table level" in warning and "missing_column" in warning
+    assert warning in caplog.text
+
+
+def test_schema_validation_rejects_a_facet_missing_a_required_field() -> None:
+    from jsonschema import ValidationError
+
+    event = {
+        "eventTime": "2026-11-23T00:00:00Z", "producer": "https://x.example",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "eventType": "START", "run": {"runId": "b8483d92-56cd-5df6-a8e2-906ad54f9722"},
+        "job": {"namespace": "n", "name": "j", "facets": {"sql": {
+            "_producer": "https://x.example",
+            "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/SQLJobFacet.json"}}},
+    }
+    with pytest.raises(ValidationError, match="'query' is a required property"):
+        validate_event(event)

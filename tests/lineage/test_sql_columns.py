@@ -1,0 +1,106 @@
+"""Golden column lineage for each SQL construct: every edge of the output, exactly."""
+
+from __future__ import annotations
+
+import pytest
+
+from afluente.lineage import UnresolvedSql, query_lineage
+
+INPUTS = {
+    "bronze.orders": ["order_id", "customer_id", "amount", "status", "_row_hash"],
+    "bronze.customers": ["id", "name", "uf"],
+}
+
+
+def edges(sql: str) -> set[tuple[str, str, str, str]]:
+    found = query_lineage(sql, "gold.t", INPUTS)
+    return {(e.target.column, str(e.source), e.kind, e.detail) for e in found.edges}
+
+
+def indirect(sql: str) -> set[tuple[str, str]]:
+    return {(str(e.source), e.detail) for e in query_lineage(sql, "gold.t", INPUTS).indirect}
+
+
+def test_select_star_resolves_every_column_of_the_table() -> None:
+    assert edges("SELECT * FROM bronze.customers") == {
+        ("id", "bronze.customers.id", "identity", ""),
+        ("name", "bronze.customers.name", "identity", ""),
+        ("uf", "bronze.customers.uf", "identity", ""),
+    }
+
+
+def test_cte_with_star_and_a_cast_reaches_the_base_table() -> None:
+    sql = """WITH typed AS (SELECT CAST(amount AS DOUBLE) AS amount, * EXCLUDE (amount)
+             FROM bronze.orders) SELECT amount, status AS state FROM typed"""
+    assert edges(sql) == {
+        ("amount", "bronze.orders.amount", "transformation", "cast"),
+        ("state", "bronze.orders.status", "identity", ""),
+    }
+
+
+def test_join_maps_columns_to_both_sides_and_the_keys_are_indirect() -> None:
+    sql = """SELECT o.order_id, c.name FROM bronze.orders AS o
+             JOIN bronze.customers AS c ON c.id = o.customer_id"""
+    assert edges(sql) == {
+        ("order_id", "bronze.orders.order_id", "identity", ""),
+        ("name", "bronze.customers.name", "identity", ""),
+    }
+    assert indirect(sql) == {("bronze.customers.id", "join"),
+                             ("bronze.orders.customer_id", "join")}
+
+
+def test_aggregation_and_group_by() -> None:
+    sql = """SELECT c.uf, sum(o.amount) AS revenue, count(*) AS orders
+             FROM bronze.orders o JOIN bronze.customers c ON c.id = o.customer_id
+             WHERE o.status <> 'canceled' GROUP BY c.uf"""
+    assert edges(sql) == {
+        ("uf", "bronze.customers.uf", "identity", ""),
+        ("revenue", "bronze.orders.amount", "aggregation", "sum"),
+    }
+    assert indirect(sql) == {
+        ("bronze.customers.id", "join"), ("bronze.orders.customer_id", "join"),
+        ("bronze.orders.status", "filter"), ("bronze.customers.uf", "group by"),
+    }
+
+
+def test_window_function_and_qualify() -> None:
+    sql = """SELECT order_id, row_number() OVER (PARTITION BY customer_id ORDER BY amount) AS rn
+             FROM bronze.orders
+             QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _row_hash) = 1"""
+    assert edges(sql) == {
+        ("order_id", "bronze.orders.order_id", "identity", ""),
+        ("rn", "bronze.orders.customer_id", "transformation", "window rownumber"),
+        ("rn", "bronze.orders.amount", "transformation", "window rownumber"),
+    }
+    assert ("bronze.orders._row_hash", "filter") in indirect(sql)
+
+
+def test_case_is_a_transformation_of_every_column_it_reads() -> None:
+    sql = """SELECT CASE WHEN status = 'paid' THEN amount ELSE 0 END AS paid FROM bronze.orders"""
+    assert edges(sql) == {
+        ("paid", "bronze.orders.status", "transformation", "case"),
+        ("paid", "bronze.orders.amount", "transformation", "case"),
+    }
+
+
+def test_union_takes_columns_from_every_branch_by_position() -> None:
+    sql = """SELECT order_id AS id, status AS label FROM bronze.orders
+             UNION ALL SELECT id, upper(name) FROM bronze.customers"""
+    assert edges(sql) == {
+        ("id", "bronze.orders.order_id", "identity", ""),
+        ("id", "bronze.customers.id", "identity", ""),
+        ("label", "bronze.orders.status", "identity", ""),
+        ("label", "bronze.customers.name", "transformation", "upper"),
+    }
+
+
+def test_subquery_in_from() -> None:
+    sql = """SELECT t.total * 2 AS double_total FROM
+             (SELECT customer_id, sum(amount) AS total FROM bronze.orders GROUP BY 1) AS t"""
+    assert edges(sql) == {("double_total", "bronze.orders.amount", "aggregation", "sum")}
+
+
+def test_unknown_column_is_unresolved_with_the_construct_named() -> None:
+    with pytest.raises(UnresolvedSql) as info:
+        query_lineage("SELECT nope FROM bronze.orders", "gold.t", INPUTS)
+    assert "nope" in info.value.construct
