@@ -8,7 +8,11 @@ from afluente.model.header import Header, split_header
 
 from .conftest import ProjectTree
 
-MODEL_KEYS = "valid keys here: columns, description, kind, owner, tags"
+MODEL_KEYS = (
+    "valid keys here: apply_as_deletes, columns, contract, dedupe_by, delete_when, description, "
+    "except_columns, keys, kind, lookback, on_null_key, on_schema_change, owner, partition_by, "
+    "scd_type, sequence_by, tags, time_column, track_columns, track_history_columns, unique_key"
+)
 GOLD_H = TableRef("gold", "h")
 
 
@@ -84,7 +88,9 @@ def test_header_line_numbers_count_blank_lines_above_it(starter: ProjectTree) ->
 
     assert error.message == "invalid value 'tabel' for `kind`"
     assert error.location == Location(starter.path("models/gold/h.sql"), 4)
-    assert error.hint == "expected 'full' or 'view'"
+    assert error.hint == (
+        "expected 'full', 'view', 'append', 'merge', 'time_range', 'apply_changes' or 'snapshot'"
+    )
 
 
 def test_header_nested_column_key_typo(starter: ProjectTree) -> None:
@@ -105,7 +111,7 @@ def test_header_nested_column_key_typo(starter: ProjectTree) -> None:
 
     assert error.message == "unknown key `columns.revenue.descripton`"
     assert error.location == Location(starter.path("models/gold/h.sql"), 4)
-    assert error.hint == "did you mean `description`? valid keys here: description, tags"
+    assert error.hint == "did you mean `description`? valid keys here: description, tags, type"
 
 
 def test_invalid_header_yaml_reports_line_and_column_in_the_sql_file(

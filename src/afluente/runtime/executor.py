@@ -12,10 +12,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pyarrow as pa
+import pyarrow.dataset as pads
+
 from afluente.config import Project
 from afluente.engines import Capability, Engine
 from afluente.errors import AfluenteError, EngineError
 from afluente.model import Graph, Node, TableRef
+from afluente.runtime.contracts import check_contract
+from afluente.runtime.incremental_build import IncrementalBuild
+from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
 from afluente.runtime.reporter import Reporter
@@ -40,6 +46,7 @@ class Executor:
     started_at: datetime
     versions: dict[TableRef, int] = field(default_factory=dict)
     attached: dict[TableRef, int | None] = field(default_factory=dict)
+    reasons: dict[TableRef, str] = field(default_factory=dict)  # how incremental ones read
 
     def execute(self) -> tuple[ModelResult, ...]:
         results: list[ModelResult] = []
@@ -89,6 +96,9 @@ class Executor:
             else:
                 read = self._attach_inputs(node)
                 written = self._materialize(node, step, read)
+                if written is None and node.config.incremental:
+                    reason = self.reasons.get(node.ref, "no new upstream data")
+                    return self._nothing_new(step, time.monotonic() - started, reason)
         except AfluenteError as exc:
             return self._failed(step, exc, time.monotonic() - started)
         except Exception as exc:
@@ -100,7 +110,7 @@ class Executor:
         result = ModelResult(
             node.ref,
             "success",
-            step.reason,
+            self.reasons.get(node.ref, step.reason),
             duration_s=duration,
             rows=written.rows if written else None,
             version=written.version if written else None,
@@ -119,10 +129,11 @@ class Executor:
         self.reporter.model_finished(result)
         return result
 
-    def _nothing_new(self, step: PlanStep, duration: float) -> ModelResult:
+    def _nothing_new(
+        self, step: PlanStep, duration: float, reason: str = "no new data in the source"
+    ) -> ModelResult:
         version = self.plan.observations[step.ref].version
-        result = ModelResult(step.ref, "up_to_date", "no new data in the source", duration,
-                             version=version)
+        result = ModelResult(step.ref, "up_to_date", reason, duration, version=version)
         self.state.finish_model_run(self.run_id, step.node.name, "up_to_date")
         self._event("model_finished", step.node.name, "info", {"rows": 0, "new_data": False})
         self.reporter.model_finished(result)
@@ -144,8 +155,11 @@ class Executor:
         if replayed is not None:
             self.versions[node.ref] = replayed.version
             return replayed
+        if node.config.incremental:
+            return self._build_incremental(node, step, read)
         inputs: dict[str, object] = dict(read)
-        written = self._write_staged(node, step, inputs) if node.language == "sql" else None
+        staged = node.language == "sql" and not node.config.contracted_types
+        written = self._write_staged(node, step, inputs) if staged else None
         if written is None:
             if node.language == "python":
                 assert node.function is not None
@@ -164,6 +178,33 @@ class Executor:
             {"version": written.version, "rows": written.rows, "replayed": written.already_written},
         )
         return written
+
+    def _build_incremental(
+        self, node: Node, step: PlanStep, read: dict[str, int]
+    ) -> WriteResult | None:
+        build = IncrementalBuild(
+            graph=self.graph,
+            engine=self.engine,
+            warehouse=self.warehouse,
+            node=node,
+            step=step,
+            run_id=self.run_id,
+            started_at=self.started_at,
+            inputs=read,
+            last=self.plan.observations[node.ref].last,
+            full_refresh=self.plan.full_refresh,
+            attach=self._attach_dataset,
+            reattach=self._reattach,
+        )
+        outcome = build.run()
+        self.reasons[node.ref] = outcome.reason
+        if outcome.written is not None:
+            self.versions[node.ref] = outcome.written.version
+            self._event("table_committed", node.name, "info", {
+                "version": outcome.written.version, "rows": outcome.written.rows,
+                "read": outcome.mode, "reason": outcome.reason,
+            })
+        return outcome.written
 
     def _write_staged(
         self, node: Node, step: PlanStep, inputs: dict[str, object]
@@ -237,6 +278,9 @@ class Executor:
         self, node: Node, step: PlanStep, stream: ResultStream, inputs: dict[str, object]
     ) -> WriteResult:
         try:
+            check_contract(
+                node.config.contracted_types, stream.reader.schema, node.location, node.name
+            )
             return self.warehouse.write(
                 node.ref,
                 stream.reader,
@@ -267,8 +311,18 @@ class Executor:
             return
         version = self._version(ref)
         if self.attached.get(ref, -1) != version:
-            self.engine.attach_table(ref, self.warehouse.dataset(ref, version))
+            self._attach_dataset(ref, self.warehouse.dataset(ref, version))
             self.attached[ref] = version
+
+    def _attach_dataset(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
+        """Attach a stored table; readers of an apply_changes table see its visible rows
+        only (its bookkeeping rows and columns stay hidden behind a view)."""
+        attach_stored(self.engine, self.graph[ref], dataset)
+
+    def _reattach(self, ref: TableRef) -> None:
+        """Put back the whole table after an incremental read attached part of it."""
+        self.attached.pop(ref, None)
+        self._attach(ref)
 
     def _define_view(self, node: Node) -> None:
         for up in dict.fromkeys(node.upstream):

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from afluente.model import Graph, Node, TableRef
+from afluente.runtime.incremental_read import UpstreamChange
 from afluente.storage import CommitInfo
 
 Action = Literal["run", "skip"]
+ReadMode = Literal["full", "incremental"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class PlanStep:
     action: Action
     reason: str
     fingerprint: str
+    mode: ReadMode | None = None  # incremental kinds: how the upstream data will be read
 
     @property
     def ref(self) -> TableRef:
@@ -68,17 +71,75 @@ def make_plan(
     selected: set[TableRef],
     seen: Mapping[TableRef, Observation],
     full_refresh: bool = False,
+    changes: Mapping[TableRef, Mapping[str, UpstreamChange]] | None = None,
 ) -> Plan:
+    """`changes`: for incremental models, what each input did since the model last read it
+    (see `incremental_read.observe_changes`)."""
     steps: list[PlanStep] = []
     running: set[TableRef] = set()
     for ref in graph.order:
         if ref not in selected:
             continue
-        action, reason = _decide(graph, ref, seen, running, full_refresh)
+        mode: ReadMode | None = None
+        if graph[ref].config.incremental and graph[ref].language != "source":
+            action, mode, reason = _decide_incremental(
+                graph, ref, seen, running, full_refresh, (changes or {}).get(ref, {})
+            )
+        else:
+            action, reason = _decide(graph, ref, seen, running, full_refresh)
         if action == "run" and graph[ref].materialized:
             running.add(ref)
-        steps.append(PlanStep(graph[ref], action, reason, graph.fingerprints[ref]))
+        steps.append(PlanStep(graph[ref], action, reason, graph.fingerprints[ref], mode))
     return Plan(tuple(steps), full_refresh, dict(seen))
+
+
+def _decide_incremental(
+    graph: Graph,
+    ref: TableRef,
+    seen: Mapping[TableRef, Observation],
+    running: set[TableRef],
+    full_refresh: bool,
+    changes: Mapping[str, UpstreamChange],
+) -> tuple[Action, ReadMode | None, str]:
+    """Run or skip, and whether the run reads all upstream data or only what is new."""
+    last = seen[ref].last
+    if full_refresh:
+        return "run", "full", "full: --full-refresh rebuilds from all upstream data"
+    if last is None:
+        return "run", "full", "full: never built"
+    if last.fingerprint != graph.fingerprints[ref]:
+        return "run", "full", "full: definition changed since the last build, rebuild"
+    rebuilt = [up for up in materialized_inputs(graph, ref) if up in running]
+    if rebuilt:
+        return "run", "incremental", (
+            f"incremental if `{rebuilt[0]}` only appends in this run (decided when read), "
+            "else full"
+        )
+    changed = [c for c in changes.values() if not c.unchanged]
+    if not changed:
+        return "skip", None, f"up to date (v{last.version})"
+    return "run", *read_mode(graph[ref], changed)
+
+
+def read_mode(node: Node, changed: list[UpstreamChange]) -> tuple[ReadMode, str]:
+    """Incremental when exactly one input changed and only by appends; the reason says why
+    not otherwise. A snapshot always reads its whole input: it *is* the snapshot."""
+    if node.config.kind == "snapshot":
+        return "full", "full: a snapshot compares the whole upstream with the dimension"
+    rewritten = [c for c in changed if not c.appends_only]
+    if rewritten:
+        return "full", f"full: {rewritten[0].why}"
+    if len(changed) > 1:
+        names = ", ".join(f"`{c.upstream}`" for c in changed)
+        return "full", (
+            f"full: several inputs have new data ({names}); joining only their new rows "
+            "would miss rows"
+        )
+    only = changed[0]
+    return "incremental", (
+        f"incremental: {len(only.added or ())} new file(s) of `{only.upstream}` "
+        f"(v{only.since} → v{only.version})"
+    )
 
 
 def _decide(

@@ -12,6 +12,7 @@ from afluente.config import Project
 from afluente.engines import Engine, create_engine
 from afluente.errors import EngineError
 from afluente.model import Graph, TableRef, load_graph
+from afluente.runtime.incremental_views import attach_stored
 from afluente.state import StateStore, StateTable
 from afluente.storage import Warehouse
 
@@ -53,7 +54,7 @@ def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
     for ref in graph.order:
         node = graph[ref]
         if node.materialized and warehouse.exists(ref):
-            engine.attach_table(ref, warehouse.dataset(ref))
+            attach_stored(engine, node, warehouse.dataset(ref))  # apply_changes: visible rows
     for ref in graph.order:
         node = graph[ref]
         if node.kind == "view" and node.sql is not None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from afluente.config import Project
 from afluente.connectors import validate_sources
 from afluente.model import Graph, load_graph, select
+from afluente.runtime.incremental_read import observe_changes
 from afluente.runtime.observe import observe
 from afluente.runtime.planner import Plan, make_plan
 from afluente.runtime.reporter import Reporter, SilentReporter
@@ -39,7 +40,8 @@ def plan_project(
     chosen = select(graph, selector)
     warehouse = Warehouse(project.warehouse_uri)
     seen = observe(project, graph, chosen, warehouse)
-    return Planned(graph, make_plan(graph, chosen, seen, full_refresh), warehouse)
+    changes = observe_changes(graph, chosen, seen, warehouse)
+    return Planned(graph, make_plan(graph, chosen, seen, full_refresh, changes), warehouse)
 
 
 def run_project(

@@ -20,6 +20,7 @@ from sqlglot.optimizer.scope import traverse_scope
 from afluente.config import Project
 from afluente.engines import create_engine
 from afluente.model import Graph, Node, TableRef
+from afluente.model.model_config import kind_columns
 
 Types = dict[str, str]  # column name → DuckDB type
 
@@ -84,6 +85,8 @@ class Schemas:
             self._known[ref] = None  # guards against re-entry while inferring
             node = self.graph[ref]
             inferred = self._infer(node) if node.language != "source" else None
+            if inferred is not None:  # SCD2 kinds add their validity columns
+                inferred = {**inferred, **kind_columns(node.config, inferred)}
             self._known[ref] = inferred or self._stored(ref)
         return self._known[ref]
 

@@ -1,0 +1,284 @@
+"""Build one incremental model: decide how to read, run the query, write with its kind.
+
+The read is decided here, at execution, from what the inputs really did since the model
+last read them (an upstream rebuilt earlier in the same run is only known now): only the new
+files of the one input that appended, or everything. The write is one Delta commit made by
+the kind's algorithm in `afluente.transform` (or an append / partition replace), carrying
+the run id, fingerprint and input versions like every other write. A rebuild of a table that
+exists (full refresh, changed definition, `sync`) runs the kind into a scratch table first
+and then replaces the table's content in one commit, so a failure leaves it untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.schema import Field as DeltaField
+
+from afluente.engines import Engine
+from afluente.model import Graph, Node, TableRef
+from afluente.runtime.contracts import check_contract, column_changes, schema_change_error
+from afluente.runtime.incremental_read import UpstreamChange, new_rows, upstream_change
+from afluente.runtime.incremental_write import (
+    RESERVED,
+    KindOutcome,
+    commit_error,
+    partition_column,
+    replace_partitions,
+    with_lookback,
+    with_partition,
+    write_kind,
+)
+from afluente.runtime.planner import PlanStep, ReadMode, materialized_inputs, read_mode
+from afluente.storage import CommitInfo, Warehouse, WriteResult
+from afluente.storage.commits import app_id, commit_metadata
+from afluente.streams import ResultStream
+from afluente.transform import Target
+
+Attach = Callable[[TableRef, pads.Dataset | pa.Table], None]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the build did: the write (None when nothing was new) and how it read."""
+
+    written: WriteResult | None
+    mode: ReadMode
+    reason: str
+
+
+@dataclass
+class IncrementalBuild:
+    graph: Graph
+    engine: Engine
+    warehouse: Warehouse
+    node: Node
+    step: PlanStep
+    run_id: str
+    started_at: datetime
+    inputs: dict[str, int]  # the version of each input read now
+    last: CommitInfo | None
+    full_refresh: bool
+    attach: Attach  # attach a dataset as a table (through the visible rows of CDC tables)
+    reattach: Callable[[TableRef], None]  # put back the whole table
+
+    def run(self) -> Outcome:
+        rebuild, mode, reason, changed = self._decide()
+        if mode is None:
+            return Outcome(None, "incremental", reason)
+        if mode == "incremental" and self.node.config.kind == "time_range":
+            return Outcome(self._time_range(changed[0]), mode, reason)
+        incremental = [c for c in changed if mode == "incremental"]
+        try:
+            for change in incremental:
+                self.attach(change.upstream, new_rows(self.warehouse, change))
+            written = self._write(rebuild or (mode == "full" and self._full_rebuilds))
+        finally:
+            for change in incremental:
+                self.reattach(change.upstream)
+        return Outcome(written, mode, reason)
+
+    @property
+    def _full_rebuilds(self) -> bool:
+        """Kinds whose table is only the output of its reads: a full read rebuilds them."""
+        return self.node.config.kind in ("append", "time_range")
+
+    def _decide(self) -> tuple[bool, ReadMode | None, str, list[UpstreamChange]]:
+        last = self.last
+        if self.full_refresh or last is None or last.fingerprint != self.step.fingerprint:
+            return True, "full", self.step.reason, []
+        changes = [
+            upstream_change(self.warehouse, up, _version(last.inputs.get(str(up))),
+                            self.inputs[str(up)])
+            for up in materialized_inputs(self.graph, self.node.ref)
+        ]
+        changed = [c for c in changes if not c.unchanged]
+        if not changed:
+            return False, None, "no new upstream data", []
+        mode, reason = read_mode(self.node, changed)
+        return False, mode, reason, changed
+
+    def _write(self, rebuild: bool) -> WriteResult | None:
+        ref, config = self.node.ref, self.node.config
+        stream = self._run_query()
+        try:
+            schema = stream.reader.schema
+            check_contract(config.contracted_types, schema, self.node.location, self.node.name)
+            exists = self.warehouse.exists(ref)
+            if exists and not rebuild:
+                rebuild = self._schema_change(schema)
+            if rebuild and exists:
+                return self._rebuild(stream)
+            outcome = write_kind(
+                self._target(self.warehouse.uri(ref)), self.node, stream.reader,
+                self._props(), started_at=self.started_at, rebuild=rebuild,
+            )
+        except Exception:
+            _raise_stream_failure(stream)
+            raise
+        return self._finish(outcome)
+
+    def _finish(self, outcome: KindOutcome) -> WriteResult | None:
+        if outcome.quarantined is not None and outcome.quarantined.num_rows:
+            self._quarantine(outcome.quarantined)
+        if outcome.version is None:
+            return self._bookkeeping()
+        return WriteResult(outcome.version, outcome.rows)
+
+    def _time_range(self, change: UpstreamChange) -> WriteResult | None:
+        """Rebuild the partitions the new upstream rows fall in (plus `lookback` before the
+        newest), from all upstream data."""
+        self.attach(change.upstream, new_rows(self.warehouse, change))
+        try:
+            stream = self._run_query()
+            try:
+                fresh = with_partition(self.node, stream.reader)
+            except Exception:
+                _raise_stream_failure(stream)
+                raise
+        finally:
+            self.reattach(change.upstream)
+        column = partition_column(self.node)
+        affected = sorted(set(fresh[column].to_pylist()) - {None})
+        if not affected:
+            return self._bookkeeping()
+        wanted = with_lookback(affected, self.node.config.partition_by or "day",
+                               self.node.config.lookback or 0)
+        stream = self._run_query()
+        try:
+            check_contract(self.node.config.contracted_types, stream.reader.schema,
+                           self.node.location, self.node.name)
+            if self._schema_change(stream.reader.schema):
+                return self._rebuild(stream)
+            outcome = replace_partitions(
+                self._target(self.warehouse.uri(self.node.ref)), self.node, stream.reader,
+                self._props(), wanted,
+            )
+        except Exception:
+            _raise_stream_failure(stream)
+            raise
+        return self._finish(outcome)
+
+    def _run_query(self) -> ResultStream:
+        node = self.node
+        if node.language == "python":
+            assert node.function is not None
+            return self.engine.run_python(
+                node.function, node.upstream, node.keywords, node.location, node.name
+            )
+        assert node.sql is not None
+        return self.engine.run_sql(node.sql, node.location, node.name)
+
+    def _schema_change(self, schema: pa.Schema) -> bool:
+        """Apply `on_schema_change`; True when the table must be rebuilt (`sync`)."""
+        stored = self.warehouse.schema(self.node.ref)
+        assert stored is not None
+        skip = {*RESERVED, *(self.node.config.except_columns or ())}
+        table_columns = [c for c in stored.names if c not in skip and not _partition(c)]
+        output = [c for c in schema.names if c not in skip]
+        new, missing = column_changes(table_columns, output)
+        if not new and not missing:
+            return False
+        policy = self.node.config.schema_change
+        if policy == "fail":
+            raise schema_change_error(new, missing, self.node.location, self.node.name)
+        if policy == "sync":
+            return True
+        if new and self.node.config.kind != "append":  # the append writer adds them itself
+            fields = [pa.field(c, schema.field(c).type) for c in new]
+            DeltaTable(self.warehouse.uri(self.node.ref)).alter.add_columns(
+                [_delta_field(f) for f in fields]
+            )
+        return False
+
+    def _rebuild(self, stream: ResultStream) -> WriteResult:
+        """Run the kind into a scratch table, then replace the table with it (one commit)."""
+        scratch = tempfile.mkdtemp(prefix="afluente-rebuild-")
+        try:
+            outcome = write_kind(
+                self._target(scratch), self.node, stream.reader, None,
+                started_at=self.started_at, rebuild=True,
+            )
+            if outcome.quarantined is not None and outcome.quarantined.num_rows:
+                self._quarantine(outcome.quarantined)
+            if outcome.version is None:
+                data = pa.RecordBatchReader.from_batches(
+                    stream.reader.schema, iter(())
+                )
+            else:
+                data = DeltaTable(scratch).to_pyarrow_dataset().scanner().to_reader()
+            return self.warehouse.write(
+                self.node.ref, data, run_id=self.run_id, fingerprint=self.step.fingerprint,
+                inputs=dict(self.inputs),
+            )
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _bookkeeping(self) -> WriteResult | None:
+        """Nothing changed in the table, but the inputs moved on: record the versions read
+        in an empty commit so the next plan knows the model is up to date."""
+        uri = self.warehouse.uri(self.node.ref)
+        if not self.warehouse.exists(self.node.ref):
+            return None
+        schema = self.warehouse.schema(self.node.ref)
+        assert schema is not None
+        try:
+            write_deltalake(
+                uri, schema.empty_table(), mode="append", commit_properties=self._props(),
+                storage_options=self.warehouse.storage_options,
+            )
+        except Exception as exc:
+            raise commit_error(exc, self.node.name) from exc
+        version = self.warehouse.version(self.node.ref)
+        assert version is not None
+        return WriteResult(version, 0)
+
+    def _quarantine(self, rows: pa.Table) -> None:
+        """Rows with NULL keys, kept beside the table in `<table>__quarantine`."""
+        ref = TableRef(self.node.ref.layer, f"{self.node.ref.name}__quarantine")
+        stamped = rows.append_column(
+            "_run_id", pa.array([self.run_id] * rows.num_rows, pa.string())
+        )
+        write_deltalake(
+            self.warehouse.uri(ref), stamped, mode="append", schema_mode="merge",
+            storage_options=self.warehouse.storage_options,
+        )
+
+    def _target(self, uri: str) -> Target:
+        ours = uri == self.warehouse.uri(self.node.ref)  # else a local scratch directory
+        return Target(uri, self.warehouse.storage_options if ours else None, self.node.name)
+
+    def _props(self) -> CommitProperties:
+        return CommitProperties(
+            custom_metadata=commit_metadata(
+                self.run_id, self.node.name, self.step.fingerprint, dict(self.inputs)
+            ),
+            app_transactions=[Transaction(app_id=app_id(self.run_id), version=1)],
+        )
+
+
+def _version(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+def _partition(column: str) -> bool:
+    return column.startswith("_partition_")
+
+
+def _delta_field(field: pa.Field) -> DeltaField:
+    return DeltaField.from_arrow(field)
+
+
+def _raise_stream_failure(stream: ResultStream) -> None:
+    """The query's own error explains a failed write better than the writer's."""
+    if stream.failure:
+        failure = stream.failure[0]
+        if isinstance(failure, Exception):
+            raise failure from None
