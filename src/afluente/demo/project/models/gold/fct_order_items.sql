@@ -2,14 +2,15 @@
 kind: full
 description: >
   One row per order item with keys to the order's customer and date and to the product and
-  seller dimensions (unknown members md5('-1') when the reference is missing).
+  seller dimensions (unknown members when the reference is missing: -1 for the customer, md5('-1')
+  for product and seller).
 columns:
   revenue: {description: "quantity * unit_price (BRL, freight excluded)"}
 */
 SELECT
     i.order_id,
     i.item_seq,
-    coalesce(o.customer_key, md5('-1')) AS customer_key,
+    coalesce(o.customer_key, -1) AS customer_key,
     coalesce(o.date_key, -1) AS date_key,
     coalesce(p.product_key, md5('-1')) AS product_key,
     coalesce(s.seller_key, md5('-1')) AS seller_key,

@@ -1,11 +1,15 @@
 /* @config
 kind: full
 description: >
-  One row per order (silver.orders) with keys to the customer and date dimensions, item and
-  payment totals. Orders of missing customers point to the unknown customer (md5('-1')),
-  orders without a parseable purchase date to date_key -1.
+  One row per order (silver.orders) with keys to the customer version valid at the purchase
+  and to the date, item and payment totals. The customer lookup is SCD2-aware: the version
+  of gold.dim_customer with valid_from <= purchased_at < valid_to (the join
+  `afluente.transform.scd2_lookup_join` generates); an order older than the customer's first
+  version takes that first version, an order without a parseable purchase time the current
+  one, an order of a missing customer the unknown member (-1). Orders without a parseable
+  purchase date get date_key -1.
 columns:
-  customer_key: {description: gold.dim_customer key (unknown member when the customer is missing)}
+  customer_key: {description: "gold.dim_customer version key (-1: unknown customer)"}
   date_key: {description: "gold.dim_date key, yyyymmdd of the purchase date; -1 when unknown"}
   items: {description: Number of items}
   units: {description: Sum of item quantities}
@@ -13,7 +17,16 @@ columns:
   freight_amount: {description: Sum of item freight (BRL)}
   paid_amount: {description: Sum of payments (BRL)}
 */
-WITH items AS (
+WITH orders AS (
+    SELECT *, coalesce(purchased_at, TIMESTAMPTZ '9999-12-31 00:00:00+00') AS customer_at
+    FROM silver.orders
+),
+first_version AS (
+    SELECT customer_id, customer_key
+    FROM gold.dim_customer
+    QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY valid_from) = 1
+),
+items AS (
     SELECT
         order_id,
         count(*) AS items,
@@ -30,7 +43,7 @@ payments AS (
 )
 SELECT
     o.order_id,
-    coalesce(c.customer_key, md5('-1')) AS customer_key,
+    coalesce(c.customer_key, f.customer_key, -1) AS customer_key,
     coalesce(year(o.order_date) * 10000 + month(o.order_date) * 100 + day(o.order_date), -1)
         AS date_key,
     o.status,
@@ -43,7 +56,11 @@ SELECT
     coalesce(i.freight_amount, 0) AS freight_amount,
     coalesce(p.paid_amount, 0) AS paid_amount,
     coalesce(p.payments, 0) AS payments
-FROM silver.orders AS o
-LEFT JOIN gold.dim_customer AS c ON c.customer_id = o.customer_id
+FROM orders AS o
+LEFT JOIN gold.dim_customer AS c
+    ON o.customer_id = c.customer_id
+    AND o.customer_at >= c.valid_from
+    AND (c.valid_to IS NULL OR o.customer_at < c.valid_to)
+LEFT JOIN first_version AS f ON f.customer_id = o.customer_id AND c.customer_key IS NULL
 LEFT JOIN items AS i ON i.order_id = o.order_id
 LEFT JOIN payments AS p ON p.order_id = o.order_id

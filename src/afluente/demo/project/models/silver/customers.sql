@@ -3,7 +3,8 @@ kind: full
 description: >
   Customers, typed, cleaned and de-duplicated: one row per customer_id. Of the copies a
   customer was sent in, the best-formed one wins (name already in proper case, clean e-mail,
-  valid CPF). CPFs are validated with their check digits; city and UF are conformed.
+  valid CPF), then the latest landed (an update sent later replaces the customer's data).
+  CPFs are validated with their check digits; city and UF are conformed.
 tags: [pii]
 owner: data-platform
 columns:
@@ -16,6 +17,7 @@ columns:
   city: {description: Conformed city name (silver.cities)}
   uf: {description: "Two-letter state; from the city when the raw UF is missing or invalid"}
   created_at: {description: "Registration time; null when the raw value does not parse"}
+  landed_at: {description: "When the copy kept landed (bronze _ingested_at)"}
 */
 WITH typed AS (
     SELECT
@@ -32,6 +34,7 @@ WITH typed AS (
             trim(created_at),
             ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S', '%d/%m/%Y %H:%M', '%Y-%m-%d', '%d/%m/%Y']
         ) AS created_at,
+        _ingested_at,
         _row_hash
     FROM bronze.customers
 ),
@@ -73,7 +76,8 @@ best AS (
     FROM validated
     QUALIFY row_number() OVER (
         PARTITION BY customer_id
-        ORDER BY raw_name = name DESC NULLS LAST, email_was_clean DESC, cpf_valid DESC, _row_hash
+        ORDER BY raw_name = name DESC NULLS LAST, email_was_clean DESC, cpf_valid DESC,
+            _ingested_at DESC NULLS LAST, _row_hash
     ) = 1
 )
 SELECT
@@ -88,6 +92,7 @@ SELECT
         WHEN best.raw_uf IN (SELECT uf FROM silver.states) THEN best.raw_uf
         ELSE cities.uf
     END AS uf,
-    best.created_at
+    best.created_at,
+    best._ingested_at AS landed_at
 FROM best
 LEFT JOIN silver.cities AS cities ON cities.city_key = best.city_key

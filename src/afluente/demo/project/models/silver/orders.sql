@@ -1,9 +1,12 @@
 /* @config
-kind: full
+kind: merge
+unique_key: order_id
 description: >
   Orders, typed: the latest version of each order_id by updated_at (late re-sends in
-  orders_updates_*.csv change the status). Purchase times are parsed from every format the
-  sources use; unparseable ones are null. Orders of unknown customers are kept.
+  orders_updates_*.csv change the status). Incremental: each run reads only the newly
+  ingested bronze files and upserts their latest version of each order by order_id (a
+  re-send landing in a later batch replaces the stored order). Purchase times are parsed
+  from every format the sources use; unparseable ones are null. Orders of unknown customers are kept.
 columns:
   order_id: {description: Order business key}
   customer_id: {description: "Customer reference as sent; may point to no silver.customers row"}
