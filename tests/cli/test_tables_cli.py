@@ -64,3 +64,27 @@ def test_show_bad_version_and_bad_time_are_explained(tmp_path: Path) -> None:
     assert never.returncode == 1
     assert "has not been built yet" in never.stderr
     assert "afluente run --select +gold.revenue_by_state" in never.stderr
+
+
+def test_history_schema_shows_each_schema_change(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    scaffold(root)
+    assert afluente(root, "run").returncode == 0
+    # a new landing file brings a new column: bronze evolves (v1), then a run with more rows
+    # but the same columns changes nothing in the schema history
+    (root / "landing" / "orders_2.csv").write_text(
+        "order_id;customer_id;amount;ordered_at;channel\n14;2;10,00;2026-03-01;app\n"
+    )
+    assert afluente(root, "run").returncode == 0
+    (root / "landing" / "orders_3.csv").write_text(
+        "order_id;customer_id;amount;ordered_at;channel\n15;2;11,00;2026-03-02;web\n"
+    )
+    assert afluente(root, "run").returncode == 0
+
+    done = afluente(root, "--json", "history", "bronze.orders", "--schema")
+    assert done.returncode == 0, done.stderr
+    changes = json.loads(done.stdout)
+    assert [c["change"] for c in changes] == ["+channel string", "created with 9 columns"]
+    assert changes[0]["added"] == [{"column": "channel", "type": "string"}]
+    all_versions = json.loads(afluente(root, "--json", "history", "bronze.orders").stdout)
+    assert len(all_versions) > len(changes)

@@ -86,6 +86,9 @@ def history(
     ctx: typer.Context,
     table: str = typer.Argument(..., help="layer.table"),
     limit: int = typer.Option(None, "--limit", "-n", help="Newest versions to show."),
+    schema: bool = typer.Option(
+        False, "--schema", help="Only the versions that changed the schema, and how."
+    ),
 ) -> None:
     """List a table's Delta versions with run ids, operations and row counts."""
     from afluente.model import load_graph
@@ -94,7 +97,11 @@ def history(
     cli = state_of(ctx)
     project = cli.project()
     ref = load_graph(project).resolve(table)
-    commits = Warehouse(project.warehouse_uri).history(ref, limit)
+    warehouse = Warehouse(project.warehouse_uri)
+    if schema:
+        _schema_history(cli, warehouse, ref, limit)
+        return
+    commits = warehouse.history(ref, limit)
     payload = [
         {"version": c.version, "timestamp": c.timestamp, "operation": c.operation,
          "rows": c.rows_added, "run_id": c.run_id, "fingerprint": c.fingerprint}
@@ -105,6 +112,31 @@ def history(
     def render(console: Console) -> None:
         rows = [[p[c] for c in columns] for p in payload]
         console.table(columns, rows, title=f"history of {ref}")
+
+    cli.console.emit(payload, render)
+
+
+def _schema_history(cli: Any, warehouse: Any, ref: Any, limit: int | None) -> None:
+    changes = list(reversed(warehouse.schema_history(ref)))[:limit]
+    payload = [
+        {
+            "version": c.version,
+            "timestamp": c.timestamp,
+            "run_id": c.run_id,
+            "change": c.summary,
+            "added": [{"column": n, "type": t} for n, t in c.added],
+            "removed": [{"column": n, "type": t} for n, t in c.removed],
+            "retyped": [{"column": n, "from": a, "to": b} for n, a, b in c.retyped],
+            "columns": [{"column": n, "type": t} for n, t in c.columns],
+        }
+        for c in changes
+    ]
+
+    def render(console: Console) -> None:
+        rows = [[p["version"], p["timestamp"], p["run_id"], p["change"]] for p in payload]
+        console.table(
+            ["version", "timestamp", "run_id", "change"], rows, title=f"schema history of {ref}"
+        )
 
     cli.console.emit(payload, render)
 

@@ -22,6 +22,7 @@ from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
 from afluente.storage.commits import COMPLETE, CommitInfo, app_id, commit_metadata
+from afluente.storage.schema_history import SchemaChange, schema_changes
 from afluente.storage.staged import (
     StagedFiles,
     commit_staged,
@@ -92,6 +93,11 @@ class Warehouse:
     def history(self, ref: TableRef, limit: int | None = None) -> list[CommitInfo]:
         """Versions newest first."""
         return [CommitInfo.from_history(e) for e in self.open(ref).history(limit)]
+
+    def schema_history(self, ref: TableRef) -> list[SchemaChange]:
+        """Every version that changed the table's schema, oldest first (the first one is the
+        creation)."""
+        return schema_changes(self.open(ref), self.history(ref))
 
     def last_commit(self, ref: TableRef) -> CommitInfo | None:
         """The newest commit, or None when the table was never written (one log read)."""
