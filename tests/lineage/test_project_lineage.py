@@ -78,3 +78,25 @@ def test_schema_validation_rejects_a_facet_missing_a_required_field() -> None:
     }
     with pytest.raises(ValidationError, match="'query' is a required property"):
         validate_event(event)
+
+
+def test_python_models_declare_column_lineage(tmp_path: Path) -> None:
+    root = _project(tmp_path, "SELECT customer_id, amount FROM bronze.orders")
+    (root / "models" / "gold" / "scores.py").write_text(
+        "import afluente\n\n"
+        "@afluente.table(inputs=['gold.totals'], columns={\n"
+        "    'customer_id': {'derived_from': ['gold.totals.customer_id'],\n"
+        "                    'transformation': 'identity'},\n"
+        "    'score': {'derived_from': ['gold.totals.total', 'silver.orders.amount']},\n"
+        "})\n"
+        "def scores(totals):\n    return totals\n")
+    graph = load_graph(load_project(root), cache=False)
+    found = project_lineage(graph, _stored({"bronze.orders": ["customer_id", "amount"]}))
+    scores = found.datasets["gold.scores"]
+    assert scores.column_level
+    assert {(str(e.target), str(e.source), e.kind) for e in scores.edges} == {
+        ("gold.scores.customer_id", "gold.totals.customer_id", "identity"),
+        ("gold.scores.score", "gold.totals.total", "transformation"),
+    }
+    [warning] = scores.warnings
+    assert "`silver.orders.amount`" in warning and "not one of the model's inputs" in warning

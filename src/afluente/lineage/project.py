@@ -80,8 +80,29 @@ def _input_columns(up: TableRef, columns_of: ColumnsOf, done: dict[str, ModelLin
 
 
 def _python_lineage(node: Node, stored: Sequence[str] | None) -> ModelLineage:
-    """Python models declare their inputs, not how columns are computed: table level."""
-    return ModelLineage(_info(node, tuple(stored or ()), "python"), column_level=False)
+    """Python models declare their inputs; column lineage only where a column declares
+    `derived_from` (`columns: {revenue: {derived_from: [silver.orders.amount]}}`)."""
+    target = str(node.ref)
+    inputs = {str(u) for u in node.upstream}
+    edges: list[ColumnEdge] = []
+    warnings: list[str] = []
+    for column, doc in node.config.columns.items():
+        for origin in doc.derived_from:
+            table, _, source_column = origin.rpartition(".")
+            if table not in inputs:
+                warnings.append(
+                    f"{target} ({node.location.file}): column `{column}` is derived from "
+                    f"`{origin}`, but `{table}` is not one of the model's inputs "
+                    f"({', '.join(sorted(inputs)) or 'none'})"
+                )
+                continue
+            edges.append(ColumnEdge(ColumnKey(target, column), ColumnKey(table, source_column),
+                                    doc.transformation, "declared"))
+    for message in warnings:
+        log.warning(message)
+    columns = tuple(stored or ()) or tuple(node.config.columns)
+    return ModelLineage(_info(node, columns, "python"), tuple(edges), tuple(warnings),
+                        column_level=bool(edges))
 
 
 def _source_lineage(node: Node, stored: Sequence[str] | None) -> ModelLineage:

@@ -56,6 +56,9 @@ class ColumnDoc(BaseModel):
     description: str | None = None
     tags: tuple[str, ...] = ()
     type: str | None = None  # SQL type, checked when the model's contract is enforced
+    # column lineage a Python model declares: `derived_from: [silver.orders.amount]`, and how
+    derived_from: tuple[str, ...] = ()
+    transformation: Literal["identity", "transformation", "aggregation"] = "transformation"
 
 
 def _names(value: Any) -> Any:
