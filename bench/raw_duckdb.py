@@ -18,9 +18,7 @@ import importlib.util
 import json
 import re
 import resource
-import sys
 import time
-import types
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -102,22 +100,51 @@ def quote_ident(name: str) -> str:
 
 
 def load_python_model(path: Path) -> Callable[..., Any]:
-    """Import a Python model with a stand-in `afluente` whose `table` decorator is a no-op."""
-    stand_in = types.ModuleType("afluente")
-    stand_in.table = lambda **_: lambda fn: fn  # type: ignore[attr-defined]
-    saved = sys.modules.get("afluente")
-    sys.modules["afluente"] = stand_in
+    """Import a Python model with afluente's `table` decorator swapped for one that only
+    keeps its options (the model's helpers, e.g. `afluente.transform`, stay importable)."""
+    import afluente
+
+    def table(**options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def keep(fn: Callable[..., Any]) -> Callable[..., Any]:
+            fn.options = options  # type: ignore[attr-defined]
+            return fn
+
+        return keep
+
+    saved = afluente.table
+    afluente.table = table  # type: ignore[assignment]
     try:
         spec = importlib.util.spec_from_file_location(f"_demo_model_{path.stem}", path)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
-        if saved is None:
-            del sys.modules["afluente"]
-        else:
-            sys.modules["afluente"] = saved
+        afluente.table = saved  # type: ignore[assignment]
     return getattr(module, path.stem)  # type: ignore[no-any-return]
+
+
+def scd2_sql(events: Any, options: dict[str, Any]) -> str:
+    """SCD type 2 from a full change feed, as one hand-written DuckDB query: a new version
+    whenever a tracked column changes, valid until the next version of the same key."""
+    keys = ", ".join(quote_ident(k) for k in options["keys"])
+    sequence = quote_ident(options["sequence_by"])
+    tracked = options.get("track_history_columns") or [
+        c for c in events.columns if c not in options["keys"]
+    ]
+    digest = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in tracked)
+    window = f"PARTITION BY {keys} ORDER BY {sequence}"
+    events.create_view("_scd2_events")
+    return f"""
+        WITH hashed AS (
+          SELECT *, md5(concat_ws(chr(31), {digest})) AS __h FROM _scd2_events
+        ), versions AS (
+          SELECT * EXCLUDE (__h, __prev) FROM (
+            SELECT *, lag(__h) OVER ({window}) AS __prev FROM hashed
+          ) WHERE __prev IS NULL OR __prev <> __h
+        )
+        SELECT *, {sequence} AS valid_from, lead({sequence}) OVER ({window}) AS valid_to,
+               lead({sequence}) OVER ({window}) IS NULL AS is_current
+        FROM versions"""
 
 
 def publish(con: duckdb.DuckDBPyConnection, name: str, parquet: Path) -> None:
@@ -133,6 +160,9 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, out: Path) -> Path:
     if model.path.suffix == ".py":
         fn = load_python_model(model.path)
         result = fn(*(con.sql(f"SELECT * FROM {name}") for name in model.inputs))
+        options = getattr(fn, "options", {})
+        if options.get("kind") == "apply_changes":
+            result = con.sql(scd2_sql(result, options))
         result.to_parquet(str(target))
     else:
         sql = HEADER.sub("", model.path.read_text(encoding="utf-8")).strip().rstrip(";")
