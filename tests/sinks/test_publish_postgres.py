@@ -342,3 +342,26 @@ def test_publish_after_run_publishes_rebuilt_tables_and_reports_failures(
     assert run.error is not None and "publish gold.dupes to sink mart" in run.error
     again = run_project(load_project(project.root))
     assert again.published == ()  # nothing rebuilt, nothing published
+
+
+def test_apply_changes_tables_publish_only_their_visible_rows(
+    make_project: MakeProject, postgres_url: str
+) -> None:
+    feed = (
+        "SELECT * FROM (VALUES (1, 1, 'SP'), (1, 2, 'RJ'), (2, 1, 'MG')) AS t(id, seq, uf)"
+    )
+    dimension = (
+        "/* @config\nkind: apply_changes\nkeys: [id]\nsequence_by: seq\nscd_type: 2\n*/\n"
+        "SELECT * FROM silver.feed"
+    )
+    project = make_project(
+        {"silver/feed.sql": feed, "gold/dim.sql": dimension},
+        sink_yaml(postgres_url, "    - gold.dim\n"),
+    )
+    build(project)
+    [outcome] = publish_project(project).outcomes
+    assert (outcome.status, outcome.rows) == ("published", 3)
+    assert column_types(postgres_url, "mart", "dim").keys() == {
+        "id", "seq", "uf", "valid_from", "valid_to", "is_current"}
+    rows = fetch(postgres_url, "SELECT id, uf, is_current FROM mart.dim ORDER BY id, seq")
+    assert rows == [(1, "SP", False), (1, "RJ", True), (2, "MG", True)]

@@ -68,13 +68,16 @@ def show(
     """Show rows of a table, now or at a past version (time travel)."""
     from afluente.model import load_graph
     from afluente.storage import Warehouse
+    from afluente.transform import visible_scan
 
     cli = state_of(ctx)
     project = cli.project()
     ref = load_graph(project).resolve(table)
     moment = _parse_as_of(as_of) if as_of else None
     delta = Warehouse(project.warehouse_uri).open(ref, version=version, as_of=moment)
-    data = delta.to_pyarrow_dataset().head(limit)
+    dataset = delta.to_pyarrow_dataset()
+    columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
+    data = dataset.head(limit, columns=columns, filter=visible)
     console = cli.console
     if not console.json_mode:
         console.line(f"{ref} at version {delta.version()}", style="bold")

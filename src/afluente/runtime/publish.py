@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import pyarrow as pa
 
 from afluente.config import Project
 from afluente.errors import AfluenteError
@@ -28,9 +29,7 @@ from afluente.sinks import (
 )
 from afluente.state import Event, StateStore
 from afluente.storage import Warehouse
-
-if TYPE_CHECKING:
-    import pyarrow as pa
+from afluente.transform import visible_scan
 
 #: Rows per Arrow batch streamed to a sink: bounded memory whatever the table size.
 BATCH_ROWS = 65_536
@@ -129,11 +128,13 @@ def table_data(warehouse: Warehouse, ref: TableRef) -> TableData:
     """The table's current version, streamed from a snapshot pinned to that version."""
     delta = warehouse.open(ref)
     dataset = delta.to_pyarrow_dataset()
+    columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
+    schema = pa.schema([dataset.schema.field(c) for c in columns])
 
     def batches() -> Iterator[pa.RecordBatch]:
-        return iter(dataset.to_batches(batch_size=BATCH_ROWS))
+        return iter(dataset.to_batches(columns=columns, filter=visible, batch_size=BATCH_ROWS))
 
-    return TableData(ref, delta.version(), dataset.schema, batches)
+    return TableData(ref, delta.version(), schema, batches)
 
 
 def _failed(sink: str, table: str, target: str, mode: str, error: AfluenteError,

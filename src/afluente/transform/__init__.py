@@ -10,7 +10,13 @@ commit — or none when nothing changes:
 plus SQL generators for dimensional modelling. Semantics: docs/kinds.md.
 """
 
-from afluente.transform.cdc import ApplyResult, ChangeFeedSpec, apply_changes, visible_rows_sql
+from afluente.transform.cdc import (
+    ApplyResult,
+    ChangeFeedSpec,
+    apply_changes,
+    visible_rows_sql,
+    visible_scan,
+)
 from afluente.transform.delta_target import Target
 from afluente.transform.dimensional import (
     UNKNOWN_KEY,
@@ -46,5 +52,6 @@ __all__ = [
     "surrogate_key_sql",
     "unknown_member_sql",
     "visible_rows_sql",
+    "visible_scan",
     "with_unknown_member",
 ]

@@ -16,6 +16,7 @@ from typing import Literal
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties
 
 from afluente.transform.cdc_state import (
@@ -102,6 +103,15 @@ def apply_changes(
     version = commit_diff(con, target, DIFF, identity, stored, commit_properties)
     events = con.execute(f"SELECT count(*) FROM {INCOMING}").fetchone()
     return ApplyResult(version, int(events[0]) if events else 0, written, removed, quarantined)
+
+
+def visible_scan(schema: pa.Schema) -> tuple[list[str], pc.Expression | None]:
+    """Columns and row filter for reading a stored table with Arrow as its readers see it:
+    an apply_changes table (it has the bookkeeping columns) without them and their rows."""
+    if VISIBLE not in schema.names:
+        return list(schema.names), None
+    columns = [name for name in schema.names if name not in HIDDEN]
+    return columns, pc.field(VISIBLE) == True  # noqa: E712 (an Arrow expression, not a bool)
 
 
 def visible_rows_sql(table_sql: str, scd_type: Literal[1, 2]) -> str:
