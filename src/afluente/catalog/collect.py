@@ -11,6 +11,7 @@ from afluente.config import Project
 from afluente.lineage import ProjectLineage, project_lineage
 from afluente.model import Graph, TableRef
 from afluente.storage import Warehouse
+from afluente.transform import visible_row_count
 
 
 def load_lineage(graph: Graph, warehouse: Warehouse) -> ProjectLineage:
@@ -67,7 +68,7 @@ def _facts(
         versions = [{"version": c.version, "timestamp": c.timestamp.isoformat(),
                      "operation": c.operation, "rows_added": c.rows_added, "run_id": c.run_id}
                     for c in warehouse.history(ref, 20)]
-        rows = warehouse.dataset(ref).count_rows()
+        rows = visible_row_count(warehouse.dataset(ref))
     return TableFacts(str(ref), node.language, node.config.description or "",
                       node.config.owner or "", tuple(node.config.tags), columns, versions, rows,
                       str(node.location))

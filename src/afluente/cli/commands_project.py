@@ -82,10 +82,15 @@ def _render_summary(
     console: Console, directory: Path, warehouse: str, result: object, landing: object
 ) -> None:
     from afluente.runtime import RunResult
+    from afluente.storage import Warehouse
+    from afluente.transform import visible_row_count
 
     assert isinstance(result, RunResult)
+    stored = Warehouse(warehouse)
     rows = [
-        [str(m.ref), m.ref.layer, f"{m.rows:,}" if m.rows is not None else "", m.version]
+        [str(m.ref), m.ref.layer,
+         f"{visible_row_count(stored.dataset(m.ref, m.version)):,}" if m.version is not None
+         else "", m.version]
         for m in result.models
     ]
     console.table(["table", "layer", "rows", "version"], rows, title="demo tables")

@@ -14,6 +14,7 @@ from afluente.transform.cdc import (
     ApplyResult,
     ChangeFeedSpec,
     apply_changes,
+    visible_row_count,
     visible_rows_sql,
     visible_scan,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "surrogate_key",
     "surrogate_key_sql",
     "unknown_member_sql",
+    "visible_row_count",
     "visible_rows_sql",
     "visible_scan",
     "with_unknown_member",

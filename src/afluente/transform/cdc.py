@@ -17,6 +17,7 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.dataset as pads
 from deltalake import CommitProperties
 
 from afluente.transform.cdc_state import (
@@ -112,6 +113,13 @@ def visible_scan(schema: pa.Schema) -> tuple[list[str], pc.Expression | None]:
         return list(schema.names), None
     columns = [name for name in schema.names if name not in HIDDEN]
     return columns, pc.field(VISIBLE) == True  # noqa: E712 (an Arrow expression, not a bool)
+
+
+def visible_row_count(dataset: pads.Dataset) -> int:
+    """Rows a reader of the stored table sees (an apply_changes table's bookkeeping rows
+    excluded)."""
+    _, visible = visible_scan(dataset.schema)
+    return int(dataset.count_rows(filter=visible))
 
 
 def visible_rows_sql(table_sql: str, scd_type: Literal[1, 2]) -> str:
