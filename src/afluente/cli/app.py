@@ -44,6 +44,7 @@ def _register() -> None:
         commands_lineage,
         commands_project,
         commands_publish,
+        commands_quality,
         commands_run,
         commands_tables,
         commands_test,

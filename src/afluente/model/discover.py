@@ -113,7 +113,7 @@ def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
     deps = tuple(
         Dependency(TableRef(layer_, name), Location(file, line, column))
         for layer_, name, line, column in parsed.references
-    )
+    ) + _expectation_refs(config, file)
     return Node(
         ref=_parse_input(f"{layer}.{file.stem}", Location(file, 1)),
         language="sql",
@@ -147,6 +147,15 @@ def _validate(doc: LocatedYaml) -> ModelConfig:
     if not isinstance(data, dict):
         raise ConfigError("model config must be a mapping of keys", location=doc.location(()))
     return validate_with_locations(ModelConfig, data, doc)
+
+
+def _expectation_refs(config: ModelConfig, file: Path) -> tuple[Dependency, ...]:
+    """Tables named by `relationships` expectations: read when the model is checked, so
+    they are built first."""
+    where = Location(file, 1)
+    targets = [e["relationships"].get("to") for e in config.expectations
+               if isinstance(e.get("relationships"), dict)]
+    return tuple(Dependency(_parse_input(t, where), where) for t in targets if isinstance(t, str))
 
 
 def _python_node(spec: PythonModelSpec, file: Path, layer: str) -> Node:

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from afluente.config.observability import FreshnessSLA
+
 ModelKind = Literal["full", "view", "append", "merge", "time_range", "apply_changes", "snapshot"]
 NodeKind = Literal[
     "full", "view", "append", "merge", "time_range", "apply_changes", "snapshot", "ingest"
@@ -77,6 +79,7 @@ class ModelConfig(BaseModel):
     owner: str | None = None
     columns: dict[str, ColumnDoc] = Field(default_factory=dict)
     contract: Literal["enforced", "off"] = "off"
+    freshness: FreshnessSLA | None = None  # observability: how stale the table may get
     # merge
     unique_key: tuple[str, ...] | None = None
     delete_when: str | None = None
@@ -95,6 +98,8 @@ class ModelConfig(BaseModel):
     track_history_columns: tuple[str, ...] | None = None
     track_columns: tuple[str, ...] | None = None
     on_schema_change: SchemaChange | None = None
+    # data quality: each entry is checked by afluente.quality (rule keys, columns, SQL)
+    expectations: tuple[dict[str, Any], ...] = ()
 
     _as_tuple = field_validator(
         "unique_key", "keys", "except_columns", "track_history_columns", "track_columns",
@@ -112,6 +117,11 @@ class ModelConfig(BaseModel):
         for key in REQUIRED_KEYS.get(self.kind, ()):
             if getattr(self, key) is None:
                 raise ValueError(f"kind `{self.kind}` needs `{key}`")
+        if self.expectations and self.kind != "full":
+            raise ValueError(
+                f"`expectations` are checked while a `full` table is built, not a `{self.kind}` "
+                "one (incremental kinds and views are not supported yet)"
+            )
         if self.contract == "enforced" and not any(c.type for c in self.columns.values()):
             raise ValueError("`contract: enforced` needs `columns:` with a `type` each")
         return self

@@ -24,6 +24,7 @@ from afluente.runtime.incremental_build import IncrementalBuild
 from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
+from afluente.runtime.quality_step import QualityStep
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
 from afluente.state import Event, EventLevel, StateStore
@@ -158,6 +159,9 @@ class Executor:
         if node.config.incremental:
             return self._build_incremental(node, step, read)
         inputs: dict[str, object] = dict(read)
+        if node.config.expectations:  # checked before anything is committed
+            node = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
+                               step.fingerprint).apply(node)
         staged = node.language == "sql" and not node.config.contracted_types
         written = self._write_staged(node, step, inputs) if staged else None
         if written is None:

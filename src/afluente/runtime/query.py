@@ -1,5 +1,6 @@
 """Read-only SQL over every table of the project (as `layer.table`) and afluente's own
-tables (`afluente.runs`, `afluente.model_runs`, `afluente.events`)."""
+tables (`afluente.runs`, `afluente.model_runs`, `afluente.events`,
+`afluente.quality_results`)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from afluente.runtime.incremental_views import attach_stored
 from afluente.state import StateStore, StateTable
 from afluente.storage import Warehouse
 
-STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events")
+STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events", "quality_results")
 _READ_ONLY_KEYWORDS = ("describe", "summarize", "show")
 
 

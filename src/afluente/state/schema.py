@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -82,4 +83,26 @@ events = Table(
     Column("payload", JSONText, nullable=False),
     Index(None, "run_id", "ts"),
     Index(None, "ts"),
+)
+
+quality_results = Table(
+    "quality_results",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), nullable=False),
+    Column("ts", UTCDateTime, nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("rule", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("mostly", Float, nullable=False),
+    Column("rows_evaluated", BigInteger, nullable=False),
+    Column("rows_failed", BigInteger, nullable=False),
+    Column("failed_pct", Float, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("sample", Text, nullable=False),  # JSON list of failing rows
+    Column("detail", Text, nullable=False),
+    Index(None, "model", "ts"),
+    Index(None, "run_id"),
 )

@@ -47,9 +47,12 @@ from afluente.state.translate import translated
 if TYPE_CHECKING:
     import pyarrow as pa
 
-StateTable = Literal["runs", "model_runs", "events"]
+StateTable = Literal["runs", "model_runs", "events", "quality_results"]
 
-_TABLES = {t.name: t for t in (schema.runs, schema.model_runs, schema.events)}
+_TABLES = {
+    t.name: t
+    for t in (schema.runs, schema.model_runs, schema.events, schema.quality_results)
+}
 _RECENT_IDS_SHOWN = 5
 _IDS_SCANNED_FOR_SUGGESTIONS = 500
 
@@ -255,6 +258,24 @@ class StateStore:
         with self._read("read events") as conn:
             records = [event_record(row) for row in conn.execute(query).mappings()]
         return records if limit is None else records[::-1]
+
+    # -- data quality ------------------------------------------------------------------------
+
+    def record_quality(self, run_id: str, results: Sequence[dict[str, Any]]) -> None:
+        """Append one evaluation's rule results (see afluente.quality.results.to_row)."""
+        if not results:
+            return
+        rows = [{**r, "run_id": run_id, "ts": utc_now()} for r in results]
+        with self._write(f"record quality results of run {run_id!r}") as conn:
+            conn.execute(schema.quality_results.insert(), rows)
+
+    def quality_history(self, limit: int = 5000) -> list[dict[str, Any]]:
+        """The most recent rule results, oldest first."""
+        table = schema.quality_results
+        query = select(table).order_by(table.c.ts.desc(), table.c.id.desc()).limit(limit)
+        with self._read("read quality results") as conn:
+            rows = [dict(row) for row in conn.execute(query).mappings()]
+        return rows[::-1]
 
     # -- reading runs ------------------------------------------------------------------------
 

@@ -1,0 +1,95 @@
+"""`afluente check`, `quality` and `profile`: data quality without rebuilding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from afluente.cli.app import app
+from afluente.cli.console import Console
+from afluente.cli.context import state_of
+from afluente.errors import AfluenteError
+
+_COLUMNS = ["model", "rule", "kind", "action", "rows_evaluated", "rows_failed", "failed_pct",
+            "passed"]
+
+
+class QualityGateError(AfluenteError):
+    """A `fail` expectation does not pass on the current data (exit code 1)."""
+
+
+def _table(console: Console, rows: list[dict[str, Any]]) -> None:
+    console.table(_COLUMNS, [[r[c] for c in _COLUMNS] for r in rows])
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    select: str = typer.Argument(None, help="Models to check (same selectors as run)."),
+) -> None:
+    """Evaluate expectations against the current data, without rebuilding."""
+    from afluente.runtime.quality_check import check_project
+
+    cli = state_of(ctx)
+    results = check_project(cli.project(), select)
+    rows = [r.to_row() for r in results]
+    cli.console.emit({"results": rows}, lambda console: _table(console, rows))
+    stopped = [f"{r.model}.{r.rule}" for r in results if r.stops]
+    if stopped:
+        raise QualityGateError(f"failing `fail` expectations: {', '.join(stopped)}",
+                               hint="see `afluente quality` for samples of the failing rows")
+
+
+@app.command()
+def quality(
+    ctx: typer.Context,
+    html: Path = typer.Option(None, "--html", help="Write a standalone HTML report here."),
+) -> None:
+    """Summarise the latest result of every expectation (history: afluente.quality_results)."""
+    from afluente.quality.report_html import latest_by_rule, render_report
+    from afluente.state import StateStore
+
+    cli = state_of(ctx)
+    project = cli.project()
+    with StateStore.open(project.state_url) as state:
+        history = state.quality_history()
+    if html is not None:
+        html.write_text(render_report(history, f"Data quality: {project.config.name}"),
+                        encoding="utf-8")
+    latest = [dict(r, ts=str(r["ts"])) for r in latest_by_rule(history).values()]
+    cli.console.emit({"results": latest, "failing": sum(not r["passed"] for r in latest)},
+                     lambda console: _table(console, latest))
+
+
+@app.command()
+def profile(
+    ctx: typer.Context,
+    table: str = typer.Argument(..., help="The table to profile, as layer.table."),
+    html: Path = typer.Option(None, "--html", help="Write the profile as an HTML page."),
+    suggest: bool = typer.Option(False, "--suggest", help="Print starter expectations."),
+) -> None:
+    """Profile a table: per column type, nulls, distinct, range, top values, histogram."""
+    import yaml
+
+    from afluente.quality.profile import render_profile
+    from afluente.quality.profile import suggest as suggested
+    from afluente.runtime.quality_check import profile_table
+
+    cli = state_of(ctx)
+    profiles = profile_table(cli.project(), table)
+    if html is not None:
+        html.write_text(render_profile(table, profiles), encoding="utf-8")
+    rows = [{"column": p.name, "type": p.type, "null_pct": p.null_pct, "distinct": p.distinct,
+             "min": p.min, "max": p.max, "mean": p.mean, "top": p.top,
+             "histogram": p.histogram} for p in profiles]
+    starters = suggested(profiles) if suggest else []
+
+    def render(console: Console) -> None:
+        heads = ["column", "type", "null_pct", "distinct", "min", "max", "mean"]
+        console.table(heads, [[r[h] for h in heads] for r in rows])
+        if starters:
+            console.line(yaml.safe_dump({"expectations": starters}, sort_keys=False))
+
+    cli.console.emit({"table": table, "columns": rows, "suggested": starters}, render)

@@ -1,0 +1,2 @@
+"""Data quality: expectations compiled to SQL (one pass for row rules), their results,
+the HTML report and table profiles."""

@@ -1,0 +1,90 @@
+"""`afluente check` and `afluente profile`: expectations and profiles over the tables as
+they are stored now, without rebuilding anything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from afluente.config import Project
+from afluente.engines import Engine, create_engine
+from afluente.engines.duckdb_engine import qualified
+from afluente.errors import ModelError
+from afluente.model import TableRef, load_graph
+from afluente.model.selector import select
+from afluente.quality import compile as qc
+from afluente.quality.evaluate import (
+    Target,
+    by_scope,
+    check_rules,
+    describe,
+    row_results,
+    schema_results,
+    table_results,
+)
+from afluente.quality.profile import ColumnProfile, profile
+from afluente.quality.results import RuleResult
+from afluente.quality.rules import parse_expectations
+from afluente.runtime.quality_step import FLAGGED, record_results
+from afluente.runtime.query import attach_catalog
+from afluente.runtime.runner import new_run_id
+from afluente.state import StateStore
+from afluente.storage import Warehouse
+
+
+def check_project(project: Project, selector: str | None = None) -> list[RuleResult]:
+    """Evaluate the selected models' expectations on their current data; record them under
+    a `check-...` run id in the quality history."""
+    graph = load_graph(project)
+    chosen = select(graph, selector)
+    warehouse = Warehouse(project.warehouse_uri)
+    engine = create_engine(project.config.engine.type, project.config.engine.threads,
+                           variables=project.config.vars)
+    run_id = f"check-{new_run_id()}"
+    results: list[RuleResult] = []
+    try:
+        attach_catalog(engine, project, graph)
+        state = StateStore.open(project.state_url)
+        try:
+            for ref in graph.order:
+                node = graph[ref]
+                if ref in chosen and node.config.expectations and warehouse.exists(ref):
+                    found = _check_table(engine, node.ref, node.config.expectations,
+                                         Target(node.name, node.location))
+                    record_results(state, run_id, node.name, found)
+                    results += found
+        finally:
+            state.close()
+    finally:
+        engine.close()
+    return results
+
+
+def _check_table(eng: Engine, ref: TableRef, raw: tuple[dict[str, Any], ...],
+                 target: Target) -> list[RuleResult]:
+    rules = parse_expectations(raw, target.location, target.table)
+    source = f"SELECT * FROM {qualified(ref)}"
+    columns = describe(eng, source)
+    check_rules(eng, rules, columns, source, target)
+    row_rules = by_scope(rules, "row")
+    if row_rules:
+        eng.attach_table(FLAGGED, eng.run_sql(qc.flagged_query(source, row_rules),
+                                              target.location, target.table).reader.read_all())
+    results = schema_results(by_scope(rules, "schema"), columns, target.table)
+    results += row_results(eng, qualified(FLAGGED), row_rules, list(columns), target.table)
+    return results + table_results(eng, qualified(ref), by_scope(rules, "table"), target.table)
+
+
+def profile_table(project: Project, table: str) -> list[ColumnProfile]:
+    """Profile one stored table (`layer.table`)."""
+    ref = TableRef.parse(table)
+    warehouse = Warehouse(project.warehouse_uri)
+    if not warehouse.exists(ref):
+        raise ModelError(f"table `{table}` has not been built",
+                         hint="run `afluente run` first, or check the name with `afluente show`")
+    engine = create_engine(project.config.engine.type, project.config.engine.threads,
+                           variables=project.config.vars)
+    try:
+        attach_catalog(engine, project, load_graph(project))
+        return profile(engine, qualified(ref))
+    finally:
+        engine.close()
