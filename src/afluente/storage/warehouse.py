@@ -120,20 +120,40 @@ class Warehouse:
         if done is not None:
             data.close()
             return done
+        metadata = commit_metadata(run_id, str(ref), fingerprint, inputs)
+        return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
+                                 schema_mode="overwrite")
+
+    def _write_delta(
+        self,
+        ref: TableRef,
+        data: pa.RecordBatchReader,
+        run_id: str,
+        metadata: dict[str, str],
+        *,
+        mode: Literal["append", "overwrite"],
+        schema_mode: Literal["merge", "overwrite"],
+        predicate: str | None = None,
+    ) -> WriteResult:
+        """One `write_deltalake` commit carrying afluente's metadata and the run's app
+        transaction; its errors become afluente's."""
         props = CommitProperties(
-            custom_metadata=commit_metadata(run_id, str(ref), fingerprint, inputs),
+            custom_metadata=metadata,
             app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
         )
         try:
-            write_deltalake(
-                self.uri(ref),
-                data,
-                mode="overwrite",
-                schema_mode="overwrite",
-                configuration=TABLE_CONFIGURATION,
-                commit_properties=props,
-                storage_options=self.storage_options,
-            )
+            if mode == "overwrite":
+                write_deltalake(
+                    self.uri(ref), data, mode="overwrite", schema_mode=schema_mode,
+                    predicate=predicate, configuration=TABLE_CONFIGURATION,
+                    commit_properties=props, storage_options=self.storage_options,
+                )
+            else:
+                write_deltalake(
+                    self.uri(ref), data, mode="append", schema_mode=schema_mode,
+                    configuration=TABLE_CONFIGURATION, commit_properties=props,
+                    storage_options=self.storage_options,
+                )
         except CommitFailedError as exc:
             raise CommitConflictError(
                 f"another writer committed to `{ref}` first: {exc}",
@@ -213,48 +233,14 @@ class Warehouse:
         if done is not None:
             data.close()
             return done
-        props = CommitProperties(
-            custom_metadata=commit_metadata(
-                run_id, str(ref), fingerprint, inputs, progress=progress
-            ),
-            app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
-        )
-        exists = self.exists(ref)
-        try:
-            if overwrite or (replace_where and exists):
-                write_deltalake(
-                    self.uri(ref),
-                    data,
-                    mode="overwrite",
-                    schema_mode="overwrite" if overwrite else "merge",
-                    predicate=None if overwrite else replace_where,
-                    configuration=TABLE_CONFIGURATION,
-                    commit_properties=props,
-                    storage_options=self.storage_options,
-                )
-            else:
-                write_deltalake(
-                    self.uri(ref),
-                    data,
-                    mode="append",
-                    schema_mode="merge",
-                    configuration=TABLE_CONFIGURATION,
-                    commit_properties=props,
-                    storage_options=self.storage_options,
-                )
-        except CommitFailedError as exc:
-            raise CommitConflictError(
-                f"another writer committed to `{ref}` first: {exc}",
-                table=str(ref),
-                run_id=run_id,
-                hint="retry the run; no data was written",
-            ) from exc
-        except (DeltaError, SchemaMismatchError, OSError) as exc:
-            raise StorageError(
-                f"writing `{ref}` failed: {exc}", table=str(ref), run_id=run_id
-            ) from exc
-        last = self.history(ref, limit=1)[0]
-        return WriteResult(version=last.version, rows=last.rows_added or 0)
+        metadata = commit_metadata(run_id, str(ref), fingerprint, inputs, progress=progress)
+        if overwrite:
+            return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
+                                     schema_mode="overwrite")
+        if replace_where and self.exists(ref):
+            return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
+                                     schema_mode="merge", predicate=replace_where)
+        return self._write_delta(ref, data, run_id, metadata, mode="append", schema_mode="merge")
 
     def progress_history(self, ref: TableRef) -> list[dict[str, object]]:
         """The progress recorded by each commit since the table was last overwritten (that

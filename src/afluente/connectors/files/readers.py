@@ -9,6 +9,7 @@ Python for avro, orc and xlsx. `flatten` and progress reporting apply to every f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -42,6 +43,19 @@ def _ignore(stats: IngestStats) -> None:
     return None
 
 
+@dataclass
+class _Opened:
+    """What reading a batch of files holds until its stream or query is closed."""
+
+    staging: Staging
+    connection: duckdb.DuckDBPyConnection
+    files: list[LocalFile]
+
+    def close(self) -> None:
+        self.connection.close()
+        self.staging.close()
+
+
 class FileReader:
     """Reads matched files; text formats keep every value as text, exactly as in the file."""
 
@@ -53,25 +67,17 @@ class FileReader:
         self._names: dict[str, str] = {}  # staged path -> file name, to name files in errors
 
     def read(self, files: list[FileEntry], report: Report = _ignore) -> ResultStream:
-        staging = Staging(self.name, self.config, self.location)
-        connection = duckdb.connect(":memory:")
-        connection.execute("SET TimeZone = 'UTC'")
-
-        def close() -> None:
-            connection.close()
-            staging.close()
-
+        """The files as an Arrow stream (every format)."""
+        opened = self._open(files)
         try:
-            local = staging.stage(files)
-            self._names = {f.path: f.entry.name for f in local}
-            reader = self._scan(local, connection, staging.encoding)
+            reader = self._scan(opened.files, opened.connection, opened.staging.encoding)
             if self.config.options.flatten:
                 reader = flattened(reader)
         except Exception as exc:
-            close()
+            opened.close()
             raise self._error(exc) from None
         reader = reporting(reader, files, report)
-        return guarded(reader, self._error, keepalive=(connection, staging), on_close=close)
+        return guarded(reader, self._error, keepalive=opened, on_close=opened.close)
 
     def query(self, files: list[FileEntry], report: Report = _ignore) -> SourceQuery | None:
         """The files as DuckDB SQL, for the runtime to shape and write on this connection
@@ -79,20 +85,11 @@ class FileReader:
         fmt = self.config.format
         if self.config.options.flatten or fmt not in (*TEXT_FORMATS, *DUCKDB_FORMATS):
             return None
-        staging = Staging(self.name, self.config, self.location)
-        connection = duckdb.connect(":memory:")
-        connection.execute("SET TimeZone = 'UTC'")
-
-        def close() -> None:
-            connection.close()
-            staging.close()
-
+        opened = self._open(files)
         try:
-            local = staging.stage(files)
-            self._names = {f.path: f.entry.name for f in local}
             if fmt in TEXT_FORMATS:
-                main, rejected, columns = self._delimited(staging.encoding).queries(
-                    local, connection
+                main, rejected, columns = self._delimited(opened.staging.encoding).queries(
+                    opened.files, opened.connection
                 )
                 then: tuple[Callable[[], str], ...] = (rejected,)
                 if main is None:  # every file empty: no rows, the files are still recorded
@@ -101,12 +98,26 @@ class FileReader:
                     main += "WHERE false"
                     then = ()
             else:
-                main, then = self._duckdb_sql(local, connection), ()
+                main, then = self._duckdb_sql(opened.files, opened.connection), ()
         except Exception as exc:
-            close()
+            opened.close()
             raise self._error(exc) from None
         report(IngestStats(files=len(files), bytes=sum(f.size for f in files)))
-        return SourceQuery(connection, main, self._error, close, then)
+        return SourceQuery(opened.connection, main, self._error, opened.close, then)
+
+    def _open(self, files: list[FileEntry]) -> _Opened:
+        """Local copies where needed, and a DuckDB connection to read them with."""
+        staging = Staging(self.name, self.config, self.location)
+        connection = duckdb.connect(":memory:")
+        connection.execute("SET TimeZone = 'UTC'")
+        opened = _Opened(staging, connection, [])
+        try:
+            opened.files = staging.stage(files)
+        except Exception as exc:
+            opened.close()
+            raise self._error(exc) from None
+        self._names = {f.path: f.entry.name for f in opened.files}
+        return opened
 
     def _delimited(self, encoding: str) -> DelimitedScan:
         fmt = self.config.format
