@@ -111,7 +111,10 @@ def test_header_nested_column_key_typo(starter: ProjectTree) -> None:
 
     assert error.message == "unknown key `columns.revenue.descripton`"
     assert error.location == Location(starter.path("models/gold/h.sql"), 4)
-    assert error.hint == "did you mean `description`? valid keys here: description, tags, type"
+    assert error.hint == (
+        "did you mean `description`? "
+        "valid keys here: derived_from, description, tags, transformation, type"
+    )
 
 
 def test_invalid_header_yaml_reports_line_and_column_in_the_sql_file(
