@@ -13,12 +13,12 @@ from afluente.errors import ConfigError, Location
 from .conftest import WriteProject, config_error, load
 
 TOP_KEYS = (
-    "valid keys here: default_environment, engine, environments, layers, models, name, "
+    "valid keys here: alerts, default_environment, engine, environments, layers, models, name, "
     "openlineage, sinks, sources, state, vars, warehouse"
 )
 SOURCE_KEYS = (
-    "valid keys here: changed_files, columns, description, format, mode, options, path, "
-    "schema_evolution, storage_options, table, tags, type"
+    "valid keys here: changed_files, columns, description, format, freshness, mode, options, "
+    "path, schema_evolution, storage_options, table, tags, type"
 )
 CSV_KEYS = (
     "valid keys here: decimal_separator, delimiter, encoding, escape, flatten, header, quote, "

@@ -41,6 +41,7 @@ def main_options(
 def _register() -> None:
     from afluente.cli import (  # noqa: F401
         commands_catalog,
+        commands_health,
         commands_lineage,
         commands_project,
         commands_publish,

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from afluente.config.observability import AlertsConfig, FreshnessSLA
+
 DEFAULT_LAYERS = ("bronze", "silver", "gold")
 RESERVED_LAYERS = ("afluente",)
 
@@ -43,6 +45,7 @@ class SourceBase(_Strict):
     tags: tuple[str, ...] = ()
     columns: dict[str, str] = Field(default_factory=dict)
     schema_evolution: SchemaEvolution = "add_columns"
+    freshness: FreshnessSLA | None = None  # how stale its bronze table may get
 
 
 class SourceSpec(SourceBase):
@@ -104,6 +107,7 @@ class ProjectConfig(_Strict):
     sources: dict[str, SourceSpec] = Field(default_factory=dict)
     sinks: dict[str, SinkSpec] = Field(default_factory=dict)
     openlineage: OpenLineageConfig = OpenLineageConfig()
+    alerts: AlertsConfig = AlertsConfig()  # observability: channels and detector
 
     @field_validator("engine", mode="before")
     @classmethod

@@ -66,3 +66,13 @@ def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
             engine.attach_table(TableRef("afluente", name), state.to_arrow(name))
     finally:
         state.close()
+    attach_observability(engine, project)
+
+
+def attach_observability(engine: Engine, project: Project) -> None:
+    """`afluente.model_metrics` and `afluente.incidents` (see docs/observability.md)."""
+    from afluente.state.observability import OBSERVABILITY_TABLES, ObservabilityStore
+
+    with ObservabilityStore.open(project.state_url) as store:
+        for name in OBSERVABILITY_TABLES:
+            engine.attach_table(TableRef("afluente", name), store.observability_arrow(name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 
 from afluente.config import Project
 from afluente.connectors import validate_sources
+from afluente.errors import AfluenteError
 from afluente.model import Graph, load_graph, select
 from afluente.runtime.incremental_read import observe_changes
 from afluente.runtime.observe import observe
@@ -103,4 +105,16 @@ def run_project(
         engine.close()
         state.close()
     reporter.run_finished(result)
+    _observe(project, planned.graph, result)
     return result
+
+
+def _observe(project: Project, graph: Graph, result: RunResult) -> None:
+    """Observability after the run: metrics, the five pillars, incidents and alerts. A
+    failure here is logged; it never changes the run's outcome."""
+    from afluente.observability import observe_run
+
+    try:
+        observe_run(project, graph, result.run_id, result.models)
+    except AfluenteError as error:
+        logging.getLogger("afluente.observability").error(error.render())

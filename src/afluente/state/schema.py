@@ -85,6 +85,48 @@ events = Table(
     Index(None, "ts"),
 )
 
+# -- observability (migration 0003) ---------------------------------------------------------
+
+model_metrics = Table(
+    "model_metrics",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("duration_s", Float),
+    Column("rows_read", BigInteger),
+    Column("rows_written", BigInteger),
+    Column("rows_added", BigInteger),
+    Column("row_count", BigInteger),
+    Column("bytes_written", BigInteger),
+    Column("files_written", Integer),
+    Column("versions_read", JSONText, nullable=False),
+    Column("version_written", BigInteger),
+    Column("columns", JSONText, nullable=False),
+    Column("profile", JSONText, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", _EVENT_ID, primary_key=True, autoincrement=True),
+    Column("model", String(255), nullable=False),
+    Column("pillar", String(16), nullable=False),
+    Column("metric", String(255), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("root", String(255), nullable=False),
+    Column("downstream", JSONText, nullable=False),
+    Column("details", JSONText, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("opened_run_id", String(64)),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_run_id", String(64)),
+    Index(None, "model", "status"),
+)
+
 quality_results = Table(
     "quality_results",
     metadata,

@@ -1,0 +1,71 @@
+"""`afluente health` (the five pillars per table) and `afluente metrics serve` (Prometheus)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from afluente.cli.app import app
+from afluente.cli.console import Console
+from afluente.cli.context import state_of
+
+metrics_app = typer.Typer(help="Metrics for monitoring systems.", no_args_is_help=True)
+app.add_typer(metrics_app, name="metrics")
+
+_STYLES = {"ok": "green", "warning": "yellow", "error": "bold red", "unknown": "dim"}
+
+
+@app.command()
+def health(
+    ctx: typer.Context,
+    selector: str = typer.Argument(None, help="Tables to show (a selector, as for run)."),
+    html: Path = typer.Option(None, "--html", help="Write a standalone HTML report here."),
+    alert: bool = typer.Option(
+        False, "--alert", help="Check freshness now; open incidents and send alerts."
+    ),
+) -> None:
+    """Freshness, volume, schema, distribution and lineage of every table."""
+    from afluente.observability import check_project
+    from afluente.observability.health import project_health
+    from afluente.observability.html_report import render_html
+
+    cli = state_of(ctx)
+    project = cli.project()
+    if alert:
+        check_project(project)
+    tables = project_health(project, selector)
+    if html is not None:
+        html.parent.mkdir(parents=True, exist_ok=True)
+        html.write_text(render_html(project.config.name, tables), encoding="utf-8")
+
+    def render(console: Console) -> None:
+        columns = ["table", "freshness", "volume", "schema", "distribution", "lineage"]
+        rows = [
+            [t.table, *(f"[{_STYLES[s]}]{s}[/]" for s in t.pillars.values())] for t in tables
+        ]
+        console.table(columns, rows, title="health")
+        for table in tables:
+            for incident in table.incidents:
+                console.line(f"{table.table} {incident.pillar}: {incident.message}", "yellow")
+        if html is not None:
+            console.line(f"report written to {html}", "dim")
+
+    cli.console.emit({"tables": [t.as_json() for t in tables]}, render)
+
+
+@metrics_app.command("serve")
+def metrics_serve(
+    ctx: typer.Context,
+    port: int = typer.Option(9464, "--port", help="Port of the /metrics endpoint."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+) -> None:
+    """Serve run counts, durations, rows, freshness lag and open incidents to Prometheus."""
+    from afluente.observability.prometheus import serve
+
+    cli = state_of(ctx)
+    serve(cli.project(), port, host)
+    cli.console.line(f"serving Prometheus metrics on http://{host}:{port}/metrics", "dim")
+    while True:
+        time.sleep(3600)

@@ -1,0 +1,91 @@
+"""The health of every table across the five pillars, for `afluente health`, its HTML
+report and the Prometheus endpoint. Status per pillar: `ok`, `warning`, `error` (an open
+incident, or freshness past its SLA) or `unknown` (no SLA, or no run recorded yet)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from afluente.config import Project
+from afluente.model import Graph, load_graph, select
+from afluente.observability.pillars import PILLARS, check_freshness, freshness_lag
+from afluente.state.observability import IncidentRow, MetricsRow, ObservabilityStore
+from afluente.storage import Warehouse
+
+
+@dataclass(frozen=True)
+class TableHealth:
+    table: str
+    pillars: dict[str, str]
+    freshness_lag_s: float | None
+    incidents: list[IncidentRow]
+    metrics: list[MetricsRow] = field(default_factory=list)
+    commit_times: list[datetime] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        last = self.metrics[-1] if self.metrics else None
+        return {
+            "table": self.table, "pillars": self.pillars,
+            "freshness_lag_s": self.freshness_lag_s,
+            "rows": last.row_count if last else None,
+            "runs": len(self.metrics),
+            "incidents": [
+                {"id": i.id, "pillar": i.pillar, "metric": i.metric, "severity": i.severity,
+                 "message": i.message, "root": i.root, "downstream": i.downstream}
+                for i in self.incidents
+            ],
+        }
+
+
+def project_health(
+    project: Project, selector: str | None = None, now: datetime | None = None
+) -> list[TableHealth]:
+    now = now or datetime.now(UTC)
+    graph = load_graph(project)
+    warehouse = Warehouse(project.warehouse_uri)
+    stale, _ = check_freshness(project, graph, warehouse, now)
+    late: dict[str, str] = {f.model: f.severity for f in stale}
+    with ObservabilityStore.open(project.state_url) as store:
+        incidents = store.incidents("open")
+        metrics = store.metrics(limit=100_000)
+    chosen = select(graph, selector)
+    return [
+        _table(graph, warehouse, str(ref), now, late, incidents, metrics)
+        for ref in graph.order
+        if ref in chosen and graph[ref].materialized
+    ]
+
+
+def _table(
+    graph: Graph, warehouse: Warehouse, name: str, now: datetime, late: dict[str, str],
+    incidents: list[IncidentRow], metrics: list[MetricsRow],
+) -> TableHealth:
+    from afluente.model import TableRef
+    from afluente.observability.incidents import root_of
+
+    ref = TableRef.parse(name)
+    mine = [i for i in incidents if i.model == name]
+    history = [m for m in metrics if m.model == name]
+    pillars: dict[str, str] = {}
+    for pillar in PILLARS[:-1]:
+        severities = {i.severity for i in mine if i.pillar == pillar}
+        if pillar == "freshness" and name in late:
+            severities.add(late[name])
+        pillars[pillar] = _worst(severities, known=bool(history) or pillar == "freshness")
+    troubled = {i.model for i in incidents}
+    upstream = root_of(graph, name, troubled) if troubled else name
+    pillars["lineage"] = "warning" if upstream != name else "ok"
+    commits = [c.timestamp for c in warehouse.history(ref, 50)] if warehouse.exists(ref) else []
+    return TableHealth(
+        name, pillars, freshness_lag(warehouse, ref, now), mine, history, commits[::-1]
+    )
+
+
+def _worst(severities: set[str], known: bool) -> str:
+    if "error" in severities:
+        return "error"
+    if "warning" in severities:
+        return "warning"
+    return "ok" if known or severities else "unknown"

@@ -1,0 +1,110 @@
+"""Observability after a run, and on demand: collect metrics, run the pillars, reconcile
+incidents, send alerts. :func:`observe_run` is what `afluente run` calls when it finishes;
+:func:`check_project` evaluates freshness at any time (for a scheduler or `afluente health
+--alert`), since a table that stops being updated triggers no run to notice it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from afluente.config import Project
+from afluente.model import Graph, TableRef, load_graph
+from afluente.observability.alerts import AlertError, send_alerts
+from afluente.observability.incidents import Alert, reconcile
+from afluente.observability.metrics import Outcome, collect_metrics
+from afluente.observability.pillars import (
+    Finding,
+    check_distribution,
+    check_freshness,
+    check_schema,
+    check_volume,
+)
+from afluente.state.observability import IncidentRow, MetricsRow, ObservabilityStore
+from afluente.storage import Warehouse
+
+HISTORY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Observed:
+    metrics: list[MetricsRow]
+    findings: list[Finding]
+    alerts: list[Alert]
+    failures: list[AlertError]
+
+
+def observe_run(
+    project: Project, graph: Graph, run_id: str, outcomes: Iterable[Outcome],
+    now: datetime | None = None,
+) -> Observed:
+    """Record this run's metrics and evaluate every pillar of the tables it wrote."""
+    now = now or datetime.now(UTC)
+    warehouse = Warehouse(project.warehouse_uri)
+    config = project.config.alerts
+    with ObservabilityStore.open(project.state_url) as store:
+        rows = collect_metrics(warehouse, graph, run_id, now, outcomes, config.distribution)
+        history = {r.model: _history(store, r.model) for r in rows}
+        incidents = store.incidents()
+        store.record_metrics(rows)
+        findings, checked = check_freshness(project, graph, warehouse, now)
+        scope = {(m, "freshness") for m in checked}
+        for row in rows:
+            found = _pillars(project, graph, row, history[row.model], incidents)
+            findings += found
+            scope |= {(row.model, p) for p in ("volume", "schema", "distribution")}
+        alerts = reconcile(store, project, graph, findings, scope, run_id, now)
+    return Observed(rows, findings, alerts, send_alerts(alerts, config))
+
+
+def check_project(project: Project, now: datetime | None = None) -> Observed:
+    """Freshness of every table with an SLA, right now: incidents and alerts, no run."""
+    now = now or datetime.now(UTC)
+    graph = load_graph(project)
+    warehouse = Warehouse(project.warehouse_uri)
+    with ObservabilityStore.open(project.state_url) as store:
+        findings, checked = check_freshness(project, graph, warehouse, now)
+        scope = {(m, "freshness") for m in checked}
+        alerts = reconcile(store, project, graph, findings, scope, None, now)
+    return Observed([], findings, alerts, send_alerts(alerts, project.config.alerts))
+
+
+def _history(store: ObservabilityStore, model: str) -> list[MetricsRow]:
+    return store.metrics(model, limit=HISTORY_LIMIT)
+
+
+def _pillars(
+    project: Project, graph: Graph, row: MetricsRow, history: list[MetricsRow],
+    incidents: list[IncidentRow],
+) -> list[Finding]:
+    config = project.config.alerts.detector
+    ingested = graph[TableRef.parse(row.model)].language == "source"
+    schema = check_schema(row, history, ingested)
+    stopped = {
+        c["column"] for f in schema for c in f.details["changes"] if c["kind"] == "stopped_arriving"
+    }
+    volume = check_volume(row, _healthy(history, incidents, row.model, "volume"), config)
+    baseline = _healthy(history, incidents, row.model, "distribution")
+    # distinct counts follow the volume: a volume incident already explains them
+    distribution = check_distribution(row, baseline, config, skip=stopped)
+    if volume:
+        distribution = [f for f in distribution if not f.metric.endswith(".distinct")]
+    return schema + volume + distribution
+
+
+def _healthy(
+    history: list[MetricsRow], incidents: list[IncidentRow], model: str, pillar: str
+) -> list[MetricsRow]:
+    """History without the runs that were part of an incident of this pillar: a bad run
+    must not become the baseline the next run is judged by."""
+    spans = [
+        (i.opened_at, i.resolved_at)
+        for i in incidents
+        if i.model == model and i.pillar == pillar
+    ]
+    return [
+        h for h in history
+        if not any(start <= h.finished_at and (end is None or h.finished_at < end)
+                   for start, end in spans)
+    ]
