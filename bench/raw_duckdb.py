@@ -31,7 +31,7 @@ import yaml
 DEFAULT_PROJECT = Path(__file__).resolve().parents[1] / "src/afluente/demo/project"
 LAYERS = ("bronze", "silver", "gold")
 REFERENCE = re.compile(r"\b(bronze|silver|gold)\.([a-z_][a-z0-9_]*)\b")
-INPUTS = re.compile(r"inputs\s*=\s*\[([^\]]*)\]")
+INPUTS = re.compile(r"inputs\s*=\s*[\[{]([^\]}]*)[\]}]")
 HEADER = re.compile(r"\A\s*/\*\s*@config.*?\*/", re.DOTALL)
 
 
@@ -50,7 +50,7 @@ def read_models(project: Path) -> dict[str, Model]:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".py":
             found = INPUTS.search(text)
-            refs = re.findall(r"[\"']([\w.]+)[\"']", found.group(1)) if found else []
+            refs = [".".join(m) for m in REFERENCE.findall(found.group(1))] if found else []
         else:
             refs = [".".join(m) for m in REFERENCE.findall(HEADER.sub("", text))]
         name = f"{path.parent.name}.{path.stem}"
@@ -125,26 +125,35 @@ def load_python_model(path: Path) -> Callable[..., Any]:
 
 def scd2_sql(events: Any, options: dict[str, Any]) -> str:
     """SCD type 2 from a full change feed, as one hand-written DuckDB query: a new version
-    whenever a tracked column changes, valid until the next version of the same key."""
+    whenever a tracked column changes, valid until the next event of the same key; a delete
+    event closes the open version."""
     keys = ", ".join(quote_ident(k) for k in options["keys"])
     sequence = quote_ident(options["sequence_by"])
+    dropped = set(options.get("except_columns") or ())
     tracked = options.get("track_history_columns") or [
-        c for c in events.columns if c not in options["keys"]
+        c for c in events.columns if c not in options["keys"] and c not in dropped
     ]
+    deletes = options.get("apply_as_deletes") or "false"
     digest = ", ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in tracked)
     window = f"PARTITION BY {keys} ORDER BY {sequence}"
+    excluded = ", ".join(quote_ident(c) for c in ["__h", "__del", "__prev", "__prev_del",
+                                                   *dropped])
     events.create_view("_scd2_events")
     return f"""
         WITH hashed AS (
-          SELECT *, md5(concat_ws(chr(31), {digest})) AS __h FROM _scd2_events
-        ), versions AS (
-          SELECT * EXCLUDE (__h, __prev) FROM (
-            SELECT *, lag(__h) OVER ({window}) AS __prev FROM hashed
-          ) WHERE __prev IS NULL OR __prev <> __h
+          SELECT *, md5(concat_ws(chr(31), {digest})) AS __h, coalesce({deletes}, false) AS __del
+          FROM _scd2_events
+        ), kept AS (
+          SELECT * FROM (
+            SELECT *, lag(__h) OVER ({window}) AS __prev, lag(__del) OVER ({window}) AS __prev_del
+            FROM hashed
+          ) WHERE __del OR __prev IS NULL OR __prev <> __h OR __prev_del
+        ), ranged AS (
+          SELECT *, {sequence} AS valid_from, lead({sequence}) OVER ({window}) AS valid_to
+          FROM kept
         )
-        SELECT *, {sequence} AS valid_from, lead({sequence}) OVER ({window}) AS valid_to,
-               lead({sequence}) OVER ({window}) IS NULL AS is_current
-        FROM versions"""
+        SELECT * EXCLUDE ({excluded}), valid_to IS NULL AS is_current
+        FROM ranged WHERE NOT __del"""
 
 
 def publish(con: duckdb.DuckDBPyConnection, name: str, parquet: Path) -> None:
@@ -159,8 +168,12 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, out: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     if model.path.suffix == ".py":
         fn = load_python_model(model.path)
-        result = fn(*(con.sql(f"SELECT * FROM {name}") for name in model.inputs))
         options = getattr(fn, "options", {})
+        declared = options.get("inputs", model.inputs)
+        if isinstance(declared, dict):
+            result = fn(**{k: con.sql(f"SELECT * FROM {v}") for k, v in declared.items()})
+        else:
+            result = fn(*(con.sql(f"SELECT * FROM {name}") for name in declared))
         if options.get("kind") == "apply_changes":
             result = con.sql(scd2_sql(result, options))
         result.to_parquet(str(target))

@@ -35,20 +35,23 @@ def test_a_customer_move_opens_a_version_and_new_orders_point_to_it(demo: Path) 
     project = load_project(demo)
     warehouse = Warehouse(project.warehouse_uri)
     con = attach_warehouse(warehouse, load_graph(project, cache=False))
-    customer_id, old_key, old_order = con.execute(
-        "SELECT c.customer_id, c.customer_key, min(f.order_id) FROM gold.dim_customer c "
-        "JOIN gold.fct_orders f USING (customer_key) WHERE c.customer_id > 0 "
-        "AND c.cpf_valid AND c.city <> 'Manaus' GROUP BY ALL ORDER BY 1 LIMIT 1"
+    customer_id, old_key, old_order, old_email = con.execute(
+        "SELECT c.customer_id, c.customer_key, min(f.order_id), c.email FROM gold.dim_customer c "
+        "JOIN gold.fct_orders f USING (customer_key) WHERE c.customer_id > 0 AND c.is_current "
+        "AND c.cpf_valid AND c.city <> 'Manaus' AND c.customer_id NOT IN "
+        "(SELECT customer_id FROM silver.customer_updates) GROUP BY ALL ORDER BY 1 LIMIT 1"
     ).fetchone()
-    name, cpf, email, phone, created = con.execute(
-        "SELECT name, cpf, email, phone, strftime(created_at, '%Y-%m-%d %H:%M:%S') "
-        "FROM silver.customers WHERE customer_id = ?", [customer_id]
+    name, cpf, email, phone, city, uf = con.execute(
+        "SELECT name, cpf, email, phone, city, uf FROM silver.customers WHERE customer_id = ?",
+        [customer_id],
     ).fetchone()
-    write_csv(demo / "landing/customers/customers_9999.csv", [{
-        "customer_id": str(customer_id), "name": name, "cpf": cpf, "email": email,
-        "phone": phone, "city": "Manaus", "uf": "AM", "created_at": created,
-    }])
-    bought = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    now = datetime.now(UTC)
+    moved = (now - timedelta(days=2)).strftime("%Y-%m-%d %H:%M:%S")
+    event = {"customer_id": str(customer_id), "name": name, "cpf": cpf, "email": email,
+             "phone": "(92) 99999-0000", "city": "Manaus", "uf": "AM", "updated_at": moved,
+             "op": "U"}
+    write_csv(demo / "landing/customer_updates/customer_updates_9999_1.csv", [event])
+    bought = (now + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
     write_csv(demo / "landing/orders/orders_9999.csv", [{
         "order_id": "999999", "customer_id": str(customer_id), "status": "created",
         "channel": "app", "purchased_at": bought, "updated_at": bought,
@@ -74,6 +77,22 @@ def test_a_customer_move_opens_a_version_and_new_orders_point_to_it(demo: Path) 
         [old_order],
     ).fetchall())
     assert facts == {old_order: old_key, 999999: history[1][0]}
+
+    # an e-mail change from before the move lands only now: it takes its place in the
+    # history, and the newer state (the move) stays current
+    earlier = (now - timedelta(days=5)).strftime("%Y-%m-%d %H:%M:%S")
+    late = {**event, "email": "novo." + old_email, "phone": phone, "city": city, "uf": uf,
+            "updated_at": earlier}
+    write_csv(demo / "landing/customer_updates/customer_updates_9999_2.csv", [late])
+    assert run_project(project).status == "success"
+    con = attach_warehouse(warehouse, load_graph(project, cache=False))
+    history = con.execute(
+        "SELECT email, city, is_current FROM gold.dim_customer "
+        "WHERE customer_id = ? ORDER BY valid_from", [customer_id]
+    ).fetchall()
+    assert history == [
+        (old_email, city, False), ("novo." + old_email, city, False), (email, "Manaus", True)
+    ]
 
     again = run_project(project)
     assert {m.status for m in again.models} == {"up_to_date"}

@@ -93,6 +93,7 @@ def test_every_sql_model_parses_and_references_known_tables() -> None:
         f"bronze.{name}"
         for name in (
             "customers",
+            "customer_updates",
             "categories",
             "products",
             "sellers",
@@ -245,3 +246,46 @@ def test_dim_date_calendar(con: duckdb.DuckDBPyConnection) -> None:
     zumbi = "SELECT is_holiday FROM gold.dim_date WHERE date = DATE '{}-11-20'"
     assert one(con, zumbi.format(2023)) is False
     assert one(con, zumbi.format(2024)) is True
+
+
+def test_customer_dimension_replays_the_change_feed_in_business_time(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """Whatever file an event landed in, each customer's versions follow updated_at: the
+    current version is the latest event's state, deleted customers have none, and every
+    version but the last is closed where the next one starts."""
+    events = con.execute("""
+        SELECT customer_id, op, email, city,
+               row_number() OVER (PARTITION BY customer_id ORDER BY updated_at DESC) AS newest
+        FROM silver.customer_updates""").fetchall()
+    assert len(events) > 20
+    latest = {cid: (op, email, city) for cid, op, email, city, newest in events if newest == 1}
+    current = {
+        cid: (email, city)
+        for cid, email, city in con.execute(
+            "SELECT customer_id, email, city FROM gold.dim_customer WHERE is_current"
+        ).fetchall()
+    }
+    deleted = [cid for cid, (op, _, _) in latest.items() if op == "D"]
+    assert all(cid not in current for cid in deleted)
+    for cid, (op, email, city) in latest.items():
+        if op == "U":
+            assert current[cid] == (email, city), cid
+    gaps = one(con, """
+        SELECT count(*) FROM (
+          SELECT valid_to, lead(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from)
+                 AS next_from, is_current
+          FROM gold.dim_customer WHERE customer_id > 0)
+        WHERE next_from IS NOT NULL AND valid_to IS DISTINCT FROM next_from""")
+    assert gaps == 0
+    # the feed really has events that landed after newer ones of the same customer
+    landed_late = one(con, """
+        SELECT count(*) FROM (
+          SELECT updated_at < max(updated_at) OVER (
+                   PARTITION BY customer_id ORDER BY _source
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS late
+          FROM (SELECT TRY_CAST(customer_id AS BIGINT) AS customer_id,
+                       TRY_CAST(updated_at AS TIMESTAMP) AS updated_at, _source
+                FROM bronze.customer_updates))
+        WHERE late""")
+    assert landed_late > 0

@@ -75,6 +75,7 @@ def test_regenerating_replaces_old_files(tmp_path: Path) -> None:
 def test_summary_matches_files(landing: LandingSummary) -> None:
     assert set(landing.entities) == {
         "customers",
+        "customer_updates",
         "categories",
         "products",
         "sellers",

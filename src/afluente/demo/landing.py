@@ -1,6 +1,7 @@
 """A deterministic, dirty, Brazilian e-commerce landing zone of CSV files.
 
-`generate_landing(out_dir, orders=...)` writes `out_dir/<entity>/*.csv` for customers,
+`generate_landing(out_dir, orders=...)` writes `out_dir/<entity>/*.csv` for customers (and
+their change feed, `customer_updates`: moves, new e-mails, deletions, some arriving late),
 categories, products, sellers, orders (plus late `orders_updates_*.csv` re-sends), order items
 and payments. The data carries the dirt of real exports at a few percent: duplicates, near
 duplicates, nulls, mixed date formats, decimal commas, unconformed city/UF/category spellings,
@@ -22,6 +23,7 @@ import pyarrow.csv as pcsv
 
 from afluente.demo.catalog import CATEGORY_COLUMNS, PRODUCT_COLUMNS, catalog, categories_table
 from afluente.demo.columns import epoch_seconds
+from afluente.demo.customer_changes import CHANGE_COLUMNS, customer_changes
 from afluente.demo.people import CUSTOMER_COLUMNS, SELLER_COLUMNS, customers_chunk, sellers_table
 from afluente.demo.sales import (
     ITEM_COLUMNS,
@@ -39,6 +41,7 @@ FIRST_ORDER_DAY, LAST_ORDER_DAY = (2023, 1, 1), (2025, 1, 1)
 
 ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": CUSTOMER_COLUMNS,
+    "customer_updates": CHANGE_COLUMNS,
     "categories": CATEGORY_COLUMNS,
     "products": PRODUCT_COLUMNS,
     "sellers": SELLER_COLUMNS,
@@ -49,7 +52,7 @@ ENTITY_COLUMNS: dict[str, tuple[str, ...]] = {
 # Payments come from the payment provider's "Brazilian Excel" export: `;` and `1.234,56`.
 ENTITY_DELIMITERS: dict[str, str] = {"payments": ";"}
 
-_CUSTOMERS, _SELLERS, _CATALOG, _SALES = range(1, 5)  # random stream per entity
+_CUSTOMERS, _SELLERS, _CATALOG, _SALES, _CHANGES = range(1, 6)  # random stream per entity
 
 
 @dataclass(frozen=True)
@@ -170,9 +173,13 @@ def _add(dirt: dict[str, int], more: Mapping[str, int]) -> None:
 
 def _write_customers(w: _Writer, sizes: Sizes, seed: int, dirt: dict[str, int]) -> None:
     for number, first, count in _chunks(sizes.customers, CUSTOMERS_PER_CHUNK):
-        table, chunk_dirt = customers_chunk(_rng(seed, _CUSTOMERS, number), first, count, seed)
-        w.write("customers", f"customers_{number:04d}.csv", table)
-        _add(dirt, chunk_dirt)
+        chunk = customers_chunk(_rng(seed, _CUSTOMERS, number), first, count, seed)
+        w.write("customers", f"customers_{number:04d}.csv", chunk.table)
+        _add(dirt, chunk.dirt)
+        files, changes = customer_changes(_rng(seed, _CHANGES, number), chunk.base, chunk.created)
+        for part, events in enumerate(files, start=1):
+            w.write("customer_updates", f"customer_updates_{number:04d}_{part}.csv", events)
+        _add(dirt, changes)
         w.report("customers", first + count - 1, sizes.customers)
 
 

@@ -182,9 +182,20 @@ def exact_duplicates(rng: np.random.Generator, table: pa.Table, rate: float) -> 
     return table.take(np.flatnonzero(rng.random(table.num_rows) < rate))
 
 
+@dataclass(frozen=True)
+class CustomersChunk:
+    """The customers file of a chunk, its dirt counts, and each customer once (`base`, in id
+    order) with its registration time in seconds, for the change feed built on them."""
+
+    table: pa.Table
+    dirt: dict[str, int]
+    base: pa.Table
+    created: np.ndarray
+
+
 def customers_chunk(
     rng: np.random.Generator, first_id: int, n: int, seed: int
-) -> tuple[pa.Table, dict[str, int]]:
+) -> CustomersChunk:
     """Customers `first_id .. first_id + n - 1`, shuffled, with duplicates and dirt."""
     w = words()
     ids = np.arange(first_id, first_id + n, dtype=np.int64)
@@ -216,7 +227,7 @@ def customers_chunk(
         "customers.near_duplicates": near.num_rows,
         "customers.invalid_cpf": int(np.count_nonzero(cpf_codes != CPF_OK)),
     }
-    return out.take(rng.permutation(out.num_rows)), dirt
+    return CustomersChunk(out.take(rng.permutation(out.num_rows)), dirt, table, created)
 
 
 def sellers_table(rng: np.random.Generator, n: int) -> pa.Table:
