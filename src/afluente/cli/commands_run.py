@@ -28,6 +28,9 @@ def validate(ctx: typer.Context) -> None:
     validate_sources(project)
     graph = load_graph(project)
     validate_sinks(project, graph)
+    from afluente.runtime.quality_validate import validate_expectations
+
+    validate_expectations(project, graph)
     layers: dict[str, int] = {}
     for ref in graph.order:
         layers[ref.layer] = layers.get(ref.layer, 0) + 1

@@ -88,6 +88,16 @@ class DuckDBEngine:
             raise _engine_error(exc, origin, table) from None
         return guarded(reader, lambda e: _translate(e, origin, table))
 
+    def materialize(self, ref: TableRef, sql: str, origin: Location, table: str) -> None:
+        self._schema(ref.layer)
+        try:
+            self.connection.execute(f"CREATE OR REPLACE TABLE {qualified(ref)} AS {sql}")
+        except duckdb.Error as exc:
+            raise _engine_error(exc, origin, table) from None
+
+    def release(self, ref: TableRef) -> None:
+        self.connection.execute(f"DROP TABLE IF EXISTS {qualified(ref)}")
+
     def write_parquet(
         self, sql: str, origin: Location, table: str, directory: Path
     ) -> tuple[list[Path], int] | None:

@@ -40,6 +40,13 @@ class Engine(Protocol):
     def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
         """Run a SQL model; errors name `origin` (the model file)."""
 
+    def materialize(self, ref: TableRef, sql: str, origin: Location, table: str) -> None:
+        """Compute `sql` once into an engine-side table `ref` (spilled by the engine, not held
+        in Python), replacing any previous one; errors name `origin`."""
+
+    def release(self, ref: TableRef) -> None:
+        """Drop a table made by `materialize` (nothing when there is none)."""
+
     def write_parquet(
         self, sql: str, origin: Location, table: str, directory: Path
     ) -> tuple[list[Path], int] | None:

@@ -48,15 +48,7 @@ def check_rules(
     """Unknown columns, invalid regexes and SQL that does not bind are errors naming the
     model file and the expectation (checked on the output's description, before any scan)."""
     for rule in rules:
-        for column in rule.columns_used:
-            if column not in columns:
-                close = difflib.get_close_matches(column, list(columns), n=1)
-                hint = f"did you mean `{close[0]}`?" if close else (
-                    f"the output has: {', '.join(columns)}")
-                raise ConfigError(
-                    f"expectation `{rule.name}`: column `{column}` is not in the output",
-                    location=target.location, table=target.table, hint=hint,
-                )
+        check_columns(rule, list(columns), target)
         if rule.regex is not None:
             check_regex(rule, target)
         probe = _probe(rule, source_sql)
@@ -70,6 +62,19 @@ def check_rules(
                     location=target.location, table=target.table,
                     hint="the expression must be valid DuckDB SQL over the model's columns",
                 ) from None
+
+
+def check_columns(rule: Expectation, columns: Sequence[str], target: Target) -> None:
+    """Every column the rule names is one of the output's `columns`."""
+    for column in rule.columns_used:
+        if column not in columns:
+            close = difflib.get_close_matches(column, list(columns), n=1)
+            hint = f"did you mean `{close[0]}`?" if close else (
+                f"the output has: {', '.join(columns)}")
+            raise ConfigError(
+                f"expectation `{rule.name}`: column `{column}` is not in the output",
+                location=target.location, table=target.table, hint=hint,
+            )
 
 
 def check_regex(rule: Expectation, target: Target) -> None:

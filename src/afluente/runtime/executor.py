@@ -158,10 +158,16 @@ class Executor:
             return replayed
         if node.config.incremental:
             return self._build_incremental(node, step, read)
-        inputs: dict[str, object] = dict(read)
-        if node.config.expectations:  # checked before anything is committed
-            node = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
-                               step.fingerprint).apply(node)
+        if not node.config.expectations:
+            return self._write_model(node, step, dict(read))
+        quality = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
+                              step.fingerprint)
+        try:  # checked before anything is committed; the kept rows stream from the engine
+            return self._write_model(quality.apply(node), step, dict(read))
+        finally:
+            quality.release()
+
+    def _write_model(self, node: Node, step: PlanStep, inputs: dict[str, object]) -> WriteResult:
         staged = node.language == "sql" and not node.config.contracted_types
         written = self._write_staged(node, step, inputs) if staged else None
         if written is None:

@@ -1,8 +1,11 @@
 """Apply a model's expectations while it is built, before anything is committed.
 
-The model's output is computed once with one failure flag per row rule; counts, kept rows and
-quarantined rows are read from that flagged result. Table rules run on the kept rows. A failed
-`fail` rule raises before any write, so the table stays at its previous version.
+The model's SQL is evaluated once, with one failure flag per row rule, into an engine-side
+table (DuckDB keeps it compressed and spills it to disk under its memory limit; no Arrow copy
+in Python). Counts, samples and quarantined rows are read from that flagged table, and the
+kept rows are written from it by the same parallel Parquet writer as any SQL model. Table
+rules run on the kept rows. A failed `fail` rule raises before any write, so the table stays
+at its previous version.
 """
 
 from __future__ import annotations
@@ -63,8 +66,7 @@ class QualityStep:
         check_rules(self.engine, rules, columns, source, Target(node.name, node.location))
         row_rules = by_scope(rules, "row")
         flagged_sql = qc.flagged_query(source, row_rules) if row_rules else source
-        flagged = self.engine.run_sql(flagged_sql, node.location, node.name).reader.read_all()
-        self.engine.attach_table(FLAGGED, flagged)
+        self.engine.materialize(FLAGGED, flagged_sql, node.location, node.name)
         self.engine.attach_view(KEPT, qc.kept_query(qualified(FLAGGED), row_rules)
                                 if row_rules else f"SELECT * FROM {qualified(FLAGGED)}",
                                 node.location)
@@ -81,6 +83,10 @@ class QualityStep:
         return dataclasses.replace(
             node, language="sql", sql=f"SELECT * FROM {qualified(KEPT)}", function=None
         )
+
+    def release(self) -> None:
+        """Free the flagged result once the kept rows are committed."""
+        self.engine.release(FLAGGED)
 
     def _source(self, node: Node) -> str:
         if node.language == "sql":

@@ -56,6 +56,9 @@ def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
         node = graph[ref]
         if node.materialized and warehouse.exists(ref):
             attach_stored(engine, node, warehouse.dataset(ref))  # apply_changes: visible rows
+        quarantine = TableRef(ref.layer, f"{ref.name}__quarantine")  # docs/quality.md
+        if node.config.expectations and warehouse.exists(quarantine):
+            engine.attach_table(quarantine, warehouse.dataset(quarantine))
     for ref in graph.order:
         node = graph[ref]
         if node.kind == "view" and node.sql is not None:
