@@ -227,3 +227,25 @@ def test_http_without_url_is_a_config_error(tmp_path: Path) -> None:
         run_project(load_project(root))
     assert "openlineage: `transport: http` needs a `url`" in str(info.value)
     assert "afluente.yml" in str(info.value)
+
+
+def test_expectations_are_reported_as_data_quality_facets(tmp_path: Path) -> None:
+    root = _small_project(tmp_path, "openlineage: {transport: file}\n")
+    (root / "models" / "silver" / "people.sql").write_text(
+        "/* @config\nexpectations:\n"
+        "  - {name: id_present, not_null: id, action: fail}\n"
+        "  - {name: short_names, length: {column: name, max: 2}, action: warn}\n*/\n"
+        "SELECT id, upper(name) AS name FROM bronze.people")
+    assert run_project(load_project(root)).status == "success"
+    found = [json.loads(x) for x in (root / "target/openlineage.ndjson").read_text().splitlines()]
+    for event in found:
+        validate_event(event)
+    [complete] = [e for e in found
+                  if e["job"]["name"] == "silver.people" and e["eventType"] == "COMPLETE"]
+    [output] = complete["outputs"]
+    assertions = {a["name"]: a for a in output["facets"]["dataQualityAssertions"]["assertions"]}
+    assert assertions["id_present"]["success"] is True
+    assert assertions["id_present"]["severity"] == "error"
+    assert assertions["short_names"]["success"] is False  # ANA and BIA have three letters
+    assert assertions["short_names"]["actual"] == "2 failing rows"
+    assert output["facets"]["dataQualityMetrics"]["rowCount"] == 2

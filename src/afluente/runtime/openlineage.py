@@ -177,8 +177,49 @@ class OpenLineageEmitter:
         if result is not None and result.rows is not None:
             output_facets["outputStatistics"] = stats.OutputStatisticsOutputDatasetFacet(
                 rowCount=result.rows)
+        if result is not None:
+            facets.update(self._quality_facets(name, result))
         return OutputDataset(namespace=self._namespace_of(name), name=name, facets=facets,
                              outputFacets=output_facets)
+
+    def _quality_facets(self, name: str, result: ModelResult) -> dict[str, Any]:
+        """`dataQualityAssertions` and `dataQualityMetrics` when expectations ran on the
+        model in this run (read back from the state store, where the run recorded them)."""
+        from openlineage.client.generated import data_quality_assertions_dataset as dqa
+        from openlineage.client.generated import data_quality_metrics_dataset as dqm
+
+        rules = [r for r in self._quality_results() if r["model"] == name]
+        if not rules:
+            return {}
+        assertions = [
+            dqa.Assertion(
+                assertion=str(r["kind"]), success=bool(r["passed"]), name=str(r["rule"]),
+                severity="error" if r["action"] == "fail" else "warn",
+                actual=f"{r['rows_failed']} failing rows",
+                expected=f"at least {r['mostly']:.0%} of rows pass",
+            )
+            for r in rules
+        ]
+        evaluated = max(int(r["rows_evaluated"]) for r in rules)
+        return {
+            "dataQualityAssertions": dqa.DataQualityAssertionsDatasetFacet(assertions=assertions),
+            "dataQualityMetrics": dqm.DataQualityMetricsDatasetFacet(
+                columnMetrics={}, rowCount=result.rows if result.rows is not None else evaluated
+            ),
+        }
+
+    def _quality_results(self) -> list[dict[str, Any]]:
+        from afluente.state import StateStore
+
+        try:
+            store = StateStore.open(self.project.state_url)
+        except Exception as exc:  # lineage must never fail a run
+            log.warning("OpenLineage: quality results not read (%s): %s", type(exc).__name__, exc)
+            return []
+        try:
+            return [r for r in store.quality_history() if r["run_id"] == self.run_id]
+        finally:
+            store.close()
 
     def _namespace_of(self, name: str) -> str:
         model = self.lineage.get(name)
