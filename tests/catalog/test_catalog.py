@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import require_component
+from tests.browser import dump_dom
 
 from afluente.config import load_project
 from afluente.runtime import run_project
@@ -28,6 +26,10 @@ SELECT CAST(id AS INTEGER) AS id, trim(email) AS email, uf FROM bronze.customers
 CONTACTS = """/* @config
 description: Who to write to.
 tags: [mart]
+freshness: {warn_after: 1h, error_after: 1d}
+expectations:
+  - {name: one_row_per_id, unique: id, action: fail}
+  - {name: corporate_mail, regex: {column: email_lower, pattern: '@x[.]br$'}, action: warn}
 */
 SELECT id, lower(email) AS email_lower, uf FROM silver.customers
 """
@@ -89,33 +91,18 @@ def test_docs_build_writes_a_self_contained_site(project: Path, tmp_path: Path) 
     data = json.loads(site.joinpath("data.js").read_text().split("=", 1)[1].rstrip(";\n"))
     contacts = next(t for t in data["tables"] if t["name"] == "gold.contacts")
     assert contacts["rows"] == 3 and contacts["versions"][0]["version"] == 0
+    assert contacts["freshness"]["status"] == "fresh"  # built a moment ago, warn after 1 h
+    assert contacts["freshness"]["warn_after_hours"] == 1.0
+    checks = {x["rule"]: (x["passed"], x["rows_failed"]) for x in contacts["expectations"]}
+    assert checks == {"one_row_per_id": (True, 0), "corporate_mail": (False, 2)}
     assert {c["name"]: c["tags"] for c in contacts["columns"]}["email_lower"] == ["pii"]
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    require_component("chromium", "install it with `apt-get install chromium` "
-                      "(scripts/ensure-components.sh)")
 
 
 def test_site_opens_in_chromium_and_the_gold_graph_shows_its_upstream(
     project: Path, tmp_path: Path
 ) -> None:
-    browser = _chromium()
     assert afluente(project, "docs", "build", "--out", str(tmp_path / "site")).returncode == 0
-    url = (tmp_path / "site" / "index.html").as_uri() + "#gold.contacts"
-    done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    dom = done.stdout
+    dom = dump_dom((tmp_path / "site" / "index.html").as_uri() + "#gold.contacts", tmp_path)
     assert '<h2 id="table-name">gold.contacts</h2>' in dom
     assert '<svg id="lineage-graph"' in dom
     for upstream in ("silver.customers", "bronze.customers", "source:customers"):
@@ -123,3 +110,6 @@ def test_site_opens_in_chromium_and_the_gold_graph_shows_its_upstream(
         assert f'href="#{upstream}"' in dom
     assert 'data-from="silver.customers" data-to="gold.contacts"' in dom
     assert "lower" in dom  # column lineage table: email_lower from silver.customers.email
+    assert 'id="freshness"' in dom and "freshness: fresh" in dom
+    assert '<table id="expectations">' in dom
+    assert "corporate_mail" in dom and "one_row_per_id" in dom

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from afluente.config import Project
@@ -37,15 +38,61 @@ class TableFacts:
     versions: list[dict[str, Any]] = field(default_factory=list)
     rows: int | None = None
     location: str = ""
+    freshness: dict[str, Any] = field(default_factory=dict)  # last update, age, SLA status
+    expectations: list[dict[str, Any]] = field(default_factory=list)  # latest result per rule
 
 
 def table_facts(
     project: Project, graph: Graph, warehouse: Warehouse, lineage: ProjectLineage,
-    column_tags: dict[str, set[str]],
+    column_tags: dict[str, set[str]], quality: Sequence[dict[str, Any]] = (),
+    now: datetime | None = None,
 ) -> list[TableFacts]:
-    """Facts of every table of the graph (tables never built have no versions or rows)."""
-    del project  # reserved for project-level docs
-    return [_facts(graph, warehouse, lineage, column_tags, ref) for ref in graph.order]
+    """Facts of every table of the graph (tables never built have no versions or rows).
+    `quality` is the state store's rule results, oldest first: each table shows the latest
+    result of each of its rules."""
+    now = now or datetime.now(UTC)
+    latest: dict[str, dict[str, dict[str, Any]]] = {}
+    for result in quality:
+        latest.setdefault(str(result["model"]), {})[str(result["rule"])] = result
+    found = []
+    for ref in graph.order:
+        facts = _facts(graph, warehouse, lineage, column_tags, ref)
+        facts.freshness.update(_freshness(project, graph, ref, facts, now))
+        facts.expectations.extend(
+            {"rule": r["rule"], "kind": r["kind"], "action": r["action"],
+             "passed": bool(r["passed"]), "rows_failed": r["rows_failed"],
+             "rows_evaluated": r["rows_evaluated"], "checked_at": str(r["ts"])}
+            for r in latest.get(str(ref), {}).values()
+        )
+        found.append(facts)
+    return found
+
+
+def _freshness(
+    project: Project, graph: Graph, ref: TableRef, facts: TableFacts, now: datetime
+) -> dict[str, Any]:
+    """How long ago the table was last written, against its freshness SLA if it has one."""
+    node = graph[ref]
+    sla = node.config.freshness
+    if node.source_name is not None:
+        sla = project.config.sources[node.source_name].freshness or sla
+    if not facts.versions:
+        return {"status": "not built"}
+    updated = datetime.fromisoformat(facts.versions[0]["timestamp"])
+    age = now - updated
+    found: dict[str, Any] = {"last_updated": updated.isoformat(),
+                             "age_hours": round(age.total_seconds() / 3600, 2)}
+    if sla is None:
+        return {**found, "status": "no SLA"}
+    if sla.error_after is not None:
+        found["error_after_hours"] = sla.error_after.total_seconds() / 3600
+        if age > sla.error_after:
+            return {**found, "status": "error"}
+    if sla.warn_after is not None:
+        found["warn_after_hours"] = sla.warn_after.total_seconds() / 3600
+        if age > sla.warn_after:
+            return {**found, "status": "warn"}
+    return {**found, "status": "fresh"}
 
 
 def _facts(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -31,7 +31,19 @@ def _gather(cli: CliState) -> tuple[list[TableFacts], ProjectLineage, str]:
     warehouse = Warehouse(project.warehouse_uri)
     found = load_lineage(graph, warehouse)
     tags = propagate_tags(found, declared_tags(graph))
-    return table_facts(project, graph, warehouse, found, tags), found, project.config.name
+    return (table_facts(project, graph, warehouse, found, tags, _quality(project)), found,
+            project.config.name)
+
+
+def _quality(project: Any) -> list[dict[str, Any]]:
+    """The rule results the state store kept (none when nothing was ever checked)."""
+    from afluente.state import StateStore
+
+    store = StateStore.open(project.state_url)
+    try:
+        return store.quality_history()
+    finally:
+        store.close()
 
 
 @catalog_app.command("search")

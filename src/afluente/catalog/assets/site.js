@@ -105,6 +105,22 @@
       page.appendChild(el("p", {}, ["owner: " + (t.owner || "-") + " · rows: " +
         (t.rows === null ? "not built" : t.rows) + " · "]));
       page.lastChild.appendChild(tags(t.tags));
+      var f = t.freshness || {};
+      page.appendChild(el("p", { id: "freshness", "class": "freshness-" + (f.status || "") }, [
+        "freshness: " + (f.status || "-") + (f.last_updated ? " · last updated " +
+          f.last_updated + " (" + f.age_hours + " h ago)" : "") +
+          (f.warn_after_hours ? " · warn after " + f.warn_after_hours + " h" : "") +
+          (f.error_after_hours ? " · error after " + f.error_after_hours + " h" : "")]));
+      if (t.expectations && t.expectations.length) {
+        page.appendChild(el("h3", {}, ["Expectations"]));
+        page.appendChild(el("table", { id: "expectations" }, [el("tr", {}, ["rule", "kind",
+          "action", "status", "failing rows", "checked"].map(function (h) {
+            return el("th", {}, [h]); }))].concat(t.expectations.map(function (x) {
+          return el("tr", { "class": x.passed ? "passed" : "failed" }, [x.rule, x.kind, x.action,
+            x.passed ? "passed" : "failed", x.rows_failed + " of " + x.rows_evaluated,
+            x.checked_at].map(function (v) { return el("td", {}, [String(v)]); }));
+        }))));
+      }
       page.appendChild(el("h3", {}, ["Columns"]));
       page.appendChild(el("table", { id: "schema" }, [el("tr", {}, ["name", "type", "description",
         "tags"].map(function (h) { return el("th", {}, [h]); }))].concat(t.columns.map(function (c) {
