@@ -4,8 +4,12 @@ channels, each against real servers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -13,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.browser import dump_dom
 from typer.testing import CliRunner
 
 from afluente.cli.app import _register, app
@@ -23,6 +28,8 @@ from afluente.observability.prometheus import serve
 from afluente.state.observability import IncidentRow
 
 from .conftest import Shop
+
+CLI = [sys.executable, "-m", "afluente.cli"]
 
 
 def free_port() -> int:
@@ -69,10 +76,71 @@ def test_prometheus_endpoint_is_scraped(shop: Shop) -> None:
     try:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     finally:
-        server.shutdown()  # type: ignore[attr-defined]
+        server.shutdown()
     assert 'afluente_model_runs_total{table="bronze.orders"} 1.0' in text
     assert 'afluente_open_incidents{pillar="volume",table="silver.orders"} 0.0' in text
     assert 'afluente_freshness_lag_seconds{table="gold.revenue_by_channel"}' in text
+
+
+def test_health_html_opens_in_chromium_with_pillars_tables_and_charts(
+    shop: Shop, tmp_path: Path
+) -> None:
+    for _ in range(3):
+        shop.run()
+    report = tmp_path / "health.html"
+    done = subprocess.run(
+        [*CLI, "-p", str(shop.root), "health", "--html", str(report)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    dom = dump_dom(report.as_uri(), tmp_path)
+    assert "<h1>shop: health</h1>" in dom
+    for head in ("table", "freshness", "volume", "schema", "distribution", "lineage"):
+        assert f"<th>{head}</th>" in dom
+    for table in ("bronze.orders", "silver.orders", "gold.revenue_by_channel"):
+        assert f'<tr data-table="{table}"><td>{table}</td>' in dom
+        assert f"<h2>{table}</h2>" in dom
+    assert '<td class="status ok" style="color:#2e7d32">ok</td>' in dom
+    for chart in ("rows added per run", "hours between updates", "null rate of channel"):
+        assert f'aria-label="{chart}"' in dom
+    assert dom.count("<polyline") >= 9  # three charts or more for each of the three tables
+    assert "freshness SLA: warning after 2h, error after 6h" in dom  # bronze.orders
+    assert "freshness SLA: none declared" in dom  # silver and gold declare none
+
+
+
+def scrape(url: str, server: subprocess.Popen[str]) -> str:
+    """The endpoint's text once it answers (the process needs a moment to import and bind)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(url, timeout=5).text
+        except httpx.TransportError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                _, err = server.communicate(timeout=10)
+                raise AssertionError(f"metrics serve did not answer: {err[-2000:]}") from None
+            time.sleep(0.2)
+
+
+def test_metrics_serve_command_is_scraped_and_stops_on_ctrl_c(shop: Shop) -> None:
+    shop.run()
+    port = free_port()
+    command = [*CLI, "-p", str(shop.root), "metrics", "serve", "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        text = scrape(f"http://127.0.0.1:{port}/metrics", server)
+        busy = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=30)
+    assert 'afluente_model_runs_total{table="gold.revenue_by_channel"} 1.0' in text
+    assert 'afluente_table_rows{table="bronze.orders"}' in text
+    assert 'afluente_open_incidents{pillar="freshness",table="bronze.orders"} 0.0' in text
+    assert server.returncode == 0, err
+    assert "Traceback" not in err
+    assert busy.returncode != 0
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in busy.stderr + busy.stdout
+    assert "hint: choose another port" in busy.stderr + busy.stdout
 
 
 @pytest.fixture

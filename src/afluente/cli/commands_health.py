@@ -65,7 +65,10 @@ def metrics_serve(
     from afluente.observability.prometheus import serve
 
     cli = state_of(ctx)
-    serve(cli.project(), port, host)
+    server = serve(cli.project(), port, host)
     cli.console.line(f"serving Prometheus metrics on http://{host}:{port}/metrics", "dim")
-    while True:
-        time.sleep(3600)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:  # Ctrl-C is how a person stops it: no traceback
+        server.shutdown()

@@ -1,6 +1,7 @@
 """The health of every table across the five pillars, for `afluente health`, its HTML
 report and the Prometheus endpoint. Status per pillar: `ok`, `warning`, `error` (an open
-incident, or freshness past its SLA) or `unknown` (no SLA, or no run recorded yet)."""
+incident, or freshness past its SLA) or `unknown` (no SLA, or no run recorded yet): a table
+without a declared SLA is never called fresh, since nothing says how fresh it should be."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from afluente.config import Project
+from afluente.config.observability import FreshnessSLA
 from afluente.model import Graph, load_graph, select
-from afluente.observability.pillars import PILLARS, check_freshness, freshness_lag
+from afluente.observability.pillars import PILLARS, check_freshness, freshness_lag, sla_of
 from afluente.state.observability import IncidentRow, MetricsRow, ObservabilityStore
 from afluente.storage import Warehouse
 
@@ -23,12 +25,14 @@ class TableHealth:
     incidents: list[IncidentRow]
     metrics: list[MetricsRow] = field(default_factory=list)
     commit_times: list[datetime] = field(default_factory=list)
+    freshness_sla: FreshnessSLA | None = None
 
     def as_json(self) -> dict[str, Any]:
         last = self.metrics[-1] if self.metrics else None
         return {
             "table": self.table, "pillars": self.pillars,
             "freshness_lag_s": self.freshness_lag_s,
+            "freshness_sla": _sla_json(self.freshness_sla),
             "rows": last.row_count if last else None,
             "runs": len(self.metrics),
             "incidents": [
@@ -52,7 +56,8 @@ def project_health(
         metrics = store.metrics(limit=100_000)
     chosen = select(graph, selector)
     return [
-        _table(graph, warehouse, str(ref), now, late, incidents, metrics)
+        _table(graph, warehouse, str(ref), now, late, incidents, metrics,
+               sla_of(project, graph, ref))
         for ref in graph.order
         if ref in chosen and graph[ref].materialized
     ]
@@ -60,7 +65,7 @@ def project_health(
 
 def _table(
     graph: Graph, warehouse: Warehouse, name: str, now: datetime, late: dict[str, str],
-    incidents: list[IncidentRow], metrics: list[MetricsRow],
+    incidents: list[IncidentRow], metrics: list[MetricsRow], sla: FreshnessSLA | None,
 ) -> TableHealth:
     from afluente.model import TableRef
     from afluente.observability.incidents import root_of
@@ -69,17 +74,19 @@ def _table(
     mine = [i for i in incidents if i.model == name]
     history = [m for m in metrics if m.model == name]
     pillars: dict[str, str] = {}
+    commits = [c.timestamp for c in warehouse.history(ref, 50)] if warehouse.exists(ref) else []
     for pillar in PILLARS[:-1]:
         severities = {i.severity for i in mine if i.pillar == pillar}
-        if pillar == "freshness" and name in late:
-            severities.add(late[name])
-        pillars[pillar] = _worst(severities, known=bool(history) or pillar == "freshness")
+        known = bool(history)
+        if pillar == "freshness":
+            known = sla is not None and bool(commits)
+            severities |= {late[name]} if name in late else set()
+        pillars[pillar] = _worst(severities, known)
     troubled = {i.model for i in incidents}
     upstream = root_of(graph, name, troubled) if troubled else name
     pillars["lineage"] = "warning" if upstream != name else "ok"
-    commits = [c.timestamp for c in warehouse.history(ref, 50)] if warehouse.exists(ref) else []
     return TableHealth(
-        name, pillars, freshness_lag(warehouse, ref, now), mine, history, commits[::-1]
+        name, pillars, freshness_lag(warehouse, ref, now), mine, history, commits[::-1], sla
     )
 
 
@@ -89,3 +96,13 @@ def _worst(severities: set[str], known: bool) -> str:
     if "warning" in severities:
         return "warning"
     return "ok" if known or severities else "unknown"
+
+
+def _sla_json(sla: FreshnessSLA | None) -> dict[str, float | None] | None:
+    """The SLA in seconds (what tools compare `freshness_lag_s` with)."""
+    if sla is None:
+        return None
+    return {
+        "warn_after_s": sla.warn_after.total_seconds() if sla.warn_after else None,
+        "error_after_s": sla.error_after.total_seconds() if sla.error_after else None,
+    }

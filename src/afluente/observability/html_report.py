@@ -53,8 +53,20 @@ def _section(table: TableHealth) -> str:
     )
     return (
         f"<section data-table='{escape(table.table)}'><h2>{escape(table.table)}</h2>"
-        f"<ul>{incidents}</ul>{''.join(charts)}</section>"
+        f"<p class='sla'>{_sla_text(table)}</p><ul>{incidents}</ul>{''.join(charts)}</section>"
     )
+
+
+def _sla_text(table: TableHealth) -> str:
+    sla = table.freshness_sla
+    if sla is None:
+        return "freshness SLA: none declared"
+    limits = [
+        f"{label} after {limit.total_seconds() / 3600:g}h"
+        for label, limit in (("warning", sla.warn_after), ("error", sla.error_after))
+        if limit is not None
+    ]
+    return "freshness SLA: " + ", ".join(limits)
 
 
 def _chart(title: str, values: list[float], width: int = 240, height: int = 80) -> str:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from afluente.config import Project
+from afluente.errors import AfluenteError
 from afluente.observability.health import project_health
 
 
@@ -57,9 +59,19 @@ def registry_for(project: Project) -> CollectorRegistry:
     return registry
 
 
-def serve(project: Project, port: int, host: str = "127.0.0.1") -> object:
+class MetricsEndpointError(AfluenteError):
+    """The endpoint could not listen where it was told to."""
+
+
+def serve(project: Project, port: int, host: str = "127.0.0.1") -> WSGIServer:
     """Start the HTTP endpoint in a background thread; returns the server (`.shutdown()`)."""
     from prometheus_client import start_http_server
 
-    server, _thread = start_http_server(port, addr=host, registry=registry_for(project))
+    try:
+        server, _thread = start_http_server(port, addr=host, registry=registry_for(project))
+    except OSError as exc:
+        raise MetricsEndpointError(
+            f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}",
+            hint="choose another port with --port, or stop what is listening there",
+        ) from exc
     return server

@@ -5,6 +5,7 @@ description: >
   customers or with an unknown state count under uf '??'; orders without a parseable date
   under a null month.
 tags: [mart]
+freshness: {warn_after: 1d, error_after: 2d}
 columns:
   uf: {description: "Customer state, '??' when unknown"}
   month: {description: "First day of the purchase month; null when unknown"}

@@ -1,0 +1,35 @@
+"""Headless Chromium for tests of the HTML afluente writes: open a page, return its DOM after
+the browser has parsed (and, for pages with scripts, run) it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from tests.conftest import require_component
+
+
+def chromium() -> str:
+    """The Chromium binary; skips the test (fails it in CI) when there is none."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    require_component("chromium", "install it with `apt-get install chromium` "
+                      "(scripts/ensure-components.sh)")
+
+
+def dump_dom(url: str, scratch: Path) -> str:
+    """The DOM of `url` as Chromium serializes it (`--dump-dom`); `scratch` holds the
+    throwaway browser profile."""
+    done = subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--disable-component-update", "--no-first-run",
+         f"--user-data-dir={scratch / 'profile'}", "--dump-dom", url],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "HOME": str(scratch)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
