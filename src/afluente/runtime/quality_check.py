@@ -67,10 +67,11 @@ def _check_table(eng: Engine, ref: TableRef, raw: tuple[dict[str, Any], ...],
     check_rules(eng, rules, columns, source, target)
     row_rules = by_scope(rules, "row")
     if row_rules:
-        eng.attach_table(FLAGGED, eng.run_sql(qc.flagged_query(source, row_rules),
-                                              target.location, target.table).reader.read_all())
+        eng.materialize(FLAGGED, qc.flagged_query(source, row_rules), target.location,
+                        target.table)  # one pass; the engine spills it, Python holds nothing
     results = schema_results(by_scope(rules, "schema"), columns, target.table)
     results += row_results(eng, qualified(FLAGGED), row_rules, list(columns), target.table)
+    eng.release(FLAGGED)
     return results + table_results(eng, qualified(ref), by_scope(rules, "table"), target.table)
 
 

@@ -3,7 +3,13 @@ kind: full
 description: >
   One row per order item with keys to the order's customer and date and to the product and
   seller dimensions (unknown members when the reference is missing: -1 for the customer, md5('-1')
-  for product and seller).
+  for product and seller). Items of products missing from the catalog go to
+  gold.fct_order_items__quarantine for the catalog team; items of orders whose purchase time
+  did not parse are dropped (gold.fct_orders keeps the order, with date_key -1).
+expectations:
+  - {name: one_row_per_item, unique: [order_id, item_seq], action: fail}
+  - {name: product_in_catalog, expression: "product_key <> md5('-1')", action: quarantine}
+  - {name: purchase_dated, expression: date_key <> -1, action: drop}
 columns:
   revenue: {description: "quantity * unit_price (BRL, freight excluded)"}
 */

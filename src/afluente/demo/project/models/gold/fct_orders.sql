@@ -8,6 +8,12 @@ description: >
   version takes that first version, an order without a parseable purchase time the current
   one, an order of a missing customer the unknown member (-1). Orders without a parseable
   purchase date get date_key -1.
+expectations:
+  - {name: one_row_per_order, unique: order_id, action: fail}
+  - {name: has_orders, row_count: {min: 1}, action: fail}
+  - name: payments_match_items
+    expression: abs(paid_amount - gross_amount - freight_amount) <= 0.01
+    action: warn
 columns:
   customer_key: {description: "gold.dim_customer version key (-1: unknown customer)"}
   date_key: {description: "gold.dim_date key, yyyymmdd of the purchase date; -1 when unknown"}

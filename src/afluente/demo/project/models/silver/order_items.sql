@@ -3,6 +3,10 @@ kind: full
 description: >
   Order items, typed and de-duplicated (one row per order_id, item_seq); money parsed from
   `1234.56` and `1.234,56` alike into DECIMAL(18,2).
+expectations:
+  - {name: one_row_per_item, unique: [order_id, item_seq], action: fail}
+  - {name: unit_price_parsed, not_null: unit_price, action: fail}
+  - {name: positive_quantity, between: {column: quantity, min: 1}, action: drop}
 columns:
   unit_price: {description: "Unit price in BRL after discount"}
   freight_value: {description: "Freight charged for the item in BRL; 0 when missing"}

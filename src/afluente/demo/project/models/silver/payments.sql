@@ -3,6 +3,14 @@ kind: full
 description: >
   Payments, typed and de-duplicated (one row per order_id, payment_seq). The provider exports
   `;`-separated files with Brazilian decimal commas (`1.234,56`), sometimes `1234.56`.
+expectations:
+  - {name: one_row_per_payment, unique: [order_id, payment_seq], action: fail}
+  - {name: amount_parsed, not_null: amount, action: quarantine}
+  - {name: amount_positive, between: {column: amount, min: 0.01}, action: quarantine}
+  - name: known_method
+    accepted_values: {column: method, values: [pix, boleto, credit_card, debit_card]}
+    action: warn
+  - {name: installments_range, between: {column: installments, min: 1, max: 24}, action: warn}
 columns:
   method: {description: "pix, boleto, credit_card or debit_card"}
   installments: {description: Number of card installments (1 for other methods)}

@@ -3,6 +3,10 @@ kind: full
 description: >
   Products, typed, with the category conformed to the category list (case, accents and
   whitespace ignored) and prices parsed from either `1234.56` or `1.234,56`.
+expectations:
+  - {name: one_row_per_product, unique: product_id, action: fail}
+  - {name: price_positive, between: {column: price, min: 0.01}, action: quarantine}
+  - {name: category_known, not_null: category, action: warn, mostly: 0.95}
 columns:
   product_id: {description: Product business key}
   category: {description: "Canonical category name; null when missing or unknown"}

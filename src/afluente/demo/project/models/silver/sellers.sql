@@ -1,6 +1,9 @@
 /* @config
 kind: full
 description: Marketplace sellers, typed and de-duplicated (one row per seller_id), city and UF conformed.
+expectations:
+  - {name: one_row_per_seller, unique: seller_id, action: fail}
+  - {name: uf_two_letters, regex: {column: uf, pattern: '^[A-Z]{2}$'}, action: warn}
 columns:
   seller_id: {description: Seller business key}
   name: {description: "Trade name, trimmed"}
