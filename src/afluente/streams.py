@@ -76,3 +76,13 @@ class SourceQuery:
     translate: Callable[[Exception], BaseException]
     close: Callable[[], None]
     then: tuple[Callable[[], str], ...] = ()
+
+
+def duckdb_connect(database: str = ":memory:", config: dict[str, Any] | None = None) -> Any:
+    """A DuckDB connection as afluente uses them: without DuckDB's own progress bar, which
+    it prints to *stdout* for queries over two seconds (it would corrupt `--json` output)."""
+    import duckdb
+
+    connection = duckdb.connect(database, config=config or {})
+    connection.execute("SET enable_progress_bar = false")
+    return connection

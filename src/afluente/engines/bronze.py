@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from afluente.engines.duckdb_engine import delta_ready_type
 from afluente.errors import ConnectorError, Location
-from afluente.streams import ResultStream, SourceQuery, guarded, relation_reader
+from afluente.streams import ResultStream, SourceQuery, duckdb_connect, guarded, relation_reader
 
 RESCUED = "_rescued_data"
 SOURCE = "_source"
@@ -71,7 +71,7 @@ class BronzeShaper:
         if self.query is not None:
             self.connection = self.query.connection
         else:
-            self.connection = duckdb.connect(":memory:")
+            self.connection = duckdb_connect(":memory:")
             self.connection.execute("SET TimeZone = 'UTC'")
         try:
             self._define_incoming()

@@ -22,7 +22,7 @@ from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
 from afluente.errors import EngineError, Location
 from afluente.model import TableRef
-from afluente.streams import ResultStream, guarded, relation_reader
+from afluente.streams import ResultStream, duckdb_connect, guarded, relation_reader
 
 _LINE = re.compile(r"LINE (\d+):")
 
@@ -55,7 +55,7 @@ class DuckDBEngine:
             config["threads"] = threads
         if memory_limit:
             config["memory_limit"] = memory_limit
-        self.connection = duckdb.connect(":memory:", config=config)
+        self.connection = duckdb_connect(":memory:", config=config)
         self.connection.execute("SET TimeZone = 'UTC'")
         self._schemas: set[str] = set()
         self._sources: dict[TableRef, Any] = {}

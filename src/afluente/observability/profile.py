@@ -1,19 +1,29 @@
 """The distribution pillar's raw numbers: null rate, distinct count and mean per column, in
 ONE aggregate query over the table version just written (for an ingested table, over the
 rows this run added only, found by `_run_id`). afluente's own `_` columns are skipped.
-Distinct counts are exact up to EXACT_DISTINCT_ROWS rows and HyperLogLog estimates above (a
-few percent off): exact ones hold every value in memory, gigabytes on a large table."""
+A large batch is profiled on its first PROFILE_ROWS rows: the scan stops there, so the cost
+and memory stay bounded whatever the table size (a full second scan of a freshly ingested
+1.4 GB batch took 5 s and 4 GiB with exact distinct counts)."""
 
 from __future__ import annotations
 
-import duckdb
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
+from afluente.streams import duckdb_connect
+
 MAX_COLUMNS = 64  # wide tables: the first columns only, to keep the pass cheap
-EXACT_DISTINCT_ROWS = 1_000_000
+PROFILE_ROWS = 1_000_000
 _NUMERIC = ("int", "uint", "float", "double", "decimal", "halffloat")
 
 Profile = dict[str, dict[str, float | None]]
+
+
+def pc_filter(dataset: pads.Dataset, run_id: str | None) -> pc.Expression | None:
+    """The rows one run ingested, when the table records runs."""
+    if run_id is None or "_run_id" not in dataset.schema.names:
+        return None
+    return pc.field("_run_id") == run_id
 
 
 def profile_table(dataset: pads.Dataset, run_id: str | None = None) -> Profile:
@@ -22,21 +32,16 @@ def profile_table(dataset: pads.Dataset, run_id: str | None = None) -> Profile:
     if not columns:
         return {}
     parts = ["count(*)"]
-    distinct = "count(DISTINCT {})"
-    if dataset.count_rows() > EXACT_DISTINCT_ROWS:  # from the Parquet footers: no scan
-        distinct = "approx_count_distinct({})"
     for f in columns:
         q = '"' + f.name.replace('"', '""') + '"'
         mean = f"avg({q})::DOUBLE" if str(f.type).startswith(_NUMERIC) else "NULL"
-        parts += [f"count({q})", distinct.format(q), mean]
-    where = ""
-    if run_id is not None and "_run_id" in dataset.schema.names:
-        where = " WHERE _run_id = $run_id"
-    sql = f"SELECT {', '.join(parts)} FROM profiled{where}"
-    with duckdb.connect() as con:
-        con.register("profiled", dataset)
-        params = {"run_id": run_id} if where else None
-        row = con.execute(sql, params).fetchone()
+        parts += [f"count({q})", f"count(DISTINCT {q})", mean]
+    batch = pc_filter(dataset, run_id)
+    head = dataset.head(PROFILE_ROWS, columns=[f.name for f in columns], filter=batch)
+    sql = f"SELECT {', '.join(parts)} FROM profiled"
+    with duckdb_connect() as con:
+        con.register("profiled", head)
+        row = con.execute(sql).fetchone()
     assert row is not None
     total = int(row[0])
     profile: Profile = {}

@@ -15,6 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from afluente.errors import Location, ModelError
+from afluente.streams import duckdb_connect
 
 
 class ContractError(ModelError):
@@ -27,14 +28,14 @@ class SchemaChangeError(ModelError):
 
 def output_types(schema: pa.Schema) -> dict[str, str]:
     """Column -> DuckDB type name of an Arrow schema."""
-    relation = duckdb.connect().from_arrow(schema.empty_table())
+    relation = duckdb_connect().from_arrow(schema.empty_table())
     return {name: str(t) for name, t in zip(relation.columns, relation.types, strict=True)}
 
 
 def canonical_type(sql_type: str, location: Location, table: str) -> str:
     """DuckDB's spelling of a declared type; a type DuckDB cannot parse is a config error."""
     try:
-        row = duckdb.connect().execute(f"SELECT typeof(CAST(NULL AS {sql_type}))").fetchone()
+        row = duckdb_connect().execute(f"SELECT typeof(CAST(NULL AS {sql_type}))").fetchone()
     except duckdb.Error:
         raise ModelError(
             f"contract type {sql_type!r} is not a SQL type",

@@ -16,7 +16,7 @@ from deltalake.exceptions import CommitFailedError
 
 from afluente.errors import AfluenteError, CommitConflictError, StorageError
 from afluente.model import Node
-from afluente.streams import relation_reader
+from afluente.streams import duckdb_connect, relation_reader
 from afluente.transform import (
     ChangeFeedSpec,
     MergeSpec,
@@ -102,7 +102,7 @@ def with_partition(node: Node, reader: pa.RecordBatchReader) -> pa.Table:
     column = node.config.time_column
     assert column is not None
     cast = "TIMESTAMP" if unit == "hour" else "DATE"
-    con = duckdb.connect()
+    con = duckdb_connect()
     con.execute("SET TimeZone = 'UTC'")
     con.register("__output", reader)
     sql = (

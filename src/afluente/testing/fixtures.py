@@ -22,6 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from afluente.errors import ConfigError, Location
+from afluente.streams import duckdb_connect
 from afluente.testing.spec import CsvFixture, Fixture
 
 
@@ -123,7 +124,7 @@ def typed_table(
     text = pa.table(
         {name: pa.array([to_text(r.get(name)) for r in rows.rows], pa.string()) for name in types}
     )
-    connection = duckdb.connect(":memory:")
+    connection = duckdb_connect(":memory:")
     try:
         connection.execute("SET TimeZone = 'UTC'")
         connection.register("fixture", text)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
@@ -21,6 +20,7 @@ from afluente.config import Project
 from afluente.engines import create_engine
 from afluente.model import Graph, Node, TableRef
 from afluente.model.model_config import kind_columns
+from afluente.streams import duckdb_connect
 
 Types = dict[str, str]  # column name → DuckDB type
 
@@ -35,7 +35,7 @@ BRONZE_METADATA: Types = {
 
 def duckdb_types(schema: pa.Schema) -> Types:
     """Arrow schema → DuckDB type names, as DuckDB itself maps them."""
-    connection = duckdb.connect(":memory:")
+    connection = duckdb_connect(":memory:")
     try:
         connection.register("empty", schema.empty_table())
         relation = connection.sql("SELECT * FROM empty")
@@ -143,7 +143,7 @@ def _run_empty(
 
 def empty_table(types: Types) -> pa.Table:
     """An empty Arrow table with DuckDB-typed columns."""
-    connection = duckdb.connect(":memory:")
+    connection = duckdb_connect(":memory:")
     try:
         columns = ", ".join(f"CAST(NULL AS {kind}) AS {_quote(name)}"
                             for name, kind in types.items())

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 from deltalake import CommitProperties
 
+from afluente.streams import duckdb_connect
 from afluente.transform.cdc_state import (
     DELETED,
     EVENTS,
@@ -83,7 +84,7 @@ def apply_changes(
 ) -> ApplyResult:
     """Fold one batch of change events into `target` in one Delta commit."""
     shared = con is not None
-    con = con or duckdb.connect()
+    con = con or duckdb_connect()
     available = load_source(con, source, INCOMING, shared)
     columns = _stored_columns(spec, available, target.label)
     quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)

@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 from deltalake import CommitProperties
 
+from afluente.streams import duckdb_connect
 from afluente.transform.delta_target import ACTION, Target, commit_diff
 from afluente.transform.source import (
     NullKeyPolicy,
@@ -63,7 +64,7 @@ def merge(
 ) -> MergeResult:
     """Upsert `source` into `target` by `spec.keys` in one Delta commit."""
     shared = con is not None
-    con = con or duckdb.connect()
+    con = con or duckdb_connect()
     available = load_source(con, source, INCOMING, shared)
     _check_spec(spec, available, target.label)
     quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 from deltalake import CommitProperties
 
+from afluente.streams import duckdb_connect
 from afluente.transform.cdc_state import IS_CURRENT, VALID_FROM, VALID_TO
 from afluente.transform.delta_target import ACTION, Target, commit_diff, register_target
 from afluente.transform.errors import KindSpecError
@@ -63,7 +64,7 @@ def snapshot_scd2(
 ) -> SnapshotResult:
     """Record one full snapshot in the SCD2 dimension at `target`, in one Delta commit."""
     shared = con is not None
-    con = con or duckdb.connect()
+    con = con or duckdb_connect()
     columns = load_source(con, snapshot, SNAPSHOT, shared)
     _check_spec(spec, columns, target.label)
     quarantined = split_null_keys(con, SNAPSHOT, spec.keys, spec.on_null_key, target.label)

@@ -24,7 +24,7 @@ from afluente.connectors.files.flatten import flattened
 from afluente.connectors.files.staging import LocalFile, Staging
 from afluente.connectors.protocol import IngestStats
 from afluente.errors import ConnectorError, Location
-from afluente.streams import ResultStream, SourceQuery, guarded, relation_reader
+from afluente.streams import ResultStream, SourceQuery, duckdb_connect, guarded, relation_reader
 
 SOURCE = "_source"
 Report = Callable[[IngestStats], None]
@@ -108,7 +108,7 @@ class FileReader:
     def _open(self, files: list[FileEntry]) -> _Opened:
         """Local copies where needed, and a DuckDB connection to read them with."""
         staging = Staging(self.name, self.config, self.location)
-        connection = duckdb.connect(":memory:")
+        connection = duckdb_connect(":memory:")
         connection.execute("SET TimeZone = 'UTC'")
         opened = _Opened(staging, connection, [])
         try:
