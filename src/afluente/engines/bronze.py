@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from afluente.engines.duckdb_engine import delta_ready_type
 from afluente.errors import ConnectorError, Location
@@ -151,6 +152,10 @@ class BronzeShaper:
             raise self._failure(exc) from None
         finally:
             self.close()
+        files = sorted(directory.glob("*.parquet"))
+        empty = [f for f in files if pq.read_metadata(f).num_rows == 0]
+        for file in empty[: len(empty) - (len(empty) == len(files))]:  # keep one for the schema
+            file.unlink()
         return sorted(directory.glob("*.parquet")), rows
 
     def _copy(self, directory: Path) -> int:

@@ -11,7 +11,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from afluente.model import Graph, TableRef
-from afluente.observability.profile import profile_table
+from afluente.observability.profile import first_rows, profile_table
 from afluente.state.observability import MetricsRow
 from afluente.storage import Warehouse
 
@@ -81,10 +81,22 @@ def _metrics(
         versions_read=dict(outcome.versions_read),
         version_written=version,
         columns={f.name: str(f.type) for f in schema},
-        profile=profile_table(warehouse.dataset(ref, version), run_id if is_source else None)
+        profile=_profile(warehouse, ref, version, added, run_id if is_source else None)
         if profile
         else {},
     )
+
+
+def _profile(
+    warehouse: Warehouse, ref: TableRef, version: int, added: set[str], run_id: str | None
+) -> dict[str, dict[str, float | None]]:
+    """Profile what the run wrote: for an ingested (appended) table, the files this version
+    added, read directly (no filter over the whole table); otherwise the whole version."""
+    if run_id is not None and added and warehouse.is_local:
+        paths = [f"{warehouse.uri(ref)}/{p}" for p in sorted(added)]
+        schema = pa.schema(warehouse.open(ref, version=version).schema().to_arrow())
+        return profile_table(first_rows(paths, schema))
+    return profile_table(warehouse.dataset(ref, version), run_id)
 
 
 def _files(warehouse: Warehouse, ref: TableRef, version: int) -> dict[str, int]:

@@ -7,6 +7,7 @@ and memory stay bounded whatever the table size (a full second scan of a freshly
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
@@ -26,7 +27,23 @@ def pc_filter(dataset: pads.Dataset, run_id: str | None) -> pc.Expression | None
     return pc.field("_run_id") == run_id
 
 
-def profile_table(dataset: pads.Dataset, run_id: str | None = None) -> Profile:
+def first_rows(paths: list[str], schema: pa.Schema) -> pa.Table:
+    """At most PROFILE_ROWS rows of these Parquet files, in the table's schema (a column a file
+    lacks reads as null), scanning with little read-ahead and stopping there."""
+    scanner = pads.dataset(paths, schema=schema, format="parquet").scanner(
+        batch_readahead=1, fragment_readahead=1
+    )
+    batches: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in scanner.to_batches():
+        batches.append(batch)
+        rows += batch.num_rows
+        if rows >= PROFILE_ROWS:
+            break
+    return pa.Table.from_batches(batches, schema=schema).slice(0, PROFILE_ROWS)
+
+
+def profile_table(dataset: pads.Dataset | pa.Table, run_id: str | None = None) -> Profile:
     """`{column: {"null_rate", "distinct", "mean"}}` of the rows (of `run_id`, if given)."""
     columns = [f for f in dataset.schema if not f.name.startswith("_")][:MAX_COLUMNS]
     if not columns:
@@ -36,8 +53,11 @@ def profile_table(dataset: pads.Dataset, run_id: str | None = None) -> Profile:
         q = '"' + f.name.replace('"', '""') + '"'
         mean = f"avg({q})::DOUBLE" if str(f.type).startswith(_NUMERIC) else "NULL"
         parts += [f"count({q})", f"count(DISTINCT {q})", mean]
-    batch = pc_filter(dataset, run_id)
-    head = dataset.head(PROFILE_ROWS, columns=[f.name for f in columns], filter=batch)
+    if isinstance(dataset, pa.Table):
+        head = dataset.select([f.name for f in columns]).slice(0, PROFILE_ROWS)
+    else:
+        batch = pc_filter(dataset, run_id)
+        head = dataset.head(PROFILE_ROWS, columns=[f.name for f in columns], filter=batch)
     sql = f"SELECT {', '.join(parts)} FROM profiled"
     with duckdb_connect() as con:
         con.register("profiled", head)
