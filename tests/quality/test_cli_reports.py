@@ -4,15 +4,13 @@ pages opened in headless Chromium."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.conftest import require_component
+from tests.browser import dump_dom
 
 CLI = [sys.executable, "-m", "afluente.cli"]
 RULES = (
@@ -67,19 +65,7 @@ def test_profile_suggests_expectations(built: Path) -> None:
 
 
 def _dom(page: Path, tmp_path: Path) -> str:
-    browser = next((shutil.which(n) for n in ("chromium", "chromium-browser")
-                    if shutil.which(n)), None)
-    if browser is None:
-        require_component("chromium", "install it with `apt-get install chromium`")
-    done = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
+    return dump_dom(page.as_uri(), tmp_path)
 
 
 def test_html_report_and_profile_open_in_chromium(built: Path, tmp_path: Path) -> None:
