@@ -14,7 +14,7 @@ from .conftest import WriteProject, config_error, load
 
 TOP_KEYS = (
     "valid keys here: alerts, default_environment, engine, environments, layers, models, name, "
-    "openlineage, sinks, sources, state, vars, warehouse"
+    "openlineage, run, schedules, sensors, sinks, sources, state, vars, warehouse"
 )
 SOURCE_KEYS = (
     "valid keys here: changed_files, columns, description, format, freshness, mode, options, "

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from afluente.config.observability import AlertsConfig, FreshnessSLA
+from afluente.config.orchestration import RunSettings, ScheduleSpec, SensorSpec
 
 DEFAULT_LAYERS = ("bronze", "silver", "gold")
 RESERVED_LAYERS = ("afluente",)
@@ -108,6 +109,9 @@ class ProjectConfig(_Strict):
     sinks: dict[str, SinkSpec] = Field(default_factory=dict)
     openlineage: OpenLineageConfig = OpenLineageConfig()
     alerts: AlertsConfig = AlertsConfig()  # observability: channels and detector
+    run: RunSettings = RunSettings()  # orchestration: workers, retries, timeouts
+    schedules: dict[str, ScheduleSpec] = Field(default_factory=dict)
+    sensors: dict[str, SensorSpec] = Field(default_factory=dict)
 
     @field_validator("engine", mode="before")
     @classmethod

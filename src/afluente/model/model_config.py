@@ -8,11 +8,12 @@ names the kinds it belongs to, so a typo never silently falls back to a full reb
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from afluente.config.observability import FreshnessSLA
+from afluente.config.observability import FreshnessSLA, parse_duration
 
 ModelKind = Literal["full", "view", "append", "merge", "time_range", "apply_changes", "snapshot"]
 NodeKind = Literal[
@@ -98,6 +99,9 @@ class ModelConfig(BaseModel):
     track_history_columns: tuple[str, ...] | None = None
     track_columns: tuple[str, ...] | None = None
     on_schema_change: SchemaChange | None = None
+    # orchestration: override `run:` retries and timeout of afluente.yml for this model
+    retries: int | None = Field(default=None, ge=0, le=100)
+    timeout: timedelta | None = None
     # data quality: each entry is checked by afluente.quality (rule keys, columns, SQL)
     expectations: tuple[dict[str, Any], ...] = ()
 
@@ -105,6 +109,11 @@ class ModelConfig(BaseModel):
         "unique_key", "keys", "except_columns", "track_history_columns", "track_columns",
         "tags", mode="before",
     )(_names)
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, value: Any) -> Any:
+        return None if value is None else parse_duration(value)
 
     @model_validator(mode="after")
     def _keys_fit_kind(self) -> ModelConfig:

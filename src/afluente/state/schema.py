@@ -47,6 +47,7 @@ runs = Table(
     Column("error", Text),
     Column("host", String(255)),
     Column("pid", Integer),
+    Column("heartbeat_at", UTCDateTime),  # 0004: a live run beats; a stale one is dead
     Index(None, "started_at"),
 )
 
@@ -69,6 +70,7 @@ model_runs = Table(
     Column("version_written", BigInteger),
     Column("fingerprint", String(128)),
     Column("error", Text),
+    Column("attempts", Integer),  # 0004: tries it took (retries of transient errors)
 )
 
 events = Table(
@@ -147,4 +149,64 @@ quality_results = Table(
     Column("detail", Text, nullable=False),
     Index(None, "model", "ts"),
     Index(None, "run_id"),
+)
+
+# -- orchestration (migration 0004) ---------------------------------------------------------
+
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(255), primary_key=True),  # `table:silver.orders`, `scheduler`
+    Column("run_id", String(64), nullable=False),  # the holder (a run id, or a scheduler id)
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("acquired_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+schedule_state = Table(
+    "schedule_state",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("kind", String(16), primary_key=True),  # schedule | sensor
+    Column("last_slot", UTCDateTime),
+    Column("cursor", JSONText, nullable=False),
+    Column("last_run_id", String(64)),
+    Column("last_status", String(16)),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+backfills = Table(
+    "backfills",
+    metadata,
+    Column("backfill_id", String(64), primary_key=True),
+    Column("project", String(255), nullable=False),
+    Column("selector", Text),
+    Column("start", String(32), nullable=False),
+    Column("end", String(32), nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("error", Text),
+)
+
+backfill_partitions = Table(
+    "backfill_partitions",
+    metadata,
+    Column(
+        "backfill_id",
+        String(64),
+        ForeignKey("backfills.backfill_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("model", String(255), primary_key=True),
+    Column("partition", String(32), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("run_id", String(64)),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("rows_written", BigInteger),
+    Column("version_written", BigInteger),
+    Column("error", Text),
 )
