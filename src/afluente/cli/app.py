@@ -48,6 +48,7 @@ def _register() -> None:
         commands_publish,
         commands_quality,
         commands_run,
+        commands_schedule,
         commands_tables,
         commands_test,
     )

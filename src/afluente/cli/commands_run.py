@@ -31,6 +31,9 @@ def validate(ctx: typer.Context) -> None:
     from afluente.runtime.quality_validate import validate_expectations
 
     validate_expectations(project, graph)
+    from afluente.scheduler import validate_orchestration
+
+    validate_orchestration(project, graph)
     layers: dict[str, int] = {}
     for ref in graph.order:
         layers[ref.layer] = layers.get(ref.layer, 0) + 1
