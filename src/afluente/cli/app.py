@@ -40,6 +40,7 @@ def main_options(
 
 def _register() -> None:
     from afluente.cli import (  # noqa: F401
+        commands_backfill,
         commands_airflow,
         commands_catalog,
         commands_health,

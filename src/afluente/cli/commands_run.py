@@ -31,6 +31,9 @@ def validate(ctx: typer.Context) -> None:
     from afluente.runtime.quality_validate import validate_expectations
 
     validate_expectations(project, graph)
+    from afluente.runtime.partition_checks import check_partition_columns
+
+    check_partition_columns(project, graph)
     from afluente.scheduler import validate_orchestration
 
     validate_orchestration(project, graph)
