@@ -104,8 +104,16 @@ class StateError(AfluenteError):
     """The state store (runs, events) failed."""
 
 
+class LockTimeoutError(StateError):
+    """Another live run (or scheduler, or backfill) holds a lock this one needs."""
+
+
 class RunError(AfluenteError):
     """A run finished with failed models."""
+
+
+class ModelTimeoutError(RunError):
+    """A model ran longer than its `timeout`; its query was interrupted, nothing committed."""
 
 
 class DemoError(AfluenteError):

@@ -31,12 +31,12 @@ def validate(ctx: typer.Context) -> None:
     from afluente.runtime.quality_validate import validate_expectations
 
     validate_expectations(project, graph)
-    from afluente.runtime.partition_checks import check_partition_columns
-
-    check_partition_columns(project, graph)
     from afluente.scheduler import validate_orchestration
 
     validate_orchestration(project, graph)
+    from afluente.runtime.partition_checks import check_partition_columns
+
+    check_partition_columns(project, graph)
     layers: dict[str, int] = {}
     for ref in graph.order:
         layers[ref.layer] = layers.get(ref.layer, 0) + 1
@@ -83,15 +83,59 @@ def run(
     ctx: typer.Context,
     select: str = typer.Option(None, "--select", "-s", help=SELECT_HELP),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild everything."),
+    workers: int = typer.Option(
+        None, "--workers", "-w", min=1, help="Models built at once (default: `run: workers`)."
+    ),
+    retries: int = typer.Option(
+        None, "--retries", min=0,
+        help="Retries of a transient failure per model (default: `run: retries`; 0 when "
+        "another orchestrator retries).",
+    ),
 ) -> None:
-    """Build the selected tables in dependency order; failures skip only their downstream."""
+    """Build the selected tables in dependency order, in parallel; failures skip only their
+    downstream."""
+    _run_and_report(ctx, select, full_refresh=full_refresh, workers=workers, retries=retries)
+
+
+@app.command()
+def retry(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(None, help="The run to retry (default: the latest failed run)."),
+    workers: int = typer.Option(None, "--workers", "-w", min=1, help="Models built at once."),
+) -> None:
+    """Run again only what failed, was skipped or never started in a run."""
+    from afluente.runtime.retry import retry_selection
+
+    cli = state_of(ctx)
+    project = cli.project()
+    target, selector = retry_selection(project, run_id)
+    if selector is None:
+        cli.console.emit(
+            {"retry_of": target, "status": "nothing_to_retry"},
+            lambda c: c.line(f"run {target}: every model succeeded or was up to date; "
+                             "nothing to retry"),
+        )
+        return
+    _run_and_report(ctx, selector, workers=workers, trigger={"retry_of": target})
+
+
+def _run_and_report(
+    ctx: typer.Context,
+    select: str | None,
+    *,
+    full_refresh: bool = False,
+    workers: int | None = None,
+    retries: int | None = None,
+    trigger: dict[str, object] | None = None,
+) -> None:
     from afluente.cli.run_reporter import RichRunReporter
     from afluente.runtime import SilentReporter, run_project
 
     cli = state_of(ctx)
     console = cli.console
     reporter = SilentReporter() if console.json_mode else RichRunReporter(console)
-    result = run_project(cli.project(), select, full_refresh=full_refresh, reporter=reporter)
+    result = run_project(cli.project(), select, full_refresh=full_refresh, reporter=reporter,
+                         workers=workers, retries=retries, trigger=trigger)
     console.emit(run_payload(result), lambda c: render_run_summary(c, result))
     if result.status != "success":
         sys.exit(1)
@@ -114,6 +158,7 @@ def run_payload(result: object) -> dict[str, object]:
                 "rows": m.rows,
                 "version": m.version,
                 "duration_s": round(m.duration_s, 3),
+                "attempts": m.attempts,
             }
             for m in result.models
         ],
@@ -145,7 +190,14 @@ def render_run_summary(console: Console, result: object) -> None:
     style = "green" if result.status == "success" else "red"
     console.line(f"[{style}]run {result.run_id} {result.status}[/] in {seconds:.1f}s: {counts}")
     for failed in result.failed:
-        console.error(failed.reason)
+        tries = f" (after {failed.attempts} attempts)" if failed.attempts > 1 else ""
+        console.error(f"{failed.ref} failed{tries}: {failed.reason}")
+    skipped = [m for m in result.models if m.status == "skipped"]
+    if skipped:
+        console.line(f"[yellow]skipped {len(skipped)}:[/] " + "; ".join(
+            f"{m.ref} ({m.reason})" for m in skipped[:10]
+        ) + (f"; and {len(skipped) - 10} more" if len(skipped) > 10 else ""))
+        console.line(f"retry what failed or was skipped with `afluente retry {result.run_id}`")
     for published in result.published:
         if published.error is not None:
             console.error(

@@ -148,6 +148,9 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise EngineError(f"query failed: {_clean(exc)}", hint="check the SQL") from None
 
+    def interrupt(self) -> None:
+        self.connection.interrupt()
+
     def close(self) -> None:
         self.connection.close()
 

@@ -70,5 +70,9 @@ class Engine(Protocol):
     def query(self, sql: str) -> pa.Table:
         """Run a read-only query and return the whole result."""
 
+    def interrupt(self) -> None:
+        """Cancel the query running now (from another thread); it fails with an error."""
+        ...
+
     def close(self) -> None:
         """Release the engine's resources."""

@@ -1,37 +1,62 @@
-"""Execute a plan: build each table in order, isolate failures, record everything.
+"""Execute a plan: build the DAG with N workers in dependency order, retry what failed for
+a transient reason, stop models that run past their timeout, isolate failures.
 
 A failed model leaves its table at its previous Delta version (the write is one commit that
-never happens); its downstream models are skipped with the reason; independent branches go on.
+never happens); its downstream models are skipped with the reason; independent branches go
+on. Each worker has its own engine (a DuckDB connection) so models run truly in parallel;
+the versions committed during the run are shared. With one worker the order is the plan's.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
-import shutil
+import queue
+import threading
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime
-
-import pyarrow as pa
-import pyarrow.dataset as pads
+from datetime import datetime, timedelta
 
 from afluente.config import Project
-from afluente.engines import Capability, Engine
-from afluente.errors import AfluenteError, EngineError
-from afluente.model import Graph, Node, TableRef
-from afluente.runtime.contracts import check_contract
-from afluente.runtime.incremental_build import IncrementalBuild
-from afluente.runtime.incremental_views import attach_stored
-from afluente.runtime.ingest import IngestRequest, ingest
-from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
-from afluente.runtime.quality_step import QualityStep
+from afluente.config.orchestration import RunSettings
+from afluente.engines import Engine
+from afluente.errors import ModelTimeoutError
+from afluente.model import Graph, TableRef
+from afluente.runtime.model_build import ModelBuilder
+from afluente.runtime.planner import Plan, PlanStep
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
-from afluente.state import Event, EventLevel, StateStore
-from afluente.storage import StagedFiles, Warehouse, WriteResult
-from afluente.streams import ResultStream
+from afluente.runtime.transient import backoff_delay, is_transient
+from afluente.state import Event, StateStore
+from afluente.storage import Warehouse
 
 log = logging.getLogger("afluente.run")
+
+#: How often the executor looks at running models' clocks (timeouts, interrupts).
+_TICK_S = 0.25
+
+
+@dataclass
+class _Clock:
+    """One running model's deadline; the worker restarts it at each attempt."""
+
+    timeout: timedelta | None
+    deadline: float | None = None
+    timed_out: bool = False
+
+    def restart(self) -> None:
+        self.timed_out = False
+        if self.timeout is not None:
+            self.deadline = time.monotonic() + self.timeout.total_seconds()
+
+
+@dataclass
+class _Task:
+    step: PlanStep
+    builder: ModelBuilder
+    clock: _Clock
 
 
 @dataclass
@@ -39,334 +64,154 @@ class Executor:
     project: Project
     graph: Graph
     plan: Plan
-    engine: Engine
     warehouse: Warehouse
     state: StateStore
     reporter: Reporter
     run_id: str
     started_at: datetime
+    new_engine: Callable[[], Engine]
+    settings: RunSettings = field(default_factory=RunSettings)
+    stop: threading.Event = field(default_factory=threading.Event)
     versions: dict[TableRef, int] = field(default_factory=dict)
-    attached: dict[TableRef, int | None] = field(default_factory=dict)
-    reasons: dict[TableRef, str] = field(default_factory=dict)  # how incremental ones read
+    reasons: dict[TableRef, str] = field(default_factory=dict)
+    _builders: list[ModelBuilder] = field(default_factory=list)
+    _free: queue.SimpleQueue[ModelBuilder] = field(default_factory=queue.SimpleQueue)
 
     def execute(self) -> tuple[ModelResult, ...]:
-        results: list[ModelResult] = []
-        broken: dict[TableRef, TableRef] = {}
-        for step in self.plan.steps:
-            root = next((broken[u] for u in step.node.upstream if u in broken), None)
-            if root is not None:
-                result = self._skip(step, f"upstream `{root}` failed")
-                broken[step.ref] = root
-            elif step.action == "skip":
-                result = self._up_to_date(step)
-            else:
-                result = self._build(step)
-                if result.status == "failed":
-                    broken[step.ref] = step.ref
-            results.append(result)
-        return tuple(results)
+        steps = self.plan.steps
+        position = {s.ref: i for i, s in enumerate(steps)}
+        waiting = {s.ref: {u for u in s.node.upstream if u in position} for s in steps}
+        dependents: dict[TableRef, list[TableRef]] = {s.ref: [] for s in steps}
+        for step in steps:
+            for up in waiting[step.ref]:
+                dependents[up].append(step.ref)
+        ready = [position[s.ref] for s in steps if not waiting[s.ref]]
+        heapq.heapify(ready)
+        results: dict[TableRef, ModelResult] = {}
+        broken: dict[TableRef, TableRef] = {}  # a failed or skipped model -> the failed root
+        running: dict[Future[ModelResult], _Task] = {}
+
+        def finished(step: PlanStep, result: ModelResult) -> None:
+            results[step.ref] = result
+            if result.status in ("failed", "skipped"):
+                broken[step.ref] = broken.get(step.ref, step.ref)
+            for down in dependents[step.ref]:
+                waiting[down].discard(step.ref)
+                if not waiting[down]:
+                    heapq.heappush(ready, position[down])
+
+        workers = max(1, self.settings.workers)
+        with ThreadPoolExecutor(workers, thread_name_prefix="afluente-worker") as pool:
+            while ready or running:
+                while ready and len(running) < workers:
+                    step = steps[heapq.heappop(ready)]
+                    immediate = self._without_worker(step, broken)
+                    if immediate is not None:
+                        finished(step, immediate)
+                        continue
+                    task = _Task(step, self._builder(), _Clock(self._timeout(step)))
+                    running[pool.submit(self._run, task)] = task
+                if not running:
+                    continue
+                done, _ = wait(running, timeout=_TICK_S, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = running.pop(future)
+                    self._free.put(task.builder)
+                    finished(task.step, future.result())
+                self._enforce_timeouts(running.values())
+        for builder in self._builders:
+            builder.engine.close()
+        return tuple(results[s.ref] for s in steps)
+
+    def _without_worker(
+        self, step: PlanStep, broken: dict[TableRef, TableRef]
+    ) -> ModelResult | None:
+        """The outcome of a step that needs no building (skipped, up to date), else None."""
+        root = next((broken[u] for u in step.node.upstream if u in broken), None)
+        if root is not None:
+            broken[step.ref] = root
+            return self._skip(step, f"upstream `{root}` failed")
+        if step.action == "skip":
+            return self._any_builder().up_to_date(step)
+        if self.stop.is_set():
+            return self._skip(step, "the run was stopped before this model started")
+        return None
 
     def _skip(self, step: PlanStep, reason: str) -> ModelResult:
-        result = ModelResult(step.ref, "skipped", reason)
-        self.state.finish_model_run(self.run_id, step.node.name, "skipped", error=reason)
-        self._event("model_skipped", step.node.name, "warning", {"reason": reason})
-        self.reporter.model_finished(result)
-        return result
+        return self._any_builder().skip(step, reason)
 
-    def _up_to_date(self, step: PlanStep) -> ModelResult:
-        version = self.plan.observations[step.ref].version
-        result = ModelResult(step.ref, "up_to_date", step.reason, version=version)
-        self.state.finish_model_run(
-            self.run_id, step.node.name, "up_to_date", version_written=None
+    def _run(self, task: _Task) -> ModelResult:
+        """On a worker: attempt the model until it succeeds, fails for good or runs out of
+        retries (transient failures only), then record the failure."""
+        step, builder, clock = task.step, task.builder, task.clock
+        retries = step.node.config.retries
+        if retries is None:
+            retries = self.settings.retries
+        attempt = 1
+        while True:
+            clock.restart()
+            result = builder.attempt(step, attempt)
+            if clock.timed_out:
+                result = self._timed_out(step, result, clock)
+            if result.status != "failed" or result.error is None:
+                return result
+            if attempt > retries or not is_transient(result.error) or clock.timed_out:
+                return builder.fail(step, result)
+            delay = backoff_delay(attempt, self.settings.retry_delay,
+                                  self.settings.retry_max_delay)
+            log.warning("%s failed (attempt %d of %d), retrying in %.1fs: %s", step.ref,
+                        attempt, retries + 1, delay, result.reason.splitlines()[0],
+                        extra={"run_id": self.run_id, "model": step.node.name})
+            self.state.emit(Event(
+                type="model_retry", run_id=self.run_id, model=step.node.name, level="warning",
+                payload={"attempt": attempt, "delay_s": round(delay, 3), "error": result.reason},
+            ))
+            if self.stop.wait(delay):
+                return builder.fail(step, result)
+            attempt += 1
+
+    def _timed_out(self, step: PlanStep, result: ModelResult, clock: _Clock) -> ModelResult:
+        if result.status != "failed":  # it committed before the interrupt landed
+            log.warning("%s finished after its timeout of %s", step.ref, clock.timeout)
+            return result
+        error = ModelTimeoutError(
+            f"ran longer than its timeout of {clock.timeout}; its query was interrupted and "
+            "nothing was committed",
+            location=step.node.location, table=step.node.name, run_id=self.run_id,
+            hint="raise `timeout:` in the model's config (or `run: timeout:` in afluente.yml),"
+            " or make the model cheaper",
         )
-        self.reporter.model_finished(result)
-        return result
+        return ModelResult(step.ref, "failed", error.render(), result.duration_s, error=error,
+                           attempts=result.attempts)
 
-    def _build(self, step: PlanStep) -> ModelResult:
-        node = step.node
-        self.state.start_model_run(self.run_id, node.name, step.fingerprint)
-        self._event("model_started", node.name, "info", {"reason": step.reason})
-        self.reporter.model_started(step)
-        started = time.monotonic()
+    def _enforce_timeouts(self, tasks: Iterable[_Task]) -> None:
+        now = time.monotonic()
+        for task in tasks:
+            clock = task.clock
+            if clock.deadline is not None and now >= clock.deadline:
+                if not clock.timed_out:
+                    log.error("%s exceeded its timeout of %s: interrupting it", task.step.ref,
+                              clock.timeout)
+                clock.timed_out = True
+                task.builder.engine.interrupt()  # again each tick, until the model returns
+
+    def _timeout(self, step: PlanStep) -> timedelta | None:
+        return step.node.config.timeout or self.settings.timeout
+
+    def _builder(self) -> ModelBuilder:
         try:
-            if node.language == "source":
-                read: dict[str, int] = {}
-                written = self._ingest(node, step)
-                if written is None:
-                    return self._nothing_new(step, time.monotonic() - started)
-            else:
-                read = self._attach_inputs(node)
-                written = self._materialize(node, step, read)
-                if written is None and node.config.incremental:
-                    reason = self.reasons.get(node.ref, "no new upstream data")
-                    return self._nothing_new(step, time.monotonic() - started, reason)
-        except AfluenteError as exc:
-            return self._failed(step, exc, time.monotonic() - started)
-        except Exception as exc:
-            error = EngineError(
-                f"unexpected {type(exc).__name__}: {exc}", location=node.location, table=node.name
+            return self._free.get_nowait()
+        except queue.Empty:
+            builder = ModelBuilder(
+                self.project, self.graph, self.plan, self.new_engine(), self.warehouse,
+                self.state, self.reporter, self.run_id, self.started_at, self.versions,
+                self.reasons,
             )
-            return self._failed(step, error, time.monotonic() - started)
-        duration = time.monotonic() - started
-        result = ModelResult(
-            node.ref,
-            "success",
-            self.reasons.get(node.ref, step.reason),
-            duration_s=duration,
-            rows=written.rows if written else None,
-            version=written.version if written else None,
-            versions_read=read,
-        )
-        self.state.finish_model_run(
-            self.run_id,
-            node.name,
-            "success",
-            rows_written=result.rows,
-            versions_read=read,
-            version_written=result.version,
-        )
-        self._event("model_finished", node.name, "info", _result_payload(result))
-        log.info("built %s", node.name, extra={"run_id": self.run_id, "model": node.name})
-        self.reporter.model_finished(result)
-        return result
+            self._builders.append(builder)
+            return builder
 
-    def _nothing_new(
-        self, step: PlanStep, duration: float, reason: str = "no new data in the source"
-    ) -> ModelResult:
-        version = self.plan.observations[step.ref].version
-        result = ModelResult(step.ref, "up_to_date", reason, duration, version=version)
-        self.state.finish_model_run(self.run_id, step.node.name, "up_to_date")
-        self._event("model_finished", step.node.name, "info", {"rows": 0, "new_data": False})
-        self.reporter.model_finished(result)
-        return result
-
-    def _failed(self, step: PlanStep, error: AfluenteError, duration: float) -> ModelResult:
-        error.run_id = self.run_id
-        result = ModelResult(step.ref, "failed", error.render(), duration, error=error)
-        self.state.finish_model_run(self.run_id, step.node.name, "failed", error=error.render())
-        self._event("model_failed", step.node.name, "error", {"error": error.render()})
-        self.reporter.model_finished(result)
-        return result
-
-    def _materialize(self, node: Node, step: PlanStep, read: dict[str, int]) -> WriteResult | None:
-        if node.kind == "view":
-            self._define_view(node)
-            return None
-        replayed = self.warehouse.written_by(node.ref, self.run_id)
-        if replayed is not None:
-            self.versions[node.ref] = replayed.version
-            return replayed
-        if node.config.incremental:
-            return self._build_incremental(node, step, read)
-        if not node.config.expectations:
-            return self._write_model(node, step, dict(read))
-        quality = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
-                              step.fingerprint)
-        try:  # checked before anything is committed; the kept rows stream from the engine
-            return self._write_model(quality.apply(node), step, dict(read))
-        finally:
-            quality.release()
-
-    def _write_model(self, node: Node, step: PlanStep, inputs: dict[str, object]) -> WriteResult:
-        staged = node.language == "sql" and not node.config.contracted_types
-        written = self._write_staged(node, step, inputs) if staged else None
-        if written is None:
-            if node.language == "python":
-                assert node.function is not None
-                stream = self.engine.run_python(
-                    node.function, node.upstream, node.keywords, node.location, node.name
-                )
-            else:
-                assert node.sql is not None
-                stream = self.engine.run_sql(node.sql, node.location, node.name)
-            written = self._write(node, step, stream, inputs)
-        self.versions[node.ref] = written.version
-        self._event(
-            "table_committed",
-            node.name,
-            "info",
-            {"version": written.version, "rows": written.rows, "replayed": written.already_written},
-        )
-        return written
-
-    def _build_incremental(
-        self, node: Node, step: PlanStep, read: dict[str, int]
-    ) -> WriteResult | None:
-        build = IncrementalBuild(
-            graph=self.graph,
-            engine=self.engine,
-            warehouse=self.warehouse,
-            node=node,
-            step=step,
-            run_id=self.run_id,
-            started_at=self.started_at,
-            inputs=read,
-            last=self.plan.observations[node.ref].last,
-            full_refresh=self.plan.full_refresh,
-            attach=self._attach_dataset,
-            reattach=self._reattach,
-        )
-        outcome = build.run()
-        self.reasons[node.ref] = outcome.reason
-        if outcome.written is not None:
-            self.versions[node.ref] = outcome.written.version
-            self._event("table_committed", node.name, "info", {
-                "version": outcome.written.version, "rows": outcome.written.rows,
-                "read": outcome.mode, "reason": outcome.reason,
-            })
-        return outcome.written
-
-    def _write_staged(
-        self, node: Node, step: PlanStep, inputs: dict[str, object]
-    ) -> WriteResult | None:
-        """The fast path: the engine writes Parquet in parallel, storage commits the files.
-        None when the engine or warehouse cannot, or the result needs the Delta writer."""
-        if Capability.PARQUET_FILES not in self.engine.capabilities or not self.warehouse.is_local:
-            return None
-        assert node.sql is not None
-        directory = self.warehouse.staging_dir(node.ref)
-        try:
-            written = self.engine.write_parquet(node.sql, node.location, node.name, directory)
-        except BaseException:
-            shutil.rmtree(directory, ignore_errors=True)
-            raise
-        if written is None or not written[0]:
-            shutil.rmtree(directory, ignore_errors=True)
-            return None
-        files, rows = written
-        return self.warehouse.commit_staged(
-            node.ref,
-            StagedFiles(directory, tuple(files), rows),
-            run_id=self.run_id,
-            fingerprint=step.fingerprint,
-            inputs=inputs,
-        )
-
-    def _ingest(self, node: Node, step: PlanStep) -> WriteResult | None:
-        """Ingest the source's next batch; None when it has nothing new."""
-        replayed = self.warehouse.written_by(node.ref, self.run_id)
-        if replayed is not None:
-            self.versions[node.ref] = replayed.version
-            return replayed
-        streams: list[ResultStream] = []
-        request = IngestRequest(
-            project=self.project,
-            node=node,
-            warehouse=self.warehouse,
-            run_id=self.run_id,
-            started_at=self.started_at,
-            fingerprint=step.fingerprint,
-            full_refresh=self.plan.full_refresh,
-            report=lambda stats: self.reporter.ingest_progress(node.ref, stats),
-        )
-        try:
-            outcome = ingest(request, streams.append)
-        except Exception:
-            if streams and streams[0].failure:
-                failure = streams[0].failure[0]
-                if isinstance(failure, AfluenteError):
-                    raise failure from None
-            raise
-        if outcome.written is None:
-            return None
-        self.versions[node.ref] = outcome.written.version
-        self._event(
-            "table_committed",
-            node.name,
-            "info",
-            {
-                "version": outcome.written.version,
-                "rows": outcome.written.rows,
-                "replayed": outcome.written.already_written,
-                "batch": outcome.summary,
-                "progress": outcome.progress,
-            },
-        )
-        return outcome.written
-
-    def _write(
-        self, node: Node, step: PlanStep, stream: ResultStream, inputs: dict[str, object]
-    ) -> WriteResult:
-        try:
-            check_contract(
-                node.config.contracted_types, stream.reader.schema, node.location, node.name
-            )
-            return self.warehouse.write(
-                node.ref,
-                stream.reader,
-                run_id=self.run_id,
-                fingerprint=step.fingerprint,
-                inputs=inputs,
-            )
-        except Exception:
-            if stream.failure:
-                failure = stream.failure[0]
-                raise failure if isinstance(failure, AfluenteError) else EngineError(
-                    str(failure), location=node.location, table=node.name
-                ) from None
-            raise
-
-    def _attach_inputs(self, node: Node) -> dict[str, int]:
-        for up in dict.fromkeys(node.upstream):
-            self._attach(up)
-        return {
-            str(u): self._version(u)
-            for u in materialized_inputs(self.graph, node.ref)
-        }
-
-    def _attach(self, ref: TableRef) -> None:
-        node = self.graph[ref]
-        if not node.materialized:
-            self._define_view(node)
-            return
-        version = self._version(ref)
-        if self.attached.get(ref, -1) != version:
-            self._attach_dataset(ref, self.warehouse.dataset(ref, version))
-            self.attached[ref] = version
-
-    def _attach_dataset(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
-        """Attach a stored table; readers of an apply_changes table see its visible rows
-        only (its bookkeeping rows and columns stay hidden behind a view)."""
-        attach_stored(self.engine, self.graph[ref], dataset)
-
-    def _reattach(self, ref: TableRef) -> None:
-        """Put back the whole table after an incremental read attached part of it."""
-        self.attached.pop(ref, None)
-        self._attach(ref)
-
-    def _define_view(self, node: Node) -> None:
-        for up in dict.fromkeys(node.upstream):
-            self._attach(up)
-        if node.language == "python":
-            assert node.function is not None
-            stream = self.engine.run_python(
-                node.function, node.upstream, node.keywords, node.location, node.name
-            )
-            self.engine.attach_table(node.ref, stream.reader.read_all())
-        else:
-            assert node.sql is not None
-            self.engine.attach_view(node.ref, node.sql, node.location)
-
-    def _version(self, ref: TableRef) -> int:
-        if ref not in self.versions:
-            version = self.warehouse.version(ref)
-            if version is None:
-                self.warehouse.open(ref)  # raises TableNotFoundError with a hint
-            assert version is not None
-            self.versions[ref] = version
-        return self.versions[ref]
-
-    def _event(self, kind: str, model: str, level: EventLevel, payload: dict[str, object]) -> None:
-        self.state.emit(Event(type=kind, run_id=self.run_id, model=model, level=level,
-                              payload=payload))
-
-
-def _result_payload(result: ModelResult) -> dict[str, object]:
-    return {
-        "rows": result.rows,
-        "version": result.version,
-        "duration_s": round(result.duration_s, 3),
-        "versions_read": result.versions_read,
-    }
-
-
+    def _any_builder(self) -> ModelBuilder:
+        """A builder for bookkeeping on the scheduling thread (no engine work)."""
+        if not self._builders:
+            self._free.put(self._builder())
+        return self._builders[0]

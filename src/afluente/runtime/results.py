@@ -26,6 +26,7 @@ class ModelResult:
     version: int | None = None
     versions_read: dict[str, int] = field(default_factory=dict)
     error: AfluenteError | None = None
+    attempts: int = 1  # tries it took; more than 1 after retries of transient errors
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,28 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from afluente.config import Project
 from afluente.connectors import validate_sources
 from afluente.errors import AfluenteError
-from afluente.model import Graph, load_graph, select
+from afluente.model import Graph, TableRef, load_graph, select
 from afluente.runtime.incremental_read import observe_changes
 from afluente.runtime.observe import observe
 from afluente.runtime.planner import Plan, make_plan
-from afluente.runtime.reporter import Reporter, SilentReporter
+from afluente.runtime.reporter import Reporter, SerialReporter, SilentReporter
 from afluente.runtime.results import RunResult, RunStatus
 from afluente.storage import Warehouse
+
+if TYPE_CHECKING:
+    from afluente.engines import Engine
+    from afluente.state import StateStore
+    from afluente.state.locks import LockHolder
+
+log = logging.getLogger("afluente.run")
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -37,13 +46,27 @@ class Planned:
 def plan_project(
     project: Project, selector: str | None = None, full_refresh: bool = False
 ) -> Planned:
+    graph, chosen = select_project(project, selector)
+    return _plan(project, graph, chosen, full_refresh)
+
+
+def select_project(project: Project, selector: str | None) -> tuple[Graph, set[TableRef]]:
+    """Validate the sources, load the graph and resolve the selector (errors raise here)."""
     validate_sources(project)
     graph = load_graph(project)
-    chosen = select(graph, selector)
+    return graph, select(graph, selector)
+
+
+def _plan(project: Project, graph: Graph, chosen: set[TableRef], full_refresh: bool) -> Planned:
     warehouse = Warehouse(project.warehouse_uri)
     seen = observe(project, graph, chosen, warehouse)
     changes = observe_changes(graph, chosen, seen, warehouse)
     return Planned(graph, make_plan(graph, chosen, seen, full_refresh, changes), warehouse)
+
+
+def table_locks(graph: Graph, chosen: set[TableRef]) -> list[str]:
+    """The locks a run of `chosen` takes: one per table it may write."""
+    return sorted(f"table:{ref}" for ref in chosen if graph[ref].materialized)
 
 
 def run_project(
@@ -53,37 +76,73 @@ def run_project(
     full_refresh: bool = False,
     reporter: Reporter | None = None,
     run_id: str | None = None,
+    workers: int | None = None,
+    retries: int | None = None,
+    stop: threading.Event | None = None,
+    trigger: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Build the selected tables; failures are recorded, never raised (see the result)."""
+    """Build the selected tables; failures are recorded, never raised (see the result).
+
+    Before planning, the run takes the state-store lock of every table it may write, so a
+    concurrent run of the same tables waits (up to `run: lock_timeout`) instead of planning
+    against a table about to change. `stop` (set from another thread, e.g. on SIGTERM)
+    starts no new model; running ones finish their commit. `trigger` is recorded in the
+    run's args (which schedule, sensor or retry started it).
+    """
     from afluente.runtime.executor import Executor
     from afluente.state import Event, StateStore
+    from afluente.state.locks import acquire_locks, reap_dead_runs, release_locks
 
     reporter = reporter or SilentReporter()
-    planned = plan_project(project, selector, full_refresh)
+    graph, chosen = select_project(project, selector)
     # Optional: OpenLineage events, when `openlineage:` in afluente.yml names a transport.
     from afluente.runtime.openlineage import with_openlineage
 
-    reporter = with_openlineage(project, planned.graph, reporter)
+    reporter = SerialReporter(with_openlineage(project, graph, reporter))
+    settings = project.config.run
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+    if retries is not None:
+        settings = settings.model_copy(update={"retries": retries})
     started = datetime.now(UTC)
     resume = run_id is not None
     run_id = run_id or new_run_id(started)
     from afluente.engines import create_engine
 
+    def new_engine() -> Engine:
+        config = project.config.engine
+        return create_engine(config.type, config.threads, config.memory_limit,
+                             project.config.vars)
+
     state = StateStore.open(project.state_url)
-    engine = create_engine(
-        project.config.engine.type,
-        project.config.engine.threads,
-        project.config.engine.memory_limit,
-        project.config.vars,
-    )
-    args = {"full_refresh": full_refresh, "host": socket.gethostname(), "pid": os.getpid()}
+    args: dict[str, Any] = {"full_refresh": full_refresh, "host": socket.gethostname(),
+                            "pid": os.getpid(), "workers": settings.workers}
+    if trigger:
+        args["trigger"] = trigger
+    heartbeat = _Heartbeat(state, run_id)
     try:
         state.start_run(run_id, project.config.name, selector, args, resume=resume)
+        heartbeat.start()
+        for dead in reap_dead_runs(state, by=run_id):
+            log.warning("run %s died without finishing (its process is gone): marked failed",
+                        dead, extra={"run_id": run_id})
+            state.emit(Event(type="dead_run_detected", run_id=run_id, level="warning",
+                             payload={"dead_run": dead}))
+
+        def waiting(holder: LockHolder) -> None:
+            log.warning("waiting for %s to release %s", holder.describe(), holder.name,
+                        extra={"run_id": run_id})
+            state.emit(Event(type="lock_wait", run_id=run_id, level="warning",
+                             payload={"lock": holder.name, "holder": holder.holder}))
+
+        acquire_locks(state, table_locks(graph, chosen), run_id, wait=settings.lock_timeout,
+                      on_wait=waiting)
+        planned = _plan(project, graph, chosen, full_refresh)
         state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(
-            project, planned.graph, planned.plan, engine, planned.warehouse, state, reporter,
-            run_id, started,
+            project, planned.graph, planned.plan, planned.warehouse, state, reporter,
+            run_id, started, new_engine, settings, stop or threading.Event(),
         )
         models = executor.execute()
         # Optional step: sinks with `publish_after_run: true` publish the tables just rebuilt.
@@ -102,11 +161,41 @@ def run_project(
         state.finish_run(run_id, "failed", f"interrupted: {type(exc).__name__}: {exc}")
         raise
     finally:
-        engine.close()
-        state.close()
+        heartbeat.stop()
+        try:
+            release_locks(state, run_id)
+        finally:
+            state.close()
     reporter.run_finished(result)
     _observe(project, planned.graph, result)
     return result
+
+
+class _Heartbeat:
+    """Beats for the run (its row and its locks) so runs on other hosts know it lives."""
+
+    def __init__(self, state: StateStore, run_id: str, every_s: float = 15.0) -> None:
+        self._state, self._run_id, self._every = state, run_id, every_s
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="afluente-heartbeat",
+                                        daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _loop(self) -> None:
+        from afluente.state.locks import beat
+
+        while not self._stopped.wait(self._every):
+            try:
+                beat(self._state, self._run_id)
+            except AfluenteError as error:  # a missed beat only matters after minutes
+                log.warning("heartbeat failed: %s", error.message)
 
 
 def _observe(project: Project, graph: Graph, result: RunResult) -> None:

@@ -34,6 +34,7 @@ class ModelRunRecord:
     version_written: int | None
     fingerprint: str | None
     error: str | None
+    attempts: int | None = None  # tries it took (None before afluente recorded them)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ def model_run_record(row: RowMapping) -> ModelRunRecord:
         version_written=row["version_written"],
         fingerprint=row["fingerprint"],
         error=row["error"],
+        attempts=row["attempts"],
     )
 
 

@@ -188,6 +188,7 @@ class StateStore:
         versions_read: dict[str, int] | None = None,
         version_written: int | None = None,
         error: str | None = None,
+        attempts: int | None = None,
     ) -> None:
         """Record a model's outcome; its duration runs from :meth:`start_model_run`.
 
@@ -202,6 +203,7 @@ class StateStore:
             "versions_read": check_versions(versions_read or {}),
             "version_written": version_written,
             "error": error,
+            "attempts": attempts,
         }
         table = schema.model_runs
         key = (table.c.run_id == run_id) & (table.c.model == model)

@@ -1,0 +1,364 @@
+"""Build one model of a plan on one engine: ingest, transform, check, commit, record.
+
+A :class:`ModelBuilder` belongs to one worker of the executor and owns that worker's engine
+(and what is attached to it); the versions committed during the run are shared by every
+worker. A failed attempt is returned, not recorded: the executor decides whether to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+
+from afluente.config import Project
+from afluente.engines import Capability, Engine
+from afluente.errors import AfluenteError, EngineError
+from afluente.model import Graph, Node, TableRef
+from afluente.runtime.contracts import check_contract
+from afluente.runtime.incremental_build import IncrementalBuild
+from afluente.runtime.incremental_views import attach_stored
+from afluente.runtime.ingest import IngestRequest, ingest
+from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
+from afluente.runtime.quality_step import QualityStep
+from afluente.runtime.reporter import Reporter
+from afluente.runtime.results import ModelResult
+from afluente.runtime.transient import as_afluente_error
+from afluente.state import Event, EventLevel, StateStore
+from afluente.storage import StagedFiles, Warehouse, WriteResult
+from afluente.streams import ResultStream
+
+log = logging.getLogger("afluente.run")
+
+
+@dataclass
+class ModelBuilder:
+    project: Project
+    graph: Graph
+    plan: Plan
+    engine: Engine
+    warehouse: Warehouse
+    state: StateStore
+    reporter: Reporter
+    run_id: str
+    started_at: datetime
+    versions: dict[TableRef, int]  # shared by every worker: what this run committed
+    reasons: dict[TableRef, str]  # shared: how incremental ones read
+    attached: dict[TableRef, int | None] = field(default_factory=dict)  # on this engine
+
+    def skip(self, step: PlanStep, reason: str) -> ModelResult:
+        result = ModelResult(step.ref, "skipped", reason)
+        self.state.finish_model_run(self.run_id, step.node.name, "skipped", error=reason)
+        self._event("model_skipped", step.node.name, "warning", {"reason": reason})
+        self.reporter.model_finished(result)
+        return result
+
+    def up_to_date(self, step: PlanStep) -> ModelResult:
+        version = self.plan.observations[step.ref].version
+        result = ModelResult(step.ref, "up_to_date", step.reason, version=version)
+        self.state.finish_model_run(
+            self.run_id, step.node.name, "up_to_date", version_written=None
+        )
+        self.reporter.model_finished(result)
+        return result
+
+    def attempt(self, step: PlanStep, attempt: int = 1) -> ModelResult:
+        """Build `step` once. Success is recorded here; a failure is returned for the
+        executor to retry or :meth:`fail`."""
+        node = step.node
+        self.state.start_model_run(self.run_id, node.name, step.fingerprint)
+        self._event("model_started", node.name, "info",
+                    {"reason": step.reason, "attempt": attempt})
+        if attempt == 1:
+            self.reporter.model_started(step)
+        started = time.monotonic()
+        try:
+            if node.language == "source":
+                read: dict[str, int] = {}
+                written = self._ingest(node, step)
+                if written is None:
+                    return self._nothing_new(step, time.monotonic() - started, attempt=attempt)
+            else:
+                read = self._attach_inputs(node)
+                written = self._materialize(node, step, read)
+                if written is None and node.config.incremental:
+                    reason = self.reasons.get(node.ref, "no new upstream data")
+                    return self._nothing_new(step, time.monotonic() - started, reason, attempt)
+        except Exception as exc:
+            error = as_afluente_error(exc, node)
+            error.run_id = self.run_id
+            return ModelResult(step.ref, "failed", error.render(), time.monotonic() - started,
+                               error=error, attempts=attempt)
+        duration = time.monotonic() - started
+        result = ModelResult(
+            node.ref,
+            "success",
+            self.reasons.get(node.ref, step.reason),
+            duration_s=duration,
+            rows=written.rows if written else None,
+            version=written.version if written else None,
+            versions_read=read,
+            attempts=attempt,
+        )
+        self.state.finish_model_run(
+            self.run_id,
+            node.name,
+            "success",
+            rows_written=result.rows,
+            versions_read=read,
+            version_written=result.version,
+            attempts=attempt,
+        )
+        self._event("model_finished", node.name, "info", _result_payload(result))
+        log.info("built %s", node.name, extra={"run_id": self.run_id, "model": node.name})
+        self.reporter.model_finished(result)
+        return result
+
+    def _nothing_new(
+        self, step: PlanStep, duration: float, reason: str = "no new data in the source",
+        attempt: int = 1,
+    ) -> ModelResult:
+        version = self.plan.observations[step.ref].version
+        result = ModelResult(step.ref, "up_to_date", reason, duration, version=version,
+                             attempts=attempt)
+        self.state.finish_model_run(self.run_id, step.node.name, "up_to_date", attempts=attempt)
+        self._event("model_finished", step.node.name, "info", {"rows": 0, "new_data": False})
+        self.reporter.model_finished(result)
+        return result
+
+    def fail(self, step: PlanStep, result: ModelResult) -> ModelResult:
+        """Record the final failure of `step` (after its last attempt)."""
+        self.state.finish_model_run(self.run_id, step.node.name, "failed", error=result.reason,
+                                    attempts=result.attempts)
+        self._event("model_failed", step.node.name, "error",
+                    {"error": result.reason, "attempts": result.attempts})
+        self.reporter.model_finished(result)
+        return result
+
+    def _materialize(self, node: Node, step: PlanStep, read: dict[str, int]) -> WriteResult | None:
+        if node.kind == "view":
+            self._define_view(node)
+            return None
+        replayed = self.warehouse.written_by(node.ref, self.run_id)
+        if replayed is not None:
+            self.versions[node.ref] = replayed.version
+            return replayed
+        if node.config.incremental:
+            return self._build_incremental(node, step, read)
+        if not node.config.expectations:
+            return self._write_model(node, step, dict(read))
+        quality = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
+                              step.fingerprint)
+        try:  # checked before anything is committed; the kept rows stream from the engine
+            return self._write_model(quality.apply(node), step, dict(read))
+        finally:
+            quality.release()
+
+    def _write_model(self, node: Node, step: PlanStep, inputs: dict[str, object]) -> WriteResult:
+        staged = node.language == "sql" and not node.config.contracted_types
+        written = self._write_staged(node, step, inputs) if staged else None
+        if written is None:
+            if node.language == "python":
+                assert node.function is not None
+                stream = self.engine.run_python(
+                    node.function, node.upstream, node.keywords, node.location, node.name
+                )
+            else:
+                assert node.sql is not None
+                stream = self.engine.run_sql(node.sql, node.location, node.name)
+            written = self._write(node, step, stream, inputs)
+        self.versions[node.ref] = written.version
+        self._event(
+            "table_committed",
+            node.name,
+            "info",
+            {"version": written.version, "rows": written.rows, "replayed": written.already_written},
+        )
+        return written
+
+    def _build_incremental(
+        self, node: Node, step: PlanStep, read: dict[str, int]
+    ) -> WriteResult | None:
+        build = IncrementalBuild(
+            graph=self.graph,
+            engine=self.engine,
+            warehouse=self.warehouse,
+            node=node,
+            step=step,
+            run_id=self.run_id,
+            started_at=self.started_at,
+            inputs=read,
+            last=self.plan.observations[node.ref].last,
+            full_refresh=self.plan.full_refresh,
+            attach=self._attach_dataset,
+            reattach=self._reattach,
+        )
+        outcome = build.run()
+        self.reasons[node.ref] = outcome.reason
+        if outcome.written is not None:
+            self.versions[node.ref] = outcome.written.version
+            self._event("table_committed", node.name, "info", {
+                "version": outcome.written.version, "rows": outcome.written.rows,
+                "read": outcome.mode, "reason": outcome.reason,
+            })
+        return outcome.written
+
+    def _write_staged(
+        self, node: Node, step: PlanStep, inputs: dict[str, object]
+    ) -> WriteResult | None:
+        """The fast path: the engine writes Parquet in parallel, storage commits the files.
+        None when the engine or warehouse cannot, or the result needs the Delta writer."""
+        if Capability.PARQUET_FILES not in self.engine.capabilities or not self.warehouse.is_local:
+            return None
+        assert node.sql is not None
+        directory = self.warehouse.staging_dir(node.ref)
+        try:
+            written = self.engine.write_parquet(node.sql, node.location, node.name, directory)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        if written is None or not written[0]:
+            shutil.rmtree(directory, ignore_errors=True)
+            return None
+        files, rows = written
+        return self.warehouse.commit_staged(
+            node.ref,
+            StagedFiles(directory, tuple(files), rows),
+            run_id=self.run_id,
+            fingerprint=step.fingerprint,
+            inputs=inputs,
+        )
+
+    def _ingest(self, node: Node, step: PlanStep) -> WriteResult | None:
+        """Ingest the source's next batch; None when it has nothing new."""
+        replayed = self.warehouse.written_by(node.ref, self.run_id)
+        if replayed is not None:
+            self.versions[node.ref] = replayed.version
+            return replayed
+        streams: list[ResultStream] = []
+        request = IngestRequest(
+            project=self.project,
+            node=node,
+            warehouse=self.warehouse,
+            run_id=self.run_id,
+            started_at=self.started_at,
+            fingerprint=step.fingerprint,
+            full_refresh=self.plan.full_refresh,
+            report=lambda stats: self.reporter.ingest_progress(node.ref, stats),
+        )
+        try:
+            outcome = ingest(request, streams.append)
+        except Exception:
+            if streams and streams[0].failure:
+                failure = streams[0].failure[0]
+                if isinstance(failure, AfluenteError):
+                    raise failure from None
+            raise
+        if outcome.written is None:
+            return None
+        self.versions[node.ref] = outcome.written.version
+        self._event(
+            "table_committed",
+            node.name,
+            "info",
+            {
+                "version": outcome.written.version,
+                "rows": outcome.written.rows,
+                "replayed": outcome.written.already_written,
+                "batch": outcome.summary,
+                "progress": outcome.progress,
+            },
+        )
+        return outcome.written
+
+    def _write(
+        self, node: Node, step: PlanStep, stream: ResultStream, inputs: dict[str, object]
+    ) -> WriteResult:
+        try:
+            check_contract(
+                node.config.contracted_types, stream.reader.schema, node.location, node.name
+            )
+            return self.warehouse.write(
+                node.ref,
+                stream.reader,
+                run_id=self.run_id,
+                fingerprint=step.fingerprint,
+                inputs=inputs,
+            )
+        except Exception:
+            if stream.failure:
+                failure = stream.failure[0]
+                raise failure if isinstance(failure, AfluenteError) else EngineError(
+                    str(failure), location=node.location, table=node.name
+                ) from None
+            raise
+
+    def _attach_inputs(self, node: Node) -> dict[str, int]:
+        for up in dict.fromkeys(node.upstream):
+            self._attach(up)
+        return {
+            str(u): self._version(u)
+            for u in materialized_inputs(self.graph, node.ref)
+        }
+
+    def _attach(self, ref: TableRef) -> None:
+        node = self.graph[ref]
+        if not node.materialized:
+            self._define_view(node)
+            return
+        version = self._version(ref)
+        if self.attached.get(ref, -1) != version:
+            self._attach_dataset(ref, self.warehouse.dataset(ref, version))
+            self.attached[ref] = version
+
+    def _attach_dataset(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
+        """Attach a stored table; readers of an apply_changes table see its visible rows
+        only (its bookkeeping rows and columns stay hidden behind a view)."""
+        attach_stored(self.engine, self.graph[ref], dataset)
+
+    def _reattach(self, ref: TableRef) -> None:
+        """Put back the whole table after an incremental read attached part of it."""
+        self.attached.pop(ref, None)
+        self._attach(ref)
+
+    def _define_view(self, node: Node) -> None:
+        for up in dict.fromkeys(node.upstream):
+            self._attach(up)
+        if node.language == "python":
+            assert node.function is not None
+            stream = self.engine.run_python(
+                node.function, node.upstream, node.keywords, node.location, node.name
+            )
+            self.engine.attach_table(node.ref, stream.reader.read_all())
+        else:
+            assert node.sql is not None
+            self.engine.attach_view(node.ref, node.sql, node.location)
+
+    def _version(self, ref: TableRef) -> int:
+        if ref not in self.versions:
+            version = self.warehouse.version(ref)
+            if version is None:
+                self.warehouse.open(ref)  # raises TableNotFoundError with a hint
+            assert version is not None
+            self.versions[ref] = version
+        return self.versions[ref]
+
+    def _event(self, kind: str, model: str, level: EventLevel, payload: dict[str, object]) -> None:
+        self.state.emit(Event(type=kind, run_id=self.run_id, model=model, level=level,
+                              payload=payload))
+
+
+def _result_payload(result: ModelResult) -> dict[str, object]:
+    return {
+        "rows": result.rows,
+        "version": result.version,
+        "duration_s": round(result.duration_s, 3),
+        "versions_read": result.versions_read,
+    }
+
+
