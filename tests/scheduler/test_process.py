@@ -191,3 +191,24 @@ def test_new_version_sensor_fires_once_per_upstream_commit(tmp_path: Path) -> No
         {"sensor": "upstream", "table": "bronze.orders", "version": 1},
     ]
     assert rows(root, "silver.orders") == 5
+
+
+def test_sigterm_during_catch_up_starts_nothing_new_and_the_next_start_finishes(
+    tmp_path: Path,
+) -> None:
+    root = write_project(tmp_path / "p", YEARLY.format(catch_up="all"))
+    land(root, "orders_1.csv", range(1, 4))
+    seed(root, ScheduleState("yearly", "schedule", last_slot=new_year(20),
+                             last_status="success"))
+    log = tmp_path / "scheduler.log"
+    process = start_scheduler(root, log)
+    wait_until(lambda: any("finished" in m for m in messages(log)), "a first run", process, log)
+    assert stop(process) == 0
+    stopped_after = len(runs(root))
+    assert 1 <= stopped_after < 20
+    assert any("is left for the next start" in m or "finished: interrupted" in m
+               for m in messages(log))
+    done = afluente(root, "scheduler", "--once")
+    assert done.returncode == 0, done.stderr
+    slots = [r.args["trigger"]["slot"] for r in runs(root)]
+    assert slots == [new_year(n).isoformat() for n in range(19, -1, -1)]  # each once, in order
