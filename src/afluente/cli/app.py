@@ -40,8 +40,8 @@ def main_options(
 
 def _register() -> None:
     from afluente.cli import (  # noqa: F401
-        commands_backfill,
         commands_airflow,
+        commands_backfill,
         commands_catalog,
         commands_health,
         commands_lineage,
