@@ -22,14 +22,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from afluente.config import Project
 from afluente.config.orchestration import RunSettings, ScheduleSpec
-from afluente.errors import AfluenteError, ConfigError, ModelError
+from afluente.errors import ConfigError, ModelError
 from afluente.model.graph import Graph
 from afluente.model.refs import TableRef
 from afluente.model.selector import select
+from afluente.scheduler.checks import validate_orchestration
 
 GroupBy = Literal["model", "layer"]
 GROUP_BY_CHOICES: tuple[GroupBy, ...] = ("model", "layer")
@@ -75,7 +75,13 @@ class DagSpec:
 
 
 def plan_dags(project: Project, graph: Graph, options: ExportOptions) -> list[DagSpec]:
-    """The DAGs of the export, sorted by id; errors name the schedule and its line."""
+    """The DAGs of the export, sorted by schedule name.
+
+    Cron expressions, timezones and selectors are checked first (as `afluente validate`
+    does), so a mistake names its line in `afluente.yml` instead of surfacing as an Airflow
+    import error.
+    """
+    validate_orchestration(project, graph)
     name = project.config.name
     schedules = project.config.schedules
     if not schedules:
@@ -91,21 +97,7 @@ def plan_dags(project: Project, graph: Graph, options: ExportOptions) -> list[Da
 def _scheduled_dag(
     project: Project, graph: Graph, key: str, spec: ScheduleSpec, options: ExportOptions
 ) -> DagSpec:
-    location = project.source_doc().location(("schedules", key))
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"schedule `{key}`: unknown timezone {spec.timezone!r}",
-            location=project.source_doc().location(("schedules", key, "timezone")),
-            hint="use an IANA name such as UTC or America/Sao_Paulo",
-        ) from None
-    try:
-        selected = select(graph, spec.select)
-        tasks = _tasks(graph, selected, options.group_by)
-    except AfluenteError as exc:
-        raise type(exc)(f"schedule `{key}`: {exc.message}", location=location,
-                        hint=exc.hint) from None
+    tasks = _tasks(graph, select(graph, spec.select), options.group_by)
     description = spec.description or f"afluente schedule {key}: {spec.select or 'every table'}"
     return DagSpec(
         dag_id=_safe_id(f"{project.config.name}_{key}"),
