@@ -319,3 +319,17 @@ def test_layers_that_depend_on_each_other_cannot_be_one_task_each(tiny: Path) ->
     assert "layers depend on each other in a cycle" in by_layer.stderr
     assert "hint: export with --group-by model" in by_layer.stderr
     assert by_model.returncode == 0, by_model.stderr
+
+
+def test_json_output_names_the_file_dags_and_tasks(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dags" / "tiny.py"
+    done = subprocess.run([AFLUENTE_BIN, "--json", "-p", str(tiny), "airflow", "export",
+                           "--out", str(out)], capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["path"] == str(out) and out.is_file()
+    assert [(d["dag_id"], d["schedule"], d["tasks"]) for d in summary["dags"]] == [
+        ("tiny_hourly", "0 * * * *", ["bronze.events", "silver.clean", "gold.totals"]),
+        ("tiny_nightly", "30 2 * * *", ["bronze.events", "gold.totals"]),
+    ]

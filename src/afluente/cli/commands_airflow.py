@@ -1,7 +1,8 @@
 """`afluente airflow export`: the project as an Apache Airflow DAG file.
 
 Without `--out` the file goes to stdout (`> dags/shop.py`, or a pipe into a deploy step);
-with `--out FILE` it is written there and a one-line summary is printed. The file is
+with `--out FILE` it is written there and a one-line summary is printed. With `--json` the
+summary (and, without `--out`, the file's text) is one JSON document. The file is
 generated text only: Airflow need not be installed where this runs.
 """
 
@@ -67,11 +68,15 @@ def export(
     )
     dags = plan_dags(project, load_graph(project), options)
     text = render_dag_file(project, dags, options, _regenerate_command(cli, options, out))
+    payload: dict[str, Any] = {"path": str(out) if out else None,
+                               "dags": [_dag_payload(d) for d in dags]}
     if out is None:
-        cli.console.out.file.write(text)
+        if cli.json:
+            cli.console.emit({**payload, "text": text}, lambda console: None)
+        else:
+            cli.console.out.file.write(text)
         return
     _write(out, text)
-    payload = {"path": str(out), "dags": [_dag_payload(d) for d in dags]}
 
     def render(console: Console) -> None:
         tasks = sum(len(d.tasks) for d in dags)
