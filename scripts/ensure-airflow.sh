@@ -18,7 +18,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x "$VENV/bin/airflow
   exit 0
 fi
 
-echo "installing $WANT into $VENV (first time only; takes a few minutes)" >&2
+echo "installing $WANT into $VENV (first time only; about half a minute from PyPI)" >&2
 rm -f "$STAMP"
 "$PYTHON" -m venv "$VENV" >&2
 "$VENV/bin/python" -m pip install --quiet --upgrade pip >&2
