@@ -113,9 +113,14 @@ def test_500_forever_fails_after_the_retries(tmp_path: Path, api: Api) -> None:
     api.reply = lambda seen: Reply(GOOD)
     root = first_run(tmp_path, api, FAST_RETRY)
     api.reply = lambda seen: Reply({"error": "boom"}, status=500)
-    reason = failure(run(root))
+    reason = failure(run(root, retries=0))  # only the connector's own retries
     assert f"GET {api.url} (page 1): failed after 3 attempts; last: HTTP 500" in reason
     assert len(api.seen) == 1 + 3
+    assert_unchanged(root)
+    # the error stays transient: the executor retries the whole read once more
+    result = run(root, retries=1)
+    assert result.failed[0].attempts == 2
+    assert len(api.seen) == 1 + 3 + 3 + 3
     assert_unchanged(root)
 
 
