@@ -32,7 +32,6 @@ from afluente.model.selector import select
 from afluente.scheduler.checks import validate_orchestration
 
 GroupBy = Literal["model", "layer"]
-GROUP_BY_CHOICES: tuple[GroupBy, ...] = ("model", "layer")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
