@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 ORDERS ?= 20000
 
-.PHONY: demo test lint unit components bench bench-plan bench-demo bench-demo-10m clean
+.PHONY: demo test lint unit components bench bench-plan bench-demo bench-demo-10m bench-orchestration clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("afluente needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -40,6 +40,9 @@ bench-demo: $(STAMP)
 
 bench-demo-10m: $(STAMP)
 	$(BIN)/python bench/demo_pipeline.py --orders 10000000 --repeat 1
+
+bench-orchestration: $(STAMP)       # also creates bench/.data/venv-dbt (dbt-duckdb)
+	$(BIN)/python bench/orchestration.py --models 1000 --repeat 3
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
