@@ -4,9 +4,11 @@ The only scan is the column profile (see :mod:`afluente.observability.profile`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -14,6 +16,10 @@ from afluente.model import Graph, TableRef
 from afluente.observability.profile import first_rows, profile_table
 from afluente.state.observability import MetricsRow
 from afluente.storage import Warehouse
+from afluente.streams import duckdb_connect
+
+#: Tables measured at once: reading Delta logs and profiling release the GIL.
+METRICS_THREADS = 4
 
 
 class Outcome(Protocol):
@@ -41,12 +47,21 @@ def collect_metrics(
     outcomes: Iterable[Outcome],
     profile: bool = True,
 ) -> list[MetricsRow]:
-    """Metrics of every model that wrote a new version in this run."""
-    rows: list[MetricsRow] = []
-    for outcome in outcomes:
-        if outcome.status != "success" or outcome.version is None:
-            continue
-        rows.append(_metrics(warehouse, graph, run_id, finished_at, outcome, profile))
+    """Metrics of every model that wrote a new version in this run (tables in parallel,
+    each thread with one DuckDB connection for all its profiles)."""
+    written = [o for o in outcomes if o.status == "success" and o.version is not None]
+    local = threading.local()
+
+    def measure(outcome: Outcome) -> MetricsRow:
+        if not hasattr(local, "con"):
+            local.con = duckdb_connect()
+        return _metrics(warehouse, graph, run_id, finished_at, outcome, profile, local.con)
+
+    if len(written) < 2:
+        rows = [measure(o) for o in written]
+    else:
+        with ThreadPoolExecutor(METRICS_THREADS, thread_name_prefix="afluente-metrics") as pool:
+            rows = list(pool.map(measure, written))
     return rows
 
 
@@ -57,16 +72,23 @@ def _metrics(
     finished_at: datetime,
     outcome: Outcome,
     profile: bool,
+    con: Any,
 ) -> MetricsRow:
     ref, version = outcome.ref, outcome.version
     assert version is not None
-    files = _files(warehouse, ref, version)
-    added = set(files) - set(_files(warehouse, ref, version - 1) if version > 0 else {})
-    count = _row_count(warehouse, ref, version)
-    before = _row_count(warehouse, ref, version - 1) if version > 0 else 0
+    table = warehouse.open(ref, version=version)
+    files, count = _files(table)
+    if version > 0:
+        files_before, before = _files(warehouse.open(ref, version=version - 1))
+    else:
+        files_before, before = {}, 0
+    if count is None or before is None:  # a file without statistics: count from footers
+        count = _row_count(warehouse, ref, version)
+        before = _row_count(warehouse, ref, version - 1) if version > 0 else 0
+    added = set(files) - set(files_before)
     is_source = graph[ref].language == "source"
     read = outcome.rows if is_source else _rows_read(warehouse, outcome.versions_read)
-    schema = pa.schema(warehouse.open(ref, version=version).schema().to_arrow())
+    schema = pa.schema(table.schema().to_arrow())
     return MetricsRow(
         run_id=run_id,
         model=str(ref),
@@ -81,28 +103,35 @@ def _metrics(
         versions_read=dict(outcome.versions_read),
         version_written=version,
         columns={f.name: str(f.type) for f in schema},
-        profile=_profile(warehouse, ref, version, added, run_id if is_source else None)
+        profile=_profile(warehouse, ref, version, schema, added, run_id if is_source else None,
+                         con)
         if profile
         else {},
     )
 
 
 def _profile(
-    warehouse: Warehouse, ref: TableRef, version: int, added: set[str], run_id: str | None
+    warehouse: Warehouse, ref: TableRef, version: int, schema: pa.Schema, added: set[str],
+    run_id: str | None, con: Any,
 ) -> dict[str, dict[str, float | None]]:
     """Profile what the run wrote: for an ingested (appended) table, the files this version
     added, read directly (no filter over the whole table); otherwise the whole version."""
     if run_id is not None and added and warehouse.is_local:
         paths = [f"{warehouse.uri(ref)}/{p}" for p in sorted(added)]
-        schema = pa.schema(warehouse.open(ref, version=version).schema().to_arrow())
-        return profile_table(first_rows(paths, schema))
-    return profile_table(warehouse.dataset(ref, version), run_id)
+        return profile_table(first_rows(paths, schema), con=con)
+    return profile_table(warehouse.dataset(ref, version), run_id, con=con)
 
 
-def _files(warehouse: Warehouse, ref: TableRef, version: int) -> dict[str, int]:
-    """The data files of a version: path -> bytes."""
-    actions = pa.table(warehouse.open(ref, version=version).get_add_actions(flatten=True))
-    return dict(zip(actions["path"].to_pylist(), actions["size_bytes"].to_pylist(), strict=True))
+def _files(table: Any) -> tuple[dict[str, int], int | None]:
+    """The data files of a Delta table version (path -> bytes) and its rows, summed from
+    the files' statistics (None when a file has none)."""
+    actions = pa.table(table.get_add_actions(flatten=True))
+    files = dict(zip(actions["path"].to_pylist(), actions["size_bytes"].to_pylist(),
+                     strict=True))
+    if "num_records" not in actions.column_names:
+        return files, None
+    records = actions["num_records"].to_pylist()
+    return files, None if any(r is None for r in records) else sum(records)
 
 
 def _row_count(warehouse: Warehouse, ref: TableRef, version: int) -> int:
@@ -114,4 +143,9 @@ def _rows_read(warehouse: Warehouse, versions: dict[str, int]) -> int | None:
     """Rows of the input versions the model read (None when it read no stored table)."""
     if not versions:
         return None
-    return sum(_row_count(warehouse, TableRef.parse(t), v) for t, v in versions.items())
+    return sum(_rows_at(warehouse, TableRef.parse(t), v) for t, v in versions.items())
+
+
+def _rows_at(warehouse: Warehouse, ref: TableRef, version: int) -> int:
+    _, count = _files(warehouse.open(ref, version=version))
+    return count if count is not None else _row_count(warehouse, ref, version)

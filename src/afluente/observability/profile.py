@@ -7,6 +7,8 @@ and memory stay bounded whatever the table size (a full second scan of a freshly
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
@@ -43,8 +45,11 @@ def first_rows(paths: list[str], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema).slice(0, PROFILE_ROWS)
 
 
-def profile_table(dataset: pads.Dataset | pa.Table, run_id: str | None = None) -> Profile:
-    """`{column: {"null_rate", "distinct", "mean"}}` of the rows (of `run_id`, if given)."""
+def profile_table(
+    dataset: pads.Dataset | pa.Table, run_id: str | None = None, con: Any = None
+) -> Profile:
+    """`{column: {"null_rate", "distinct", "mean"}}` of the rows (of `run_id`, if given), on
+    `con` (a DuckDB connection reused across tables) or a connection of its own."""
     columns = [f for f in dataset.schema if not f.name.startswith("_")][:MAX_COLUMNS]
     if not columns:
         return {}
@@ -59,9 +64,16 @@ def profile_table(dataset: pads.Dataset | pa.Table, run_id: str | None = None) -
         batch = pc_filter(dataset, run_id)
         head = dataset.head(PROFILE_ROWS, columns=[f.name for f in columns], filter=batch)
     sql = f"SELECT {', '.join(parts)} FROM profiled"
-    with duckdb_connect() as con:
+    if con is None:
+        with duckdb_connect() as own:
+            own.register("profiled", head)
+            row = own.execute(sql).fetchone()
+    else:
         con.register("profiled", head)
-        row = con.execute(sql).fetchone()
+        try:
+            row = con.execute(sql).fetchone()
+        finally:
+            con.unregister("profiled")
     assert row is not None
     total = int(row[0])
     profile: Profile = {}
