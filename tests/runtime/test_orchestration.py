@@ -4,6 +4,7 @@ that crash (kill -9) or run at the same time."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import signal
@@ -12,8 +13,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
 
 from afluente.config import load_project
 from afluente.model import TableRef
@@ -133,7 +132,7 @@ def test_one_worker_builds_in_plan_order_one_at_a_time(tmp_path: Path) -> None:
     result = run_project(load_project(root), workers=1)
 
     recorded = sorted(model_runs(root, result.run_id).values(), key=lambda r: r["started_at"])
-    for earlier, later in zip(recorded, recorded[1:], strict=False):
+    for earlier, later in itertools.pairwise(recorded):
         assert earlier["finished_at"] <= later["started_at"]
     assert [str(m.ref) for m in result.models] == [r["model"] for r in recorded]
 
@@ -234,7 +233,8 @@ def test_a_model_past_its_timeout_is_interrupted_and_its_downstream_skipped(
 def test_retry_builds_only_what_failed_or_was_skipped(tmp_path: Path) -> None:
     root = new_project(tmp_path / "p")
     write(root / "models" / "silver" / "good.sql", "SELECT id, v FROM bronze.events")
-    write(root / "models" / "silver" / "broken.sql", "SELECT id, no_such_column AS v FROM bronze.events")
+    write(root / "models" / "silver" / "broken.sql",
+          "SELECT id, no_such_column AS v FROM bronze.events")
     write(root / "models" / "gold" / "after_broken.sql", "SELECT id, v FROM silver.broken")
     failed = afluente(root, "--json", "run")
     assert failed.returncode == 1
