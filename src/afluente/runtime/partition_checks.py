@@ -17,10 +17,10 @@ from afluente.config import Project
 from afluente.engines import create_engine
 from afluente.engines.duckdb_engine import qualified
 from afluente.errors import Location, ModelError
-from afluente.lineage import ModelLineage, update_lineage
+from afluente.lineage import ModelLineage
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.evaluate import describe
-from afluente.runtime.quality_validate import attach_empty
+from afluente.runtime.quality_validate import attach_empty, graph_lineage
 from afluente.storage import Warehouse
 
 TIME_TYPES = ("DATE", "TIMESTAMP")
@@ -40,7 +40,7 @@ def check_partition_columns(
     try:
         bound = attach_empty(engine, warehouse, graph)
         unbound = [n for n in nodes if n.ref not in bound]
-        lineage = _lineage(graph, warehouse) if unbound else {}
+        lineage = graph_lineage(graph, warehouse) if unbound else {}
         for node in nodes:
             if node.ref in bound:
                 columns = describe(engine, f"SELECT * FROM {qualified(node.ref)}")
@@ -89,17 +89,6 @@ def time_column_location(node: Node) -> Location:
         if "time_column" in line:
             return Location(node.location.file, number)
     return node.location
-
-
-def _lineage(graph: Graph, warehouse: Warehouse) -> dict[str, ModelLineage]:
-    def stored(ref: TableRef) -> list[str] | None:
-        schema = warehouse.schema(ref)
-        return list(schema.names) if schema is not None else None
-
-    done: dict[str, ModelLineage] = {}
-    for ref in graph.order:
-        update_lineage(graph[ref], stored, done, warn=False)
-    return done
 
 
 def _lineage_columns(lineage: dict[str, ModelLineage], node: Node) -> dict[str, str]:

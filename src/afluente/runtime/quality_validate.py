@@ -37,7 +37,7 @@ def validate_expectations(project: Project, graph: Graph) -> int:
     )
     try:
         bound = attach_empty(engine, warehouse, graph)
-        lineage = _lineage(graph, warehouse) if any(n.ref not in bound for n in nodes) else {}
+        lineage = graph_lineage(graph, warehouse) if any(n.ref not in bound for n in nodes) else {}
         for node in nodes:
             rules = parse_expectations(node.config.expectations, node.location, node.name)
             target = Target(node.name, node.location)
@@ -114,7 +114,9 @@ def _check_parses(rule: Expectation, text: str, target: Target) -> None:
         ) from None
 
 
-def _lineage(graph: Graph, warehouse: Warehouse) -> dict[str, ModelLineage]:
+def graph_lineage(graph: Graph, warehouse: Warehouse) -> dict[str, ModelLineage]:
+    """Column lineage of every model, reading stored tables' columns where they exist."""
+
     def stored(ref: TableRef) -> list[str] | None:
         schema = warehouse.schema(ref)
         return list(schema.names) if schema is not None else None
