@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
 
+from afluente.engines.duckdb_readonly import access_error, lock_down, read_only_statement
 from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
 from afluente.errors import EngineError, Location
@@ -146,6 +147,19 @@ class DuckDBEngine:
         try:
             return self.connection.sql(sql).to_arrow_table()
         except duckdb.Error as exc:
+            raise EngineError(f"query failed: {_clean(exc)}", hint="check the SQL") from None
+
+    def read_only_query(self, sql: str, readable: Sequence[str]) -> pa.Table:
+        """Run one read-only statement with file reads limited to `readable` folders; the
+        engine stays locked down afterwards (see `duckdb_readonly`)."""
+        lock_down(self.connection, readable)
+        statement = read_only_statement(self.connection, sql)
+        try:
+            return self.connection.sql(statement).to_arrow_table()
+        except duckdb.Error as exc:
+            denied = access_error(exc, sql, readable)
+            if denied is not None:
+                raise denied from None
             raise EngineError(f"query failed: {_clean(exc)}", hint="check the SQL") from None
 
     def interrupt(self) -> None:

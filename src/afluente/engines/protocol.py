@@ -70,6 +70,11 @@ class Engine(Protocol):
     def query(self, sql: str) -> pa.Table:
         """Run a read-only query and return the whole result."""
 
+    def read_only_query(self, sql: str, readable: Sequence[str]) -> pa.Table:
+        """Run one user statement that must only read: anything that writes, more than one
+        statement, or a file read outside the `readable` folders is refused with an
+        `EngineError`. The engine is for this query only afterwards."""
+
     def interrupt(self) -> None:
         """Cancel the query running now (from another thread); it fails with an error."""
         ...

@@ -5,49 +5,43 @@ tables (`afluente.runs`, `afluente.model_runs`, `afluente.events`,
 from __future__ import annotations
 
 import pyarrow as pa
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError
 
 from afluente.config import Project
+from afluente.connectors.files.glob_root import glob_root
 from afluente.engines import Engine, create_engine
-from afluente.errors import EngineError
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.incremental_views import attach_stored
 from afluente.state import StateStore, StateTable
 from afluente.storage import Warehouse
 
 STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events", "quality_results")
-_READ_ONLY_KEYWORDS = ("describe", "summarize", "show")
 
 
 def query_project(project: Project, sql: str) -> pa.Table:
-    """Run `sql` (one read-only statement) over the project's tables and event log."""
-    check_read_only(sql)
+    """Run `sql` (one read-only statement) over the project's tables and event log, on an
+    engine that can read files only under the warehouse and the landing folders and can
+    write nothing (docs/architecture.md, "Ad-hoc queries")."""
     graph = load_graph(project)
     engine = create_engine(
         project.config.engine.type, project.config.engine.threads, variables=project.config.vars
     )
     try:
         attach_catalog(engine, project, graph)
-        return engine.query(sql)
+        return engine.read_only_query(sql, readable_folders(project))
     finally:
         engine.close()
 
 
-def check_read_only(sql: str) -> None:
-    """Refuse anything but one SELECT-like statement."""
-    if sql.strip().lower().startswith(_READ_ONLY_KEYWORDS):
-        return
-    try:
-        statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
-    except ParseError as exc:
-        raise EngineError(f"cannot parse the query: {exc}", hint="check the SQL") from None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise EngineError(
-            "`afluente query` runs one read-only SELECT statement",
-            hint="tables are written by `afluente run`, never by ad-hoc SQL",
-        )
+def readable_folders(project: Project) -> list[str]:
+    """The local folders `afluente query` may read files under: the warehouse and each files
+    source's landing folder."""
+    folders = [] if "://" in project.warehouse_uri else [project.warehouse_uri]
+    for spec in project.config.sources.values():
+        path = spec.extra.get("path") if spec.type == "files" else None
+        folder = glob_root(str(path), project.root) if path else None
+        if folder is not None and str(folder) not in folders:
+            folders.append(str(folder))
+    return folders
 
 
 def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
