@@ -10,6 +10,7 @@ import pytest
 
 from afluente.config import Project, load_project
 from afluente.connectors import validate_sources
+from afluente.engines import validate_engine
 from afluente.errors import ConfigError
 
 WriteProject = Callable[[str], Path]
@@ -40,5 +41,7 @@ def load(root: Path, environment: str | None = None) -> Project:
 def config_error(root: Path, environment: str | None = None) -> ConfigError:
     """The ConfigError loading `root` raises (fails the test when none is raised)."""
     with pytest.raises(ConfigError) as caught:
-        validate_sources(load_project(root, environment))
+        project = load_project(root, environment)
+        validate_sources(project)
+        validate_engine(project)
     return caught.value

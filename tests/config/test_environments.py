@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from afluente.config import EngineConfig
+from afluente.engines import DuckDBSettings, engine_settings
 from afluente.errors import Location
 
 from .conftest import WriteProject, config_error, load
@@ -30,7 +30,7 @@ def test_without_environment_the_base_config_applies(write_project: WriteProject
     assert project.environment is None
     assert project.warehouse_uri == str(project.root / "warehouse")
     assert project.config.vars == {"start": "2026-01-01", "region": "br"}
-    assert project.config.engine == EngineConfig(threads=2)
+    assert engine_settings(project) == DuckDBSettings(threads=2)
 
 
 def test_environment_overrides_warehouse_state_engine_and_merges_vars(
@@ -42,7 +42,7 @@ def test_environment_overrides_warehouse_state_engine_and_merges_vars(
     assert project.config.warehouse == "s3://lake/prod"
     assert project.warehouse_uri == "s3://lake/prod"
     assert project.state_url == "postgresql+psycopg://etl@db/state"
-    assert project.config.engine == EngineConfig(threads=16, memory_limit="64GB")
+    assert engine_settings(project) == DuckDBSettings(threads=16, memory_limit="64GB")
     assert project.config.vars == {"start": "2026-01-01", "region": "all"}
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from afluente.config import EngineConfig
 from afluente.config.loader import find_project_root
 from afluente.connectors import source_config
 from afluente.connectors.files import CsvOptions, FilesSource
+from afluente.engines import DuckDBSettings, engine_settings
 from afluente.errors import ConfigError, Location
 
 from .conftest import WriteProject, config_error, load
@@ -34,7 +34,7 @@ def test_minimal_project_gets_defaults(write_project: WriteProject) -> None:
     config = project.config
     assert config.name == "shop"
     assert (config.warehouse, config.models, config.state) == ("warehouse", "models", None)
-    assert config.engine == EngineConfig(type="duckdb", threads=None, memory_limit=None)
+    assert engine_settings(project) == DuckDBSettings(threads=None, memory_limit=None)
     assert config.layers == ("bronze", "silver", "gold")
     assert (config.sources, config.vars, config.environments) == ({}, {}, {})
     assert project.environment is None
@@ -62,7 +62,7 @@ def test_sources_are_parsed_with_their_lines(write_project: WriteProject) -> Non
 
     project = load(root)
 
-    assert project.config.engine == EngineConfig(threads=4, memory_limit="2GB")
+    assert engine_settings(project) == DuckDBSettings(threads=4, memory_limit="2GB")
     assert project.warehouse_uri == "s3://lake/wh"
     assert source_config(project, "payments") == FilesSource(
         type="files",
@@ -78,7 +78,7 @@ def test_sources_are_parsed_with_their_lines(write_project: WriteProject) -> Non
 
 
 def test_engine_may_be_written_as_its_type(write_project: WriteProject) -> None:
-    assert load(write_project("name: p\nengine: duckdb\n")).config.engine == EngineConfig()
+    assert engine_settings(load(write_project("name: p\nengine: duckdb\n"))) == DuckDBSettings()
 
 
 def test_project_is_found_from_a_subfolder(write_project: WriteProject) -> None:
@@ -248,9 +248,10 @@ def test_invalid_engine_type(write_project: WriteProject) -> None:
 
     error = config_error(root)
 
-    assert error.message == "invalid value 'spark' for `engine`"
+    assert error.message == "no engine of type `spark`"
     assert error.location == Location(root / "afluente.yml", 2)
-    assert error.hint == "expected 'duckdb'"
+    assert error.hint is not None
+    assert error.hint.startswith("available engines: duckdb (a plugin adds one through")
 
 
 def test_out_of_range_value(write_project: WriteProject) -> None:

@@ -20,12 +20,14 @@ SELECT_HELP = (
 def validate(ctx: typer.Context) -> None:
     """Check the whole project (config, models, SQL, references, cycles) without running it."""
     from afluente.connectors import validate_sources
+    from afluente.engines.registry import validate_engine
     from afluente.model import load_graph
     from afluente.sinks import validate_sinks
 
     cli = state_of(ctx)
     project = cli.project()
     validate_sources(project)
+    validate_engine(project)
     graph = load_graph(project)
     validate_sinks(project, graph)
     from afluente.runtime.quality_validate import validate_expectations

@@ -18,11 +18,20 @@ class _Strict(BaseModel):
 
 
 class EngineConfig(_Strict):
-    """Which compute engine runs the models, and its resources."""
+    """Which compute engine runs the models (`engine:`). The engine's own settings model
+    validates the other keys (`afluente.engines.registry`), as connectors do for sources."""
 
-    type: Literal["duckdb"] = "duckdb"
-    threads: int | None = Field(default=None, ge=1)
-    memory_limit: str | None = None
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str = Field(
+        default="duckdb",
+        json_schema_extra={"hint": "the engine that runs the models: duckdb, or one a "
+                           "plugin registers"},
+    )
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        return dict(self.__pydantic_extra__ or {})
 
 
 SchemaEvolution = Literal["add_columns", "rescue", "fail"]

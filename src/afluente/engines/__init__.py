@@ -1,27 +1,26 @@
-"""Compute engines behind one protocol. DuckDB is the default; Spark will follow."""
-
-from collections.abc import Mapping
-from typing import Any
+"""Compute engines behind one protocol, chosen by `engine: {type: ...}`: DuckDB is built in;
+plugins add more through the `afluente.engines` entry-point group (`engines/registry.py`)."""
 
 from afluente.engines.protocol import Capability, Engine
+from afluente.engines.registry import (
+    create_engine,
+    engine_settings,
+    engine_types,
+    project_engine,
+    validate_engine,
+)
+from afluente.engines.settings import DuckDBSettings, EngineSettings
 from afluente.streams import ResultStream
 
-__all__ = ["Capability", "Engine", "ResultStream", "create_engine"]
-
-
-def create_engine(
-    kind: str,
-    threads: int | None = None,
-    memory_limit: str | None = None,
-    variables: Mapping[str, Any] | None = None,
-) -> Engine:
-    """The engine named in `afluente.yml`, with the project's `vars` set."""
-    from afluente.engines.duckdb_engine import DuckDBEngine
-
-    if kind != "duckdb":
-        from afluente.errors import ConfigError
-
-        raise ConfigError(f"unknown engine `{kind}`", hint="supported engines: duckdb")
-    engine = DuckDBEngine(threads=threads, memory_limit=memory_limit)
-    engine.set_variables(variables or {})
-    return engine
+__all__ = [
+    "Capability",
+    "DuckDBSettings",
+    "Engine",
+    "EngineSettings",
+    "ResultStream",
+    "create_engine",
+    "engine_settings",
+    "engine_types",
+    "project_engine",
+    "validate_engine",
+]

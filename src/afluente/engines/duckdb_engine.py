@@ -21,6 +21,7 @@ import pyarrow.dataset as pads
 from afluente.engines.duckdb_readonly import access_error, lock_down, read_only_statement
 from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
+from afluente.engines.settings import DuckDBSettings
 from afluente.errors import EngineError, Location
 from afluente.model import TableRef
 from afluente.streams import ResultStream, duckdb_connect, guarded, relation_reader
@@ -50,12 +51,15 @@ class DuckDBEngine:
         }
     )
 
-    def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
+    config_model = DuckDBSettings
+
+    def __init__(self, settings: DuckDBSettings | None = None) -> None:
+        settings = settings or DuckDBSettings()
         config: dict[str, Any] = {}
-        if threads:
-            config["threads"] = threads
-        if memory_limit:
-            config["memory_limit"] = memory_limit
+        if settings.threads:
+            config["threads"] = settings.threads
+        if settings.memory_limit:
+            config["memory_limit"] = settings.memory_limit
         self.connection = duckdb_connect(":memory:", config=config)
         self.connection.execute("SET TimeZone = 'UTC'")
         self._schemas: set[str] = set()

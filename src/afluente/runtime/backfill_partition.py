@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from deltalake import CommitProperties, Transaction
 
 from afluente.config import Project
-from afluente.engines import Engine, create_engine
+from afluente.engines import Engine, create_engine, engine_settings
 from afluente.errors import AfluenteError, CommitConflictError, EngineError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.backfill_range import Partition
@@ -81,8 +81,7 @@ def build_partition(phase: ModelPhase, partition: Partition, run_id: str) -> Kin
 def _build_once(phase: ModelPhase, partition: Partition, run_id: str) -> KindOutcome:
     node, config = phase.node, phase.project.config
     variables = {**config.vars, START_VAR: partition.start, END_VAR: partition.end}
-    engine = create_engine(config.engine.type, config.engine.threads,
-                           config.engine.memory_limit, variables)
+    engine = create_engine(engine_settings(phase.project), variables)
     try:
         for up in dict.fromkeys(node.upstream):
             _attach(engine, phase, up)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from afluente.config import Project
-from afluente.engines import create_engine
+from afluente.engines import project_engine
 from afluente.engines.duckdb_engine import qualified
 from afluente.errors import Location, ModelError
 from afluente.lineage import ModelLineage
@@ -35,8 +35,7 @@ def check_partition_columns(
     if not nodes:
         return 0
     warehouse = Warehouse(project.warehouse_uri)
-    engine = create_engine(project.config.engine.type, project.config.engine.threads,
-                           variables=project.config.vars)
+    engine = project_engine(project)
     try:
         bound = attach_empty(engine, warehouse, graph)
         unbound = [n for n in nodes if n.ref not in bound]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from afluente.config import Project
-from afluente.engines import Engine, create_engine
+from afluente.engines import Engine, project_engine
 from afluente.engines.duckdb_engine import qualified
 from afluente.errors import ModelError
 from afluente.model import TableRef, load_graph
@@ -37,8 +37,7 @@ def check_project(project: Project, selector: str | None = None) -> list[RuleRes
     graph = load_graph(project)
     chosen = select(graph, selector)
     warehouse = Warehouse(project.warehouse_uri)
-    engine = create_engine(project.config.engine.type, project.config.engine.threads,
-                           variables=project.config.vars)
+    engine = project_engine(project)
     run_id = f"check-{new_run_id()}"
     results: list[RuleResult] = []
     try:
@@ -82,8 +81,7 @@ def profile_table(project: Project, table: str) -> list[ColumnProfile]:
     if not warehouse.exists(ref):
         raise ModelError(f"table `{table}` has not been built",
                          hint="run `afluente run` first, or check the name with `afluente show`")
-    engine = create_engine(project.config.engine.type, project.config.engine.threads,
-                           variables=project.config.vars)
+    engine = project_engine(project)
     try:
         attach_catalog(engine, project, load_graph(project))
         return profile(engine, qualified(ref))

@@ -15,7 +15,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from afluente.config import Project
-from afluente.engines import Engine, create_engine
+from afluente.engines import Engine, project_engine
 from afluente.engines.duckdb_engine import qualified
 from afluente.errors import AfluenteError, ConfigError
 from afluente.lineage import ModelLineage, update_lineage
@@ -32,9 +32,7 @@ def validate_expectations(project: Project, graph: Graph) -> int:
     if not nodes:
         return 0
     warehouse = Warehouse(project.warehouse_uri)
-    engine = create_engine(
-        project.config.engine.type, project.config.engine.threads, variables=project.config.vars
-    )
+    engine = project_engine(project)
     try:
         bound = attach_empty(engine, warehouse, graph)
         lineage = graph_lineage(graph, warehouse) if any(n.ref not in bound for n in nodes) else {}

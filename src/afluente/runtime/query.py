@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from afluente.config import Project
 from afluente.connectors.files.glob_root import glob_root
-from afluente.engines import Engine, create_engine
+from afluente.engines import Engine, project_engine
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.incremental_views import attach_stored
 from afluente.state import StateStore, StateTable
@@ -22,9 +22,7 @@ def query_project(project: Project, sql: str) -> pa.Table:
     engine that can read files only under the warehouse and the landing folders and can
     write nothing (docs/architecture.md, "Ad-hoc queries")."""
     graph = load_graph(project)
-    engine = create_engine(
-        project.config.engine.type, project.config.engine.threads, variables=project.config.vars
-    )
+    engine = project_engine(project)
     try:
         attach_catalog(engine, project, graph)
         return engine.read_only_query(sql, readable_folders(project))

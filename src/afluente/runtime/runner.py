@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from afluente.config import Project
 from afluente.connectors import validate_sources
+from afluente.engines.registry import validate_engine
 from afluente.errors import AfluenteError
 from afluente.model import Graph, TableRef, load_graph, select
 from afluente.runtime.incremental_read import observe_changes
@@ -53,6 +54,7 @@ def plan_project(
 def select_project(project: Project, selector: str | None) -> tuple[Graph, set[TableRef]]:
     """Validate the sources, load the graph and resolve the selector (errors raise here)."""
     validate_sources(project)
+    validate_engine(project)
     graph = load_graph(project)
     return graph, select(graph, selector)
 
@@ -107,12 +109,11 @@ def run_project(
     started = datetime.now(UTC)
     resume = run_id is not None
     run_id = run_id or new_run_id(started)
-    from afluente.engines import create_engine
+
+    from afluente.engines import project_engine
 
     def new_engine() -> Engine:
-        config = project.config.engine
-        return create_engine(config.type, config.threads, config.memory_limit,
-                             project.config.vars)
+        return project_engine(project)
 
     state = StateStore.open(project.state_url)
     args: dict[str, Any] = {"full_refresh": full_refresh, "host": socket.gethostname(),

@@ -17,7 +17,7 @@ from typing import Literal
 import pyarrow as pa
 
 from afluente.config import Project
-from afluente.engines import Engine, create_engine
+from afluente.engines import DuckDBSettings, Engine, create_engine
 from afluente.errors import AfluenteError, EngineError, Location
 from afluente.model import Graph, Node, TableRef
 from afluente.testing.compare import Diff, compare
@@ -67,7 +67,7 @@ def run_tests(
 def run_test(project: Project, graph: Graph, schemas: Schemas, test: UnitTest) -> TestResult:
     started = time.monotonic()
     variables = {**project.config.vars, **test.spec.vars}
-    engine = create_engine("duckdb", threads=1, variables=variables)
+    engine = create_engine(DuckDBSettings(threads=1), variables)
     try:
         node = graph[TableRef.parse(test.model)]
         actual = _TestRun(test, graph, schemas, engine).output(node)

@@ -17,7 +17,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from afluente.config import Project
-from afluente.engines import create_engine
+from afluente.engines import DuckDBSettings, create_engine
 from afluente.model import Graph, Node, TableRef
 from afluente.model.model_config import kind_columns
 from afluente.streams import duckdb_connect
@@ -123,7 +123,7 @@ class Schemas:
 def _run_empty(
     node: Node, inputs: dict[TableRef, Types], variables: dict[str, Any]
 ) -> Types | None:
-    engine = create_engine("duckdb", threads=1, variables=variables)
+    engine = create_engine(DuckDBSettings(threads=1), variables)
     try:
         for ref, types in inputs.items():
             engine.attach_table(ref, empty_table(types))
