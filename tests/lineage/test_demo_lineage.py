@@ -122,12 +122,25 @@ def test_complete_event_carries_lineage_version_rows_and_sql(demo: Path) -> None
     assert output["outputFacets"]["outputStatistics"]["rowCount"] > 0
     status = output["facets"]["columnLineage"]["fields"]["status"]
     assert status["transformationType"] == "IDENTITY"
-    assert [(f["name"], f["field"], f["transformations"][0]["subtype"])
-            for f in status["inputFields"]] == [("silver.orders", "status", "IDENTITY")]
+    silver_orders = str(demo / "warehouse/silver/orders")
+    assert [(f["namespace"], f["name"], f["field"], f["transformations"][0]["subtype"])
+            for f in status["inputFields"]] == [("file", silver_orders, "status", "IDENTITY")]
     names = {f["name"] for f in output["facets"]["schema"]["fields"]}
     assert {"order_id", "status"} <= names
     inputs = {i["name"]: i for i in complete["inputs"]}
-    assert inputs["silver.orders"]["facets"]["version"]["datasetVersion"] == "0"
+    assert inputs[silver_orders]["facets"]["version"]["datasetVersion"] == "0"
+
+
+def test_tables_are_named_by_their_delta_path_with_the_table_name_as_symlink(
+        demo: Path) -> None:
+    complete = next(e for e in events(demo) if e["job"]["name"] == "gold.fct_orders"
+                    and e["eventType"] == "COMPLETE")
+    [output] = complete["outputs"]
+    table = str(demo / "warehouse/gold/fct_orders")
+    assert (output["namespace"], output["name"]) == ("file", table)
+    assert output["facets"]["dataSource"]["uri"] == "file:///"
+    assert output["facets"]["symlinks"]["identifiers"] == [
+        {"namespace": "demo_shop", "name": "gold.fct_orders", "type": "TABLE"}]
 
 
 def test_bronze_event_reads_the_landing_files(demo: Path) -> None:
@@ -136,6 +149,9 @@ def test_bronze_event_reads_the_landing_files(demo: Path) -> None:
     [source] = complete["inputs"]
     assert source["namespace"] == "file"
     assert source["name"] == str(demo / "landing/orders/*.csv")
+    assert source["facets"]["dataSource"] == {
+        **source["facets"]["dataSource"], "name": "file", "uri": "file:///"}
+    assert "symlinks" not in source["facets"]
     fields = complete["outputs"][0]["facets"]["columnLineage"]["fields"]
     assert fields["status"]["inputFields"][0]["field"] == "status"
 

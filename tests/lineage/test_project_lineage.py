@@ -100,3 +100,19 @@ def test_python_models_declare_column_lineage(tmp_path: Path) -> None:
     }
     [warning] = scores.warnings
     assert "`silver.orders.amount`" in warning and "not one of the model's inputs" in warning
+
+
+def test_database_sources_are_located_by_host_port_database_and_table(tmp_path: Path) -> None:
+    """The port (the engine's default when not given) is part of where the data is;
+    credentials in a `url` are not."""
+    root = _project(tmp_path, "SELECT customer_id, amount FROM bronze.orders")
+    with (root / "afluente.yml").open("a") as config:
+        config.write("  shop:\n    type: postgres\n    host: db.example\n    database: shop\n"
+                     "    source_table: sales.orders\n"
+                     "  legacy:\n    type: mysql\n    url: mysql://ana:secret@10.0.0.7:3307/erp\n"
+                     "    source_table: items\n")
+    graph = load_graph(load_project(root), cache=False)
+    found = project_lineage(graph, _stored({}))
+    assert found.datasets["source:shop"].dataset.location == (
+        "postgres://db.example:5432/shop/sales.orders")
+    assert found.datasets["source:legacy"].dataset.location == "mysql://10.0.0.7:3307/erp/items"
