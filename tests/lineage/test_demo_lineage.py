@@ -182,7 +182,13 @@ def test_failed_model_emits_fail_with_the_error_message(tmp_path: Path) -> None:
     error = fail["run"]["facets"]["errorMessage"]
     assert error["programmingLanguage"] == "python"
     assert "Could not convert string 'ana' to INT32" in error["message"]
-    assert [e["eventType"] for e in found if e["job"]["name"] == "small"] == ["START", "FAIL"]
+    pipeline_start, pipeline_fail = [e for e in found if e["job"]["name"] == "small"]
+    assert (pipeline_start["eventType"], pipeline_fail["eventType"]) == ("START", "FAIL")
+    assert "errorMessage" not in pipeline_start["run"].get("facets", {})
+    pipeline_error = pipeline_fail["run"]["facets"]["errorMessage"]
+    assert pipeline_error["programmingLanguage"] == "python"
+    assert pipeline_error["message"].startswith("silver.people: ")
+    assert "Could not convert string 'ana' to INT32" in pipeline_error["message"]
 
 
 class _Collector(BaseHTTPRequestHandler):

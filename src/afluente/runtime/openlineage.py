@@ -100,7 +100,8 @@ class OpenLineageEmitter:
         return None
 
     def run_finished(self, result: RunResult) -> None:
-        self._send(self._pipeline_event("FAIL" if result.status == "failed" else "COMPLETE"))
+        self._send(self._pipeline_event("FAIL" if result.status == "failed" else "COMPLETE",
+                                        result.error))
 
     def _columns(self, ref: TableRef) -> Sequence[str] | None:
         schema = self.warehouse.schema(ref)
@@ -112,12 +113,13 @@ class OpenLineageEmitter:
         except Exception as exc:  # lineage must never fail a run
             log.warning("OpenLineage event not sent (%s): %s", type(exc).__name__, exc)
 
-    def _pipeline_event(self, kind: str) -> RunEvent:
+    def _pipeline_event(self, kind: str, error: str | None = None) -> RunEvent:
         from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 
         facets = {"jobType": _job_type("DAG")}
+        run_facets = {"errorMessage": _error_message(error)} if error else {}
         return RunEvent(eventType=RunState[kind], eventTime=_now(), producer=PRODUCER,
-                        run=Run(runId=run_uuid(self.run_id)),
+                        run=Run(runId=run_uuid(self.run_id), facets=run_facets),
                         job=Job(namespace=self.namespace, name=self.project.config.name,
                                 facets=facets))
 
@@ -133,7 +135,7 @@ class OpenLineageEmitter:
         )
 
     def _run_facets(self, result: ModelResult | None) -> dict[str, Any]:
-        from openlineage.client.generated import error_message_run, parent_run
+        from openlineage.client.generated import parent_run
 
         facets: dict[str, Any] = {"parent": parent_run.ParentRunFacet(
             run=parent_run.Run(runId=run_uuid(self.run_id)),
@@ -142,8 +144,7 @@ class OpenLineageEmitter:
         if result is not None and result.status == "failed":
             message = result.error.render() if isinstance(result.error, AfluenteError) else (
                 result.reason)
-            facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-                message=message, programmingLanguage="python")
+            facets["errorMessage"] = _error_message(message)
         return facets
 
     def _job_facets(self, ref: TableRef) -> dict[str, Any]:
@@ -306,6 +307,12 @@ def _job_type(kind: str) -> Any:
 
     return job_type_job.JobTypeJobFacet(processingType="BATCH", integration="AFLUENTE",
                                         jobType=kind)
+
+
+def _error_message(message: str) -> Any:
+    from openlineage.client.generated import error_message_run
+
+    return error_message_run.ErrorMessageRunFacet(message=message, programmingLanguage="python")
 
 
 def _now() -> str:
