@@ -236,6 +236,25 @@ def test_http_transport_posts_every_event_to_the_lineage_endpoint(
         {"type": "DIRECT", "subtype": "TRANSFORMATION", "description": "upper", "masking": False}]
 
 
+def test_hashed_and_counted_inputs_are_masking_summed_ones_are_not(tmp_path: Path) -> None:
+    root = _small_project(tmp_path, "openlineage: {transport: file}\n")
+    (root / "models" / "silver" / "people.sql").write_text(
+        "SELECT sha256(name) AS name_key, count(name) AS names, sum(CAST(id AS INT)) AS ids "
+        "FROM bronze.people GROUP BY name")
+    assert run_project(load_project(root)).status == "success"
+    found = [json.loads(x) for x in (root / "target/openlineage.ndjson").read_text().splitlines()]
+    [complete] = [e for e in found
+                  if e["job"]["name"] == "silver.people" and e["eventType"] == "COMPLETE"]
+    validate_event(complete)
+    fields = complete["outputs"][0]["facets"]["columnLineage"]["fields"]
+    masking = {(column, i["field"], t["subtype"], t["masking"])
+               for column, field in fields.items() for i in field["inputFields"]
+               for t in i["transformations"]}
+    assert masking == {("name_key", "name", "TRANSFORMATION", True),
+                       ("names", "name", "AGGREGATION", True),
+                       ("ids", "id", "AGGREGATION", False)}
+
+
 def test_unreachable_http_endpoint_does_not_fail_the_run(tmp_path: Path) -> None:
     root = _small_project(tmp_path, "openlineage: {transport: http, url: 'http://127.0.0.1:9'}\n")
     assert run_project(load_project(root)).status == "success"

@@ -104,3 +104,33 @@ def test_unknown_column_is_unresolved_with_the_construct_named() -> None:
     with pytest.raises(UnresolvedSql) as info:
         query_lineage("SELECT nope FROM bronze.orders", "gold.t", INPUTS)
     assert "nope" in info.value.construct
+
+
+def masked(sql: str) -> set[tuple[str, str, bool]]:
+    found = query_lineage(sql, "gold.t", INPUTS)
+    return {(e.target.column, str(e.source), e.masking) for e in found.edges}
+
+
+def test_hashing_and_counting_mask_the_values_they_read() -> None:
+    sql = """WITH keyed AS (SELECT md5(name) AS name_key, sha256(uf || name) AS pair, id
+                            FROM bronze.customers)
+             SELECT name_key || id AS k, pair, hash(id) AS h, xxhash64(id) AS x,
+                    upper(pair) AS shout, id FROM keyed"""
+    assert masked(sql) == {
+        ("k", "bronze.customers.name", True), ("k", "bronze.customers.id", False),
+        ("pair", "bronze.customers.uf", True), ("pair", "bronze.customers.name", True),
+        ("h", "bronze.customers.id", True), ("x", "bronze.customers.id", True),
+        ("shout", "bronze.customers.uf", True), ("shout", "bronze.customers.name", True),
+        ("id", "bronze.customers.id", False),
+    }
+
+
+def test_sums_do_not_mask_but_counts_do() -> None:
+    sql = """SELECT customer_id, sum(amount) AS total, count(status) AS n, sha1(status) AS s
+             FROM bronze.orders GROUP BY customer_id, status"""
+    assert masked(sql) == {
+        ("customer_id", "bronze.orders.customer_id", False),
+        ("total", "bronze.orders.amount", False),
+        ("n", "bronze.orders.status", True),
+        ("s", "bronze.orders.status", True),
+    }

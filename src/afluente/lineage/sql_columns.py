@@ -20,6 +20,11 @@ DIALECT = "duckdb"
 Columns = Mapping[str, Sequence[str]]  # "layer.table" -> column names
 _INDIRECT_CLAUSES = (("where", "filter"), ("group", "group by"), ("having", "filter"),
                      ("qualify", "filter"))
+# Functions whose output does not reveal their input's values: hashes, and counting.
+_MASKING = frozenset({"md5", "md5_number", "md5_number_lower", "md5_number_upper", "sha", "sha1",
+                      "sha2", "sha256", "sha512", "hash", "crc32", "count"})
+_MASKING_PREFIXES = ("xxhash", "murmurhash")
+Leaf = tuple[ColumnKey, EdgeKind, str, bool]  # column, strongest kind, its detail, masked
 
 
 class UnresolvedSql(Exception):
@@ -80,21 +85,39 @@ def _construct(exc: Exception) -> str:
 
 
 def _column_edges(target: ColumnKey, root: Node) -> Iterator[ColumnEdge]:
-    """One edge per (leaf table column), with the strongest kind met on the way to it."""
-    for leaf, kind, detail in _leaves(root, "identity", ""):
-        yield ColumnEdge(target, leaf, kind, detail)
+    """One edge per (leaf table column), with the strongest kind met on the way to it, masked
+    when a hash (or count) on the way hid its values."""
+    for leaf, kind, detail, masking in _leaves(root, "identity", "", False):
+        yield ColumnEdge(target, leaf, kind, detail, masking)
 
 
-def _leaves(node: Node, kind: EdgeKind, detail: str) -> Iterator[tuple[ColumnKey, EdgeKind, str]]:
+def _leaves(node: Node, kind: EdgeKind, detail: str, masking: bool) -> Iterator[Leaf]:
     if isinstance(node.expression, exp.Table):
-        yield _leaf_key(node), kind, detail
+        yield _leaf_key(node), kind, detail, masking
         return
+    masked: set[tuple[str, str]] = set()
     if not isinstance(node.source, exp.SetOperation):
         hop, hop_detail = _classify(node.expression)
         if KIND_RANK[hop] > KIND_RANK[kind]:
             kind, detail = hop, hop_detail
+        masked = _masked_columns(node.expression)
     for child in node.downstream:
-        yield from _leaves(child, kind, detail)
+        yield from _leaves(child, kind, detail, masking or _column_of(child) in masked)
+
+
+def _masked_columns(projection: exp.Expr) -> set[tuple[str, str]]:
+    """The columns (table alias, name) a projection reads through a masking function."""
+    return {(c.table, c.name) for f in projection.find_all(exp.Func)
+            if _is_masking(_function_name(f)) for c in f.find_all(exp.Column)}
+
+
+def _is_masking(function: str) -> bool:
+    return function in _MASKING or function.startswith(_MASKING_PREFIXES)
+
+
+def _column_of(node: Node) -> tuple[str, str]:
+    column = exp.to_column(node.name)
+    return (column.table, column.name) if isinstance(column, exp.Column) else ("", node.name)
 
 
 def _leaf_key(node: Node) -> ColumnKey:
@@ -152,5 +175,5 @@ def _resolve_columns(
                 node = to_node(column.name, source, DIALECT, schema)
             except Exception:
                 continue
-            for leaf, _kind, _detail in _leaves(node, "identity", ""):
+            for leaf, *_how in _leaves(node, "identity", "", False):
                 yield leaf, why

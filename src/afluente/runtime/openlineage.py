@@ -291,7 +291,7 @@ class OpenLineageEmitter:
         else:
             change = cl.Transformation(type="DIRECT", subtype=_SUBTYPES[edge.kind],
                                        description=edge.detail or None,
-                                       masking=edge.kind == "aggregation")
+                                       masking=edge.masking)
         where = self._dataset_name(edge.source.dataset)
         return cl.InputField(namespace=where.namespace, name=where.name,
                              field=edge.source.column, transformations=[change])
