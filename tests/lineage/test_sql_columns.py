@@ -125,6 +125,14 @@ def test_hashing_and_counting_mask_the_values_they_read() -> None:
     }
 
 
+def test_a_column_also_read_unhashed_is_not_masked() -> None:
+    assert masked("SELECT md5(name) || name AS both_ways FROM bronze.customers") == {
+        ("both_ways", "bronze.customers.name", False)}
+    sql = """WITH t AS (SELECT md5(name) AS hidden, name AS shown FROM bronze.customers)
+             SELECT hidden || shown AS both_ways FROM t"""
+    assert masked(sql) == {("both_ways", "bronze.customers.name", False)}
+
+
 def test_sums_do_not_mask_but_counts_do() -> None:
     sql = """SELECT customer_id, sum(amount) AS total, count(status) AS n, sha1(status) AS s
              FROM bronze.orders GROUP BY customer_id, status"""

@@ -86,8 +86,11 @@ def _construct(exc: Exception) -> str:
 
 def _column_edges(target: ColumnKey, root: Node) -> Iterator[ColumnEdge]:
     """One edge per (leaf table column), with the strongest kind met on the way to it, masked
-    when a hash (or count) on the way hid its values."""
+    when a hash (or count) hid its values on every way it reaches the target."""
+    masked: dict[tuple[ColumnKey, EdgeKind, str], bool] = {}
     for leaf, kind, detail, masking in _leaves(root, "identity", "", False):
+        masked[leaf, kind, detail] = masked.get((leaf, kind, detail), True) and masking
+    for (leaf, kind, detail), masking in masked.items():
         yield ColumnEdge(target, leaf, kind, detail, masking)
 
 
@@ -106,9 +109,21 @@ def _leaves(node: Node, kind: EdgeKind, detail: str, masking: bool) -> Iterator[
 
 
 def _masked_columns(projection: exp.Expr) -> set[tuple[str, str]]:
-    """The columns (table alias, name) a projection reads through a masking function."""
-    return {(c.table, c.name) for f in projection.find_all(exp.Func)
-            if _is_masking(_function_name(f)) for c in f.find_all(exp.Column)}
+    """The columns (table alias, name) a projection reads only through masking functions."""
+    hidden: set[tuple[str, str]] = set()
+    shown: set[tuple[str, str]] = set()
+    for column in projection.find_all(exp.Column):
+        seen = hidden if _under_masking(column, projection) else shown
+        seen.add((column.table, column.name))
+    return hidden - shown
+
+
+def _under_masking(node: exp.Expr, projection: exp.Expr) -> bool:
+    while node is not projection and node.parent is not None:
+        node = node.parent
+        if isinstance(node, exp.Func) and _is_masking(_function_name(node)):
+            return True
+    return False
 
 
 def _is_masking(function: str) -> bool:
