@@ -1,6 +1,7 @@
 """Column lineage of one SQL query with sqlglot: which source columns feed each output column,
 and how (identity, transformation, aggregation), plus the columns that filter, join or group
-the rows (indirect). A pure function of the query text and the input tables' columns."""
+the rows (indirect). A pure function of the query text and the input tables' columns; DuckDB
+shorthand (PIVOT, GROUP BY ALL) is spelled out first (`sql_shorthand`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.schema import MappingSchema
 
 from afluente.lineage.model import KIND_RANK, ColumnEdge, ColumnKey, EdgeKind
+from afluente.lineage.sql_shorthand import expand_shorthand
 
 DIALECT = "duckdb"
 Columns = Mapping[str, Sequence[str]]  # "layer.table" -> column names
@@ -46,10 +48,8 @@ def query_lineage(sql: str, target: str, inputs: Columns) -> QueryLineage:
     """Column lineage of `sql` writing dataset `target`; raises UnresolvedSql."""
     schema = _schema(inputs)
     try:
-        query = qualify(
-            sqlglot.parse_one(sql, dialect=DIALECT), schema=schema, dialect=DIALECT,
-            validate_qualify_columns=True,
-        )
+        parsed = expand_shorthand(sqlglot.parse_one(sql, dialect=DIALECT), inputs)
+        query = qualify(parsed, schema=schema, dialect=DIALECT, validate_qualify_columns=True)
     except Exception as exc:  # sqlglot raises many kinds; all mean "cannot resolve"
         raise UnresolvedSql(_construct(exc)) from None
     if not isinstance(query, exp.Query):
