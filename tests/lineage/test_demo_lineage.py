@@ -122,12 +122,25 @@ def test_complete_event_carries_lineage_version_rows_and_sql(demo: Path) -> None
     assert output["outputFacets"]["outputStatistics"]["rowCount"] > 0
     status = output["facets"]["columnLineage"]["fields"]["status"]
     assert status["transformationType"] == "IDENTITY"
-    assert [(f["name"], f["field"], f["transformations"][0]["subtype"])
-            for f in status["inputFields"]] == [("silver.orders", "status", "IDENTITY")]
+    silver_orders = str(demo / "warehouse/silver/orders")
+    assert [(f["namespace"], f["name"], f["field"], f["transformations"][0]["subtype"])
+            for f in status["inputFields"]] == [("file", silver_orders, "status", "IDENTITY")]
     names = {f["name"] for f in output["facets"]["schema"]["fields"]}
     assert {"order_id", "status"} <= names
     inputs = {i["name"]: i for i in complete["inputs"]}
-    assert inputs["silver.orders"]["facets"]["version"]["datasetVersion"] == "0"
+    assert inputs[silver_orders]["facets"]["version"]["datasetVersion"] == "0"
+
+
+def test_tables_are_named_by_their_delta_path_with_the_table_name_as_symlink(
+        demo: Path) -> None:
+    complete = next(e for e in events(demo) if e["job"]["name"] == "gold.fct_orders"
+                    and e["eventType"] == "COMPLETE")
+    [output] = complete["outputs"]
+    table = str(demo / "warehouse/gold/fct_orders")
+    assert (output["namespace"], output["name"]) == ("file", table)
+    assert output["facets"]["dataSource"]["uri"] == "file:///"
+    assert output["facets"]["symlinks"]["identifiers"] == [
+        {"namespace": "demo_shop", "name": "gold.fct_orders", "type": "TABLE"}]
 
 
 def test_bronze_event_reads_the_landing_files(demo: Path) -> None:
@@ -136,6 +149,9 @@ def test_bronze_event_reads_the_landing_files(demo: Path) -> None:
     [source] = complete["inputs"]
     assert source["namespace"] == "file"
     assert source["name"] == str(demo / "landing/orders/*.csv")
+    assert source["facets"]["dataSource"] == {
+        **source["facets"]["dataSource"], "name": "file", "uri": "file:///"}
+    assert "symlinks" not in source["facets"]
     fields = complete["outputs"][0]["facets"]["columnLineage"]["fields"]
     assert fields["status"]["inputFields"][0]["field"] == "status"
 
@@ -166,7 +182,13 @@ def test_failed_model_emits_fail_with_the_error_message(tmp_path: Path) -> None:
     error = fail["run"]["facets"]["errorMessage"]
     assert error["programmingLanguage"] == "python"
     assert "Could not convert string 'ana' to INT32" in error["message"]
-    assert [e["eventType"] for e in found if e["job"]["name"] == "small"] == ["START", "FAIL"]
+    pipeline_start, pipeline_fail = [e for e in found if e["job"]["name"] == "small"]
+    assert (pipeline_start["eventType"], pipeline_fail["eventType"]) == ("START", "FAIL")
+    assert "errorMessage" not in pipeline_start["run"].get("facets", {})
+    pipeline_error = pipeline_fail["run"]["facets"]["errorMessage"]
+    assert pipeline_error["programmingLanguage"] == "python"
+    assert pipeline_error["message"].startswith("silver.people: ")
+    assert "Could not convert string 'ana' to INT32" in pipeline_error["message"]
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -212,6 +234,25 @@ def test_http_transport_posts_every_event_to_the_lineage_endpoint(
     assert name["transformationType"] == "TRANSFORMATION"
     assert name["inputFields"][0]["transformations"] == [
         {"type": "DIRECT", "subtype": "TRANSFORMATION", "description": "upper", "masking": False}]
+
+
+def test_hashed_and_counted_inputs_are_masking_summed_ones_are_not(tmp_path: Path) -> None:
+    root = _small_project(tmp_path, "openlineage: {transport: file}\n")
+    (root / "models" / "silver" / "people.sql").write_text(
+        "SELECT sha256(name) AS name_key, count(name) AS names, sum(CAST(id AS INT)) AS ids "
+        "FROM bronze.people GROUP BY name")
+    assert run_project(load_project(root)).status == "success"
+    found = [json.loads(x) for x in (root / "target/openlineage.ndjson").read_text().splitlines()]
+    [complete] = [e for e in found
+                  if e["job"]["name"] == "silver.people" and e["eventType"] == "COMPLETE"]
+    validate_event(complete)
+    fields = complete["outputs"][0]["facets"]["columnLineage"]["fields"]
+    masking = {(column, i["field"], t["subtype"], t["masking"])
+               for column, field in fields.items() for i in field["inputFields"]
+               for t in i["transformations"]}
+    assert masking == {("name_key", "name", "TRANSFORMATION", True),
+                       ("names", "name", "AGGREGATION", True),
+                       ("ids", "id", "AGGREGATION", False)}
 
 
 def test_unreachable_http_endpoint_does_not_fail_the_run(tmp_path: Path) -> None:

@@ -100,3 +100,69 @@ def test_python_models_declare_column_lineage(tmp_path: Path) -> None:
     }
     [warning] = scores.warnings
     assert "`silver.orders.amount`" in warning and "not one of the model's inputs" in warning
+
+
+def test_database_sources_are_located_by_host_port_database_and_table(tmp_path: Path) -> None:
+    """The port (the engine's default when not given) is part of where the data is;
+    credentials in a `url` are not."""
+    root = _project(tmp_path, "SELECT customer_id, amount FROM bronze.orders")
+    with (root / "afluente.yml").open("a") as config:
+        config.write("  shop:\n    type: postgres\n    host: db.example\n    database: shop\n"
+                     "    source_table: sales.orders\n"
+                     "  legacy:\n    type: mysql\n    url: mysql://ana:secret@10.0.0.7:3307/erp\n"
+                     "    source_table: items\n")
+    graph = load_graph(load_project(root), cache=False)
+    found = project_lineage(graph, _stored({}))
+    assert found.datasets["source:shop"].dataset.location == (
+        "postgres://db.example:5432/shop/sales.orders")
+    assert found.datasets["source:legacy"].dataset.location == "mysql://10.0.0.7:3307/erp/items"
+
+
+def test_group_by_all_and_pivot_models_have_exact_column_lineage_quietly(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every column of the built tables has lineage, every edge joins real columns (no
+    dangling node), and nothing (no sqlglot text, no fallback warning) reaches stderr."""
+    from afluente.catalog import load_lineage
+    from afluente.model import TableRef
+    from afluente.runtime import run_project
+    from afluente.storage import Warehouse
+
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / "a.csv").write_text(
+        "id,name,status,amount\n1,ana,paid,3\n2,bia,open,4\n3,ana,open,5\n")
+    (tmp_path / "afluente.yml").write_text(
+        "name: p\nsources:\n  people:\n    type: files\n    path: landing/*.csv\n"
+        "    format: csv\n    columns: {amount: INTEGER}\n")
+    gold = tmp_path / "models" / "gold"
+    gold.mkdir(parents=True)
+    (gold / "by_name.sql").write_text(
+        "SELECT name, status, sum(amount) AS total FROM bronze.people GROUP BY ALL")
+    (gold / "pivoted.sql").write_text(
+        "SELECT * FROM bronze.people PIVOT (sum(amount) FOR status IN ('paid', 'open') "
+        "GROUP BY name)")
+    (gold / "pivot_using.sql").write_text(
+        "SELECT * FROM (PIVOT bronze.people ON status IN ('paid', 'open') USING sum(amount) "
+        "GROUP BY name)")
+    project = load_project(tmp_path)
+    assert run_project(project).status == "success"
+    capfd.readouterr()
+    caplog.clear()
+    warehouse = Warehouse(project.warehouse_uri)
+    with caplog.at_level(logging.DEBUG):
+        found = load_lineage(load_graph(project, cache=False), warehouse)
+    columns = {name: set(m.dataset.columns) for name, m in found.datasets.items()}
+    for name in ("gold.by_name", "gold.pivoted", "gold.pivot_using"):
+        model = found.datasets[name]
+        assert model.column_level, model.warnings
+        stored = warehouse.schema(TableRef.parse(name))
+        assert stored is not None and model.dataset.columns == tuple(stored.names)
+        assert {e.target.column for e in model.edges} == set(model.dataset.columns)
+    for edge in found.edges():
+        assert edge.target.column == "*" or edge.target.column in columns[edge.target.dataset]
+        assert edge.source.column in columns[edge.source.dataset], edge
+    assert {(str(e.source), e.kind) for e in found.datasets["gold.by_name"].indirect} == {
+        ("bronze.people.name", "indirect"), ("bronze.people.status", "indirect")}
+    assert found.warnings() == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == []
+    assert capfd.readouterr() == ("", "")

@@ -104,3 +104,102 @@ def test_unknown_column_is_unresolved_with_the_construct_named() -> None:
     with pytest.raises(UnresolvedSql) as info:
         query_lineage("SELECT nope FROM bronze.orders", "gold.t", INPUTS)
     assert "nope" in info.value.construct
+
+
+def masked(sql: str) -> set[tuple[str, str, bool]]:
+    found = query_lineage(sql, "gold.t", INPUTS)
+    return {(e.target.column, str(e.source), e.masking) for e in found.edges}
+
+
+def test_hashing_and_counting_mask_the_values_they_read() -> None:
+    sql = """WITH keyed AS (SELECT md5(name) AS name_key, sha256(uf || name) AS pair, id
+                            FROM bronze.customers)
+             SELECT name_key || id AS k, pair, hash(id) AS h, xxhash64(id) AS x,
+                    upper(pair) AS shout, id FROM keyed"""
+    assert masked(sql) == {
+        ("k", "bronze.customers.name", True), ("k", "bronze.customers.id", False),
+        ("pair", "bronze.customers.uf", True), ("pair", "bronze.customers.name", True),
+        ("h", "bronze.customers.id", True), ("x", "bronze.customers.id", True),
+        ("shout", "bronze.customers.uf", True), ("shout", "bronze.customers.name", True),
+        ("id", "bronze.customers.id", False),
+    }
+
+
+def test_a_column_also_read_unhashed_is_not_masked() -> None:
+    assert masked("SELECT md5(name) || name AS both_ways FROM bronze.customers") == {
+        ("both_ways", "bronze.customers.name", False)}
+    sql = """WITH t AS (SELECT md5(name) AS hidden, name AS shown FROM bronze.customers)
+             SELECT hidden || shown AS both_ways FROM t"""
+    assert masked(sql) == {("both_ways", "bronze.customers.name", False)}
+
+
+def test_sums_do_not_mask_but_counts_do() -> None:
+    sql = """SELECT customer_id, sum(amount) AS total, count(status) AS n, sha1(status) AS s
+             FROM bronze.orders GROUP BY customer_id, status"""
+    assert masked(sql) == {
+        ("customer_id", "bronze.orders.customer_id", False),
+        ("total", "bronze.orders.amount", False),
+        ("n", "bronze.orders.status", True),
+        ("s", "bronze.orders.status", True),
+    }
+
+
+def test_group_by_all_groups_by_every_projection_without_an_aggregate() -> None:
+    sql = """SELECT c.uf, o.status, sum(o.amount) AS revenue FROM bronze.orders o
+             JOIN bronze.customers c ON c.id = o.customer_id GROUP BY ALL"""
+    assert edges(sql) == {
+        ("uf", "bronze.customers.uf", "identity", ""),
+        ("status", "bronze.orders.status", "identity", ""),
+        ("revenue", "bronze.orders.amount", "aggregation", "sum"),
+    }
+    assert indirect(sql) == {
+        ("bronze.customers.id", "join"), ("bronze.orders.customer_id", "join"),
+        ("bronze.customers.uf", "group by"), ("bronze.orders.status", "group by"),
+    }
+
+
+PIVOTS = [
+    "SELECT * FROM (PIVOT bronze.orders ON status IN ('paid', 'open') USING sum(amount) "
+    "GROUP BY customer_id)",
+    "SELECT * FROM bronze.orders PIVOT (sum(amount) FOR status IN ('paid', 'open') "
+    "GROUP BY customer_id)",
+]
+
+
+@pytest.mark.parametrize("sql", PIVOTS)
+def test_pivot_columns_aggregate_the_value_of_each_pivoted_row(sql: str) -> None:
+    assert query_lineage(sql, "gold.t", INPUTS).columns == ("customer_id", "paid", "open")
+    assert edges(sql) == {
+        ("customer_id", "bronze.orders.customer_id", "identity", ""),
+        ("paid", "bronze.orders.amount", "aggregation", "sum"),
+        ("paid", "bronze.orders.status", "aggregation", "sum"),
+        ("open", "bronze.orders.amount", "aggregation", "sum"),
+        ("open", "bronze.orders.status", "aggregation", "sum"),
+    }
+    assert indirect(sql) == {("bronze.orders.customer_id", "group by")}
+
+
+@pytest.mark.parametrize("sql", [
+    *PIVOTS,
+    "SELECT * FROM bronze.orders PIVOT (sum(amount) AS s FOR status IN ('paid' AS p, 'open'))",
+    "SELECT * FROM (PIVOT bronze.orders ON status IN ('paid'), customer_id IN (1, 2) "
+    "USING sum(amount), max(order_id))",
+    "SELECT uf, count(*) AS n FROM bronze.customers GROUP BY ALL",
+])
+def test_pivot_and_group_by_all_columns_are_the_ones_duckdb_outputs(sql: str) -> None:
+    import duckdb
+
+    with duckdb.connect() as db:
+        db.execute("CREATE SCHEMA bronze")
+        db.execute("CREATE TABLE bronze.orders (order_id INT, customer_id INT, amount DOUBLE, "
+                   "status TEXT, _row_hash TEXT)")
+        db.execute("CREATE TABLE bronze.customers (id INT, name TEXT, uf TEXT)")
+        described = [d[0] for d in db.execute(sql).description]
+    assert query_lineage(sql, "gold.t", INPUTS).columns == tuple(described)
+
+
+def test_pivot_without_an_in_list_is_unresolved_with_the_reason() -> None:
+    with pytest.raises(UnresolvedSql) as info:
+        query_lineage("SELECT * FROM (PIVOT bronze.orders ON status USING sum(amount))",
+                      "gold.t", INPUTS)
+    assert info.value.construct == "PIVOT without an IN list: its columns depend on the data"

@@ -25,12 +25,14 @@ class ColumnKey:
 
 @dataclass(frozen=True, order=True)
 class ColumnEdge:
-    """`target` is computed from `source`. `detail` says how (a function, `filter`, ...)."""
+    """`target` is computed from `source`. `detail` says how (a function, `filter`, ...);
+    `masking` that the source's values do not reach the target (hashed or counted)."""
 
     target: ColumnKey
     source: ColumnKey
     kind: EdgeKind
     detail: str = ""
+    masking: bool = False
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from afluente.lineage.sql_columns import UnresolvedSql, query_lineage
 from afluente.model import Graph, Node, TableRef
 
 log = logging.getLogger("afluente.lineage")
+_DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306}
 ColumnsOf = Callable[[TableRef], Sequence[str] | None]  # stored columns of a table, if built
 
 
@@ -131,10 +132,13 @@ def _where(spec: dict[str, object]) -> str:
         return str(spec["path"])
     if spec.get("url") and kind == "rest":
         return f"{spec['url']}{spec.get('endpoint') or ''}"
+    url = urlsplit(str(spec.get("url") or ""))
     table = spec.get("source_table") or ("query" if spec.get("query") else "")
-    host = spec.get("host") or urlsplit(str(spec.get("url") or "")).hostname or ""
-    database = spec.get("database") or urlsplit(str(spec.get("url") or "")).path.strip("/")
-    return f"{kind}://{host}/{database}/{table}".rstrip("/")
+    host = spec.get("host") or url.hostname or ""
+    port = spec.get("port") or url.port or _DEFAULT_PORTS.get(kind)
+    address = f"{host}:{port}" if port else host
+    database = spec.get("database") or url.path.strip("/")
+    return f"{kind}://{address}/{database}/{table}".rstrip("/")
 
 
 def _info(node: Node, columns: tuple[str, ...], language: str) -> DatasetInfo:

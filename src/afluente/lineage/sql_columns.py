@@ -1,6 +1,7 @@
 """Column lineage of one SQL query with sqlglot: which source columns feed each output column,
 and how (identity, transformation, aggregation), plus the columns that filter, join or group
-the rows (indirect). A pure function of the query text and the input tables' columns."""
+the rows (indirect). A pure function of the query text and the input tables' columns; DuckDB
+shorthand (PIVOT, GROUP BY ALL) is spelled out first (`sql_shorthand`)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,17 @@ from sqlglot.optimizer.scope import Scope, build_scope
 from sqlglot.schema import MappingSchema
 
 from afluente.lineage.model import KIND_RANK, ColumnEdge, ColumnKey, EdgeKind
+from afluente.lineage.sql_shorthand import expand_shorthand
 
 DIALECT = "duckdb"
 Columns = Mapping[str, Sequence[str]]  # "layer.table" -> column names
 _INDIRECT_CLAUSES = (("where", "filter"), ("group", "group by"), ("having", "filter"),
                      ("qualify", "filter"))
+# Functions whose output does not reveal their input's values: hashes, and counting.
+_MASKING = frozenset({"md5", "md5_number", "md5_number_lower", "md5_number_upper", "sha", "sha1",
+                      "sha2", "sha256", "sha512", "hash", "crc32", "count"})
+_MASKING_PREFIXES = ("xxhash", "murmurhash")
+Leaf = tuple[ColumnKey, EdgeKind, str, bool]  # column, strongest kind, its detail, masked
 
 
 class UnresolvedSql(Exception):
@@ -41,10 +48,8 @@ def query_lineage(sql: str, target: str, inputs: Columns) -> QueryLineage:
     """Column lineage of `sql` writing dataset `target`; raises UnresolvedSql."""
     schema = _schema(inputs)
     try:
-        query = qualify(
-            sqlglot.parse_one(sql, dialect=DIALECT), schema=schema, dialect=DIALECT,
-            validate_qualify_columns=True,
-        )
+        parsed = expand_shorthand(sqlglot.parse_one(sql, dialect=DIALECT), inputs)
+        query = qualify(parsed, schema=schema, dialect=DIALECT, validate_qualify_columns=True)
     except Exception as exc:  # sqlglot raises many kinds; all mean "cannot resolve"
         raise UnresolvedSql(_construct(exc)) from None
     if not isinstance(query, exp.Query):
@@ -80,21 +85,54 @@ def _construct(exc: Exception) -> str:
 
 
 def _column_edges(target: ColumnKey, root: Node) -> Iterator[ColumnEdge]:
-    """One edge per (leaf table column), with the strongest kind met on the way to it."""
-    for leaf, kind, detail in _leaves(root, "identity", ""):
-        yield ColumnEdge(target, leaf, kind, detail)
+    """One edge per (leaf table column), with the strongest kind met on the way to it, masked
+    when a hash (or count) hid its values on every way it reaches the target."""
+    masked: dict[tuple[ColumnKey, EdgeKind, str], bool] = {}
+    for leaf, kind, detail, masking in _leaves(root, "identity", "", False):
+        masked[leaf, kind, detail] = masked.get((leaf, kind, detail), True) and masking
+    for (leaf, kind, detail), masking in masked.items():
+        yield ColumnEdge(target, leaf, kind, detail, masking)
 
 
-def _leaves(node: Node, kind: EdgeKind, detail: str) -> Iterator[tuple[ColumnKey, EdgeKind, str]]:
+def _leaves(node: Node, kind: EdgeKind, detail: str, masking: bool) -> Iterator[Leaf]:
     if isinstance(node.expression, exp.Table):
-        yield _leaf_key(node), kind, detail
+        yield _leaf_key(node), kind, detail, masking
         return
+    masked: set[tuple[str, str]] = set()
     if not isinstance(node.source, exp.SetOperation):
         hop, hop_detail = _classify(node.expression)
         if KIND_RANK[hop] > KIND_RANK[kind]:
             kind, detail = hop, hop_detail
+        masked = _masked_columns(node.expression)
     for child in node.downstream:
-        yield from _leaves(child, kind, detail)
+        yield from _leaves(child, kind, detail, masking or _column_of(child) in masked)
+
+
+def _masked_columns(projection: exp.Expr) -> set[tuple[str, str]]:
+    """The columns (table alias, name) a projection reads only through masking functions."""
+    hidden: set[tuple[str, str]] = set()
+    shown: set[tuple[str, str]] = set()
+    for column in projection.find_all(exp.Column):
+        seen = hidden if _under_masking(column, projection) else shown
+        seen.add((column.table, column.name))
+    return hidden - shown
+
+
+def _under_masking(node: exp.Expr, projection: exp.Expr) -> bool:
+    while node is not projection and node.parent is not None:
+        node = node.parent
+        if isinstance(node, exp.Func) and _is_masking(_function_name(node)):
+            return True
+    return False
+
+
+def _is_masking(function: str) -> bool:
+    return function in _MASKING or function.startswith(_MASKING_PREFIXES)
+
+
+def _column_of(node: Node) -> tuple[str, str]:
+    column = exp.to_column(node.name)
+    return (column.table, column.name) if isinstance(column, exp.Column) else ("", node.name)
 
 
 def _leaf_key(node: Node) -> ColumnKey:
@@ -152,5 +190,5 @@ def _resolve_columns(
                 node = to_node(column.name, source, DIALECT, schema)
             except Exception:
                 continue
-            for leaf, _kind, _detail in _leaves(node, "identity", ""):
+            for leaf, *_how in _leaves(node, "identity", "", False):
                 yield leaf, why

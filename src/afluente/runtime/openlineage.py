@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from afluente.config import Project
 from afluente.errors import AfluenteError, ConfigError, Location
 from afluente.lineage import ColumnEdge, ModelLineage, update_lineage
+from afluente.lineage.dataset_naming import DatasetName, dataset_name
+from afluente.lineage.model import SOURCE_PREFIX
 from afluente.model import Graph, TableRef
 from afluente.storage import Warehouse
 
@@ -98,7 +100,8 @@ class OpenLineageEmitter:
         return None
 
     def run_finished(self, result: RunResult) -> None:
-        self._send(self._pipeline_event("FAIL" if result.status == "failed" else "COMPLETE"))
+        self._send(self._pipeline_event("FAIL" if result.status == "failed" else "COMPLETE",
+                                        result.error))
 
     def _columns(self, ref: TableRef) -> Sequence[str] | None:
         schema = self.warehouse.schema(ref)
@@ -110,12 +113,13 @@ class OpenLineageEmitter:
         except Exception as exc:  # lineage must never fail a run
             log.warning("OpenLineage event not sent (%s): %s", type(exc).__name__, exc)
 
-    def _pipeline_event(self, kind: str) -> RunEvent:
+    def _pipeline_event(self, kind: str, error: str | None = None) -> RunEvent:
         from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 
         facets = {"jobType": _job_type("DAG")}
+        run_facets = {"errorMessage": _error_message(error)} if error else {}
         return RunEvent(eventType=RunState[kind], eventTime=_now(), producer=PRODUCER,
-                        run=Run(runId=run_uuid(self.run_id)),
+                        run=Run(runId=run_uuid(self.run_id), facets=run_facets),
                         job=Job(namespace=self.namespace, name=self.project.config.name,
                                 facets=facets))
 
@@ -131,7 +135,7 @@ class OpenLineageEmitter:
         )
 
     def _run_facets(self, result: ModelResult | None) -> dict[str, Any]:
-        from openlineage.client.generated import error_message_run, parent_run
+        from openlineage.client.generated import parent_run
 
         facets: dict[str, Any] = {"parent": parent_run.ParentRunFacet(
             run=parent_run.Run(runId=run_uuid(self.run_id)),
@@ -140,8 +144,7 @@ class OpenLineageEmitter:
         if result is not None and result.status == "failed":
             message = result.error.render() if isinstance(result.error, AfluenteError) else (
                 result.reason)
-            facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-                message=message, programmingLanguage="python")
+            facets["errorMessage"] = _error_message(message)
         return facets
 
     def _job_facets(self, ref: TableRef) -> dict[str, Any]:
@@ -161,9 +164,12 @@ class OpenLineageEmitter:
 
         model = self.lineage[str(ref)]
         read = result.versions_read if result else {}
-        return [InputDataset(namespace=self._namespace_of(name), name=self._name_of(name),
-                             facets=self._dataset_facets(name, read.get(name)))
-                for name in model.dataset.inputs]
+        datasets = []
+        for name in model.dataset.inputs:
+            where = self._dataset_name(name)
+            datasets.append(InputDataset(namespace=where.namespace, name=where.name,
+                                         facets=self._dataset_facets(name, read.get(name))))
+        return datasets
 
     def _output(self, ref: TableRef, sql: str | None, result: ModelResult | None
                 ) -> OutputDataset:
@@ -179,7 +185,8 @@ class OpenLineageEmitter:
                 rowCount=result.rows)
         if result is not None:
             facets.update(self._quality_facets(name, result))
-        return OutputDataset(namespace=self._namespace_of(name), name=name, facets=facets,
+        where = self._dataset_name(name)
+        return OutputDataset(namespace=where.namespace, name=where.name, facets=facets,
                              outputFacets=output_facets)
 
     def _quality_facets(self, name: str, result: ModelResult) -> dict[str, Any]:
@@ -221,36 +228,24 @@ class OpenLineageEmitter:
         finally:
             store.close()
 
-    def _namespace_of(self, name: str) -> str:
+    def _dataset_name(self, name: str) -> DatasetName:
+        """`name` (`silver.orders`, `source:orders`) as OpenLineage names it: the Delta table's
+        or the source's location, by the naming conventions."""
         model = self.lineage.get(name)
         if model is not None and model.dataset.language == "external":
-            location = model.dataset.location
-            return location.split("://", 1)[0] + "://" + location.split("://", 1)[1].split(
-                "/", 1)[0] if "://" in location else "file"
-        return self.warehouse_namespace
-
-    @property
-    def warehouse_namespace(self) -> str:
-        uri = self.project.warehouse_uri
-        return uri if "://" in uri else Path(uri).resolve().as_uri()
-
-    def _name_of(self, name: str) -> str:
-        model = self.lineage.get(name)
-        if model is not None and model.dataset.language == "external":
-            location = model.dataset.location
-            if "://" not in location:
-                return str((self.project.root / location).resolve())
-            return location.split("://", 1)[1].split("/", 1)[-1]
-        return name
+            return dataset_name(model.dataset.location, self.project.root)
+        return dataset_name(self.warehouse.uri(TableRef.parse(name)), self.project.root)
 
     def _dataset_facets(self, name: str, version: int | None) -> dict[str, Any]:
         from openlineage.client.generated import dataset_version_dataset as versions
         from openlineage.client.generated import datasource_dataset, schema_dataset
 
         model = self.lineage.get(name)
-        namespace = self._namespace_of(name)
+        where = self._dataset_name(name)
         facets: dict[str, Any] = {"dataSource": datasource_dataset.DatasourceDatasetFacet(
-            name=namespace, uri=namespace)}
+            name=where.namespace, uri=where.source_uri)}
+        if not name.startswith(SOURCE_PREFIX):
+            facets["symlinks"] = self._table_symlink(name)
         types = self._types(name)
         if model is not None and model.dataset.columns:
             facets["schema"] = schema_dataset.SchemaDatasetFacet(fields=[
@@ -259,6 +254,13 @@ class OpenLineageEmitter:
         if version is not None:
             facets["version"] = versions.DatasetVersionDatasetFacet(datasetVersion=str(version))
         return facets
+
+    def _table_symlink(self, name: str) -> Any:
+        """The table's afluente name (`silver.orders`), beside its storage path."""
+        from openlineage.client.generated import symlinks_dataset as links
+
+        return links.SymlinksDatasetFacet(identifiers=[
+            links.Identifier(namespace=self.namespace, name=name, type="TABLE")])
 
     def _types(self, name: str) -> dict[str, str]:
         if name.startswith("source:"):
@@ -289,9 +291,9 @@ class OpenLineageEmitter:
         else:
             change = cl.Transformation(type="DIRECT", subtype=_SUBTYPES[edge.kind],
                                        description=edge.detail or None,
-                                       masking=edge.kind == "aggregation")
-        name = edge.source.dataset
-        return cl.InputField(namespace=self._namespace_of(name), name=self._name_of(name),
+                                       masking=edge.masking)
+        where = self._dataset_name(edge.source.dataset)
+        return cl.InputField(namespace=where.namespace, name=where.name,
                              field=edge.source.column, transformations=[change])
 
 
@@ -305,6 +307,12 @@ def _job_type(kind: str) -> Any:
 
     return job_type_job.JobTypeJobFacet(processingType="BATCH", integration="AFLUENTE",
                                         jobType=kind)
+
+
+def _error_message(message: str) -> Any:
+    from openlineage.client.generated import error_message_run
+
+    return error_message_run.ErrorMessageRunFacet(message=message, programmingLanguage="python")
 
 
 def _now() -> str:

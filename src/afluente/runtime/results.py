@@ -37,6 +37,7 @@ class RunResult:
     finished_at: datetime
     models: tuple[ModelResult, ...]
     published: tuple[PublishOutcome, ...] = ()  # tables published to sinks after the models
+    error: str | None = None  # why it failed: one `table: reason` per failure, `; `-joined
 
     def count(self, status: ModelStatus) -> int:
         return sum(1 for m in self.models if m.status == status)

@@ -153,8 +153,8 @@ def run_project(
         failures = [f"{m.ref}: {m.reason}" for m in models if m.status == "failed"]
         failures += publish_failures(published)
         status: RunStatus = "failed" if failures else "success"
-        result = RunResult(run_id, status, started, datetime.now(UTC), models, published)
         error = "; ".join(failures) or None
+        result = RunResult(run_id, status, started, datetime.now(UTC), models, published, error)
         state.finish_run(run_id, status, error)
         state.emit(Event(type="run_finished", run_id=run_id, level="error" if error else "info",
                          payload={"status": status, "failed": len(result.failed)}))
