@@ -33,7 +33,7 @@ def test_minimal_project_gets_defaults(write_project: WriteProject) -> None:
 
     config = project.config
     assert config.name == "shop"
-    assert (config.warehouse, config.models, config.state) == ("warehouse", "models", None)
+    assert (config.warehouse, config.models.path, config.state) == ("warehouse", "models", None)
     assert config.engine == EngineConfig(type="duckdb", threads=None, memory_limit=None)
     assert config.layers == ("bronze", "silver", "gold")
     assert (config.sources, config.vars, config.environments) == ({}, {}, {})

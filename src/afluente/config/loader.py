@@ -33,7 +33,7 @@ class Project:
 
     @property
     def models_dir(self) -> Path:
-        return self.root / self.config.models
+        return self.root / self.config.models.path
 
     @property
     def warehouse_uri(self) -> str:
