@@ -87,3 +87,9 @@ def test_a_run_records_results_under_the_generated_names(
         {"rule": "unique_id", "rows_failed": 2},
     ]
 
+
+
+def test_generated_names_are_pinned_so_results_history_survives_upgrades() -> None:
+    # the value docs/quality.md and docs/coming-from-dbt.md show; a change here renames
+    # every unnamed expectation of every project
+    assert names({"between": {"column": "age", "min": 18}}) == ["between_age_63a7be"]
