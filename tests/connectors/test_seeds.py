@@ -14,6 +14,7 @@ import pytest
 
 from afluente.config import load_project
 from afluente.errors import ConfigError, ConnectorError, Location
+from afluente.lineage import project_lineage
 from afluente.model import TableRef, load_graph
 from afluente.runtime import run_project
 from afluente.runtime.results import RunResult
@@ -193,3 +194,13 @@ def test_a_seed_file_name_that_is_not_a_table_name(root: Path) -> None:
     assert caught.value.message == (
         "seed `seeds/2024 holidays.csv`: `2024 holidays` cannot name a table")
     assert caught.value.location == Location(root / "seeds/2024 holidays.csv")
+
+
+def test_lineage_traces_a_seed_back_to_its_file(root: Path) -> None:
+    graph = load_graph(load_project(root), cache=False)
+
+    found = project_lineage(graph, lambda ref: ["code", "name"] if ref == COUNTRIES else None)
+
+    assert found.datasets["source:countries"].dataset.location == "seeds/countries.csv"
+    assert [str(e.source) for e in found.datasets["bronze.countries"].edges] == [
+        "source:countries.code", "source:countries.name"]
