@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from afluente.errors import ConfigError, Location
 from afluente.model import TableRef
+from afluente.runtime import plan_project, run_project
 
 from .conftest import ProjectTree
 from .test_model_config import MODEL_KEYS
@@ -193,3 +194,18 @@ def test_fingerprints_change_only_where_the_effective_config_changes(
     changed = {str(r) for r in before if after_gold[r] != after_silver[r]}
     assert changed == {
         "silver.customers", "silver.orders", "gold.monthly_revenue", "gold.revenue_by_state"}
+
+
+def test_a_run_rebuilds_only_the_models_a_changed_default_applies_to(
+    starter: ProjectTree,
+) -> None:
+    assert run_project(starter.load()).status == "success"
+    starter.write({"models/silver/_defaults.yml": "owner: data\n"})
+    with_models_key(starter, "models:\n  gold: {}\n")  # a default with no key: no change
+
+    steps = {str(s.ref): (s.action, s.reason) for s in plan_project(starter.load()).plan.steps}
+
+    assert {name for name, (action, _) in steps.items() if action == "run"} == {
+        "silver.customers", "silver.orders", "gold.monthly_revenue", "gold.revenue_by_state"}
+    assert steps["silver.orders"][1] == "definition changed since the last build"
+    assert steps["bronze.orders"][0] == "skip"
