@@ -111,12 +111,12 @@ def test_typo_in_a_defaults_file_names_its_line_and_the_close_key(starter: Proje
 def test_a_bad_value_in_a_defaults_file_is_reported_even_with_no_model_under_it(
     starter: ProjectTree,
 ) -> None:
-    starter.write({"models/gold/_defaults.yml": "\nkind: veiw\n"})
+    starter.write({"models/gold/drafts/_defaults.yml": "\nkind: veiw\n"})
 
     error = starter.error(ConfigError)
 
     assert error.message == "invalid value 'veiw' for `kind`"
-    assert error.location == Location(starter.path("models/gold/_defaults.yml"), 2)
+    assert error.location == Location(starter.path("models/gold/drafts/_defaults.yml"), 2)
 
 
 def test_typo_in_afluente_yml_models_key(starter: ProjectTree) -> None:

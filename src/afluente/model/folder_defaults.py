@@ -91,13 +91,15 @@ def _fits(key: str, kind: Any) -> bool:
 
 
 def _added_tags(before: Any, value: Any) -> Any:
-    def listed(tags: Any) -> list[Any]:
-        if tags is None:
-            return []
-        return [tags] if isinstance(tags, str) else list(tags) if isinstance(tags, list) else [tags]
-
-    combined = listed(before) + listed(value)
+    """The outer layers' tags, then this layer's (left as given when not all names)."""
+    combined = [*_listed(before), *_listed(value)]
     return list(dict.fromkeys(combined)) if all(isinstance(t, str) for t in combined) else value
+
+
+def _listed(tags: Any) -> list[Any]:
+    if tags is None:
+        return []
+    return list(tags) if isinstance(tags, list) else [tags]
 
 
 class FolderDefaultsResolver:
@@ -119,6 +121,10 @@ class FolderDefaultsResolver:
             if loaded is not None:
                 found.append(loaded)
         return found
+
+    def check(self, path: Path) -> None:
+        """Read and check a `_defaults.yml`, even one no model sits under."""
+        self._folder_file(path)
 
     def _folder_file(self, path: Path) -> ConfigLayer | None:
         if path not in self._files:
