@@ -3,6 +3,8 @@ files, under a model's own config; and their effect on fingerprints."""
 
 from __future__ import annotations
 
+import pytest
+
 from afluente.errors import ConfigError, Location
 from afluente.model import TableRef
 from afluente.runtime import plan_project, run_project
@@ -209,3 +211,24 @@ def test_a_run_rebuilds_only_the_models_a_changed_default_applies_to(
         "silver.customers", "silver.orders", "gold.monthly_revenue", "gold.revenue_by_state"}
     assert steps["silver.orders"][1] == "definition changed since the last build"
     assert steps["bronze.orders"][0] == "skip"
+
+
+@pytest.mark.parametrize("name", ["_default.yml", "_defaults.yaml", "defaults.yml"])
+def test_a_misnamed_defaults_file_is_an_error_not_silently_ignored(
+    starter: ProjectTree, name: str
+) -> None:
+    starter.write({f"models/silver/{name}": "kind: view\n"})
+
+    error = starter.error(ConfigError)
+
+    assert error.message == f"`{name}` is not read: folder defaults go in `_defaults.yml`"
+    assert error.location == Location(starter.path(f"models/silver/{name}"))
+
+
+def test_a_sidecar_named_like_the_defaults_file_is_a_sidecar(starter: ProjectTree) -> None:
+    starter.write({
+        "models/silver/defaults.sql": "SELECT 1 AS a\n",
+        "models/silver/defaults.yml": "kind: view\n",
+    })
+
+    assert starter.graph()[TableRef("silver", "defaults")].kind == "view"

@@ -11,7 +11,6 @@ from afluente.config.yaml_lines import LocatedYaml, load_located_yaml
 from afluente.errors import ConfigError, Location, ModelError
 from afluente.model.decorators import PythonModelSpec
 from afluente.model.folder_defaults import (
-    DEFAULTS_FILE,
     ConfigLayer,
     FolderDefaultsResolver,
     effective_config,
@@ -37,10 +36,10 @@ def discover_nodes(project: Project, cache: ParseCache | None = None) -> list[No
     defaults = FolderDefaultsResolver(project)
     if models_dir.is_dir():
         for file in sorted(models_dir.rglob("*")):
-            if file.name == DEFAULTS_FILE:
-                defaults.check(file)
-            elif file.suffix in MODEL_SUFFIXES and file.is_file() and not _ignored(file):
+            if file.suffix in MODEL_SUFFIXES and file.is_file() and not _ignored(file):
                 nodes.extend(_model_nodes(project, file, cache, defaults))
+            else:
+                defaults.check(file)
     cache.save(keep={ParseCache.key(n.sql) for n in nodes if n.sql is not None})
     return nodes
 

@@ -123,13 +123,32 @@ class FolderDefaultsResolver:
         return found
 
     def check(self, path: Path) -> None:
-        """Read and check a `_defaults.yml`, even one no model sits under."""
-        self._folder_file(path)
+        """A file of the models folder that is not a model: a `_defaults.yml` is read and
+        checked (even with no model under it); a YAML file named close to it is an error."""
+        if path.name == DEFAULTS_FILE:
+            self._folder_file(path)
+        else:
+            _check_misnamed(path)
 
     def _folder_file(self, path: Path) -> ConfigLayer | None:
         if path not in self._files:
             self._files[path] = _load_defaults_file(path) if path.is_file() else None
         return self._files[path]
+
+
+def _check_misnamed(file: Path) -> None:
+    """A YAML file in a models folder whose name is close to `_defaults.yml` (and is no
+    model's sidecar) is an error: its defaults would silently not apply."""
+    if file.suffix not in (".yml", ".yaml") or file.name == DEFAULTS_FILE:
+        return
+    if any(file.with_suffix(s).exists() for s in (".sql", ".py")):
+        return
+    if difflib.get_close_matches(file.name, [DEFAULTS_FILE], n=1, cutoff=0.85):
+        raise ConfigError(
+            f"`{file.name}` is not read: folder defaults go in `{DEFAULTS_FILE}`",
+            location=Location(file),
+            hint=f"did you mean `{DEFAULTS_FILE}`? rename the file",
+        )
 
 
 def _prefixes(relative: Path) -> list[Path]:
