@@ -139,11 +139,11 @@ class FolderDefaultsResolver:
 def _check_misnamed(file: Path) -> None:
     """A YAML file in a models folder whose name is close to `_defaults.yml` (and is no
     model's sidecar) is an error: its defaults would silently not apply."""
-    if file.suffix not in (".yml", ".yaml") or file.name == DEFAULTS_FILE:
+    if file.suffix not in (".yml", ".yaml"):
         return
-    if any(file.with_suffix(s).exists() for s in (".sql", ".py")):
+    if not difflib.get_close_matches(file.name, [DEFAULTS_FILE], n=1, cutoff=0.85):
         return
-    if difflib.get_close_matches(file.name, [DEFAULTS_FILE], n=1, cutoff=0.85):
+    if not any(file.with_suffix(s).exists() for s in (".sql", ".py")):
         raise ConfigError(
             f"`{file.name}` is not read: folder defaults go in `{DEFAULTS_FILE}`",
             location=Location(file),
