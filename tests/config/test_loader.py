@@ -33,7 +33,7 @@ def test_minimal_project_gets_defaults(write_project: WriteProject) -> None:
 
     config = project.config
     assert config.name == "shop"
-    assert (config.warehouse, config.models, config.state) == ("warehouse", "models", None)
+    assert (config.warehouse, config.models.path, config.state) == ("warehouse", "models", None)
     assert engine_settings(project) == DuckDBSettings(threads=None, memory_limit=None)
     assert config.layers == ("bronze", "silver", "gold")
     assert (config.sources, config.vars, config.environments) == ({}, {}, {})
@@ -199,7 +199,7 @@ def test_invalid_source_type(write_project: WriteProject) -> None:
 
     assert error.message == "no connector for source type `kafka` (source `orders`)"
     assert error.location == Location(root / "afluente.yml", 5)
-    assert error.hint == "available types: files, mariadb, mysql, postgres, rest"
+    assert error.hint == "available types: files, mariadb, mysql, postgres, rest, seed"
 
 
 def test_source_without_path(write_project: WriteProject) -> None:
@@ -219,7 +219,7 @@ def test_source_without_type(write_project: WriteProject) -> None:
     assert error.location == Location(root / "afluente.yml", 3)
     assert error.message == "missing required key `sources.orders.type`"
     assert error.hint == (
-        "the connector that reads it: files, postgres, mysql, mariadb, rest, "
+        "the connector that reads it: files, postgres, mysql, mariadb, rest, seed, "
         "or one a plugin registers"
     )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from afluente.config.interpolate import interpolate
 from afluente.config.schema import EnvironmentConfig, ProjectConfig
+from afluente.config.seeds import find_seeds, with_seeds
 from afluente.config.validation import validate_with_locations
 from afluente.config.yaml_lines import LocatedYaml, load_located_yaml
 from afluente.errors import ConfigError, Location
@@ -26,6 +27,7 @@ class Project:
     environment: str | None
     source_lines: dict[str, int]
     doc: LocatedYaml | None = None
+    seed_files: dict[str, Path] = field(default_factory=dict)  # seeds/*.csv sources
 
     @property
     def file(self) -> Path:
@@ -33,7 +35,7 @@ class Project:
 
     @property
     def models_dir(self) -> Path:
-        return self.root / self.config.models
+        return self.root / self.config.models.path
 
     @property
     def warehouse_uri(self) -> str:
@@ -55,6 +57,8 @@ class Project:
         return f"sqlite:///{(self.root / STATE_DIR / 'state.db').resolve()}"
 
     def source_location(self, name: str) -> Location:
+        if name in self.seed_files:
+            return Location(self.seed_files[name])
         return Location(self.file, self.source_lines.get(name))
 
     def source_doc(self) -> LocatedYaml:
@@ -98,8 +102,10 @@ def load_project(path: Path | str = ".", environment: str | None = None) -> Proj
     env_name = environment or os.environ.get("AFLUENTE_ENV") or config.default_environment
     config = _apply_environment(config, env_name, doc, data)
     lines = {name: doc.lines.get(("sources", name), 1) for name in config.sources}
+    seeds = find_seeds(root, config)
     return Project(
-        root=root, config=config, environment=env_name, source_lines=lines, doc=doc
+        root=root, config=with_seeds(config, seeds, root), environment=env_name,
+        source_lines=lines, doc=doc, seed_files=seeds,
     )
 
 

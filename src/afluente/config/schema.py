@@ -48,7 +48,7 @@ class SourceBase(_Strict):
 
     type: str = Field(
         json_schema_extra={"hint": "the connector that reads it: files, postgres, mysql, "
-                           "mariadb, rest, or one a plugin registers"}
+                           "mariadb, rest, seed, or one a plugin registers"}
     )
     table: str | None = None
     description: str | None = None
@@ -102,6 +102,21 @@ class OpenLineageConfig(_Strict):
     namespace: str | None = None  # the job namespace; default: the project name
 
 
+class ModelsConfig(_Strict):
+    """`models:` — the models folder (`path`) and, under each layer name, config defaults
+    for every model of that layer folder (`silver: {kind: view}`). A plain string is the
+    folder alone. The defaults are validated, with file:line, when models are discovered."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    path: str = "models"
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Layer name → the config defaults declared for it (unvalidated)."""
+        return dict(self.__pydantic_extra__ or {})
+
+
 class ProjectConfig(_Strict):
     """The whole `afluente.yml`."""
 
@@ -109,7 +124,7 @@ class ProjectConfig(_Strict):
     warehouse: str = "warehouse"
     engine: EngineConfig = EngineConfig()
     state: str | None = None
-    models: str = "models"
+    models: ModelsConfig = ModelsConfig()
     layers: tuple[str, ...] = DEFAULT_LAYERS
     vars: dict[str, Any] = Field(default_factory=dict)
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
@@ -126,6 +141,11 @@ class ProjectConfig(_Strict):
     @classmethod
     def _engine_shorthand(cls, value: Any) -> Any:
         return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _models_folder_shorthand(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
 
     @field_validator("layers")
     @classmethod

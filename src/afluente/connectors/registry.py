@@ -21,6 +21,7 @@ BUILTIN: dict[str, str] = {
     "mysql": "afluente.connectors.database:MySqlConnector",
     "mariadb": "afluente.connectors.database:MySqlConnector",
     "rest": "afluente.connectors.rest:RestConnector",
+    "seed": "afluente.connectors.seed:SeedConnector",
 }
 
 

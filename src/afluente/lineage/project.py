@@ -128,7 +128,7 @@ def _external(bronze: ModelLineage) -> ModelLineage:
 def _where(spec: dict[str, object]) -> str:
     """Where a source reads from, without credentials."""
     kind = str(spec.get("type", ""))
-    if spec.get("path") and kind == "files":
+    if spec.get("path") and kind in ("files", "seed"):
         return str(spec["path"])
     if spec.get("url") and kind == "rest":
         return f"{spec['url']}{spec.get('endpoint') or ''}"

@@ -5,13 +5,17 @@ from __future__ import annotations
 import difflib
 import inspect
 from pathlib import Path
-from typing import Any
 
 from afluente.config import Project
-from afluente.config.validation import validate_with_locations
 from afluente.config.yaml_lines import LocatedYaml, load_located_yaml
 from afluente.errors import ConfigError, Location, ModelError
 from afluente.model.decorators import PythonModelSpec
+from afluente.model.folder_defaults import (
+    ConfigLayer,
+    FolderDefaultsResolver,
+    effective_config,
+    model_layer,
+)
 from afluente.model.graph import Graph, build_graph
 from afluente.model.header import split_header
 from afluente.model.model_config import ModelConfig
@@ -29,10 +33,13 @@ def discover_nodes(project: Project, cache: ParseCache | None = None) -> list[No
     cache = cache or ParseCache(None)
     nodes = [source_node(project, name) for name in project.config.sources]
     models_dir = project.models_dir
+    defaults = FolderDefaultsResolver(project)
     if models_dir.is_dir():
         for file in sorted(models_dir.rglob("*")):
             if file.suffix in MODEL_SUFFIXES and file.is_file() and not _ignored(file):
-                nodes.extend(_model_nodes(project, file, cache))
+                nodes.extend(_model_nodes(project, file, cache, defaults))
+            else:
+                defaults.check(file)
     cache.save(keep={ParseCache.key(n.sql) for n in nodes if n.sql is not None})
     return nodes
 
@@ -61,11 +68,14 @@ def source_node(project: Project, name: str) -> Node:
     )
 
 
-def _model_nodes(project: Project, file: Path, cache: ParseCache) -> list[Node]:
+def _model_nodes(
+    project: Project, file: Path, cache: ParseCache, defaults: FolderDefaultsResolver
+) -> list[Node]:
     layer = _layer_of(project, file)
+    layers = defaults.layers_for(file, layer)
     if file.suffix == ".sql":
-        return [_sql_node(file, layer, cache)]
-    return [_python_node(spec, file, layer) for spec in load_specs(file)]
+        return [_sql_node(file, layer, cache, layers)]
+    return [_python_node(spec, file, layer, layers) for spec in load_specs(file)]
 
 
 def _layer_of(project: Project, file: Path) -> str:
@@ -74,7 +84,7 @@ def _layer_of(project: Project, file: Path) -> str:
         raise ModelError(
             "a model file must sit inside a layer folder",
             location=Location(file),
-            hint=f"move it to {project.config.models}/<layer>/{file.name}, "
+            hint=f"move it to {project.config.models.path}/<layer>/{file.name}, "
             f"layers: {', '.join(project.config.layers)}",
         )
     layer = relative.parts[0]
@@ -96,9 +106,9 @@ def _check_layer(project: Project, layer: str, location: Location) -> None:
     )
 
 
-def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
+def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLayer]) -> Node:
     text = file.read_text(encoding="utf-8")
-    config = _sql_config(file, text)
+    config = effective_config(model_layer(_sql_config_doc(file, text)), defaults)
     parsed = cache.get(text)
     if parsed is None:
         query = parse_query(text, file)
@@ -125,7 +135,8 @@ def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
     )
 
 
-def _sql_config(file: Path, text: str) -> ModelConfig:
+def _sql_config_doc(file: Path, text: str) -> LocatedYaml:
+    """The document holding the model's own config (empty when it declares none)."""
     header = split_header(text)
     sidecar = file.with_suffix(".yml")
     if header is not None and sidecar.exists():
@@ -135,18 +146,10 @@ def _sql_config(file: Path, text: str) -> ModelConfig:
             hint="keep one of them",
         )
     if header is not None:
-        doc = load_located_yaml(header.yaml_text, file, line_offset=header.first_line - 1)
-        return _validate(doc)
+        return load_located_yaml(header.yaml_text, file, line_offset=header.first_line - 1)
     if sidecar.exists():
-        return _validate(load_located_yaml(sidecar.read_text(encoding="utf-8"), sidecar))
-    return ModelConfig()
-
-
-def _validate(doc: LocatedYaml) -> ModelConfig:
-    data: Any = doc.data if doc.data is not None else {}
-    if not isinstance(data, dict):
-        raise ConfigError("model config must be a mapping of keys", location=doc.location(()))
-    return validate_with_locations(ModelConfig, data, doc)
+        return load_located_yaml(sidecar.read_text(encoding="utf-8"), sidecar)
+    return LocatedYaml(data={}, file=file, lines={(): 1})
 
 
 def _expectation_refs(config: ModelConfig, file: Path) -> tuple[Dependency, ...]:
@@ -158,12 +161,14 @@ def _expectation_refs(config: ModelConfig, file: Path) -> tuple[Dependency, ...]
     return tuple(Dependency(_parse_input(t, where), where) for t in targets if isinstance(t, str))
 
 
-def _python_node(spec: PythonModelSpec, file: Path, layer: str) -> Node:
+def _python_node(
+    spec: PythonModelSpec, file: Path, layer: str, defaults: list[ConfigLayer]
+) -> Node:
     line = inspect.getsourcelines(spec.function)[1]
     location = Location(file, line)
     ref = _python_ref(spec, layer, location)
     doc = LocatedYaml(data=spec.config, file=file, lines={(): line})
-    config = _validate(doc)
+    config = effective_config(model_layer(doc), defaults)
     deps = tuple(Dependency(_parse_input(text, location), location) for text in spec.inputs)
     return Node(
         ref=ref,

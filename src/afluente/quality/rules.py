@@ -1,4 +1,5 @@
-"""What an expectation declares: a name, exactly one rule, an action and a `mostly` threshold.
+"""What an expectation declares: a name (generated when left out), exactly one rule, an
+action and a `mostly` threshold.
 
 The model config keeps expectations as plain mappings (the model layer knows nothing of
 quality); :func:`parse_expectations` turns them into these typed rules and names the model
@@ -12,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from afluente.errors import ConfigError, Location
+from afluente.quality.naming import with_generated_names
 
 Action = Literal["warn", "drop", "quarantine", "fail"]
 Scope = Literal["row", "table", "schema"]
@@ -84,7 +86,8 @@ class Expectation(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # empty when not declared: parse_expectations then generates one (quality/naming.py)
+    name: str = Field(default="", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     action: Action = "warn"
     mostly: float = Field(default=1.0, gt=0, le=1)
     description: str | None = None
@@ -138,14 +141,14 @@ def parse_expectations(
             f" `{entry['name']}`" if isinstance(entry.get("name"), str) else ""
         )
         parsed.append(_parse_one(entry, label, location, table))
-    names = [e.name for e in parsed]
+    names = [e.name for e in parsed if e.name]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(
             f"expectation names must be unique in a model: {', '.join(duplicates)} repeats",
             location=location, table=table, hint="give each expectation its own name",
         )
-    return tuple(parsed)
+    return with_generated_names(parsed, set(names))
 
 
 def _parse_one(entry: dict[str, Any], label: str, location: Location, table: str) -> Expectation:
