@@ -98,7 +98,8 @@ def _check_layer(project: Project, layer: str, location: Location) -> None:
 
 def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
     text = file.read_text(encoding="utf-8")
-    config = _sql_config(file, text)
+    doc = _sql_config_doc(file, text)
+    config = _validate(doc) if doc is not None else ModelConfig()
     parsed = cache.get(text)
     if parsed is None:
         query = parse_query(text, file)
@@ -122,10 +123,12 @@ def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
         depends_on=deps,
         sql=text,
         code=parsed.code,
+        config_doc=doc,
     )
 
 
-def _sql_config(file: Path, text: str) -> ModelConfig:
+def _sql_config_doc(file: Path, text: str) -> LocatedYaml | None:
+    """The model's config from its header or its sidecar `.yml` (None when it has none)."""
     header = split_header(text)
     sidecar = file.with_suffix(".yml")
     if header is not None and sidecar.exists():
@@ -135,11 +138,10 @@ def _sql_config(file: Path, text: str) -> ModelConfig:
             hint="keep one of them",
         )
     if header is not None:
-        doc = load_located_yaml(header.yaml_text, file, line_offset=header.first_line - 1)
-        return _validate(doc)
+        return load_located_yaml(header.yaml_text, file, line_offset=header.first_line - 1)
     if sidecar.exists():
-        return _validate(load_located_yaml(sidecar.read_text(encoding="utf-8"), sidecar))
-    return ModelConfig()
+        return load_located_yaml(sidecar.read_text(encoding="utf-8"), sidecar)
+    return None
 
 
 def _validate(doc: LocatedYaml) -> ModelConfig:
@@ -174,6 +176,7 @@ def _python_node(spec: PythonModelSpec, file: Path, layer: str) -> Node:
         function=spec.function,
         keywords=spec.keywords,
         code=file.read_text(encoding="utf-8"),
+        config_doc=doc,
     )
 
 

@@ -39,7 +39,8 @@ def validate_expectations(project: Project, graph: Graph) -> int:
         bound = attach_empty(engine, warehouse, graph)
         lineage = graph_lineage(graph, warehouse) if any(n.ref not in bound for n in nodes) else {}
         for node in nodes:
-            rules = parse_expectations(node.config.expectations, node.location, node.name)
+            rules = parse_expectations(node.config.expectations, node.location, node.name,
+                                   node.config_doc)
             target = Target(node.name, node.location)
             if node.ref in bound:
                 source = f"SELECT * FROM {qualified(node.ref)}"
