@@ -144,6 +144,15 @@ def test_debug_adds_the_traceback(broken_shop: Path) -> None:
     assert "\n  hint: did you mean `silver.orders`?\n" in result.stderr
 
 
+def test_debug_prints_the_error_once(broken_shop: Path) -> None:
+    result = afluente("--debug", "-p", str(broken_shop), "validate")
+
+    assert result.returncode == 2
+    assert result.stderr.count("reads unknown table `silver.ordres`") == 1
+    assert result.stderr.count("did you mean `silver.orders`?") == 1
+    assert result.stderr.endswith("  hint: did you mean `silver.orders`?\n")
+
+
 # -- start-up stays light -------------------------------------------------------------------
 
 
