@@ -37,9 +37,8 @@ def bind_models(project: Project, graph: Graph) -> Binding:
     """Bind every SQL model whose inputs have a known schema; a bind error is a ModelError."""
     if not any(graph[ref].language == "sql" for ref in graph.order):
         return Binding()
-    engine = create_engine(
-        project.config.engine.type, project.config.engine.threads, variables=project.config.vars
-    )
+    # one thread: binding is many tiny statements, which a thread pool only slows down
+    engine = create_engine(project.config.engine.type, 1, variables=project.config.vars)
     try:
         return bind_graph(engine, Warehouse(project.warehouse_uri), graph)
     finally:
@@ -68,7 +67,8 @@ def _bind_sql(engine: Engine, node: Node) -> None:
     try:
         engine.attach_view(query, node.sql, node.location)
         if node.kind != "apply_changes":  # its table is not its query's output
-            empty = f"SELECT * FROM {qualified(query)} LIMIT 0"
+            # `CREATE TABLE ... AS SELECT ... WITH NO DATA`: the columns, no execution
+            empty = f"SELECT * FROM {qualified(query)} WITH NO DATA"
             engine.materialize(node.ref, empty, node.location, node.name)
     except EngineError as exc:
         raise ModelError(
