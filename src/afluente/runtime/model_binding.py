@@ -31,6 +31,7 @@ class Binding:
 
     bound: list[TableRef] = field(default_factory=list)
     skipped: dict[TableRef, TableRef] = field(default_factory=dict)  # model -> unknown input
+    readable: set[TableRef] = field(default_factory=set)  # tables a reader can bind against
 
 
 def bind_models(project: Project, graph: Graph) -> Binding:
@@ -46,8 +47,9 @@ def bind_models(project: Project, graph: Graph) -> Binding:
 
 
 def bind_graph(engine: Engine, warehouse: Warehouse, graph: Graph) -> Binding:
+    """Make every table of `graph` bindable (no rows) on `engine`, in dependency order."""
     binding = Binding()
-    known: set[TableRef] = set()
+    known = binding.readable
     for ref in graph.order:
         node = graph[ref]
         unknown = next((up for up in node.upstream if up not in known), None)
