@@ -93,7 +93,7 @@ def test_validate_a_valid_project(shop: Path) -> None:
         "not_bound": {
             "silver.customers": "bronze.customers",
             "silver.orders": "bronze.orders",
-            "gold.revenue_by_state": "silver.orders",
+            "gold.revenue_by_state": "bronze.orders",
         },
     }
 

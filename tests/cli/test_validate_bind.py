@@ -102,5 +102,5 @@ def test_validate_notes_models_whose_inputs_have_no_schema_yet(tmp_path: Path) -
     assert payload["not_bound"] == {
         "silver.customers": "bronze.customers",
         "silver.orders": "bronze.orders",
-        "gold.revenue_by_state": "silver.orders",
+        "gold.revenue_by_state": "bronze.orders",
     }

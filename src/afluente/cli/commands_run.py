@@ -59,10 +59,10 @@ def validate(ctx: typer.Context) -> None:
 
 
 def _unbound_note(skipped: Mapping[Any, Any]) -> str:
-    shown = "; ".join(f"{model} (reads {up})" for model, up in list(skipped.items())[:5])
+    shown = "; ".join(f"{model} (needs {up})" for model, up in list(skipped.items())[:5])
     more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-    return (f"note: {len(skipped)} SQL models not bound, an input has no schema yet: "
-            f"{shown}{more}; run their sources once to check their columns")
+    return (f"note: {len(skipped)} SQL models not bound, a table upstream has no schema yet: "
+            f"{shown}{more}; build those tables once to check these models' columns")
 
 
 @app.command()

@@ -30,7 +30,8 @@ class Binding:
     """Which SQL models bound, and why the others could not be tried."""
 
     bound: list[TableRef] = field(default_factory=list)
-    skipped: dict[TableRef, TableRef] = field(default_factory=dict)  # model -> unknown input
+    # model -> the table upstream of it whose schema is unknown (a source not ingested...)
+    skipped: dict[TableRef, TableRef] = field(default_factory=dict)
     readable: set[TableRef] = field(default_factory=set)  # tables a reader can bind against
 
 
@@ -54,7 +55,7 @@ def bind_graph(engine: Engine, warehouse: Warehouse, graph: Graph) -> Binding:
         node = graph[ref]
         unknown = next((up for up in node.upstream if up not in known), None)
         if node.language == "sql" and unknown is not None:
-            binding.skipped[ref] = unknown
+            binding.skipped[ref] = binding.skipped.get(unknown, unknown)
         elif node.language == "sql":
             _bind_sql(engine, node)
             binding.bound.append(ref)
