@@ -174,10 +174,13 @@ class DuckDBEngine:
 
     def _column_names(self) -> list[str]:
         """Every column of the tables and views a model can read (to suggest a name)."""
-        rows = self.connection.execute(
-            "SELECT DISTINCT column_name FROM duckdb_columns() "
-            "WHERE NOT internal AND NOT starts_with(table_name, '__afluente_')"
-        ).fetchall()
+        try:
+            rows = self.connection.execute(
+                "SELECT DISTINCT column_name FROM duckdb_columns() "
+                "WHERE NOT internal AND NOT starts_with(table_name, '__afluente_')"
+            ).fetchall()
+        except duckdb.Error:
+            return []  # no suggestion is better than hiding the error being reported
         return [str(row[0]) for row in rows]
 
     def interrupt(self) -> None:

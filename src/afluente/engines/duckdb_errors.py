@@ -106,13 +106,13 @@ def _suggested_names(line: str) -> list[str]:
     return _QUOTED.findall(match.group(1)) or [match.group(1).strip()]
 
 
-def closest_column(summary: str, columns: Iterable[str]) -> str | None:
+def closest_column(summary: str, columns: Callable[[], Iterable[str]]) -> str | None:
     """`did you mean `x`?` for a missing column DuckDB gave no candidates for (a column
-    of an aliased view or subquery)."""
+    of an aliased view or subquery); `columns` is only asked for such an error."""
     missing = _MISSING_COLUMN.search(summary)
     if missing is None:
         return None
-    close = difflib.get_close_matches(missing.group(1), sorted(set(columns)), n=1)
+    close = difflib.get_close_matches(missing.group(1), sorted(set(columns())), n=1)
     return f"did you mean `{close[0]}`?" if close else None
 
 
@@ -125,7 +125,7 @@ def engine_error(
     message = parse_message(text)
     advice = suggestion(message.advice)
     if advice is None and columns is not None:
-        advice = closest_column(message.summary, columns())
+        advice = closest_column(message.summary, columns)
     return EngineError(
         f"DuckDB: {message.summary}",
         location=file_location(message, origin, prefix),
