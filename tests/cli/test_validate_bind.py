@@ -55,6 +55,7 @@ def test_validate_names_the_misspelt_column_and_the_candidate(built: Path) -> No
         'Referenced column "ordr_id" not found in FROM clause!'
     )
     assert hint.startswith("  hint: did you mean `order_id`?")
+    assert hint.endswith(" — fix the model's SQL; nothing was run")
 
 
 def test_validate_binds_over_upstream_models_columns(built: Path) -> None:

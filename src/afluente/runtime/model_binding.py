@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from afluente.config import Project
 from afluente.engines import Engine, create_engine
 from afluente.engines.duckdb_engine import qualified
+from afluente.engines.duckdb_errors import DEFAULT_HINT
 from afluente.errors import EngineError, ModelError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.incremental_views import attach_stored
 from afluente.storage import Warehouse
 
 BIND_SCHEMA = "afluente_bind"
+FIX_HINT = "fix the model's SQL; nothing was run"
 
 
 @dataclass
@@ -76,8 +78,14 @@ def _bind_sql(engine: Engine, node: Node) -> None:
     except EngineError as exc:
         raise ModelError(
             f"`{node.name}` does not bind: {exc.message}",
-            location=exc.location, table=node.name, hint=exc.hint,
+            location=exc.location, table=node.name, hint=_validate_hint(exc.hint),
         ) from None
+
+
+def _validate_hint(run_hint: str | None) -> str:
+    """The engine's suggestion, without what a failed run would add about the table."""
+    advice = (run_hint or "").removesuffix(DEFAULT_HINT).removesuffix(" — ")
+    return f"{advice} — {FIX_HINT}" if advice else FIX_HINT
 
 
 def _bindable(engine: Engine, warehouse: Warehouse, node: Node, inputs_known: bool) -> bool:
