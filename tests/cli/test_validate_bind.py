@@ -105,3 +105,29 @@ def test_validate_notes_models_whose_inputs_have_no_schema_yet(tmp_path: Path) -
         "silver.orders": "bronze.orders",
         "gold.revenue_by_state": "bronze.orders",
     }
+
+
+def test_an_enforced_contract_gives_its_columns_before_the_model_ever_ran(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "contract"
+    (root / "models/silver").mkdir(parents=True)
+    (root / "models/gold").mkdir(parents=True)
+    (root / "afluente.yml").write_text("name: contract\nwarehouse: warehouse\n")
+    (root / "models/silver/rates.py").write_text(
+        "import afluente\n\n\n"
+        "@afluente.table(contract='enforced',\n"
+        "                columns={'currency': {'type': 'VARCHAR'}, 'rate': {'type': 'DOUBLE'}})\n"
+        "def rates():\n"
+        "    raise RuntimeError('validate never runs a model')\n"
+    )
+    gold = root / "models/gold/priced.sql"
+    gold.write_text("SELECT currency,\n       rte * 100 AS pct\nFROM silver.rates\n")
+
+    result = afluente(root, "validate")
+
+    assert result.returncode == 2
+    first, hint = result.stderr.splitlines()
+    assert first.startswith(f"error: {gold}:2:8: `gold.priced` does not bind: ")
+    assert hint.startswith("  hint: did you mean `rate`?")
+    assert not (root / "warehouse").exists()

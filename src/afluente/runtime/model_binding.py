@@ -4,7 +4,8 @@ Tables are made bindable in dependency order with no rows in them: a SQL model's
 as a view over its (already bindable) upstreams and its output becomes an empty table of the
 columns it gives (a table, not the view: views of views would be bound again by every
 reader, exponentially in the depth of the graph); a source, a Python model or an
-apply_changes table contributes the schema of its stored Delta table. A misspelt column or
+apply_changes table contributes the schema of its stored Delta table, or else the columns an
+enforced contract declares (`contract: enforced`, a `type` on every column). A misspelt column or
 table is then DuckDB's bind error, at the model's line and column, with DuckDB's candidate
 names as the hint. A model whose upstream has no known schema yet (a source never ingested,
 a Python model never run) is skipped, and said so.
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 from afluente.config import Project
 from afluente.engines import Engine, create_engine
-from afluente.engines.duckdb_engine import qualified
+from afluente.engines.duckdb_engine import qualified, quote
 from afluente.engines.duckdb_errors import DEFAULT_HINT
 from afluente.errors import EngineError, ModelError
 from afluente.model import Graph, Node, TableRef
@@ -94,7 +95,21 @@ def _bindable(engine: Engine, warehouse: Warehouse, node: Node, inputs_known: bo
     if node.language == "sql" and node.kind != "apply_changes":
         return inputs_known
     schema = warehouse.schema(node.ref) if node.materialized else None
-    if schema is None:
+    if schema is not None:
+        attach_stored(engine, node, schema.empty_table())
+        return True
+    return _attach_contract(engine, node)
+
+
+def _attach_contract(engine: Engine, node: Node) -> bool:
+    """An enforced contract is the table's exact output: its typed columns are the schema
+    readers bind against before the model ever ran."""
+    columns = node.config.columns
+    if node.config.contract != "enforced" or not all(c.type for c in columns.values()):
         return False
-    attach_stored(engine, node, schema.empty_table())
+    selects = ", ".join(f"CAST(NULL AS {c.type}) AS {quote(name)}" for name, c in columns.items())
+    try:
+        engine.materialize(node.ref, f"SELECT {selects} WITH NO DATA", node.location, node.name)
+    except EngineError:
+        return False  # a type DuckDB does not know: the run's contract check reports it
     return True
