@@ -89,6 +89,12 @@ def test_validate_a_valid_project(shop: Path) -> None:
         "project": "shop",
         "tables": 6,
         "layers": {"bronze": 2, "silver": 2, "gold": 2},
+        "bound": 0,
+        "not_bound": {
+            "silver.customers": "bronze.customers",
+            "silver.orders": "bronze.orders",
+            "gold.revenue_by_state": "bronze.orders",
+        },
     }
 
 
@@ -136,6 +142,15 @@ def test_debug_adds_the_traceback(broken_shop: Path) -> None:
     assert "afluente.errors.ModelError" in result.stderr
     assert f"\nerror: {broken_shop / 'models/gold/x.sql'}:2:" in result.stderr
     assert "\n  hint: did you mean `silver.orders`?\n" in result.stderr
+
+
+def test_debug_prints_the_error_once(broken_shop: Path) -> None:
+    result = afluente("--debug", "-p", str(broken_shop), "validate")
+
+    assert result.returncode == 2
+    assert result.stderr.count("reads unknown table `silver.ordres`") == 1
+    assert result.stderr.count("did you mean `silver.orders`?") == 1
+    assert result.stderr.endswith("  hint: did you mean `silver.orders`?\n")
 
 
 # -- start-up stays light -------------------------------------------------------------------

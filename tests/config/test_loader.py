@@ -300,10 +300,10 @@ def test_reserved_and_invalid_layer_names(write_project: WriteProject) -> None:
     invalid = config_error(write_project("name: p\nlayers: [raw, my-layer]\n"))
 
     assert reserved.message == (
-        "`layers`: Value error, layer name 'afluente' is reserved for afluente's own tables"
+        "`layers`: layer name 'afluente' is reserved for afluente's own tables"
     )
     assert invalid.message == (
-        "`layers`: Value error, layer name 'my-layer' must be a SQL identifier"
+        "`layers`: layer name 'my-layer' must be a SQL identifier"
     )
     assert invalid.location is not None and invalid.location.line == 2
 

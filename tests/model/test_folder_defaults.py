@@ -161,7 +161,7 @@ def test_a_kind_from_a_default_still_needs_its_keys_in_the_model(starter: Projec
 
     error = starter.error(ConfigError)
 
-    assert error.message == "`(top level)`: Value error, kind `merge` needs `unique_key`"
+    assert error.message == "kind `merge` needs `unique_key`"
     assert error.location == Location(starter.path("models/gold/h.sql"), 1)
 
 

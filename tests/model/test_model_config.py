@@ -186,3 +186,17 @@ def test_header_and_sidecar_both_present(starter: ProjectTree) -> None:
     assert error.message == "config is declared twice: in the header and in h.yml"
     assert error.location == Location(starter.path("models/gold/h.sql"), 3)
     assert error.hint == "keep one of them"
+
+
+def test_a_config_check_speaks_without_pydantic_wording(starter: ProjectTree) -> None:
+    starter.write({"models/silver/orders.sql": """\
+        /* @config
+        kind: merge
+        */
+        SELECT 1 AS order_id
+        """})
+
+    error = starter.error(ConfigError)
+
+    assert error.message == "kind `merge` needs `unique_key`"
+    assert error.location == Location(starter.path("models/silver/orders.sql"), 2)

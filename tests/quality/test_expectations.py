@@ -173,7 +173,8 @@ def test_python_model_expectations(make_project: Callable[..., Path]) -> None:
         ("expression: age >>> 3", "invalid SQL in `expression`"),
         ("aggregate: sum(nope) > 1", "invalid SQL in `aggregate`"),
         ("unique: id, action: quarantine", "can `warn` or `fail`"),
-        ("nonsense: 1", "needs exactly one rule key"),
+        ("nonsense: 1", "unknown key `nonsense`"),
+        ("description: x", "needs exactly one rule key"),
     ],
 )
 def test_bad_expectation_is_an_error_naming_file_and_rule(

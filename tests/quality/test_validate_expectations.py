@@ -103,3 +103,44 @@ def test_quarantine_table_is_queryable(make_project: Callable[..., Path]) -> Non
     ).to_pylist()
     assert [r["_rules"] for r in found] == [["known_uf"]]
     assert json.loads(found[0]["_row"])["uf"] == "XX"
+
+
+def test_a_misspelt_rule_names_its_line_and_the_rule_meant(
+    make_project: Callable[..., Path],
+) -> None:
+    root = make_project("  - name: ok\n    not_null: id\n  - name: named\n    not_nul: name")
+    with pytest.raises(ConfigError) as caught:
+        validate(root)
+
+    assert caught.value.location is not None
+    assert (caught.value.location.file, caught.value.location.line) == (
+        root / "models/silver/people.sql", 7
+    )
+    assert caught.value.message == "expectation #2 `named`: unknown key `not_nul`"
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith("did you mean `not_null`?")
+
+
+def test_a_misspelt_rule_argument_is_named_before_the_missing_one(
+    make_project: Callable[..., Path],
+) -> None:
+    root = make_project("  - name: adult\n    between:\n      colum: age\n      min: 18")
+    with pytest.raises(ConfigError) as caught:
+        validate(root)
+
+    assert caught.value.location is not None and caught.value.location.line == 6
+    assert caught.value.message == "expectation #1 `adult`: unknown key `between.colum`"
+    assert caught.value.hint == "did you mean `column`? valid keys here: column, max, min"
+
+
+def test_a_validator_message_reaches_users_without_pydantic_wording(
+    make_project: Callable[..., Path],
+) -> None:
+    root = make_project("  - name: some\n    not_null: id\n    mostly: 2")
+    with pytest.raises(ConfigError) as caught:
+        validate(root)
+
+    assert caught.value.location is not None and caught.value.location.line == 6
+    assert caught.value.message == (
+        "expectation #1 `some`: `mostly`: Input should be less than or equal to 1"
+    )

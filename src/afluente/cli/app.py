@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import traceback
 from pathlib import Path
@@ -33,7 +32,8 @@ def main_options(
     json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON output."),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug logs."),
 ) -> None:
-    """Global options come before the command: `afluente -p demo run`."""
+    """Global options come before the command: `afluente -p demo run` (`--json` and
+    `--debug` may also follow it)."""
     configure_logging(debug)
     ctx.obj = CliState(project_dir=project, environment=env, json=json_output, debug=debug)
 
@@ -55,6 +55,18 @@ def _register() -> None:
     )
 
 
+ANYWHERE_FLAGS = ("--json", "--debug")
+
+
+def flags_first(args: list[str]) -> list[str]:
+    """`afluente quality --json` as `afluente --json quality`: the global flags that take no
+    value are accepted after the command too (not after a `--`)."""
+    end = args.index("--") if "--" in args else len(args)
+    flags = [a for a in args[:end] if a in ANYWHERE_FLAGS]
+    rest = [a for a in args[:end] if a not in ANYWHERE_FLAGS]
+    return [*dict.fromkeys(flags), *rest, *args[end:]]
+
+
 def exit_code(error: AfluenteError) -> int:
     return 2 if isinstance(error, ConfigError | ModelError) else 1
 
@@ -62,11 +74,20 @@ def exit_code(error: AfluenteError) -> int:
 def main() -> None:
     """Console-script entry point: domain errors become one line and a non-zero exit."""
     _register()
-    debug = "--debug" in sys.argv
+    args = flags_first(sys.argv[1:])
+    debug = "--debug" in args
     try:
-        app()
+        app(args=args)
     except AfluenteError as error:
-        console = JsonConsole() if "--json" in sys.argv else Console()
-        console.error(error.render(), traceback.format_exc() if debug else None)
-        logging.getLogger("afluente").debug("command failed", exc_info=debug)
+        console = JsonConsole() if "--json" in args else Console()
+        console.error(error.render(), stack_of(error) if debug else None)
         sys.exit(exit_code(error))
+
+
+def stack_of(error: BaseException) -> str:
+    """The traceback `--debug` shows, ending with the error's type: its message follows
+    once, as the `error:` line."""
+    lines = traceback.format_exception(error)
+    stack = lines[: len(lines) - len(traceback.format_exception_only(error))]
+    kind = type(error)
+    return "".join(stack) + f"{kind.__module__}.{kind.__qualname__}"

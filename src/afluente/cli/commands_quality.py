@@ -24,6 +24,24 @@ def _table(console: Console, rows: list[dict[str, Any]]) -> None:
     console.table(_COLUMNS, [[r[c] for c in _COLUMNS] for r in rows])
 
 
+def write_page(path: Path, text: str) -> Path:
+    """Write an HTML page; return where it went (absolute), or say why it could not."""
+    target = path.expanduser().resolve()
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise AfluenteError(
+            f"cannot write the HTML page to {target}: {exc.strerror or exc}",
+            hint="pass --html a file path in a folder that exists and that you can write to",
+        ) from None
+    return target
+
+
+def _wrote(console: Console, page: Path | None) -> None:
+    if page is not None:
+        console.line(f"wrote {page}")
+
+
 @app.command()
 def check(
     ctx: typer.Context,
@@ -55,12 +73,20 @@ def quality(
     project = cli.project()
     with StateStore.open(project.state_url) as state:
         history = state.quality_history()
-    if html is not None:
-        html.write_text(render_report(history, f"Data quality: {project.config.name}"),
-                        encoding="utf-8")
+    page = None if html is None else write_page(
+        html, render_report(history, f"Data quality: {project.config.name}")
+    )
     latest = [dict(r, ts=str(r["ts"])) for r in latest_by_rule(history).values()]
-    cli.console.emit({"results": latest, "failing": sum(not r["passed"] for r in latest)},
-                     lambda console: _table(console, latest))
+    payload: dict[str, Any] = {"results": latest,
+                               "failing": sum(not r["passed"] for r in latest)}
+    if page is not None:
+        payload["html"] = str(page)
+
+    def render(console: Console) -> None:
+        _table(console, latest)
+        _wrote(console, page)
+
+    cli.console.emit(payload, render)
 
 
 @app.command()
@@ -79,8 +105,7 @@ def profile(
 
     cli = state_of(ctx)
     profiles = profile_table(cli.project(), table)
-    if html is not None:
-        html.write_text(render_profile(table, profiles), encoding="utf-8")
+    page = None if html is None else write_page(html, render_profile(table, profiles))
     rows = [{"column": p.name, "type": p.type, "null_pct": p.null_pct, "distinct": p.distinct,
              "min": p.min, "max": p.max, "mean": p.mean, "top": p.top,
              "histogram": p.histogram} for p in profiles]
@@ -91,5 +116,9 @@ def profile(
         console.table(heads, [[r[h] for h in heads] for r in rows])
         if starters:
             console.line(yaml.safe_dump({"expectations": starters}, sort_keys=False))
+        _wrote(console, page)
 
-    cli.console.emit({"table": table, "columns": rows, "suggested": starters}, render)
+    payload: dict[str, Any] = {"table": table, "columns": rows, "suggested": starters}
+    if page is not None:
+        payload["html"] = str(page)
+    cli.console.emit(payload, render)

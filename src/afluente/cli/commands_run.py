@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import typer
 
@@ -30,6 +32,9 @@ def validate(ctx: typer.Context) -> None:
     validate_engine(project)
     graph = load_graph(project)
     validate_sinks(project, graph)
+    from afluente.runtime.model_binding import bind_models
+
+    binding = bind_models(project, graph)
     from afluente.runtime.quality_validate import validate_expectations
 
     validate_expectations(project, graph)
@@ -43,13 +48,23 @@ def validate(ctx: typer.Context) -> None:
     for ref in graph.order:
         layers[ref.layer] = layers.get(ref.layer, 0) + 1
     payload = {"valid": True, "project": project.config.name, "tables": len(graph),
-               "layers": layers}
+               "layers": layers, "bound": len(binding.bound),
+               "not_bound": {str(m): str(up) for m, up in binding.skipped.items()}}
     summary = ", ".join(f"{n} {layer}" for layer, n in layers.items())
 
     def render(console: Console) -> None:
         console.line(f"[green]✓[/] {project.config.name}: {len(graph)} tables valid ({summary})")
+        if binding.skipped:
+            console.line(_unbound_note(binding.skipped))
 
     cli.console.emit(payload, render)
+
+
+def _unbound_note(skipped: Mapping[Any, Any]) -> str:
+    shown = "; ".join(f"{model} (needs {up})" for model, up in list(skipped.items())[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    return (f"note: {len(skipped)} SQL models not bound, a table upstream has no schema yet: "
+            f"{shown}{more}; build those tables once to check these models' columns")
 
 
 @app.command()

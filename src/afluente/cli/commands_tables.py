@@ -37,7 +37,7 @@ def _print_arrow(console: Console, table: pa.Table, fmt: Format) -> None:
         console.line(f"{table.num_rows} rows", style="dim")
     elif fmt is Format.csv:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(table.column_names)
         writer.writerows(_rows(table))
         sys.stdout.write(buffer.getvalue())

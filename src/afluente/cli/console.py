@@ -72,7 +72,8 @@ class JsonConsole(Console):
         return None
 
     def error(self, text: str, traceback: str | None = None) -> None:
-        sys.stderr.write(json.dumps({"error": text}, ensure_ascii=False) + "\n")
+        entry = {"error": text} if traceback is None else {"error": text, "traceback": traceback}
+        sys.stderr.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
 
 def _cell(value: Any) -> str:

@@ -72,8 +72,8 @@ def _line(result: ModelResult) -> str:
         rows = f"{result.rows:>12,} rows" if result.rows is not None else f"{'view':>17}"
         version = f"v{result.version}" if result.version is not None else ""
         return f"{mark} {name} {rows}  {version:<5} {result.duration_s:6.2f}s"
-    if result.status == "failed":
-        return f"{mark} {name} [red]{_escape(result.reason)}[/]"
+    if result.status == "failed":  # why is printed once, in the run's summary
+        return f"{mark} {name} [red]{'failed':>17}[/]  {'':<5} {result.duration_s:6.2f}s"
     return f"{mark} {name} [dim]{_escape(result.reason)}[/]"
 
 

@@ -13,6 +13,8 @@ from afluente.config.yaml_lines import KeyPath, LocatedYaml
 from afluente.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
+# how pydantic prefixes the text of a ValueError/AssertionError raised in a validator
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def validate_with_locations(
@@ -29,7 +31,7 @@ def validate_with_locations(
 def to_config_error(
     exc: ValidationError, model: type[BaseModel], data: Any, doc: LocatedYaml, at: KeyPath = ()
 ) -> ConfigError:
-    first = exc.errors()[0]
+    first = first_error(exc)
     inner = data_path(first["loc"], data)
     path = (*at, *inner)
     dotted = ".".join(str(p) for p in path) or "(top level)"
@@ -40,7 +42,7 @@ def to_config_error(
         hint = f"did you mean `{close[0]}`? " if close else ""
         hint += f"valid keys here: {', '.join(choices)}"
         return ConfigError(f"unknown key `{dotted}`", location=doc.location(path), hint=hint)
-    message = first["msg"]
+    message = plain_message(first["msg"])
     if first["type"] == "literal_error":
         expected = first.get("ctx", {}).get("expected", "")
         return ConfigError(
@@ -69,7 +71,23 @@ def to_config_error(
             location=doc.location(path),
             hint=_field_hint(model, inner),
         )
-    return ConfigError(f"`{dotted}`: {message}", location=doc.location(path))
+    return ConfigError(f"`{dotted}`: {message}" if path else message,
+                       location=doc.location(path))
+
+
+def first_error(exc: ValidationError) -> Any:
+    """The error to report: an unknown key first, since a misspelt key also makes the key
+    it was meant to be look missing."""
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+
+
+def plain_message(message: str) -> str:
+    """A validator's own sentence, without pydantic's `Value error, ` wording."""
+    for prefix in _PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
 
 
 def data_path(loc: tuple[int | str, ...], data: Any) -> KeyPath:

@@ -32,6 +32,14 @@ class LocatedYaml:
         line = self.lines.get(probe, 1)
         return Location(self.file, line + self.line_offset)
 
+    def part(self, at: KeyPath, data: Any) -> LocatedYaml:
+        """The document under key path `at` (holding `data`), keeping each key's line."""
+        size = len(at)
+        lines = {path[size:]: line for path, line in self.lines.items() if path[:size] == at}
+        if () not in lines:
+            lines[()] = (self.location(at).line or 1) - self.line_offset
+        return LocatedYaml(data=data, file=self.file, lines=lines, line_offset=self.line_offset)
+
 
 def load_located_yaml(text: str, file: Path, line_offset: int = 0) -> LocatedYaml:
     """Parse `text`; `line_offset` shifts line numbers when YAML is embedded in another file."""

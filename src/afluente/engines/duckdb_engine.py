@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
 
+from afluente.engines.duckdb_errors import engine_error
 from afluente.engines.duckdb_readonly import access_error, lock_down, read_only_statement
 from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
@@ -25,8 +26,6 @@ from afluente.engines.settings import DuckDBSettings
 from afluente.errors import EngineError, Location
 from afluente.model import TableRef
 from afluente.streams import ResultStream, duckdb_connect, guarded, relation_reader
-
-_LINE = re.compile(r"LINE (\d+):")
 
 
 def quote(identifier: str) -> str:
@@ -81,24 +80,26 @@ class DuckDBEngine:
 
     def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
         self._schema(ref.layer)
+        prefix = f"CREATE OR REPLACE VIEW {qualified(ref)} AS "
         try:
-            self.connection.execute(f"CREATE OR REPLACE VIEW {qualified(ref)} AS {sql}")
+            self.connection.execute(prefix + sql)
         except duckdb.Error as exc:
-            raise _engine_error(exc, origin, str(ref)) from None
+            raise self._error(exc, origin, str(ref), prefix) from None
 
     def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
         try:
             reader = relation_reader(self.connection.sql(sql))
         except duckdb.Error as exc:
-            raise _engine_error(exc, origin, table) from None
+            raise self._positioned(exc, sql, origin, table) from None
         return guarded(reader, lambda e: _translate(e, origin, table))
 
     def materialize(self, ref: TableRef, sql: str, origin: Location, table: str) -> None:
         self._schema(ref.layer)
+        prefix = f"CREATE OR REPLACE TABLE {qualified(ref)} AS "
         try:
-            self.connection.execute(f"CREATE OR REPLACE TABLE {qualified(ref)} AS {sql}")
+            self.connection.execute(prefix + sql)
         except duckdb.Error as exc:
-            raise _engine_error(exc, origin, table) from None
+            raise self._error(exc, origin, table, prefix) from None
 
     def release(self, ref: TableRef) -> None:
         self.connection.execute(f"DROP TABLE IF EXISTS {qualified(ref)}")
@@ -108,6 +109,9 @@ class DuckDBEngine:
     ) -> tuple[list[Path], int] | None:
         try:
             relation = self.connection.sql(sql)
+        except duckdb.Error as exc:
+            raise self._positioned(exc, sql, origin, table) from None
+        try:
             if not all(delta_ready_type(str(t)) for t in relation.types):
                 return None
             pattern = "part-{uuid}"
@@ -116,7 +120,7 @@ class DuckDBEngine:
                 f"(FORMAT parquet, PER_THREAD_OUTPUT true, FILENAME_PATTERN '{pattern}')"
             ).fetchone()
         except duckdb.Error as exc:
-            raise _engine_error(exc, origin, table) from None
+            raise self._error(exc, origin, table, "COPY (") from None
         rows = int(copied[0]) if copied else 0
         return sorted(directory.glob("*.parquet")), rows
 
@@ -138,7 +142,7 @@ class DuckDBEngine:
         except EngineError as exc:
             raise EngineError(exc.message, location=origin, table=table, hint=exc.hint) from None
         except duckdb.Error as exc:
-            raise _engine_error(exc, origin, table) from None
+            raise self._error(exc, origin, table) from None
         except Exception as exc:
             raise _python_error(exc, origin, table) from exc
         return guarded(reader, lambda e: _translate(e, origin, table))
@@ -166,6 +170,37 @@ class DuckDBEngine:
                 raise denied from None
             raise EngineError(f"query failed: {_clean(exc)}", hint="check the SQL") from None
 
+    def _positioned(
+        self, exc: duckdb.Error, sql: str, origin: Location, table: str
+    ) -> EngineError:
+        """A relation's bind error carries no `LINE n:`; binding the text again as a
+        statement gives DuckDB's position (no row is read)."""
+        if "\nLINE " not in str(exc):
+            try:
+                self.connection.execute(f"{_DESCRIBE}{sql}")
+            except duckdb.Error as again:
+                if _clean(again).splitlines()[:1] == _clean(exc).splitlines()[:1]:
+                    return self._error(again, origin, table, _DESCRIBE)
+        return self._error(exc, origin, table)
+
+    def _error(
+        self, exc: Exception, origin: Location, table: str, prefix: str = ""
+    ) -> EngineError:
+        return engine_error(
+            _clean(exc) or type(exc).__name__, origin, table, prefix, columns=self._column_names
+        )
+
+    def _column_names(self) -> list[str]:
+        """Every column of the tables and views a model can read (to suggest a name)."""
+        try:
+            rows = self.connection.execute(
+                "SELECT DISTINCT column_name FROM duckdb_columns() "
+                "WHERE NOT internal AND NOT starts_with(table_name, '__afluente_')"
+            ).fetchall()
+        except duckdb.Error:
+            return []  # no suggestion is better than hiding the error being reported
+        return [str(row[0]) for row in rows]
+
     def interrupt(self) -> None:
         self.connection.interrupt()
 
@@ -185,6 +220,9 @@ def delta_ready_type(duckdb_type: str) -> bool:
     return _DELTA_READY.fullmatch(duckdb_type) is not None
 
 
+_DESCRIBE = "DESCRIBE "
+
+
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -199,17 +237,8 @@ def _clean(exc: BaseException) -> str:
     return str(exc).strip()
 
 
-def _engine_error(exc: Exception, origin: Location, table: str) -> EngineError:
-    text = _clean(exc)
-    match = _LINE.search(text)
-    line = int(match.group(1)) if match else origin.line
-    first_line = text.splitlines()[0] if text else type(exc).__name__
-    return EngineError(
-        f"DuckDB: {first_line}",
-        location=Location(origin.file, line),
-        table=table,
-        hint="fix the model's SQL; the table keeps its previous version",
-    )
+def _engine_error(exc: Exception, origin: Location, table: str, prefix: str = "") -> EngineError:
+    return engine_error(_clean(exc) or type(exc).__name__, origin, table, prefix)
 
 
 def _python_error(exc: Exception, origin: Location, table: str) -> EngineError:

@@ -108,7 +108,8 @@ def _check_layer(project: Project, layer: str, location: Location) -> None:
 
 def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLayer]) -> Node:
     text = file.read_text(encoding="utf-8")
-    config = effective_config(model_layer(_sql_config_doc(file, text)), defaults)
+    doc = _sql_config_doc(file, text)
+    config = effective_config(model_layer(doc), defaults)
     parsed = cache.get(text)
     if parsed is None:
         query = parse_query(text, file)
@@ -132,6 +133,7 @@ def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLa
         depends_on=deps,
         sql=text,
         code=parsed.code,
+        config_doc=doc,
     )
 
 
@@ -179,6 +181,7 @@ def _python_node(
         function=spec.function,
         keywords=spec.keywords,
         code=file.read_text(encoding="utf-8"),
+        config_doc=doc,
     )
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from afluente.errors import Location
 from afluente.model.model_config import ModelConfig, NodeKind
 from afluente.model.refs import TableRef
+
+if TYPE_CHECKING:
+    from afluente.config.yaml_lines import LocatedYaml
 
 Language = Literal["sql", "python", "source"]
 
@@ -37,6 +40,8 @@ class Node:
     source_name: str | None = None
     code: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # the config as written, with the line of each key (for errors found after loading)
+    config_doc: LocatedYaml | None = field(default=None, compare=False, repr=False)
 
     @property
     def name(self) -> str:

@@ -3,15 +3,19 @@ action and a `mostly` threshold.
 
 The model config keeps expectations as plain mappings (the model layer knows nothing of
 quality); :func:`parse_expectations` turns them into these typed rules and names the model
-file and the expectation in every error.
+file, the line of the expectation (or of its faulty key) and the expectation in every error.
 """
 
 from __future__ import annotations
 
+import difflib
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from afluente.config.validation import to_config_error
+from afluente.config.yaml_lines import LocatedYaml
 from afluente.errors import ConfigError, Location
 from afluente.quality.naming import with_generated_names
 
@@ -132,15 +136,20 @@ class Expectation(BaseModel):
 
 
 def parse_expectations(
-    raw: tuple[dict[str, Any], ...], location: Location, table: str
+    raw: tuple[dict[str, Any], ...], location: Location, table: str,
+    doc: LocatedYaml | None = None,
 ) -> tuple[Expectation, ...]:
-    """Typed expectations of one model; a bad one is a ConfigError naming it."""
+    """Typed expectations of one model; a bad one is a ConfigError naming it, at the line
+    of the expectation or of its faulty key when `doc` (the config as written) is given."""
+    written = doc or LocatedYaml(data=None, file=Path(location.file),
+                                 lines={(): location.line or 1})
     parsed: list[Expectation] = []
     for index, entry in enumerate(raw):
         label = f"expectation #{index + 1}" + (
             f" `{entry['name']}`" if isinstance(entry.get("name"), str) else ""
         )
-        parsed.append(_parse_one(entry, label, location, table))
+        where = written.part(("expectations", index), entry)
+        parsed.append(_parse_one(entry, label, where, table))
     names = [e.name for e in parsed if e.name]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -151,7 +160,12 @@ def parse_expectations(
     return with_generated_names(parsed, set(names))
 
 
-def _parse_one(entry: dict[str, Any], label: str, location: Location, table: str) -> Expectation:
+def _parse_one(
+    entry: dict[str, Any], label: str, where: LocatedYaml, table: str
+) -> Expectation:
+    """`where`: the expectation as written, with the line of each of its keys."""
+    location = where.location(())
+    _check_keys(entry, label, where, table)
     rules = [k for k in entry if k in RULES]
     if len(rules) != 1:
         found = ", ".join(rules) if rules else "none"
@@ -162,11 +176,10 @@ def _parse_one(entry: dict[str, Any], label: str, location: Location, table: str
     try:
         expectation = Expectation.model_validate(entry)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        error = to_config_error(exc, Expectation, entry, where)
         raise ConfigError(
-            f"{label}: `{where}`: {first['msg']}", location=location, table=table,
-            hint="see docs/quality.md for the keys of each rule",
+            f"{label}: {error.message}", location=error.location, table=table,
+            hint=error.hint or "see docs/quality.md for the keys of each rule",
         ) from None
     if expectation.scope != "row" and expectation.action in ("drop", "quarantine"):
         raise ConfigError(
@@ -175,3 +188,18 @@ def _parse_one(entry: dict[str, Any], label: str, location: Location, table: str
             location=location, table=table, hint="use action: warn or action: fail",
         )
     return expectation
+
+
+def _check_keys(entry: dict[str, Any], label: str, where: LocatedYaml, table: str) -> None:
+    """An unknown key (a misspelt rule, most often) names its line and the closest key."""
+    known = list(Expectation.model_fields)
+    for key in entry:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(str(key), [*RULES, *known], n=1)
+        suggestion = f"did you mean `{close[0]}`? " if close else ""
+        raise ConfigError(
+            f"{label}: unknown key `{key}`", location=where.location((key,)), table=table,
+            hint=f"{suggestion}rules: {', '.join(RULES)}; other keys: name, action, mostly, "
+            "description",
+        )

@@ -60,7 +60,8 @@ class QualityStep:
 
     def apply(self, node: Node) -> Node:
         """Check `node`'s output; return a node whose SQL reads the rows to commit."""
-        rules = parse_expectations(node.config.expectations, node.location, node.name)
+        rules = parse_expectations(node.config.expectations, node.location, node.name,
+                                   node.config_doc)
         source = self._source(node)
         columns = describe(self.engine, source)
         check_rules(self.engine, rules, columns, source, Target(node.name, node.location))

@@ -1,7 +1,8 @@
 """`afluente validate` checks every model's expectations without reading a row.
 
 Each model's output columns come from DuckDB binding its SQL over empty tables: stored tables
-contribute only their Delta schema, models not built yet are views over their upstreams. When
+contribute only their Delta schema, a SQL model is an empty table of the columns its current
+SQL gives (`model_binding`). When
 a model cannot be bound that way (its source was never ingested, a Python model never ran),
 its column names come from column lineage instead, and the SQL of `expression`/`aggregate`
 rules is only parsed. Errors are the same ConfigErrors a run raises: model file, expectation,
@@ -17,12 +18,12 @@ from sqlglot.errors import ParseError
 from afluente.config import Project
 from afluente.engines import Engine, project_engine
 from afluente.engines.duckdb_engine import qualified
-from afluente.errors import AfluenteError, ConfigError
+from afluente.errors import ConfigError
 from afluente.lineage import ModelLineage, update_lineage
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.evaluate import Target, check_columns, check_regex, check_rules, describe
 from afluente.quality.rules import Expectation, parse_expectations
-from afluente.runtime.incremental_views import attach_stored
+from afluente.runtime.model_binding import bind_graph
 from afluente.storage import Warehouse
 
 
@@ -37,7 +38,8 @@ def validate_expectations(project: Project, graph: Graph) -> int:
         bound = attach_empty(engine, warehouse, graph)
         lineage = graph_lineage(graph, warehouse) if any(n.ref not in bound for n in nodes) else {}
         for node in nodes:
-            rules = parse_expectations(node.config.expectations, node.location, node.name)
+            rules = parse_expectations(node.config.expectations, node.location, node.name,
+                                   node.config_doc)
             target = Target(node.name, node.location)
             if node.ref in bound:
                 source = f"SELECT * FROM {qualified(node.ref)}"
@@ -51,34 +53,9 @@ def validate_expectations(project: Project, graph: Graph) -> int:
 
 
 def attach_empty(engine: Engine, warehouse: Warehouse, graph: Graph) -> set[TableRef]:
-    """Make every table bindable with no rows; return the tables that could be bound.
-    A SQL model is its current SQL (not its stored, maybe older, schema)."""
-    bound: set[TableRef] = set()
-    for ref in graph.order:
-        node = graph[ref]
-        if _attach_sql(engine, node, bound) or _attach_schema(engine, warehouse, node):
-            bound.add(ref)
-    return bound
-
-
-def _attach_sql(engine: Engine, node: Node, bound: set[TableRef]) -> bool:
-    if node.language != "sql" or node.sql is None or node.kind == "apply_changes":
-        return False
-    if not all(up in bound for up in node.upstream):
-        return False
-    try:
-        engine.attach_view(node.ref, node.sql, node.location)
-    except AfluenteError:
-        return False  # the model's own SQL error is reported by the run, not here
-    return True
-
-
-def _attach_schema(engine: Engine, warehouse: Warehouse, node: Node) -> bool:
-    schema = warehouse.schema(node.ref) if node.materialized else None
-    if schema is None:
-        return False
-    attach_stored(engine, node, schema.empty_table())
-    return True
+    """Make every table bindable with no rows (`model_binding`); return the tables that
+    could be bound. A SQL model is its current SQL (not its stored, maybe older, schema)."""
+    return bind_graph(engine, warehouse, graph).readable
 
 
 def _target_bound(rule: Expectation, bound: set[TableRef]) -> bool:

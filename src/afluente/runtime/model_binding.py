@@ -1,0 +1,118 @@
+"""`afluente validate` binds every SQL model in DuckDB before anything runs.
+
+Tables are made bindable in dependency order with no rows in them: a SQL model's SQL is bound
+as a view over its (already bindable) upstreams and its output becomes an empty table of the
+columns it gives (a table, not the view: views of views would be bound again by every
+reader, exponentially in the depth of the graph); a source, a Python model or an
+apply_changes table contributes the schema of its stored Delta table, or else the columns an
+enforced contract declares (`contract: enforced`, a `type` on every column). A misspelt column or
+table is then DuckDB's bind error, at the model's line and column, with DuckDB's candidate
+names as the hint. A model whose upstream has no known schema yet (a source never ingested,
+a Python model never run) is skipped, and said so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from afluente.config import Project
+from afluente.engines import Engine, create_engine, engine_settings
+from afluente.engines.duckdb_engine import qualified, quote
+from afluente.engines.duckdb_errors import DEFAULT_HINT
+from afluente.errors import EngineError, ModelError
+from afluente.model import Graph, Node, TableRef
+from afluente.runtime.incremental_views import attach_stored
+from afluente.storage import Warehouse
+
+BIND_SCHEMA = "afluente_bind"
+FIX_HINT = "fix the model's SQL; nothing was run"
+
+
+@dataclass
+class Binding:
+    """Which SQL models bound, and why the others could not be tried."""
+
+    bound: list[TableRef] = field(default_factory=list)
+    # model -> the table upstream of it whose schema is unknown (a source not ingested...)
+    skipped: dict[TableRef, TableRef] = field(default_factory=dict)
+    readable: set[TableRef] = field(default_factory=set)  # tables a reader can bind against
+
+
+def bind_models(project: Project, graph: Graph) -> Binding:
+    """Bind every SQL model whose inputs have a known schema; a bind error is a ModelError."""
+    if not any(graph[ref].language == "sql" for ref in graph.order):
+        return Binding()
+    # one thread: binding is many tiny statements, which a thread pool only slows down
+    settings = engine_settings(project)
+    if "threads" in type(settings).model_fields:
+        settings = settings.model_copy(update={"threads": 1})
+    engine = create_engine(settings, project.config.vars)
+    try:
+        return bind_graph(engine, Warehouse(project.warehouse_uri), graph)
+    finally:
+        engine.close()
+
+
+def bind_graph(engine: Engine, warehouse: Warehouse, graph: Graph) -> Binding:
+    """Make every table of `graph` bindable (no rows) on `engine`, in dependency order."""
+    binding = Binding()
+    known = binding.readable
+    for ref in graph.order:
+        node = graph[ref]
+        unknown = next((up for up in node.upstream if up not in known), None)
+        if node.language == "sql" and unknown is not None:
+            binding.skipped[ref] = binding.skipped.get(unknown, unknown)
+        elif node.language == "sql":
+            _bind_sql(engine, node)
+            binding.bound.append(ref)
+        if _bindable(engine, warehouse, node, unknown is None):
+            known.add(ref)
+    return binding
+
+
+def _bind_sql(engine: Engine, node: Node) -> None:
+    assert node.sql is not None
+    query = TableRef(BIND_SCHEMA, f"{node.ref.layer}__{node.ref.name}")
+    try:
+        engine.attach_view(query, node.sql, node.location)
+        if node.kind != "apply_changes":  # its table is not its query's output
+            # `CREATE TABLE ... AS SELECT ... WITH NO DATA`: the columns, no execution
+            empty = f"SELECT * FROM {qualified(query)} WITH NO DATA"
+            engine.materialize(node.ref, empty, node.location, node.name)
+    except EngineError as exc:
+        raise ModelError(
+            f"`{node.name}` does not bind: {exc.message}",
+            location=exc.location, table=node.name, hint=_validate_hint(exc.hint),
+        ) from None
+
+
+def _validate_hint(run_hint: str | None) -> str:
+    """The engine's suggestion, without what a failed run would add about the table."""
+    advice = (run_hint or "").removesuffix(DEFAULT_HINT).removesuffix(" — ")
+    return f"{advice} — {FIX_HINT}" if advice else FIX_HINT
+
+
+def _bindable(engine: Engine, warehouse: Warehouse, node: Node, inputs_known: bool) -> bool:
+    """Whether readers of `node` can now bind against it (attaching its stored schema
+    when its SQL does not give its columns)."""
+    if node.language == "sql" and node.kind != "apply_changes":
+        return inputs_known
+    schema = warehouse.schema(node.ref) if node.materialized else None
+    if schema is not None:
+        attach_stored(engine, node, schema.empty_table())
+        return True
+    return _attach_contract(engine, node)
+
+
+def _attach_contract(engine: Engine, node: Node) -> bool:
+    """An enforced contract is the table's exact output: its typed columns are the schema
+    readers bind against before the model ever ran."""
+    columns = node.config.columns
+    if node.config.contract != "enforced" or not all(c.type for c in columns.values()):
+        return False
+    selects = ", ".join(f"CAST(NULL AS {c.type}) AS {quote(name)}" for name, c in columns.items())
+    try:
+        engine.materialize(node.ref, f"SELECT {selects} WITH NO DATA", node.location, node.name)
+    except EngineError:
+        return False  # a type DuckDB does not know: the run's contract check reports it
+    return True

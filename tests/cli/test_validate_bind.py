@@ -1,0 +1,133 @@
+"""`afluente validate` binds every SQL model over the schemas it reads, before any run.
+
+The starter project is run once so its bronze tables exist; then a misspelt column is
+caught by `validate` at the model's line and column with DuckDB's candidate name, and a run
+reports the same position while the stored table keeps its previous version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from afluente.cli.scaffold import scaffold
+
+
+def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "afluente", "-p", str(root), *args],
+        capture_output=True, text=True, check=False, env=env, timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bind").resolve() / "shop"
+    scaffold(root)
+    assert afluente(root, "run").returncode == 0
+    return root
+
+
+def _misspell(file: Path, right: str, wrong: str) -> str:
+    text = file.read_text()
+    file.write_text(text.replace(right, wrong, 1))
+    return text
+
+
+def test_validate_names_the_misspelt_column_and_the_candidate(built: Path) -> None:
+    model = built / "models/silver/orders.sql"
+    original = _misspell(model, "CAST(order_id", "CAST(ordr_id")
+    try:
+        result = afluente(built, "validate")
+    finally:
+        model.write_text(original)
+
+    assert result.returncode == 2
+    first, hint = result.stderr.splitlines()
+    assert first == (
+        f"error: {model}:5:10: `silver.orders` does not bind: DuckDB: Binder Error: "
+        'Referenced column "ordr_id" not found in FROM clause!'
+    )
+    assert hint.startswith("  hint: did you mean `order_id`?")
+    assert hint.endswith(" — fix the model's SQL; nothing was run")
+
+
+def test_validate_binds_over_upstream_models_columns(built: Path) -> None:
+    model = built / "models/gold/revenue_by_state.sql"
+    original = _misspell(model, "sum(o.amount)", "sum(o.amout)")
+    try:
+        result = afluente(built, "validate")
+    finally:
+        model.write_text(original)
+
+    assert result.returncode == 2
+    first, hint = result.stderr.splitlines()
+    assert first.startswith(f"error: {model}:5:38: `gold.revenue_by_state` does not bind: ")
+    assert first.endswith('"o" does not have a column named "amout"')
+    assert hint.startswith("  hint: did you mean `amount`?")
+
+
+def test_run_reports_the_real_line_and_keeps_the_previous_version(built: Path) -> None:
+    model = built / "models/silver/orders.sql"
+    before = json.loads(afluente(built, "--json", "history", "silver.orders").stdout)
+    original = _misspell(model, "CAST(order_id", "CAST(ordr_id")
+    try:
+        result = afluente(built, "--json", "run", "-s", "silver.orders")
+    finally:
+        model.write_text(original)
+
+    assert result.returncode == 1
+    failed = [m for m in json.loads(result.stdout)["models"] if m["status"] == "failed"]
+    assert [m["table"] for m in failed] == ["silver.orders"]
+    assert failed[0]["reason"].startswith(f"{model}:5:10: ")
+    assert "hint: did you mean `order_id`?" in failed[0]["reason"]
+    after = json.loads(afluente(built, "--json", "history", "silver.orders").stdout)
+    assert after == before
+
+
+def test_validate_notes_models_whose_inputs_have_no_schema_yet(tmp_path: Path) -> None:
+    root = tmp_path / "fresh"
+    scaffold(root)
+
+    result = afluente(root, "--json", "validate")
+
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["bound"] == 0
+    assert payload["not_bound"] == {
+        "silver.customers": "bronze.customers",
+        "silver.orders": "bronze.orders",
+        "gold.revenue_by_state": "bronze.orders",
+    }
+
+
+def test_an_enforced_contract_gives_its_columns_before_the_model_ever_ran(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "contract"
+    (root / "models/silver").mkdir(parents=True)
+    (root / "models/gold").mkdir(parents=True)
+    (root / "afluente.yml").write_text("name: contract\nwarehouse: warehouse\n")
+    (root / "models/silver/rates.py").write_text(
+        "import afluente\n\n\n"
+        "@afluente.table(contract='enforced',\n"
+        "                columns={'currency': {'type': 'VARCHAR'}, 'rate': {'type': 'DOUBLE'}})\n"
+        "def rates():\n"
+        "    raise RuntimeError('validate never runs a model')\n"
+    )
+    gold = root / "models/gold/priced.sql"
+    gold.write_text("SELECT currency,\n       rte * 100 AS pct\nFROM silver.rates\n")
+
+    result = afluente(root, "validate")
+
+    assert result.returncode == 2
+    first, hint = result.stderr.splitlines()
+    assert first.startswith(f"error: {gold}:2:8: `gold.priced` does not bind: ")
+    assert hint.startswith("  hint: did you mean `rate`?")
+    assert not (root / "warehouse").exists()
