@@ -80,8 +80,9 @@ class DelimitedScan:
         connection.execute(
             "CREATE OR REPLACE TEMP TABLE _afluente_files (pos INTEGER, path VARCHAR, name VARCHAR)"
         )
-        connection.executemany(
-            "INSERT INTO _afluente_files VALUES (?, ?, ?)",
+        insert_rows(
+            connection,
+            "_afluente_files",
             [(i, f.path, f.entry.name) for i, f in enumerate(scanned)],
         )
         groups: dict[tuple[str, ...], list[LocalFile]] = {}
@@ -166,6 +167,15 @@ class DelimitedScan:
             doublequote=doubled,
             escapechar=None if doubled else o.escape,
         )
+
+
+def insert_rows(
+    connection: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[object, ...]]
+) -> None:
+    """Insert `rows` into `table` (nothing to do for none: DuckDB refuses an empty list)."""
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
 def name_by_prefix(files: list[LocalFile]) -> str | None:
