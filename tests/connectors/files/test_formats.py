@@ -40,6 +40,27 @@ def test_json_keeps_structs_and_lists(files_project: FilesProject) -> None:
     ]
 
 
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+def test_mixed_type_json_fields_keep_their_text_exactly(
+    files_project: FilesProject, fmt: str
+) -> None:
+    files_project.source(f"""\
+        path: landing/m.json
+        format: {fmt}
+    """)
+    records = [
+        {"id": 1, "kind": "a"}, {"id": 2, "kind": 5}, {"id": 3, "kind": 5.0},
+        {"id": 4, "kind": 'say "hi"'}, {"id": 5, "kind": {"x": [1, "b"]}}, {"id": 6, "kind": None},
+    ]
+    lines = [json.dumps(r, separators=(",", ":")) for r in records]
+    text = "[" + ",".join(lines) + "]" if fmt == "json" else "\n".join(lines)
+    files_project.write("m.json", text)
+    assert files_project.run().status == "success"
+    assert files_project.rows("id", "kind") == [
+        (1, "a"), (2, "5"), (3, "5.0"), (4, 'say "hi"'), (5, '{"x":[1,"b"]}'), (6, None),
+    ]
+
+
 def test_ndjson_flattened(files_project: FilesProject) -> None:
     files_project.source("""\
         path: landing/n.ndjson

@@ -141,7 +141,7 @@ class FileReader:
         )
         scan = self._duckdb_function([f.path for f in files])
         described = connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-        columns = [f"s.{_ident(row[0])}" for row in described if row[0] != "filename"]
+        columns = [self._column(row[0], row[1]) for row in described if row[0] != "filename"]
         named = name_by_prefix(files)
         if named is not None:
             return f"SELECT {', '.join([*columns, f'{named} AS {SOURCE}'])} FROM {scan} AS s"
@@ -150,6 +150,15 @@ class FileReader:
             f"FROM {scan} AS s JOIN _afluente_files AS f ON f.path = s.filename"
         )
         return sql
+
+    def _column(self, name: str, type_name: str) -> str:
+        """A column of the scan as selected: a JSON field whose values have mixed types
+        (DuckDB types it `JSON`) becomes each value's own text, `a` for `"a"` and `5` for
+        `5`, objects and arrays as their JSON text."""
+        column = f"s.{_ident(name)}"
+        if self.config.format in ("json", "ndjson") and type_name == "JSON":
+            return f"{column} ->> '$' AS {_ident(name)}"
+        return column
 
     def _duckdb_function(self, paths: list[str]) -> str:
         listed = "[" + ", ".join(_literal(p) for p in paths) + "]"
