@@ -4,6 +4,8 @@ line, an unreadable file is quarantined by name, and each file is still ingested
 
 from __future__ import annotations
 
+import json
+
 from afluente.model import TableRef
 
 from .conftest import FilesProject
@@ -26,3 +28,72 @@ def test_an_empty_file_alone_is_recorded_and_lands_nothing(files_project: FilesP
     version = files_project.version()
     assert files_project.run().status == "success"
     assert files_project.version() == version  # seen: nothing new to write
+
+
+LANDING = {
+    "lf.csv": b"id,name\n1,a\n2,b\n",
+    "crlf.csv": b"id,name\r\n3,c\r\n\r\n4,d\r\n",
+    "mixed.csv": b'id,name\n5,e\r\n6,f\n7,g,extra\r\n8,"h\r\ni"\n',
+    "cr.csv": b"id,name\n9,j\r10,k\n",
+    "unreadable.csv": b"\x00\xff\xfe\x00binary\xff,\x81\n\x00\x00\n",
+}
+
+
+def test_mixed_line_endings_land_every_good_line_and_quarantine_the_unreadable_file(
+    files_project: FilesProject,
+) -> None:
+    files_project.source("""\
+        path: landing/*.csv
+    """)
+    files_project.write("first.csv", "id,name\n0,z\n")
+    files_project.run()
+    before = files_project.bronze().to_pylist()
+    for name, data in LANDING.items():
+        files_project.write(name, data)
+
+    result = files_project.run()
+
+    assert result.status == "success"
+    rows = files_project.rows("id", "name", "_source", "_rescued_data")
+    assert [r[:3] for r in rows if r[3] is None] == [
+        ("0", "z", "landing/first.csv"), ("1", "a", "landing/lf.csv"),
+        ("10", "k", "landing/cr.csv"), ("2", "b", "landing/lf.csv"),
+        ("3", "c", "landing/crlf.csv"), ("4", "d", "landing/crlf.csv"),
+        ("5", "e", "landing/mixed.csv"), ("6", "f", "landing/mixed.csv"),
+        ("8", "h\r\ni", "landing/mixed.csv"),  # a line break inside quotes is data
+        ("9", "j", "landing/cr.csv"),
+    ]
+    rescued = {r[2]: json.loads(r[3]) for r in rows if r[3] is not None}
+    assert set(rescued) == {"landing/mixed.csv", "landing/unreadable.csv"}
+    line = rescued["landing/mixed.csv"]
+    assert (line["_line"], line["_raw"]) == (4, "7,g,extra")
+    assert "Expected Number of Columns: 2 Found: 3" in line["_error"]
+    reason = "cannot read the first line: it is not valid utf-8 (check `options.encoding`)"
+    assert rescued["landing/unreadable.csv"] == {
+        "_source": "landing/unreadable.csv", "_error": reason
+    }
+    after = files_project.bronze().to_pylist()
+    assert all(row in after for row in before)  # the previous version's rows are intact
+
+    progress = files_project.warehouse.progress_history(REF)[0]
+    assert sorted(progress["files"]) == sorted(f"landing/{n}" for n in LANDING)
+    assert progress["quarantined"] == {"landing/unreadable.csv": reason}
+    assert progress["blank_lines"] == {"landing/crlf.csv": 1}
+
+    version = files_project.version()
+    assert files_project.run().status == "success"
+    assert files_project.version() == version  # exactly once: nothing new to land
+
+
+def test_blank_lines_are_counted_in_the_ingestion_record(files_project: FilesProject) -> None:
+    files_project.source("""\
+        path: landing/*.csv
+    """)
+    files_project.write("a.csv", '\nid,name\n1,a\n\n\n2,"x\n\ny"\n\n')  # quoted: not blank
+    files_project.write("b.csv", "id,name\n3,c\n")
+
+    assert files_project.run().status == "success"
+
+    assert files_project.rows("id", "name") == [("1", "a"), ("2", "x\n\ny"), ("3", "c")]
+    (progress,) = files_project.warehouse.progress_history(REF)
+    assert progress["blank_lines"] == {"landing/a.csv": 4}

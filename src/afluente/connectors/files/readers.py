@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -65,12 +66,13 @@ class FileReader:
         self.root = root
         self.location = location
         self._names: dict[str, str] = {}  # staged path -> file name, to name files in errors
+        self.delimited: DelimitedScan | None = None  # the csv/tsv scan, once made
 
     def read(self, files: list[FileEntry], report: Report = _ignore) -> ResultStream:
         """The files as an Arrow stream (every format)."""
         opened = self._open(files)
         try:
-            reader = self._scan(opened.files, opened.connection, opened.staging.encoding)
+            reader = self._scan(opened.files, opened.connection, opened.staging)
             if self.config.options.flatten:
                 reader = flattened(reader)
         except Exception as exc:
@@ -87,18 +89,14 @@ class FileReader:
             return None
         opened = self._open(files)
         try:
+            then: tuple[Callable[[], str], ...] = ()
             if fmt in TEXT_FORMATS:
-                main, rejected, columns = self._delimited(opened.staging.encoding).queries(
+                main, rejected, _ = self._delimited(opened.staging).queries(
                     opened.files, opened.connection
                 )
-                then: tuple[Callable[[], str], ...] = (rejected,)
-                if main is None:  # every file empty: no rows, the files are still recorded
-                    nulls = ", ".join(f"NULL::VARCHAR AS {_ident(c)}" for c in columns)
-                    main = f"SELECT {nulls + ', ' if nulls else ''}NULL::VARCHAR AS {SOURCE} "
-                    main += "WHERE false"
-                    then = ()
+                then = (rejected,)
             else:
-                main, then = self._duckdb_sql(opened.files, opened.connection), ()
+                main = self._duckdb_sql(opened.files, opened.connection)
         except Exception as exc:
             opened.close()
             raise self._error(exc) from None
@@ -119,17 +117,31 @@ class FileReader:
         self._names = {f.path: f.entry.name for f in opened.files}
         return opened
 
-    def _delimited(self, encoding: str) -> DelimitedScan:
+    def _delimited(self, staging: Staging) -> DelimitedScan:
         fmt = self.config.format
         delimiter = "\t" if fmt == "tsv" else self.config.options.delimiter
-        return DelimitedScan(self.name, self.config.options, delimiter, encoding, self.location)
+        self.delimited = DelimitedScan(
+            self.name, self.config.options, delimiter, staging.encoding, self.location,
+            staging.folder,
+        )
+        return self.delimited
+
+    def findings(self) -> dict[str, dict[str, Any]]:
+        """What reading the batch found besides rows, for the progress record: blank lines
+        skipped and files quarantined, by file (only those that have some)."""
+        if self.delimited is None:
+            return {}
+        blank = {name: n for name, n in self.delimited.blank_lines.items() if n}
+        found: dict[str, dict[str, Any]] = {"blank_lines": blank}
+        found["quarantined"] = dict(self.delimited.quarantined)
+        return {key: value for key, value in found.items() if value}
 
     def _scan(
-        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection, encoding: str
+        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection, staging: Staging
     ) -> pa.RecordBatchReader:
         fmt = self.config.format
         if fmt in TEXT_FORMATS:
-            return self._delimited(encoding).read(files, connection)
+            return self._delimited(staging).read(files, connection)
         if fmt in DUCKDB_FORMATS:
             return relation_reader(connection.sql(self._duckdb_sql(files, connection)))
         return ArrowFiles(self.config, self._file_error).read(files)

@@ -1,0 +1,146 @@
+"""Line endings and blank lines of a delimited text file, found before DuckDB reads it.
+
+Real exports mix line endings (a CRLF line in an LF file, a lone CR): DuckDB's CSV reader
+refuses such a file as a whole, so it gets a copy whose line endings outside quotes are all
+LF, one for one, keeping line numbers (a line break inside a quoted value is data and is
+kept). DuckDB skips blank lines silently; they are counted here. A first pass counts with C
+string methods only; the slower pass that follows quotes runs for the files that need it:
+mixed line endings, or blank-looking lines in a file with quotes (a quoted value may span
+them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+CHUNK_CHARS = 1 << 20
+_BLANK = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?=[\r\n])")  # a line break right after another
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What the quote-aware pass must know of the file's CSV dialect."""
+
+    delimiter: str
+    quote: str
+    escape: str
+    codec: str  # Python's name of the text encoding
+
+
+@dataclass(frozen=True)
+class LineSurvey:
+    """A file's line-ending kinds (`"\\n"`, `"\\r\\n"`, `"\\r"`) and blank lines."""
+
+    endings: frozenset[str]
+    blank_lines: int
+
+    @property
+    def mixed(self) -> bool:
+        """Whether DuckDB needs an LF copy (a lone CR, or more than one kind)."""
+        return "\r" in self.endings or len(self.endings) > 1
+
+
+def survey(path: str, dialect: Dialect) -> LineSurvey:
+    """The file's line endings and blank lines (quote-aware where it matters)."""
+    endings: set[str] = set()
+    blank, quoted, previous = 0, False, "\n"  # a break at the very start is a blank line
+    with _open(path, dialect) as text:
+        for chunk in _chunks(text, dialect):
+            endings |= _ending_kinds(chunk)
+            blank += len(_BLANK.findall(previous + chunk))
+            quoted = quoted or dialect.quote in chunk
+            previous = chunk[-1] if chunk[-1] in "\r\n" else ""
+    if "\r" in endings or len(endings) > 1 or (blank and quoted):
+        blank = normalize(path, None, dialect)
+    return LineSurvey(frozenset(endings), blank)
+
+
+def normalize(source: str, target: Path | None, dialect: Dialect) -> int:
+    """Copy `source` to `target` (when given) with every line break outside quotes as LF;
+    returns the number of blank lines (outside quotes)."""
+    scanner = _QuoteScanner(dialect)
+    with _open(source, dialect) as text:
+        if target is None:
+            for chunk in _chunks(text, dialect):
+                scanner.feed(chunk)
+            return scanner.blank_lines
+        codec = "utf-8" if dialect.codec == "utf-8-sig" else dialect.codec  # no BOM added
+        with open(target, "w", encoding=codec, errors=_ERRORS, newline="") as out:
+            for chunk in _chunks(text, dialect):
+                out.write(scanner.feed(chunk))
+    return scanner.blank_lines
+
+
+_ERRORS = "surrogateescape"  # bytes invalid in the encoding are copied as they are
+
+
+def _open(path: str, dialect: Dialect) -> TextIO:
+    return open(path, encoding=dialect.codec, errors=_ERRORS, newline="")
+
+
+def _chunks(text: TextIO, dialect: Dialect) -> Iterator[str]:
+    """Chunks of the text that never end inside a CRLF pair or an escape sequence."""
+    enders = "\r" if dialect.escape == dialect.quote else "\r" + dialect.escape
+    while chunk := text.read(CHUNK_CHARS):
+        while chunk[-1] in enders and (more := text.read(1)):
+            chunk += more
+        yield chunk
+
+
+def _ending_kinds(chunk: str) -> set[str]:
+    pairs = chunk.count("\r\n")
+    counts = {"\r\n": pairs, "\r": chunk.count("\r") - pairs, "\n": chunk.count("\n") - pairs}
+    return {kind for kind, count in counts.items() if count}
+
+
+class _QuoteScanner:
+    """Follows quotes across chunks like DuckDB does: a quote opens a value only at the start
+    of a field; inside, the escape character takes the next one as data."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        quote, escape = re.escape(dialect.quote), re.escape(dialect.escape)
+        self._outside = re.compile(f"{quote}|\r\n|\r|\n")
+        inside = quote if dialect.escape == dialect.quote else f"{escape}.|{quote}"
+        self._inside = re.compile(inside, re.DOTALL)
+        # a quote opens a value after a line break or a delimiter; with doubled quotes, right
+        # after the closing one too (`"a""b"` is one value)
+        doubled = dialect.quote if dialect.escape == dialect.quote else ""
+        self._opening = ("\n", dialect.delimiter, doubled)
+        self.inside = False
+        self.last = "\n"  # the last character written: a new line begins the file
+        self.blank_lines = 0
+
+    def feed(self, chunk: str) -> str:
+        """`chunk` with its line breaks outside quotes as LF."""
+        out: list[str] = []
+        position = 0
+        while match := (self._inside if self.inside else self._outside).search(chunk, position):
+            out.append(chunk[position : match.start()])
+            if match.start() > position:
+                self.last = chunk[match.start() - 1]
+            out.append(self._token(match.group()))
+            position = match.end()
+        out.append(chunk[position:])
+        if position < len(chunk):
+            self.last = chunk[-1]
+        return "".join(out)
+
+    def _token(self, token: str) -> str:
+        if self.inside:
+            if token == self.dialect.quote:
+                self.inside = False
+            self.last = token[-1]
+            return token
+        if token == self.dialect.quote:
+            self.inside = self.last in self._opening
+            self.last = token
+            return token
+        if self.last == "\n":
+            self.blank_lines += 1
+        self.last = "\n"
+        return "\n"
