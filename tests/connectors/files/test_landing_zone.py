@@ -97,3 +97,29 @@ def test_blank_lines_are_counted_in_the_ingestion_record(files_project: FilesPro
     assert files_project.rows("id", "name") == [("1", "a"), ("2", "x\n\ny"), ("3", "c")]
     (progress,) = files_project.warehouse.progress_history(REF)
     assert progress["blank_lines"] == {"landing/a.csv": 4}
+
+
+def test_a_quarantined_copy_of_a_rescued_line_keeps_its_file_and_line(
+    files_project: FilesProject,
+) -> None:
+    files_project.source("""\
+        path: landing/*.csv
+    """)
+    models = files_project.root / "models" / "silver"
+    models.mkdir(parents=True)
+    (models / "t.sql").write_text(
+        "/* @config\nkind: full\nexpectations:\n"
+        "  - {name: has_id, not_null: id, action: quarantine}\n*/\n"
+        "SELECT CAST(id AS INTEGER) AS id, name, _source, _rescued_data FROM bronze.s\n"
+    )
+    files_project.write("a.csv", "id,name\n1,a\n2,b,extra\n3,c\n")
+
+    assert files_project.run().status == "success"
+
+    quarantine = files_project.warehouse.dataset(TableRef("silver", "t__quarantine"))
+    (row,) = [json.loads(r) for r in quarantine.to_table().column("_row").to_pylist()]
+    assert row["_source"] == "landing/a.csv"
+    assert (row["_rescued_data"]["_source"], row["_rescued_data"]["_line"]) == (
+        "landing/a.csv", 3
+    )
+    assert row["_rescued_data"]["_raw"] == "2,b,extra"
