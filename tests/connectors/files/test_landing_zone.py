@@ -90,13 +90,16 @@ def test_blank_lines_are_counted_in_the_ingestion_record(files_project: FilesPro
         path: landing/*.csv
     """)
     files_project.write("a.csv", '\nid,name\n1,a\n\n\n2,"x\n\ny"\n\n')  # quoted: not blank
-    files_project.write("b.csv", "id,name\n3,c\n")
+    files_project.write("b.csv", "id,name\n3,c\r\n\r\n4,d,extra\r\n")
 
     assert files_project.run().status == "success"
 
-    assert files_project.rows("id", "name") == [("1", "a"), ("2", "x\n\ny"), ("3", "c")]
+    rows = files_project.rows("id", "name", "_rescued_data")
+    assert [r[:2] for r in rows] == [(None, None), ("1", "a"), ("2", "x\n\ny"), ("3", "c")]
+    rescued = json.loads(rows[0][2])
+    assert (rescued["_line"], rescued["_raw"]) == (4, "4,d,extra")  # no blank line in it
     (progress,) = files_project.warehouse.progress_history(REF)
-    assert progress["blank_lines"] == {"landing/a.csv": 4}
+    assert progress["blank_lines"] == {"landing/a.csv": 4, "landing/b.csv": 1}
 
 
 def test_a_quarantined_copy_of_a_rescued_line_keeps_its_file_and_line(

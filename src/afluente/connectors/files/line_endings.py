@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 CHUNK_CHARS = 1 << 20
-_BLANK = re.compile(r"(?:\r\n|\r(?!\n)|\n)(?=[\r\n])")  # a line break right after another
+_BLANK = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?=[\r\n])")  # a line break right after another
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,14 @@ class LineSurvey:
 def survey(path: str, dialect: Dialect) -> LineSurvey:
     """The file's line endings and blank lines (quote-aware where it matters)."""
     endings: set[str] = set()
-    blank, quoted, previous = 0, False, "\n"  # a break at the very start is a blank line
-    with _open(path, dialect) as text:
-        for chunk in _chunks(text, dialect):
-            endings |= _ending_kinds(chunk)
-            blank += len(_BLANK.findall(previous + chunk))
-            quoted = quoted or dialect.quote in chunk
-            previous = chunk[-1] if chunk[-1] in "\r\n" else ""
+    blank, quoted, previous = 0, False, b"\n"  # a break at the very start is a blank line
+    quote = dialect.quote.encode(_BYTE_CODECS.get(dialect.codec, "utf-8"))
+    for chunk in _byte_chunks(path, dialect):
+        kinds = _ending_kinds(chunk)
+        endings |= kinds
+        blank += _blank_lines(previous + chunk, lf_only=kinds <= {"\n"})
+        quoted = quoted or quote in chunk
+        previous = chunk[-1:] if chunk[-1:] in (b"\r", b"\n") else b""
     if "\r" in endings or len(endings) > 1 or (blank and quoted):
         blank = normalize(path, None, dialect)
     return LineSurvey(frozenset(endings), blank)
@@ -91,9 +92,40 @@ def _chunks(text: TextIO, dialect: Dialect) -> Iterator[str]:
         yield chunk
 
 
-def _ending_kinds(chunk: str) -> set[str]:
-    pairs = chunk.count("\r\n")
-    counts = {"\r\n": pairs, "\r": chunk.count("\r") - pairs, "\n": chunk.count("\n") - pairs}
+_BYTE_CODECS = {"utf-8-sig": "utf-8", "latin-1": "latin-1"}  # CR and LF are those bytes
+
+
+def _byte_chunks(path: str, dialect: Dialect) -> Iterator[bytes]:
+    """The file in chunks of bytes in which CR and LF are line breaks, never ending inside
+    a CRLF pair (other encodings are decoded and re-encoded as UTF-8)."""
+    if dialect.codec not in _BYTE_CODECS:
+        with _open(path, dialect) as text:
+            for decoded in _chunks(text, dialect):
+                yield decoded.encode("utf-8", "surrogatepass")
+        return
+    with open(path, "rb") as data:
+        while chunk := data.read(CHUNK_CHARS):
+            while chunk.endswith(b"\r") and (more := data.read(1)):
+                chunk += more
+            yield chunk
+
+
+def _blank_lines(data: bytes, lf_only: bool) -> int:
+    """Line breaks right after another one, ignoring quotes; the regex only runs on data
+    that has such a pair (most files have none, and the regex is slow)."""
+    if lf_only:
+        return data.count(b"\n\n") and len(_BLANK.findall(data))
+    if b"\n\n" in data or b"\n\r" in data or b"\r\r" in data:
+        return len(_BLANK.findall(data))
+    return 0
+
+
+def _ending_kinds(data: bytes) -> set[str]:
+    returns = data.count(b"\r")
+    if not returns:  # the usual case: LF only, one scan
+        return {"\n"} if b"\n" in data else set()
+    pairs = data.count(b"\r\n")
+    counts = {"\r\n": pairs, "\r": returns - pairs, "\n": data.count(b"\n") - pairs}
     return {kind for kind, count in counts.items() if count}
 
 
