@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 
+from afluente.config import load_project
 from afluente.model import TableRef
+from afluente.state.observability import ObservabilityStore
 
 from .conftest import FilesProject
 
@@ -126,3 +128,21 @@ def test_a_quarantined_copy_of_a_rescued_line_keeps_its_file_and_line(
         "landing/a.csv", 3
     )
     assert row["_rescued_data"]["_raw"] == "2,b,extra"
+
+
+def test_a_batch_of_only_an_unreadable_file_is_no_schema_incident(
+    files_project: FilesProject,
+) -> None:
+    files_project.source("""\
+        path: landing/*.csv
+    """)
+    files_project.write("a.csv", "id,name\n1,a\n2,b\n")
+    files_project.run()
+    files_project.write("b.csv", b"id,n\xe4me\n1,a\n")
+
+    assert files_project.run().status == "success"
+
+    with ObservabilityStore.open(load_project(files_project.root).state_url) as store:
+        assert [(i.model, i.pillar) for i in store.incidents()] == []
+        latest = store.metrics("bronze.s")[-1]
+    assert latest.rows_added == 1  # the quarantine row, not a column that stopped arriving
