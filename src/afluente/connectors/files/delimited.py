@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from afluente.connectors.files.config import FileOptions
 from afluente.connectors.files.encodings import python_codec
-from afluente.connectors.files.line_endings import Dialect, normalize, survey
+from afluente.connectors.files.line_endings import Dialect, survey
 from afluente.connectors.files.staging import LocalFile
 from afluente.errors import Location
 from afluente.streams import relation_reader
@@ -62,7 +62,7 @@ class DelimitedScan:
         self.scratch = scratch  # a folder for LF copies, removed with the batch
         self.blank_lines: dict[str, int] = {}  # file name -> blank lines skipped
         self.quarantined: dict[str, str] = {}  # file name -> why it cannot be read
-        self.copies: list[Path] = []
+        self.copies = 0  # LF copies made, to name them
 
     def read(
         self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection
@@ -113,12 +113,9 @@ class DelimitedScan:
         """The file as DuckDB will read it, its header and the blank lines before it; None
         when it is quarantined."""
         try:
-            lines = survey(file.path, self._dialect)
-            if lines.mixed:
-                copy = self.scratch() / f"lf-{len(self.copies)}-{Path(file.path).name}"
-                self.copies.append(copy)
-                normalize(file.path, copy, self._dialect)
-                file = LocalFile(file.entry, str(copy))
+            lines = survey(file.path, self._dialect, lambda: self._copy_path(file))
+            if lines.copy is not None:
+                file = LocalFile(file.entry, str(lines.copy))
             header, skip = self.header(file)
         except UnreadableFile as exc:
             self.quarantined[file.entry.name] = str(exc)
@@ -128,6 +125,10 @@ class DelimitedScan:
             return None
         self.blank_lines[file.entry.name] = lines.blank_lines
         return file, header, skip
+
+    def _copy_path(self, file: LocalFile) -> Path:
+        self.copies += 1
+        return self.scratch() / f"lf-{self.copies}-{Path(file.path).name}"
 
     @property
     def _dialect(self) -> Dialect:

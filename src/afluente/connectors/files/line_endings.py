@@ -12,12 +12,12 @@ them).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-CHUNK_CHARS = 1 << 20
+CHUNK = 1 << 20
 _BLANK = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?=[\r\n])")  # a line break right after another
 
 
@@ -33,19 +33,17 @@ class Dialect:
 
 @dataclass(frozen=True)
 class LineSurvey:
-    """A file's line-ending kinds (`"\\n"`, `"\\r\\n"`, `"\\r"`) and blank lines."""
+    """A file's line-ending kinds (`"\\n"`, `"\\r\\n"`, `"\\r"`), its blank lines, and the LF
+    copy DuckDB must read instead when the line endings are mixed."""
 
     endings: frozenset[str]
     blank_lines: int
-
-    @property
-    def mixed(self) -> bool:
-        """Whether DuckDB needs an LF copy (a lone CR, or more than one kind)."""
-        return "\r" in self.endings or len(self.endings) > 1
+    copy: Path | None = None
 
 
-def survey(path: str, dialect: Dialect) -> LineSurvey:
-    """The file's line endings and blank lines (quote-aware where it matters)."""
+def survey(path: str, dialect: Dialect, copy_path: Callable[[], Path]) -> LineSurvey:
+    """The file's line endings and blank lines (quote-aware where it matters); a file with
+    mixed line endings (a lone CR, or more than one kind) is copied to `copy_path()`."""
     endings: set[str] = set()
     blank, quoted, previous = 0, False, b"\n"  # a break at the very start is a blank line
     quote = dialect.quote.encode(_BYTE_CODECS.get(dialect.codec, "utf-8"))
@@ -55,7 +53,10 @@ def survey(path: str, dialect: Dialect) -> LineSurvey:
         blank += _blank_lines(previous + chunk, lf_only=kinds <= {"\n"})
         quoted = quoted or quote in chunk
         previous = chunk[-1:] if chunk[-1:] in (b"\r", b"\n") else b""
-    if "\r" in endings or len(endings) > 1 or (blank and quoted):
+    if "\r" in endings or len(endings) > 1:
+        copy = copy_path()
+        return LineSurvey(frozenset(endings), normalize(path, copy, dialect), copy)
+    if blank and quoted:  # a quoted value may span what looked like blank lines
         blank = normalize(path, None, dialect)
     return LineSurvey(frozenset(endings), blank)
 
@@ -86,7 +87,7 @@ def _open(path: str, dialect: Dialect) -> TextIO:
 def _chunks(text: TextIO, dialect: Dialect) -> Iterator[str]:
     """Chunks of the text that never end inside a CRLF pair or an escape sequence."""
     enders = "\r" if dialect.escape == dialect.quote else "\r" + dialect.escape
-    while chunk := text.read(CHUNK_CHARS):
+    while chunk := text.read(CHUNK):
         while chunk[-1] in enders and (more := text.read(1)):
             chunk += more
         yield chunk
@@ -104,7 +105,7 @@ def _byte_chunks(path: str, dialect: Dialect) -> Iterator[bytes]:
                 yield decoded.encode("utf-8", "surrogatepass")
         return
     with open(path, "rb") as data:
-        while chunk := data.read(CHUNK_CHARS):
+        while chunk := data.read(CHUNK):
             while chunk.endswith(b"\r") and (more := data.read(1)):
                 chunk += more
             yield chunk
