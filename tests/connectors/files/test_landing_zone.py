@@ -146,3 +146,21 @@ def test_a_batch_of_only_an_unreadable_file_is_no_schema_incident(
         assert [(i.model, i.pillar) for i in store.incidents()] == []
         latest = store.metrics("bronze.s")[-1]
     assert latest.rows_added == 1  # the quarantine row, not a column that stopped arriving
+
+
+def test_a_fixed_quarantined_file_replaces_its_quarantine_row(
+    files_project: FilesProject,
+) -> None:
+    files_project.source("""\
+        path: landing/*.csv
+    """)
+    files_project.write("h.csv", b"id,n\xe4me\n1,a\n")
+    files_project.run()
+    assert files_project.rows("_source") == [("landing/h.csv",)]  # no column known yet
+
+    files_project.write("h.csv", "id,name\n1,a\n2,b\n")  # fixed: a new size
+
+    assert files_project.run().status == "success"
+    assert files_project.rows("id", "name", "_rescued_data") == [
+        ("1", "a", None), ("2", "b", None)
+    ]
