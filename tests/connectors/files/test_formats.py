@@ -16,7 +16,7 @@ from afluente.config import load_project
 from afluente.connectors import source_config
 from afluente.errors import ConfigError
 
-from .conftest import FilesProject, failure
+from .conftest import FilesProject
 from .xlsx import write_xlsx
 
 NESTED = [
@@ -146,16 +146,23 @@ def test_xlsx_cells_land_as_text_unless_hinted(files_project: FilesProject) -> N
     ]
 
 
-def test_xlsx_missing_sheet_names_the_file_and_the_sheets(files_project: FilesProject) -> None:
+def test_xlsx_missing_sheet_quarantines_the_file_naming_the_sheets(
+    files_project: FilesProject,
+) -> None:
     write_xlsx(files_project.landing / "book.xlsx", {"Sales": [["id"], [1]]})
+    write_xlsx(files_project.landing / "old.xlsx", {"Vendas": [["id"], [2]]})
     files_project.source("""\
-        path: landing/book.xlsx
+        path: landing/*.xlsx
         format: xlsx
-        options: {sheet: Salse}
+        options: {sheet: Sales}
     """)
-    reason = failure(files_project.run())
-    assert "cannot read xlsx file `landing/book.xlsx`" in reason
-    assert "no sheet `Salse` (sheets: Sales)" in reason
+    assert files_project.run().status == "success"
+    rows = files_project.rows("id", "_source", "_rescued_data")
+    assert rows[1] == ("1", "landing/book.xlsx", None)
+    assert rows[0][:2] == (None, "landing/old.xlsx")
+    assert json.loads(rows[0][2]) == {
+        "_source": "landing/old.xlsx", "_error": "no sheet `Sales` (sheets: Vendas)"
+    }
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,7 @@ import pyarrow as pa
 from afluente.connectors.files.config import FileOptions
 from afluente.connectors.files.encodings import python_codec
 from afluente.connectors.files.line_endings import Dialect, survey
+from afluente.connectors.files.quarantine import quarantine_sql
 from afluente.connectors.files.staging import LocalFile
 from afluente.errors import Location
 from afluente.streams import relation_reader
@@ -95,10 +97,7 @@ class DelimitedScan:
             "_afluente_files",
             [(i, f.path, f.entry.name) for i, (f, _, _) in enumerate(scanned)],
         )
-        connection.execute(
-            "CREATE OR REPLACE TEMP TABLE _afluente_quarantined (name VARCHAR, reason VARCHAR)"
-        )
-        insert_rows(connection, "_afluente_quarantined", list(self.quarantined.items()))
+        quarantined = quarantine_sql(connection, self.quarantined)
         groups: dict[tuple[tuple[str, ...], int], list[LocalFile]] = {}
         for file, header, skip in scanned:
             groups.setdefault((tuple(header), skip), []).append(file)
@@ -107,7 +106,8 @@ class DelimitedScan:
             for (header, skip), group in groups.items()
         ]
         main = " UNION ALL ".join(parts) if parts else _no_rows(columns)
-        return main, lambda: self._rejected_sql(columns, bool(parts)), columns
+        rejected = partial(self._rejected_sql, columns, quarantined, bool(parts))
+        return main, rejected, columns
 
     def _prepare(self, file: LocalFile) -> tuple[LocalFile, list[str], int] | None:
         """The file as DuckDB will read it, its header and the blank lines before it; None
@@ -163,16 +163,12 @@ class DelimitedScan:
             "JOIN _afluente_files AS f ON f.path = s.filename"
         )
 
-    def _rejected_sql(self, columns: list[str], scanned: bool) -> str:
+    def _rejected_sql(self, columns: list[str], quarantined: str, scanned: bool) -> str:
         """The rejected lines (when a file was scanned), then the quarantined files."""
         nulls = "".join(f"NULL::VARCHAR AS {_ident(c)}, " for c in columns)
-        quarantined = f"""
-            SELECT {nulls}name AS {SOURCE},
-                json_object('_source', name, '_error', reason)::VARCHAR AS {RESCUED}
-            FROM _afluente_quarantined
-        """
+        files = f"SELECT {nulls}q.* FROM ({quarantined}) AS q"
         if not scanned:
-            return quarantined
+            return files
         # the reject table's line starts after the previous record's line break: blank
         # lines before it show up as leading line breaks
         return f"""
@@ -187,7 +183,7 @@ class DelimitedScan:
                 JOIN _afluente_files f ON f.path = s.file_path
                 GROUP BY f.pos, f.name, e.line
                 ORDER BY f.pos, e.line
-            ) UNION ALL {quarantined}
+            ) UNION ALL {files}
         """
 
     def header(self, file: LocalFile) -> tuple[list[str], int]:

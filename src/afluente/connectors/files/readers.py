@@ -3,7 +3,8 @@
 Files are first staged locally when they need it (downloaded from object storage, transcoded
 to UTF-8). Then each format goes to the reader that can do it without extension downloads:
 DuckDB for csv/tsv (file by file, malformed lines rescued), json, ndjson and parquet;
-Python for avro, orc and xlsx. `flatten` and progress reporting apply to every format.
+Python for avro, orc and xlsx. `flatten` and progress reporting apply to every format. A
+file that cannot be read at all is quarantined (`quarantine.py`) and the others are read.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from afluente.connectors.files.arrow_files import ArrowFiles
 from afluente.connectors.files.config import TEXT_FORMATS, FilesSource
 from afluente.connectors.files.delimited import DelimitedScan, name_by_prefix
 from afluente.connectors.files.entry import FileEntry
 from afluente.connectors.files.flatten import flattened
+from afluente.connectors.files.quarantine import quarantine_sql
 from afluente.connectors.files.staging import LocalFile, Staging
 from afluente.connectors.protocol import IngestStats
 from afluente.errors import ConnectorError, Location
@@ -67,6 +70,7 @@ class FileReader:
         self.location = location
         self._names: dict[str, str] = {}  # staged path -> file name, to name files in errors
         self.delimited: DelimitedScan | None = None  # the csv/tsv scan, once made
+        self.quarantined: dict[str, str] = {}  # other formats: file name -> reason
 
     def read(self, files: list[FileEntry], report: Report = _ignore) -> ResultStream:
         """The files as an Arrow stream (every format)."""
@@ -129,11 +133,12 @@ class FileReader:
     def findings(self) -> dict[str, dict[str, Any]]:
         """What reading the batch found besides rows, for the progress record: blank lines
         skipped and files quarantined, by file (only those that have some)."""
-        if self.delimited is None:
-            return {}
-        blank = {name: n for name, n in self.delimited.blank_lines.items() if n}
-        found: dict[str, dict[str, Any]] = {"blank_lines": blank}
-        found["quarantined"] = dict(self.delimited.quarantined)
+        blank: dict[str, int] = {}
+        quarantined = dict(self.quarantined)
+        if self.delimited is not None:
+            blank = {name: n for name, n in self.delimited.blank_lines.items() if n}
+            quarantined.update(self.delimited.quarantined)
+        found: dict[str, dict[str, Any]] = {"blank_lines": blank, "quarantined": quarantined}
         return {key: value for key, value in found.items() if value}
 
     def _scan(
@@ -144,9 +149,40 @@ class FileReader:
             return self._delimited(staging).read(files, connection)
         if fmt in DUCKDB_FORMATS:
             return relation_reader(connection.sql(self._duckdb_sql(files, connection)))
-        return ArrowFiles(self.config, self._file_error).read(files)
+        return ArrowFiles(self.config, self._file_error, self._reason, self.quarantined).read(
+            files
+        )
 
     def _duckdb_sql(self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection) -> str:
+        """The rows of the files DuckDB can read, then one row per quarantined file."""
+        readable = [f for f in files if self._probe(f, connection)]
+        if not self.quarantined:
+            return self._scan_sql(readable, connection)
+        quarantined = quarantine_sql(connection, self.quarantined)
+        if not readable:
+            return quarantined
+        return f"{self._scan_sql(readable, connection)} UNION ALL BY NAME {quarantined}"
+
+    def _probe(self, file: LocalFile, connection: duckdb.DuckDBPyConnection) -> bool:
+        """Whether the file can be read at all (a parquet footer, json documents that
+        parse); a file that cannot is quarantined."""
+        try:
+            if self.config.format == "parquet":
+                pq.read_metadata(file.path)
+            else:
+                style = "newline_delimited" if self.config.format == "ndjson" else "auto"
+                objects = f"read_json_objects({_literal(file.path)}, format = {_literal(style)})"
+                connection.sql(f"SELECT count(*) FROM {objects}").fetchall()
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            self.quarantined[file.entry.name] = self._reason(file, exc)
+            return False
+        return True
+
+    def _reason(self, file: LocalFile, exc: Exception) -> str:
+        """Why `file` cannot be read, naming it as the project does."""
+        return _detail(exc).replace(file.path, file.entry.name)
+
+    def _scan_sql(self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection) -> str:
         connection.execute("CREATE TEMP TABLE _afluente_files (path VARCHAR, name VARCHAR)")
         connection.executemany(
             "INSERT INTO _afluente_files VALUES (?, ?)", [(f.path, f.entry.name) for f in files]
