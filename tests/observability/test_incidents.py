@@ -106,3 +106,24 @@ def test_table_past_its_sla_is_one_freshness_alert_then_resolves(shop: Shop) -> 
     fresh = check_project(shop.project, now=last + timedelta(minutes=5))
     assert [a.kind for a in fresh.alerts] == ["resolved"]
     assert new_incidents(shop) == []
+
+
+def test_optional_column_empty_in_a_small_batch_is_no_schema_alert(shop: Shop) -> None:
+    for _ in range(NORMAL_RUNS):  # `channel` is optional: about half the orders lack it
+        assert shop.run(null_rate=0.5).status == "success"
+    groups = alerts_of(shop, rows=3, null_rate=1.0)  # by chance, none of 3 orders has one
+    pillars = {i.pillar for g in groups for i in g["incidents"]}  # type: ignore[attr-defined]
+    assert "volume" in pillars  # 3 rows is still far fewer than usual
+    assert "schema" not in pillars
+
+
+def test_stopped_arriving_weighs_the_batch_size_against_the_earlier_null_rate() -> None:
+    from afluente.observability.schema_diff import stopped_arriving
+
+    earlier = [{"channel": {"rows": 100.0, "null_rate": 0.0}}] * 5
+    now = {"channel": {"rows": 3.0, "null_rate": 1.0}}
+    (change,) = stopped_arriving(now, earlier)
+    assert (change.kind, change.column, change.breaking) == ("stopped_arriving", "channel", True)
+    optional = [{"channel": {"rows": 100.0, "null_rate": 0.5}}] * 5
+    assert stopped_arriving(now, optional) == []  # 1 chance in 8 for 3 rows
+    assert len(stopped_arriving({"channel": {"rows": 20.0, "null_rate": 1.0}}, optional)) == 1

@@ -122,7 +122,7 @@ def test_python_model_returning_the_wrong_type_is_explained(
     assert "DuckDB relation" in failed.reason
 
 
-def test_unreadable_source_keeps_bronze_and_names_the_source(
+def test_unreadable_source_file_is_quarantined_and_bronze_keeps_its_rows(
     project: Project, project_dir: Path
 ) -> None:
     run_project(project)
@@ -132,12 +132,15 @@ def test_unreadable_source_keeps_bronze_and_names_the_source(
         b"order_id;customer_\xff\xfeid;amount;ordered_at\n15;1;3;2026-01-01\n"
     )
     result = run_project(load_project(project_dir))
-    (failed,) = result.failed
-    assert failed.ref == ref
-    assert "source `orders`" in failed.reason
-    assert "afluente.yml:" in failed.reason
-    assert snapshot(project, ref)[0] == version_before
-    assert snapshot(project, ref)[1].equals(rows_before)
+    assert result.status == "success"
+    version, rows = snapshot(project, ref)
+    assert version == (version_before or 0) + 1
+    before = rows_before.to_pylist()
+    after = rows.to_pylist()
+    assert all(row in after for row in before)  # nothing committed is lost
+    (quarantined,) = [r for r in after if r["_source"] == "landing/orders_bad.csv"]
+    assert quarantined["order_id"] is None
+    assert "cannot read the first line: it is not valid utf-8" in quarantined["_rescued_data"]
 
 
 def test_missing_sources_fail_that_branch_only(project: Project, project_dir: Path) -> None:

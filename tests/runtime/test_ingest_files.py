@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,24 @@ def test_values_that_do_not_cast_to_a_hint_are_rescued(tmp_path: Path) -> None:
     assert found["2"][0] is None
     assert json.loads(found["2"][1]) == {"amount": "ten", "day": "2024-13-01"}
     assert found["3"] == (None, None)  # empty is null, not a failed cast
+
+
+def test_values_that_do_not_fit_a_hint_exactly_are_rescued_not_rounded(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", "columns: {n: INTEGER, d: 'DECIMAL(12,2)'}\n")
+    land(root, "a.csv", "id,n,d\n1,2004.5,12.3456\n2,2004.0,12.30\n3,7,1e1\n")
+    run(root)
+    found = {r[0]: r[1:] for r in rows(root, "id", "n", "d", "_rescued_data")}
+    assert found["1"][:2] == (None, None)
+    assert json.loads(found["1"][2]) == {"n": "2004.5", "d": "12.3456"}
+    assert found["2"] == (2004, Decimal("12.30"), None)  # same number: it fits
+    assert found["3"] == (7, Decimal("10.00"), None)
+    first = version(root)
+    land(root, "b.csv", "id,n,d\n4,0.5,0.001\n")  # cast to the bronze types now
+    run(root)
+    assert version(root) == (first or 0) + 1
+    found = {r[0]: r[1:] for r in rows(root, "id", "n", "d", "_rescued_data")}
+    assert found["4"][:2] == (None, None)
+    assert json.loads(found["4"][2]) == {"n": "0.5", "d": "0.001"}
 
 
 def test_later_files_are_cast_to_the_bronze_types(tmp_path: Path) -> None:

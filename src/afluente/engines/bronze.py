@@ -10,6 +10,7 @@ Runs in DuckDB, streaming: batches go through without the whole source in memory
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -218,7 +219,7 @@ def plan_columns(
         source = quoted
         if rules.decimal_comma and actual.upper() == "VARCHAR" and _is_numeric(target):
             source = f"replace(replace({quoted}, '.', ''), ',', '.')"
-        cast = f"TRY_CAST({source} AS {target})"
+        cast = exact_cast(source, actual, target)
         rescued = (
             f"CASE WHEN {quoted} IS NOT NULL AND {cast} IS NULL "
             f"THEN CAST({quoted} AS VARCHAR) END"
@@ -234,6 +235,30 @@ def plan_columns(
             "values in `_rescued_data`; nothing was written",
         )
     return plans
+
+
+def exact_cast(source: str, actual: str, target: str) -> str:
+    """`source` (of type `actual`) as `target`, NULL when it does not fit exactly: DuckDB
+    rounds a fraction cast to an integer or past a DECIMAL's scale, and such a value must be
+    rescued rather than land changed."""
+    cast = f"TRY_CAST({source} AS {target})"
+    if not _ROUNDING.fullmatch(target):
+        return cast
+    if actual.upper() == "VARCHAR":  # compare as numbers: "7.0" fits INTEGER 7 exactly
+        same = (
+            f"coalesce(TRY_CAST({source} AS DECIMAL(38, 18)) = {cast}, "
+            f"TRY_CAST({source} AS DOUBLE) = {cast})"
+        )
+    else:
+        same = f"TRY_CAST({cast} AS {actual}) = {source}"
+    return f"CASE WHEN {same} THEN {cast} END"
+
+
+_ROUNDING = re.compile(  # integer and fixed-point types, not lists or structs of them
+    r"\s*(DECIMAL|NUMERIC|U?(TINYINT|SMALLINT|INTEGER|INT|BIGINT|HUGEINT)|INT[1248]|LONG"
+    r"|SHORT|SIGNED)\s*(\(\s*\d+\s*(,\s*\d+\s*)?\))?\s*",
+    re.IGNORECASE,
+)
 
 
 def _is_numeric(type_name: str) -> bool:

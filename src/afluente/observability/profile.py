@@ -1,6 +1,7 @@
 """The distribution pillar's raw numbers: null rate, distinct count and mean per column, in
 ONE aggregate query over the table version just written (for an ingested table, over the
-rows this run added only, found by `_run_id`). afluente's own `_` columns are skipped.
+rows this run added only, found by `_run_id`). afluente's own `_` columns are skipped, and
+so are rows that carry no column values (a rescued line, a quarantined file).
 A large batch is profiled on its first PROFILE_ROWS rows: the scan stops there, so the cost
 and memory stay bounded whatever the table size (a full second scan of a freshly ingested
 1.4 GB batch took 5 s and 4 GiB with exact distinct counts)."""
@@ -17,6 +18,11 @@ from afluente.streams import duckdb_connect
 
 MAX_COLUMNS = 64  # wide tables: the first columns only, to keep the pass cheap
 PROFILE_ROWS = 1_000_000
+# a rescued line or a quarantined file (docs/sources/files.md) has no column values by
+# construction: it is left out, so a batch of only those does not look like every column
+# stopped arriving
+RESCUED = "_rescued_data"
+UNPARSED = '{"_source":'
 _NUMERIC = ("int", "uint", "float", "double", "decimal", "halffloat")
 
 Profile = dict[str, dict[str, float | None]]
@@ -53,17 +59,23 @@ def profile_table(
     columns = [f for f in dataset.schema if not f.name.startswith("_")][:MAX_COLUMNS]
     if not columns:
         return {}
+    read = [f.name for f in columns]
+    where = ""
+    names = dataset.schema.names
+    if RESCUED in names and pa.types.is_string(dataset.schema.field(RESCUED).type):
+        read.append(RESCUED)
+        where = f" WHERE {RESCUED} IS NULL OR NOT starts_with({RESCUED}, '{UNPARSED}')"
     parts = ["count(*)"]
     for f in columns:
         q = '"' + f.name.replace('"', '""') + '"'
         mean = f"avg({q})::DOUBLE" if str(f.type).startswith(_NUMERIC) else "NULL"
         parts += [f"count({q})", f"count(DISTINCT {q})", mean]
     if isinstance(dataset, pa.Table):
-        head = dataset.select([f.name for f in columns]).slice(0, PROFILE_ROWS)
+        head = dataset.select(read).slice(0, PROFILE_ROWS)
     else:
         batch = pc_filter(dataset, run_id)
-        head = dataset.head(PROFILE_ROWS, columns=[f.name for f in columns], filter=batch)
-    sql = f"SELECT {', '.join(parts)} FROM profiled"
+        head = dataset.head(PROFILE_ROWS, columns=read, filter=batch)
+    sql = f"SELECT {', '.join(parts)} FROM profiled{where}"
     if con is None:
         with duckdb_connect() as own:
             own.register("profiled", head)

@@ -69,13 +69,34 @@ def stopped_arriving(
 ) -> list[SchemaChange]:
     """Ingested tables keep every column they ever had (Delta schema evolution), so a source
     that drops a column shows as a column with no value at all in the new rows. A column that
-    had values in every earlier batch and has none in this one stopped arriving."""
+    had values in every earlier batch and has none in this one stopped arriving, unless its
+    earlier null rate makes an all-null batch of this size plausible: an optional column,
+    empty in a few rows, is not a removed one."""
     changes = []
     for column, stats in profile.items():
         if stats.get("null_rate") != 1.0 or not history:
             continue
-        earlier = [h.get(column, {}).get("null_rate") for h in history]
-        if all(rate is not None and rate < 1.0 for rate in earlier):
+        earlier = [h.get(column, {}) for h in history]
+        if not all(_has_values(e) for e in earlier):
+            continue
+        if _all_null_chance(earlier, stats.get("rows")) < ALL_NULL_CHANCE:
             detail = "no value in any row of this run; the source no longer sends it"
             changes.append(SchemaChange("stopped_arriving", column, detail, True))
     return changes
+
+
+ALL_NULL_CHANCE = 0.001  # an all-null batch less likely than this is not chance
+
+
+def _has_values(stats: dict[str, float | None]) -> bool:
+    rate = stats.get("null_rate")
+    return rate is not None and rate < 1.0
+
+
+def _all_null_chance(earlier: list[dict[str, float | None]], rows: float | None) -> float:
+    """How likely `rows` rows would all be null at the column's earlier null rate (pooled over
+    the earlier batches, weighted by their rows)."""
+    weights = [e.get("rows") or 1.0 for e in earlier]
+    nulls = sum((e.get("null_rate") or 0.0) * w for e, w in zip(earlier, weights, strict=True))
+    rate = nulls / sum(weights)
+    return float(rate ** max(rows or 1.0, 1.0))

@@ -120,13 +120,26 @@ def quarantine_query(
     reasons = ", ".join(
         f"CASE WHEN {flag_name(i)} THEN {literal(describe(rules[i]))} END" for i in chosen
     )
-    row = ", ".join(f"{quote(c)} := {quote(c)}" for c in columns)
+    row = ", ".join(f"{quote(c)} := {row_value(c)}" for c in columns)
     return (
         f"SELECT list_filter([{names}], x -> x IS NOT NULL) AS _rules, "
         f"concat_ws('; ', {reasons}) AS _reason, {literal(run_id)} AS _run_id, "
         f"current_timestamp AS _quarantined_at, CAST(to_json(struct_pack({row})) AS VARCHAR) "
         f"AS _row FROM {relation} WHERE {any_flag(chosen)}"
     )
+
+
+RESCUED = "_rescued_data"  # bronze's JSON text of what did not land (file and line included)
+
+
+def row_value(column: str) -> str:
+    """A column's value in a quarantined row's JSON: `_rescued_data` is nested as JSON, so the
+    copy of a rescued line keeps its file and line readable (`_row->'_rescued_data'->>'_line'`)
+    rather than as an escaped string."""
+    if column != RESCUED:
+        return quote(column)
+    text = f"CAST({quote(column)} AS VARCHAR)"
+    return f"CASE WHEN json_valid({text}) THEN json({text}) ELSE to_json({quote(column)}) END"
 
 
 def sample_query(relation: str, index: int, columns: Sequence[str], limit: int) -> str:

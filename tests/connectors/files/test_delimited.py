@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from .conftest import FilesProject, failure
+from .conftest import FilesProject
 
 
 def test_utf8_bom_latin1_and_cp1252_land_as_the_same_text(files_project: FilesProject) -> None:
@@ -121,7 +121,7 @@ def test_unterminated_quote_is_rescued_not_dropped(files_project: FilesProject) 
     assert "unterminated quote" in rescued["_error"]
 
 
-def test_invalid_bytes_rescued_in_a_line_but_fail_in_the_header(
+def test_invalid_bytes_rescued_in_a_line_and_quarantine_the_file_in_the_header(
     files_project: FilesProject,
 ) -> None:
     files_project.source("""\
@@ -137,10 +137,18 @@ def test_invalid_bytes_rescued_in_a_line_but_fail_in_the_header(
     assert "not utf-8 encoded" in rescued[0]["_error"]
     assert "Expected Number of Columns: 2 Found: 1" in rescued[1]["_error"]
 
+    before = files_project.bronze()
     files_project.write("h.csv", b"id,n\xe4me\n1,a\n")
+    files_project.write("i.csv", "id,name\n4,d\n")
     result = files_project.run()
-    assert result.status == "failed"
-    assert "cannot read the first line of file `landing/h.csv`: it is not valid utf-8" in (
-        failure(result)
-    )
-    assert "afluente.yml:3" in failure(result)
+    assert result.status == "success"  # the other new file lands
+    after = files_project.bronze().to_pylist()
+    assert all(row in after for row in before.to_pylist())  # earlier rows untouched
+    rows = files_project.rows("id", "_source", "_rescued_data")
+    assert ("4", "landing/i.csv", None) in rows
+    (quarantined,) = [r for r in rows if r[1] == "landing/h.csv"]
+    assert quarantined[0] is None
+    assert json.loads(quarantined[2]) == {
+        "_source": "landing/h.csv",
+        "_error": "cannot read the first line: it is not valid utf-8 (check `options.encoding`)",
+    }

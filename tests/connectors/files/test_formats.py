@@ -16,7 +16,7 @@ from afluente.config import load_project
 from afluente.connectors import source_config
 from afluente.errors import ConfigError
 
-from .conftest import FilesProject, failure
+from .conftest import FilesProject
 from .xlsx import write_xlsx
 
 NESTED = [
@@ -37,6 +37,27 @@ def test_json_keeps_structs_and_lists(files_project: FilesProject) -> None:
     assert files_project.rows("id", "customer", "tags") == [
         (1, {"name": "Ana", "address": {"city": "Recife"}}, ["a", "b"]),
         (2, None, []),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["json", "ndjson"])
+def test_mixed_type_json_fields_keep_their_text_exactly(
+    files_project: FilesProject, fmt: str
+) -> None:
+    files_project.source(f"""\
+        path: landing/m.json
+        format: {fmt}
+    """)
+    records = [
+        {"id": 1, "kind": "a"}, {"id": 2, "kind": 5}, {"id": 3, "kind": 5.0},
+        {"id": 4, "kind": 'say "hi"'}, {"id": 5, "kind": {"x": [1, "b"]}}, {"id": 6, "kind": None},
+    ]
+    lines = [json.dumps(r, separators=(",", ":")) for r in records]
+    text = "[" + ",".join(lines) + "]" if fmt == "json" else "\n".join(lines)
+    files_project.write("m.json", text)
+    assert files_project.run().status == "success"
+    assert files_project.rows("id", "kind") == [
+        (1, "a"), (2, "5"), (3, "5.0"), (4, 'say "hi"'), (5, '{"x":[1,"b"]}'), (6, None),
     ]
 
 
@@ -125,16 +146,23 @@ def test_xlsx_cells_land_as_text_unless_hinted(files_project: FilesProject) -> N
     ]
 
 
-def test_xlsx_missing_sheet_names_the_file_and_the_sheets(files_project: FilesProject) -> None:
+def test_xlsx_missing_sheet_quarantines_the_file_naming_the_sheets(
+    files_project: FilesProject,
+) -> None:
     write_xlsx(files_project.landing / "book.xlsx", {"Sales": [["id"], [1]]})
+    write_xlsx(files_project.landing / "old.xlsx", {"Vendas": [["id"], [2]]})
     files_project.source("""\
-        path: landing/book.xlsx
+        path: landing/*.xlsx
         format: xlsx
-        options: {sheet: Salse}
+        options: {sheet: Sales}
     """)
-    reason = failure(files_project.run())
-    assert "cannot read xlsx file `landing/book.xlsx`" in reason
-    assert "no sheet `Salse` (sheets: Sales)" in reason
+    assert files_project.run().status == "success"
+    rows = files_project.rows("id", "_source", "_rescued_data")
+    assert rows[1] == ("1", "landing/book.xlsx", None)
+    assert rows[0][:2] == (None, "landing/old.xlsx")
+    assert json.loads(rows[0][2]) == {
+        "_source": "landing/old.xlsx", "_error": "no sheet `Sales` (sheets: Vendas)"
+    }
 
 
 @pytest.mark.parametrize(

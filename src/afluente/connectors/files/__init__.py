@@ -118,7 +118,9 @@ class FilesConnector:
             everything = seen_files(context.history)
             everything.update(recorded["files"])
             recorded = {"files": everything, "complete": True}
-        summary = f"{len(batch)} file{'s' if len(batch) != 1 else ''} ({size:,} bytes)"
+        findings = reader.findings()
+        recorded.update(findings)
+        summary = f"{_plural(len(batch), 'file')} ({size:,} bytes)" + _described(findings)
         return Ingestion(
             stream=stream,
             query=query,
@@ -128,6 +130,22 @@ class FilesConnector:
             summary=summary,
             decimal_comma=self.config.decimal_comma,
         )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def _described(findings: Mapping[str, Mapping[str, Any]]) -> str:
+    """`findings` for the batch's one-line summary."""
+    text = ""
+    if blank := findings.get("blank_lines"):
+        text += f"; {_plural(sum(blank.values()), 'blank line')} skipped"
+    if quarantined := findings.get("quarantined"):
+        text += f"; {_plural(len(quarantined), 'file')} quarantined: " + ", ".join(
+            f"`{name}` ({reason})" for name, reason in quarantined.items()
+        )
+    return text
 
 
 def _signature(files: list[FileEntry]) -> str:

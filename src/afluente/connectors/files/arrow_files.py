@@ -15,9 +15,11 @@ import pyarrow.orc as orc
 from afluente.connectors.files.avro import avro_batches, avro_schema
 from afluente.connectors.files.config import FilesSource
 from afluente.connectors.files.excel import sheet_batches, sheet_columns
+from afluente.connectors.files.quarantine import quarantine_batch
 from afluente.connectors.files.staging import LocalFile
 
 SOURCE = "_source"
+RESCUED = "_rescued_data"
 
 FileFailure = Callable[[LocalFile, Exception], Exception]
 
@@ -29,20 +31,36 @@ def orc_batches(path: str) -> Iterator[pa.RecordBatch]:
 
 
 class ArrowFiles:
-    """Reads staged avro/orc/xlsx files as one stream; `failed` names the file in errors."""
+    """Reads staged avro/orc/xlsx files as one stream; `failed` names the file in errors. A
+    file whose schema cannot be read (not avro/orc, a missing sheet) is quarantined: added to
+    `quarantined` with its `reason`, and one row for it follows the other files' rows."""
 
-    def __init__(self, config: FilesSource, failed: FileFailure) -> None:
+    def __init__(
+        self,
+        config: FilesSource,
+        failed: FileFailure,
+        reason: Callable[[LocalFile, Exception], str],
+        quarantined: dict[str, str],
+    ) -> None:
         self.config = config
         self.failed = failed
+        self.reason = reason
+        self.quarantined = quarantined
 
     def read(self, files: list[LocalFile]) -> pa.RecordBatchReader:
-        schemas = [self._schema_of(f) for f in files]
+        schemas = {f.path: s for f in files if (s := self._schema_of(f)) is not None}
+        readable = [f for f in files if f.path in schemas]
         try:
-            unified = pa.unify_schemas(schemas, promote_options="permissive")
+            unified = pa.unify_schemas(list(schemas.values()), promote_options="permissive")
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise self.failed(files[0], exc) from None
+            if not schemas:  # every file quarantined
+                unified = pa.schema([])
+            else:
+                raise self.failed(readable[0], exc) from None
         schema = unified.append(pa.field(SOURCE, pa.string()))
-        return pa.RecordBatchReader.from_batches(schema, self._batches(files, schema))
+        if self.quarantined:
+            schema = schema.append(pa.field(RESCUED, pa.string()))
+        return pa.RecordBatchReader.from_batches(schema, self._batches(readable, schema))
 
     def schema(self, path: str) -> pa.Schema:
         fmt, o = self.config.format, self.config.options
@@ -60,11 +78,12 @@ class ArrowFiles:
             return orc_batches(path)
         return sheet_batches(path, o.sheet, o.header)
 
-    def _schema_of(self, file: LocalFile) -> pa.Schema:
+    def _schema_of(self, file: LocalFile) -> pa.Schema | None:
         try:
             return self.schema(file.path)
         except Exception as exc:
-            raise self.failed(file, exc) from None
+            self.quarantined[file.entry.name] = self.reason(file, exc)
+            return None
 
     def _batches(self, files: list[LocalFile], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         for file in files:
@@ -73,6 +92,8 @@ class ArrowFiles:
                     yield conform(batch, schema, file.entry.name)
             except Exception as exc:
                 raise self.failed(file, exc) from None
+        for name, reason in self.quarantined.items():
+            yield quarantine_batch(schema, name, reason)
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema, source: str) -> pa.RecordBatch:

@@ -3,7 +3,8 @@
 Files are first staged locally when they need it (downloaded from object storage, transcoded
 to UTF-8). Then each format goes to the reader that can do it without extension downloads:
 DuckDB for csv/tsv (file by file, malformed lines rescued), json, ndjson and parquet;
-Python for avro, orc and xlsx. `flatten` and progress reporting apply to every format.
+Python for avro, orc and xlsx. `flatten` and progress reporting apply to every format. A
+file that cannot be read at all is quarantined (`quarantine.py`) and the others are read.
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from afluente.connectors.files.arrow_files import ArrowFiles
 from afluente.connectors.files.config import TEXT_FORMATS, FilesSource
 from afluente.connectors.files.delimited import DelimitedScan, name_by_prefix
 from afluente.connectors.files.entry import FileEntry
 from afluente.connectors.files.flatten import flattened
+from afluente.connectors.files.quarantine import quarantine_sql
 from afluente.connectors.files.staging import LocalFile, Staging
 from afluente.connectors.protocol import IngestStats
 from afluente.errors import ConnectorError, Location
@@ -65,12 +69,14 @@ class FileReader:
         self.root = root
         self.location = location
         self._names: dict[str, str] = {}  # staged path -> file name, to name files in errors
+        self.delimited: DelimitedScan | None = None  # the csv/tsv scan, once made
+        self.quarantined: dict[str, str] = {}  # other formats: file name -> reason
 
     def read(self, files: list[FileEntry], report: Report = _ignore) -> ResultStream:
         """The files as an Arrow stream (every format)."""
         opened = self._open(files)
         try:
-            reader = self._scan(opened.files, opened.connection, opened.staging.encoding)
+            reader = self._scan(opened.files, opened.connection, opened.staging)
             if self.config.options.flatten:
                 reader = flattened(reader)
         except Exception as exc:
@@ -87,18 +93,14 @@ class FileReader:
             return None
         opened = self._open(files)
         try:
+            then: tuple[Callable[[], str], ...] = ()
             if fmt in TEXT_FORMATS:
-                main, rejected, columns = self._delimited(opened.staging.encoding).queries(
+                main, rejected, _ = self._delimited(opened.staging).queries(
                     opened.files, opened.connection
                 )
-                then: tuple[Callable[[], str], ...] = (rejected,)
-                if main is None:  # every file empty: no rows, the files are still recorded
-                    nulls = ", ".join(f"NULL::VARCHAR AS {_ident(c)}" for c in columns)
-                    main = f"SELECT {nulls + ', ' if nulls else ''}NULL::VARCHAR AS {SOURCE} "
-                    main += "WHERE false"
-                    then = ()
+                then = (rejected,)
             else:
-                main, then = self._duckdb_sql(opened.files, opened.connection), ()
+                main = self._duckdb_sql(opened.files, opened.connection)
         except Exception as exc:
             opened.close()
             raise self._error(exc) from None
@@ -119,29 +121,75 @@ class FileReader:
         self._names = {f.path: f.entry.name for f in opened.files}
         return opened
 
-    def _delimited(self, encoding: str) -> DelimitedScan:
+    def _delimited(self, staging: Staging) -> DelimitedScan:
         fmt = self.config.format
         delimiter = "\t" if fmt == "tsv" else self.config.options.delimiter
-        return DelimitedScan(self.name, self.config.options, delimiter, encoding, self.location)
+        self.delimited = DelimitedScan(
+            self.name, self.config.options, delimiter, staging.encoding, self.location,
+            staging.folder,
+        )
+        return self.delimited
+
+    def findings(self) -> dict[str, dict[str, Any]]:
+        """What reading the batch found besides rows, for the progress record: blank lines
+        skipped and files quarantined, by file (only those that have some)."""
+        blank: dict[str, int] = {}
+        quarantined = dict(self.quarantined)
+        if self.delimited is not None:
+            blank = {name: n for name, n in self.delimited.blank_lines.items() if n}
+            quarantined.update(self.delimited.quarantined)
+        found: dict[str, dict[str, Any]] = {"blank_lines": blank, "quarantined": quarantined}
+        return {key: value for key, value in found.items() if value}
 
     def _scan(
-        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection, encoding: str
+        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection, staging: Staging
     ) -> pa.RecordBatchReader:
         fmt = self.config.format
         if fmt in TEXT_FORMATS:
-            return self._delimited(encoding).read(files, connection)
+            return self._delimited(staging).read(files, connection)
         if fmt in DUCKDB_FORMATS:
             return relation_reader(connection.sql(self._duckdb_sql(files, connection)))
-        return ArrowFiles(self.config, self._file_error).read(files)
+        return ArrowFiles(self.config, self._file_error, self._reason, self.quarantined).read(
+            files
+        )
 
     def _duckdb_sql(self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection) -> str:
+        """The rows of the files DuckDB can read, then one row per quarantined file."""
+        readable = [f for f in files if self._probe(f, connection)]
+        if not self.quarantined:
+            return self._scan_sql(readable, connection)
+        quarantined = quarantine_sql(connection, self.quarantined)
+        if not readable:
+            return quarantined
+        return f"{self._scan_sql(readable, connection)} UNION ALL BY NAME {quarantined}"
+
+    def _probe(self, file: LocalFile, connection: duckdb.DuckDBPyConnection) -> bool:
+        """Whether the file can be read at all (a parquet footer, json documents that
+        parse); a file that cannot is quarantined."""
+        try:
+            if self.config.format == "parquet":
+                pq.read_metadata(file.path)
+            else:
+                style = "newline_delimited" if self.config.format == "ndjson" else "auto"
+                objects = f"read_json_objects({_literal(file.path)}, format = {_literal(style)})"
+                connection.sql(f"SELECT count(*) FROM {objects}").fetchall()
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            self.quarantined[file.entry.name] = self._reason(file, exc)
+            return False
+        return True
+
+    def _reason(self, file: LocalFile, exc: Exception) -> str:
+        """Why `file` cannot be read, naming it as the project does."""
+        return _detail(exc).replace(file.path, file.entry.name)
+
+    def _scan_sql(self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection) -> str:
         connection.execute("CREATE TEMP TABLE _afluente_files (path VARCHAR, name VARCHAR)")
         connection.executemany(
             "INSERT INTO _afluente_files VALUES (?, ?)", [(f.path, f.entry.name) for f in files]
         )
         scan = self._duckdb_function([f.path for f in files])
         described = connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-        columns = [f"s.{_ident(row[0])}" for row in described if row[0] != "filename"]
+        columns = [self._column(row[0], row[1]) for row in described if row[0] != "filename"]
         named = name_by_prefix(files)
         if named is not None:
             return f"SELECT {', '.join([*columns, f'{named} AS {SOURCE}'])} FROM {scan} AS s"
@@ -150,6 +198,15 @@ class FileReader:
             f"FROM {scan} AS s JOIN _afluente_files AS f ON f.path = s.filename"
         )
         return sql
+
+    def _column(self, name: str, type_name: str) -> str:
+        """A column of the scan as selected: a JSON field whose values have mixed types
+        (DuckDB types it `JSON`) becomes each value's own text, `a` for `"a"` and `5` for
+        `5`, objects and arrays as their JSON text."""
+        column = f"s.{_ident(name)}"
+        if self.config.format in ("json", "ndjson") and type_name == "JSON":
+            return f"{column} ->> '$' AS {_ident(name)}"
+        return column
 
     def _duckdb_function(self, paths: list[str]) -> str:
         listed = "[" + ", ".join(_literal(p) for p in paths) + "]"

@@ -52,7 +52,7 @@ class Staging:
         for number, entry in enumerate(entries):
             path = Path(entry.path)
             if filesystem is not None and is_remote(entry.path):
-                path = self._folder_path() / f"{number}-{Path(entry.path).name}"
+                path = self.folder() / f"{number}-{Path(entry.path).name}"
                 download(filesystem, entry, path, self.name, self.location)
             if self._transcodes():
                 path = self._transcode(entry, path, number)
@@ -69,7 +69,7 @@ class Staging:
         return fmt in TEXT_FORMATS and needs_transcoding(encoding)
 
     def _transcode(self, entry: FileEntry, path: Path, number: int) -> Path:
-        target = self._folder_path() / f"{number}-utf8-{path.name}"
+        target = self.folder() / f"{number}-utf8-{path.name}"
         try:
             transcode_to_utf8(path, target, self.config.options.encoding)
         except OSError as exc:
@@ -82,7 +82,8 @@ class Staging:
             path.unlink()  # the downloaded original is no longer needed
         return target
 
-    def _folder_path(self) -> Path:
+    def folder(self) -> Path:
+        """The temporary folder of this batch's copies (made on first use)."""
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="afluente-files-"))
             # also removed if the stream is dropped before it is read (no `close` then)
