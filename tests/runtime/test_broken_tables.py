@@ -1,0 +1,212 @@
+"""One damaged table (unreadable Delta log, missing checkpoint, deleted data file) fails
+alone: every other table still builds, the damaged one and its downstream fail with a
+message naming the table and the file, and `afluente repair` (or `run --full-refresh`)
+gets it back, saying what was lost."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable
+
+from afluente.config import Project, load_project
+from afluente.model import TableRef
+from afluente.runtime import plan_project, run_project
+from afluente.runtime.repair import repair
+from afluente.storage import Warehouse
+
+ORDERS = TableRef("silver", "orders")
+DOWNSTREAM = {"gold.monthly_revenue", "gold.revenue_by_state"}
+INDEPENDENT = {"bronze.customers", "bronze.orders", "silver.customers"}
+
+
+def table_dir(project: Project) -> Path:
+    return Path(Warehouse(project.warehouse_uri).uri(ORDERS))
+
+
+def commit_file(project: Project, version: int) -> Path:
+    return table_dir(project) / "_delta_log" / f"{version:020d}.json"
+
+
+def rows(project: Project, version: int | None = None) -> pa.Table:
+    return Warehouse(project.warehouse_uri).dataset(ORDERS, version).to_table().sort_by(
+        "order_id"
+    )
+
+
+def built_twice(project: Project) -> pa.Table:
+    """silver.orders at v0 and v1 (same rows); its rows."""
+    run_project(project)
+    run_project(project, "silver.orders", full_refresh=True)
+    return rows(project)
+
+
+def truncate_latest(project: Project) -> str:
+    path = commit_file(project, 1)
+    path.write_text(path.read_text()[:60])
+    return path.name
+
+
+def garbage_latest(project: Project) -> str:
+    commit_file(project, 1).write_text("not json at all\n")
+    return commit_file(project, 1).name
+
+
+def missing_checkpoint(project: Project) -> str:
+    DeltaTable(str(table_dir(project))).create_checkpoint()
+    for checkpoint in (table_dir(project) / "_delta_log").glob("*.checkpoint.parquet"):
+        checkpoint.unlink()
+    return "_last_checkpoint"
+
+
+def deleted_data_file(project: Project) -> str:
+    (data,) = DeltaTable(str(table_dir(project))).file_uris()
+    Path(data).unlink()
+    return Path(data).name
+
+
+DAMAGES: dict[str, Callable[[Project], str]] = {
+    "truncated log": truncate_latest,
+    "garbage log": garbage_latest,
+    "missing checkpoint": missing_checkpoint,
+    "deleted data file": deleted_data_file,
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES.values(), ids=DAMAGES.keys())
+def test_a_damaged_table_fails_alone_naming_its_file(
+    project: Project, damage: Callable[[Project], str]
+) -> None:
+    built_twice(project)
+    others = {r: Warehouse(project.warehouse_uri).version(TableRef.parse(r))
+              for r in INDEPENDENT}
+    file = damage(project)
+    log_before = {p.name: p.read_bytes() for p in (table_dir(project) / "_delta_log").iterdir()}
+
+    step = {str(s.ref): s for s in plan_project(project).plan.steps}["silver.orders"]
+    assert step.action == "run"
+    assert step.reason.startswith("damaged, the build fails: table `silver.orders` is damaged")
+    assert file in step.reason
+
+    result = run_project(project)
+    status = {str(m.ref): m for m in result.models}
+    assert status["silver.orders"].status == "failed"
+    assert file in status["silver.orders"].reason
+    assert "afluente repair silver.orders --restore" in status["silver.orders"].reason
+    assert {r: status[r].status for r in DOWNSTREAM} == dict.fromkeys(DOWNSTREAM, "skipped")
+    assert {status[r].status for r in INDEPENDENT} <= {"success", "up_to_date"}
+    # the other tables were built and kept their versions; the damaged one is untouched
+    assert {r: Warehouse(project.warehouse_uri).version(TableRef.parse(r))
+            for r in INDEPENDENT} == others
+    assert {p.name: p.read_bytes()
+            for p in (table_dir(project) / "_delta_log").iterdir()} == log_before
+
+
+def test_restore_goes_back_to_the_last_readable_version(project: Project) -> None:
+    before = built_twice(project)
+    garbage_latest(project)
+
+    done = repair(project, ORDERS, "restore")
+
+    assert done.version == 0
+    assert done.lost == [
+        "v1: 00000000000000000001.json is not valid JSON "
+        "(line 1: Expecting value: line 1 column 1 (char 0))"
+    ]
+    assert done.kept_at is not None
+    assert (done.kept_at / "_delta_log" / "00000000000000000001.json").read_text() == (
+        "not json at all\n"
+    )
+    assert rows(project).equals(before)
+    assert run_project(project).status == "success"
+
+
+def test_restore_over_a_deleted_data_file_brings_back_the_complete_version(
+    project: Project,
+) -> None:
+    before = built_twice(project)
+    file = deleted_data_file(project)
+
+    done = repair(project, ORDERS, "restore")
+
+    assert done.version == 2  # a RESTORE commit of v0
+    (lost,) = done.lost
+    assert lost.startswith("the content of v1-v1 (data file ") and file in lost
+    assert rows(project).equals(before)
+    assert run_project(project).status == "success"
+
+
+def test_rebuild_sets_the_table_aside_and_rebuilds_it_from_upstream(project: Project) -> None:
+    before = built_twice(project)
+    truncate_latest(project)
+
+    done = repair(project, ORDERS, "rebuild")
+
+    assert done.version == 0
+    assert done.lost == ["the table's earlier versions (time travel before this rebuild)"]
+    assert done.kept_at is not None and (done.kept_at / "_delta_log").is_dir()
+    assert rows(project).equals(before)
+    assert run_project(project).status == "success"
+
+
+def test_full_refresh_of_the_damaged_table_rebuilds_it(project: Project) -> None:
+    before = built_twice(project)
+    garbage_latest(project)
+
+    result = run_project(project, "silver.orders+", full_refresh=True)
+
+    assert {str(m.ref): m.status for m in result.models} == {
+        "silver.orders": "success", **dict.fromkeys(DOWNSTREAM, "success")
+    }
+    assert Warehouse(project.warehouse_uri).version(ORDERS) == 0
+    assert rows(project).equals(before)
+    kept = list((Path(project.warehouse_uri) / "_damaged").iterdir())
+    assert [p.name.split("-")[0] for p in kept] == ["silver.orders"]
+
+
+def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "afluente.cli", "-p", str(root), "--json", *args],
+        capture_output=True, text=True, check=False,
+    )
+
+
+def test_commands_name_the_damage_and_keep_working(project: Project, project_dir: Path) -> None:
+    built_twice(project)
+    garbage_latest(project)
+
+    history = afluente(project_dir, "history", "silver.orders")
+    assert history.returncode == 0
+    assert [h["version"] for h in json.loads(history.stdout)] == [0]
+
+    assert afluente(project_dir, "docs", "build").returncode == 0
+    checked = afluente(project_dir, "health")
+    assert checked.returncode == 0
+    health = {t["table"]: t for t in json.loads(checked.stdout)["tables"]}
+    assert "00000000000000000001.json is not valid JSON" in health["silver.orders"]["damage"]
+    assert health["silver.customers"]["damage"] is None
+
+    explained = json.loads(afluente(project_dir, "repair", "silver.orders").stdout)
+    assert "00000000000000000001.json" in explained["damage"]
+    restored = json.loads(afluente(project_dir, "repair", "silver.orders", "--restore").stdout)
+    assert restored["version"] == 0 and len(restored["lost"]) == 1
+
+
+def test_show_of_a_deleted_data_file_names_it_without_a_traceback(
+    project: Project, project_dir: Path
+) -> None:
+    built_twice(project)
+    file = deleted_data_file(project)
+    shown = afluente(project_dir, "show", "silver.orders")
+    assert shown.returncode == 1
+    assert "table `silver.orders` is damaged: data file" in shown.stderr
+    assert file in shown.stderr and "Traceback" not in shown.stderr
+    reloaded = load_project(project_dir)
+    assert Warehouse(reloaded.warehouse_uri).version(ORDERS) == 1
+
