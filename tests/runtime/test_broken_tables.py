@@ -210,3 +210,51 @@ def test_show_of_a_deleted_data_file_names_it_without_a_traceback(
     reloaded = load_project(project_dir)
     assert Warehouse(reloaded.warehouse_uri).version(ORDERS) == 1
 
+
+KINDS = {
+    "full": "kind: full\n",
+    "append": "kind: append\n",
+    "merge": "kind: merge\nunique_key: order_id\n",
+    "apply_changes": "kind: apply_changes\nkeys: order_id\nsequence_by: seq\n",
+    "snapshot": "kind: snapshot\nkeys: order_id\n",
+    "time_range": "kind: time_range\ntime_column: ordered_at\npartition_by: day\n",
+}
+STATUS_SQL = """
+SELECT
+    CAST(order_id AS INTEGER) AS order_id,
+    CAST(order_id AS INTEGER) AS seq,
+    CASE WHEN CAST(order_id AS INTEGER) % 2 = 0 THEN 'placed' ELSE 'cancelled' END AS status,
+    CAST(ordered_at AS DATE) AS ordered_at
+FROM bronze.orders
+"""
+
+
+@pytest.mark.parametrize("header", KINDS.values(), ids=KINDS.keys())
+def test_string_filters_work_after_an_incremental_write(
+    project_dir: Path, header: str
+) -> None:
+    from afluente.runtime.query import query_project
+
+    from .conftest import write
+
+    write(project_dir / "models" / "silver" / "statuses.sql",
+          f"/* @config\n{header}*/{STATUS_SQL}")
+    write(project_dir / "models" / "gold" / "live.sql",
+          "SELECT order_id, status FROM silver.statuses WHERE status <> 'cancelled'\n")
+    assert run_project(load_project(project_dir)).status == "success"
+    write(project_dir / "landing" / "orders_2.csv",
+          "order_id;customer_id;amount;ordered_at\n14;2;10,00;2026-01-05\n"
+          "15;1;20,00;2026-03-02\n16;1;5,00;2026-03-02\n")
+
+    result = run_project(load_project(project_dir), "bronze.orders+")
+
+    status = {str(m.ref): (m.status, m.reason) for m in result.models}
+    assert status["silver.statuses"][0] == "success"
+    assert status["gold.live"][0] == "success", status["gold.live"][1]
+    project = load_project(project_dir)
+    live = Warehouse(project.warehouse_uri).dataset(TableRef("gold", "live")).to_table()
+    assert sorted(live.column("order_id").to_pylist()) == [10, 12, 14, 16]
+    placed = query_project(
+        project, "SELECT order_id FROM silver.statuses WHERE status = 'placed' ORDER BY 1"
+    )
+    assert placed.column("order_id").to_pylist() == [10, 12, 14, 16]
