@@ -8,12 +8,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
+from tests.conftest import require_component
 
 from afluente.config import Project, load_project
 from afluente.model import TableRef
@@ -170,9 +172,10 @@ def test_full_refresh_of_the_damaged_table_rebuilds_it(project: Project) -> None
     assert [p.name.split("-")[0] for p in kept] == ["silver.orders"]
 
 
-def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def afluente(root: Path, *args: str, json_output: bool = True) -> subprocess.CompletedProcess[str]:
+    options = ["--json"] if json_output else []
     return subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(root), "--json", *args],
+        [sys.executable, "-m", "afluente.cli", "-p", str(root), *options, *args],
         capture_output=True, text=True, check=False,
     )
 
@@ -258,3 +261,59 @@ def test_string_filters_work_after_an_incremental_write(
         project, "SELECT order_id FROM silver.statuses WHERE status = 'placed' ORDER BY 1"
     )
     assert placed.column("order_id").to_pylist() == [10, 12, 14, 16]
+
+
+REVENUE = TableRef("gold", "monthly_revenue")
+
+
+@contextmanager
+def read_only(folder: Path) -> Iterator[None]:
+    """`folder` as a read-only bind mount (root is not stopped by permission bits)."""
+    mounted = subprocess.run(["mount", "--bind", str(folder), str(folder)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        require_component("a read-only bind mount", mounted.stderr.strip() or "mount failed")
+    try:
+        remount = subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)],
+                                 capture_output=True, text=True, check=False)
+        if remount.returncode != 0:
+            require_component("a read-only bind mount", remount.stderr.strip())
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_read_only_table_folder_is_one_clean_error(project: Project, project_dir: Path) -> None:
+    run_project(project)
+    warehouse = Warehouse(project.warehouse_uri)
+    before = warehouse.version(REVENUE), warehouse.dataset(REVENUE).to_table()
+    folder = Path(warehouse.uri(REVENUE))
+
+    with read_only(folder):
+        ran = afluente(project_dir, "run", "--full-refresh", "--select", str(REVENUE),
+                       json_output=False)
+
+    assert ran.returncode == 1
+    assert (f"cannot write table `gold.monthly_revenue`: {folder} is not writable "
+            "(Read-only file system)") in ran.stderr
+    assert "panicked" not in ran.stderr
+    assert (warehouse.version(REVENUE), warehouse.dataset(REVENUE).to_table()) == before
+
+
+def test_a_file_where_the_table_folder_should_be_is_named(
+    project: Project, project_dir: Path
+) -> None:
+    from .conftest import write
+
+    write(project_dir / "models" / "gold" / "extra.sql", "SELECT 1 AS one\n")
+    blocker = Path(Warehouse(project.warehouse_uri).uri(TableRef("gold", "extra")))
+    write(blocker, "not a folder\n")
+
+    result = run_project(load_project(project_dir))
+
+    status = {str(m.ref): m for m in result.models}
+    assert status["gold.extra"].status == "failed"
+    assert (f"cannot write table `gold.extra`: {blocker} is not writable (it is a file, not "
+            "a folder)") in status["gold.extra"].reason
+    assert blocker.read_text() == "not a folder\n"
+    assert status["gold.monthly_revenue"].status == "success"

@@ -17,6 +17,7 @@ from deltalake.exceptions import CommitFailedError
 from afluente.errors import AfluenteError, CommitConflictError, StorageError
 from afluente.model import Node
 from afluente.storage.view_types import rewrite_view_files
+from afluente.storage.writable import ensure_writable
 from afluente.streams import duckdb_connect, relation_reader
 from afluente.transform import (
     ChangeFeedSpec,
@@ -54,6 +55,7 @@ def write_kind(
     """Fold `reader` (the model's output) into `target` the way the model's kind says; the
     files a merge wrote with Arrow view types are then rewritten with plain ones (see
     `storage.view_types`)."""
+    ensure_writable(target.uri, target.label)
     outcome = _fold(target, node, reader, props, started_at=started_at, rebuild=rebuild)
     if outcome.version is None:
         return outcome
@@ -157,6 +159,7 @@ def replace_partitions(
 ) -> KindOutcome:
     """Write the rows of `partitions` (all of the output when None) replacing what the table
     held for them, in one commit; the table is partitioned by the time unit."""
+    ensure_writable(target.uri, target.label)
     table = with_partition(node, reader)
     column = partition_column(node)
     if partitions is None:

@@ -9,7 +9,6 @@ files, which `VACUUM` removes. This is also the path a Spark engine will use.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -121,7 +120,7 @@ def _move(file: Path, table_dir: Path) -> AddAction:
     table_dir.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     target = table_dir / name
-    os.replace(file, target)
+    shutil.move(file, target)  # a rename, or a copy when the table is on another device
     stat = target.stat()
     rows = pq.read_metadata(target).num_rows
     return AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True,

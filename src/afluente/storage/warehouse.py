@@ -37,6 +37,7 @@ from afluente.storage.staged import (
     needs_protocol_upgrade,
     staging_dir,
 )
+from afluente.storage.writable import ensure_writable
 
 TABLE_CONFIGURATION: dict[str, str | None] = {
     "delta.setTransactionRetentionDuration": "interval 30 days"
@@ -63,7 +64,10 @@ class Warehouse:
         return f"{self.root}/{ref.layer}/{ref.name}"
 
     def exists(self, ref: TableRef) -> bool:
-        return DeltaTable.is_deltatable(self.uri(ref), storage_options=self.storage_options)
+        try:
+            return DeltaTable.is_deltatable(self.uri(ref), storage_options=self.storage_options)
+        except OSError:  # e.g. a file where the table's folder should be: no table
+            return False
 
     def open(
         self, ref: TableRef, version: int | None = None, as_of: datetime | str | None = None
@@ -196,6 +200,7 @@ class Warehouse:
     ) -> WriteResult:
         """One `write_deltalake` commit carrying afluente's metadata and the run's app
         transaction; its errors become afluente's."""
+        ensure_writable(self.uri(ref), str(ref))
         props = CommitProperties(
             custom_metadata=metadata,
             app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
@@ -274,6 +279,11 @@ class Warehouse:
         if done is not None:
             shutil.rmtree(staged.directory, ignore_errors=True)
             return done
+        try:
+            ensure_writable(self.uri(ref), str(ref))
+        except StorageError:
+            shutil.rmtree(staged.directory, ignore_errors=True)
+            raise
         if needs_protocol_upgrade(self.uri(ref), staged):
             # the Delta writer upgrades the table's protocol; read back the staged files
             try:
