@@ -18,6 +18,7 @@ from deltalake import DeltaTable
 from tests.conftest import require_component
 
 from afluente.config import Project, load_project
+from afluente.errors import DamagedTableError
 from afluente.model import TableRef
 from afluente.runtime import plan_project, run_project
 from afluente.runtime.repair import repair
@@ -86,9 +87,9 @@ def test_a_damaged_table_fails_alone_naming_its_file(
     project: Project, damage: Callable[[Project], str]
 ) -> None:
     built_twice(project)
-    others = {r: Warehouse(project.warehouse_uri).version(TableRef.parse(r))
-              for r in INDEPENDENT}
     file = damage(project)
+    customers = project.root / "landing" / "customers.csv"
+    customers.write_text(customers.read_text() + "9,new customer,n@x.com,BA\n")
     log_before = {p.name: p.read_bytes() for p in (table_dir(project) / "_delta_log").iterdir()}
 
     step = {str(s.ref): s for s in plan_project(project).plan.steps}["silver.orders"]
@@ -102,12 +103,30 @@ def test_a_damaged_table_fails_alone_naming_its_file(
     assert file in status["silver.orders"].reason
     assert "afluente repair silver.orders --restore" in status["silver.orders"].reason
     assert {r: status[r].status for r in DOWNSTREAM} == dict.fromkeys(DOWNSTREAM, "skipped")
-    assert {status[r].status for r in INDEPENDENT} <= {"success", "up_to_date"}
-    # the other tables were built and kept their versions; the damaged one is untouched
-    assert {r: Warehouse(project.warehouse_uri).version(TableRef.parse(r))
-            for r in INDEPENDENT} == others
+    # every other table is built (the new customer reaches silver); the damaged one is
+    # untouched
+    assert {r: status[r].status for r in INDEPENDENT} == {
+        "bronze.customers": "success", "bronze.orders": "up_to_date",
+        "silver.customers": "success",
+    }
+    customers_now = Warehouse(project.warehouse_uri).dataset(TableRef("silver", "customers"))
+    assert 9 in customers_now.to_table().column("customer_id").to_pylist()
     assert {p.name: p.read_bytes()
             for p in (table_dir(project) / "_delta_log").iterdir()} == log_before
+
+
+def test_query_reads_the_other_tables_and_names_the_damaged_one(project: Project) -> None:
+    from afluente.runtime.query import query_project
+
+    built_twice(project)
+    garbage_latest(project)
+
+    counted = query_project(project, "SELECT count(*) AS n FROM silver.customers")
+    assert counted.to_pylist() == [{"n": 3}]
+    with pytest.raises(DamagedTableError) as refused:
+        query_project(project, "SELECT * FROM silver.orders WHERE amount > 0")
+    assert refused.value.message.startswith("table `silver.orders` is damaged: ")
+    assert "00000000000000000001.json is not valid JSON" in refused.value.message
 
 
 def test_restore_goes_back_to_the_last_readable_version(project: Project) -> None:
@@ -127,6 +146,18 @@ def test_restore_goes_back_to_the_last_readable_version(project: Project) -> Non
     )
     assert rows(project).equals(before)
     assert run_project(project).status == "success"
+
+
+def test_restore_drops_a_checkpoint_hint_whose_checkpoint_is_missing(project: Project) -> None:
+    before = built_twice(project)
+    missing_checkpoint(project)
+
+    done = repair(project, ORDERS, "restore")
+
+    assert (done.version, done.lost) == (1, [])
+    assert done.kept_at is not None
+    assert (done.kept_at / "_delta_log" / "_last_checkpoint").exists()
+    assert rows(project).equals(before)
 
 
 def test_restore_over_a_deleted_data_file_brings_back_the_complete_version(
