@@ -20,6 +20,7 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -37,7 +38,9 @@ def plain_type(kind: pa.DataType) -> pa.DataType:
         return pa.binary()
     if pa.types.is_struct(kind):
         return pa.struct([f.with_type(plain_type(f.type)) for f in kind.fields])
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_list_view(kind):
+    if pa.types.is_large_list(kind) or pa.types.is_large_list_view(kind):
+        return pa.large_list(kind.value_field.with_type(plain_type(kind.value_type)))
+    if pa.types.is_list(kind) or pa.types.is_list_view(kind):
         return pa.list_(kind.value_field.with_type(plain_type(kind.value_type)))
     return kind
 
@@ -74,14 +77,8 @@ def _added_by(root: Path, version: int) -> dict[str, dict[str, Any]]:
     for line in commit.read_text(encoding="utf-8").splitlines():
         action = json.loads(line) if line.strip() else {}
         if "add" in action:
-            found[_unescape(action["add"]["path"])] = action["add"]
+            found[unquote(action["add"]["path"])] = action["add"]
     return found
-
-
-def _unescape(path: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(path)
 
 
 def _rewrite(root: Path, path: str, add: dict[str, Any]) -> list[AddAction | RemoveAction]:
