@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -17,6 +19,7 @@ from afluente.errors import DamagedTableError
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import RunResult
+from afluente.runtime.runner import new_run_id, run_project
 from afluente.storage import Warehouse
 
 RepairMode = Literal["rebuild", "restore"]
@@ -47,10 +50,12 @@ def diagnose(project: Project, ref: TableRef) -> DamagedTableError | None:
 def repair(
     project: Project, ref: TableRef, mode: RepairMode, reporter: Reporter | None = None
 ) -> Repaired:
+    """Repair `ref` while holding its table lock (a run writing it finishes first)."""
     warehouse = Warehouse(project.warehouse_uri)
     graph = load_graph(project)
     if mode == "restore":
-        restored = warehouse.restore_readable(ref)
+        with _table_lock(project, ref):
+            restored = warehouse.restore_readable(ref)
         lost = list(restored.lost)
         if restored.rewound and graph[ref].language == "source":
             # the progress recorded by the rewound commits is still in the log
@@ -64,9 +69,8 @@ def _rebuild(
     project: Project, graph: Graph, warehouse: Warehouse, ref: TableRef,
     reporter: Reporter | None,
 ) -> Repaired:
-    from afluente.runtime.runner import run_project
-
-    kept = warehouse.set_aside(ref) if warehouse.local_dir(ref).exists() else None
+    with _table_lock(project, ref):  # released before the run takes it again
+        kept = warehouse.set_aside(ref) if warehouse.local_dir(ref).exists() else None
     lost = []
     if kept is not None:
         lost.append("the table's earlier versions (time travel before this rebuild)")
@@ -75,3 +79,18 @@ def _rebuild(
     result = run_project(project, str(ref), full_refresh=True, reporter=reporter)
     built = next((m for m in result.models if m.ref == ref), None)
     return Repaired(str(ref), "rebuild", built.version if built else None, lost, kept, result)
+
+
+@contextmanager
+def _table_lock(project: Project, ref: TableRef) -> Iterator[None]:
+    """The lock a run writing `ref` takes, held by this repair."""
+    from afluente.state import StateStore
+    from afluente.state.locks import acquire_locks, release_locks
+
+    holder = f"repair-{new_run_id()}"
+    with StateStore.open(project.state_url) as state:
+        acquire_locks(state, [f"table:{ref}"], holder, wait=project.config.run.lock_timeout)
+        try:
+            yield
+        finally:
+            release_locks(state, holder)
