@@ -6,6 +6,7 @@ gets it back, saying what was lost."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -314,21 +315,24 @@ def read_only(folder: Path) -> Iterator[None]:
         subprocess.run(["umount", str(folder)], check=True)
 
 
-def test_a_read_only_table_folder_is_one_clean_error(project: Project, project_dir: Path) -> None:
+@pytest.mark.parametrize("ref", [REVENUE, ORDERS], ids=["streamed write", "staged write"])
+def test_a_read_only_table_folder_is_one_clean_error(
+    project: Project, project_dir: Path, ref: TableRef
+) -> None:
     run_project(project)
     warehouse = Warehouse(project.warehouse_uri)
-    before = warehouse.version(REVENUE), warehouse.dataset(REVENUE).to_table()
-    folder = Path(warehouse.uri(REVENUE))
+    before = warehouse.version(ref), warehouse.dataset(ref).to_table()
+    folder = Path(warehouse.uri(ref))
 
     with read_only(folder):
-        ran = afluente(project_dir, "run", "--full-refresh", "--select", str(REVENUE),
+        ran = afluente(project_dir, "run", "--full-refresh", "--select", str(ref),
                        json_output=False)
 
     assert ran.returncode == 1
-    assert (f"cannot write table `gold.monthly_revenue`: {folder} is not writable "
+    assert (f"cannot write table `{ref}`: {folder} is not writable "
             "(Read-only file system)") in ran.stderr
     assert "panicked" not in ran.stderr
-    assert (warehouse.version(REVENUE), warehouse.dataset(REVENUE).to_table()) == before
+    assert (warehouse.version(ref), warehouse.dataset(ref).to_table()) == before
 
 
 def test_a_file_where_the_table_folder_should_be_is_named(
@@ -348,3 +352,21 @@ def test_a_file_where_the_table_folder_should_be_is_named(
             "a folder)") in status["gold.extra"].reason
     assert blocker.read_text() == "not a folder\n"
     assert status["gold.monthly_revenue"].status == "success"
+
+
+def test_an_unusable_staging_folder_is_named(project: Project) -> None:
+    run_project(project)
+    warehouse = Warehouse(project.warehouse_uri)
+    before = warehouse.version(ORDERS)
+    staging = Path(project.warehouse_uri) / "_staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.write_text("not a folder\n")
+
+    result = run_project(project, "silver.orders", full_refresh=True)
+
+    (failed,) = result.failed
+    assert failed.reason.startswith(
+        f"cannot write table `silver.orders`: cannot create its staging folder {staging}/"
+    )
+    assert f"make {staging} a folder writable" in failed.reason
+    assert warehouse.version(ORDERS) == before

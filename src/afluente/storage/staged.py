@@ -40,7 +40,16 @@ class StagedFiles:
 def staging_dir(root: str, ref: TableRef) -> Path:
     """A fresh folder under the warehouse for one write of `ref`."""
     path = Path(root) / STAGING / f"{ref.layer}.{ref.name}-{uuid.uuid4().hex}"
-    path.mkdir(parents=True)
+    try:
+        path.mkdir(parents=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot write table `{ref}`: cannot create its staging folder {path} "
+            f"({exc.strerror or exc})",
+            table=str(ref),
+            hint=f"make {Path(root) / STAGING} a folder writable by the user running "
+            "afluente, then run again; the table keeps its previous version",
+        ) from None
     return path
 
 

@@ -260,6 +260,9 @@ class Warehouse:
         return "://" not in self.root or self.root.startswith("file://")
 
     def staging_dir(self, ref: TableRef) -> Path:
+        """A fresh folder for an engine to write `ref`'s files into, once the table's
+        folder is known to be writable (before any work is done)."""
+        ensure_writable(self.uri(ref), str(ref))
         return staging_dir(self.root, ref)
 
     def commit_staged(
