@@ -24,8 +24,9 @@ def repair(
         False, "--restore", help="Go back to the table's last readable version."
     ),
 ) -> None:
-    """Repair a damaged table (unreadable Delta log, missing data file). Without an option,
-    say what is damaged and what each way out would lose."""
+    """Restore or rebuild a damaged table (unreadable Delta log, missing data file).
+
+    Without an option, say what is damaged and what each way out would lose."""
     from afluente.model import load_graph
     from afluente.runtime.repair import diagnose, repair
 
