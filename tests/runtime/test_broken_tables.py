@@ -221,6 +221,8 @@ def test_commands_name_the_damage_and_keep_working(project: Project, project_dir
     assert [h["version"] for h in json.loads(history.stdout)] == [0]
 
     assert afluente(project_dir, "docs", "build").returncode == 0
+    site_data = (project_dir / "target" / "docs" / "data.js").read_text()
+    assert '"status": "damaged", "detail": "table `silver.orders` is damaged: ' in site_data
     checked = afluente(project_dir, "health")
     assert checked.returncode == 0
     health = {t["table"]: t for t in json.loads(checked.stdout)["tables"]}
