@@ -100,6 +100,11 @@ class TableNotFoundError(StorageError):
     """A table has never been written."""
 
 
+class DamagedTableError(StorageError):
+    """A table's Delta log or a data file its current version references is unreadable or
+    missing; `afluente repair` rebuilds or restores it."""
+
+
 class StateError(AfluenteError):
     """The state store (runs, events) failed."""
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from afluente.config import Project
+from afluente.errors import DamagedTableError
 from afluente.lineage import ProjectLineage, project_lineage
 from afluente.model import Graph, TableRef
 from afluente.storage import Warehouse
@@ -19,7 +20,10 @@ def load_lineage(graph: Graph, warehouse: Warehouse) -> ProjectLineage:
     """Lineage with the real column lists of the tables already written."""
 
     def columns_of(ref: TableRef) -> Sequence[str] | None:
-        schema = warehouse.schema(ref)
+        try:
+            schema = warehouse.schema(ref)
+        except DamagedTableError:
+            return None  # its declared lineage only; the table's page says it is damaged
         return list(schema.names) if schema is not None else None
 
     return project_lineage(graph, columns_of)
@@ -56,8 +60,12 @@ def table_facts(
         latest.setdefault(str(result["model"]), {})[str(result["rule"])] = result
     found = []
     for ref in graph.order:
-        facts = _facts(graph, warehouse, lineage, column_tags, ref)
-        facts.freshness.update(_freshness(project, graph, ref, facts, now))
+        try:
+            facts = _facts(graph, warehouse, lineage, column_tags, ref)
+            facts.freshness.update(_freshness(project, graph, ref, facts, now))
+        except DamagedTableError as error:  # one damaged table: its page says so, no more
+            facts = _facts(graph, None, lineage, column_tags, ref)
+            facts.freshness.update({"status": "damaged", "detail": error.render()})
         facts.expectations.extend(
             {"rule": r["rule"], "kind": r["kind"], "action": r["action"],
              "passed": bool(r["passed"]), "rows_failed": r["rows_failed"],
@@ -96,11 +104,12 @@ def _freshness(
 
 
 def _facts(
-    graph: Graph, warehouse: Warehouse, lineage: ProjectLineage,
+    graph: Graph, warehouse: Warehouse | None, lineage: ProjectLineage,
     column_tags: dict[str, set[str]], ref: TableRef,
 ) -> TableFacts:
+    """The table's facts; with no warehouse, only what the project declares."""
     node = graph[ref]
-    schema = warehouse.schema(ref)
+    schema = warehouse.schema(ref) if warehouse is not None else None
     types = {f.name: str(f.type) for f in schema} if schema is not None else {}
     names = list(types) or list(lineage.datasets[str(ref)].dataset.columns)
     docs = node.config.columns
@@ -111,7 +120,7 @@ def _facts(
     } for name in names]
     versions: list[dict[str, Any]] = []
     rows = None
-    if schema is not None:
+    if warehouse is not None and schema is not None:
         versions = [{"version": c.version, "timestamp": c.timestamp.isoformat(),
                      "operation": c.operation, "rows_added": c.rows_added, "run_id": c.run_id}
                     for c in warehouse.history(ref, 20)]

@@ -48,6 +48,7 @@ def _register() -> None:
         commands_project,
         commands_publish,
         commands_quality,
+        commands_repair,
         commands_run,
         commands_schedule,
         commands_tables,

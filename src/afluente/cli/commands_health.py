@@ -47,6 +47,8 @@ def health(
         ]
         console.table(columns, rows, title="health")
         for table in tables:
+            if table.damage:
+                console.line(f"{table.table}: {table.damage}", "red")
             for incident in table.incidents:
                 console.line(f"{table.table} {incident.pillar}: {incident.message}", "yellow")
         if html is not None:

@@ -15,7 +15,7 @@ import typer
 from afluente.cli.app import app
 from afluente.cli.console import Console, to_jsonable
 from afluente.cli.context import state_of
-from afluente.errors import AfluenteError
+from afluente.errors import AfluenteError, DamagedTableError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -74,8 +74,9 @@ def show(
     project = cli.project()
     ref = load_graph(project).resolve(table)
     moment = _parse_as_of(as_of) if as_of else None
-    delta = Warehouse(project.warehouse_uri).open(ref, version=version, as_of=moment)
-    dataset = delta.to_pyarrow_dataset()
+    warehouse = Warehouse(project.warehouse_uri)
+    delta = warehouse.open(ref, version=version, as_of=moment)
+    dataset = warehouse.readable(ref, delta)
     columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
     data = dataset.head(limit, columns=columns, filter=visible)
     console = cli.console
@@ -104,7 +105,11 @@ def history(
     if schema:
         _schema_history(cli, warehouse, ref, limit)
         return
-    commits = warehouse.history(ref, limit)
+    damage: DamagedTableError | None = None
+    try:
+        commits = warehouse.history(ref, limit)
+    except DamagedTableError as error:  # show what the log still holds, and the way out
+        damage, commits = error, warehouse.readable_history(ref)[:limit]
     payload = [
         {"version": c.version, "timestamp": c.timestamp, "operation": c.operation,
          "rows": c.rows_added, "run_id": c.run_id, "fingerprint": c.fingerprint}
@@ -115,6 +120,8 @@ def history(
     def render(console: Console) -> None:
         rows = [[p[c] for c in columns] for p in payload]
         console.table(columns, rows, title=f"history of {ref}")
+        if damage is not None:
+            console.line(f"warning: {damage.render()}", "red")
 
     cli.console.emit(payload, render)
 

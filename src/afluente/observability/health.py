@@ -11,7 +11,8 @@ from typing import Any
 
 from afluente.config import Project
 from afluente.config.observability import FreshnessSLA
-from afluente.model import Graph, load_graph, select
+from afluente.errors import DamagedTableError
+from afluente.model import Graph, TableRef, load_graph, select
 from afluente.observability.pillars import PILLARS, check_freshness, freshness_lag, sla_of
 from afluente.state.observability import IncidentRow, MetricsRow, ObservabilityStore
 from afluente.storage import Warehouse
@@ -26,6 +27,7 @@ class TableHealth:
     metrics: list[MetricsRow] = field(default_factory=list)
     commit_times: list[datetime] = field(default_factory=list)
     freshness_sla: FreshnessSLA | None = None
+    damage: str | None = None  # its Delta log or a data file is unreadable
 
     def as_json(self) -> dict[str, Any]:
         last = self.metrics[-1] if self.metrics else None
@@ -35,6 +37,7 @@ class TableHealth:
             "freshness_sla": _sla_json(self.freshness_sla),
             "rows": last.row_count if last else None,
             "runs": len(self.metrics),
+            "damage": self.damage,
             "incidents": [
                 {"id": i.id, "pillar": i.pillar, "metric": i.metric, "severity": i.severity,
                  "message": i.message, "root": i.root, "downstream": i.downstream}
@@ -67,16 +70,16 @@ def _table(
     graph: Graph, warehouse: Warehouse, name: str, now: datetime, late: dict[str, str],
     incidents: list[IncidentRow], metrics: list[MetricsRow], sla: FreshnessSLA | None,
 ) -> TableHealth:
-    from afluente.model import TableRef
     from afluente.observability.incidents import root_of
 
     ref = TableRef.parse(name)
     mine = [i for i in incidents if i.model == name]
     history = [m for m in metrics if m.model == name]
     pillars: dict[str, str] = {}
-    commits = [c.timestamp for c in warehouse.history(ref, 50)] if warehouse.exists(ref) else []
+    commits, damage = _commit_times(warehouse, ref)
     for pillar in PILLARS[:-1]:
         severities = {i.severity for i in mine if i.pillar == pillar}
+        severities |= {"error"} if damage else set()
         known = bool(history)
         if pillar == "freshness":
             known = sla is not None and bool(commits)
@@ -86,8 +89,18 @@ def _table(
     upstream = root_of(graph, name, troubled) if troubled else name
     pillars["lineage"] = "warning" if upstream != name else "ok"
     return TableHealth(
-        name, pillars, freshness_lag(warehouse, ref, now), mine, history, commits[::-1], sla
+        name, pillars, freshness_lag(warehouse, ref, now), mine, history, commits[::-1], sla,
+        damage,
     )
+
+
+def _commit_times(warehouse: Warehouse, ref: TableRef) -> tuple[list[datetime], str | None]:
+    """The newest commits' times, or the damage that keeps them from being read."""
+    try:
+        return ([c.timestamp for c in warehouse.history(ref, 50)]
+                if warehouse.exists(ref) else []), None
+    except DamagedTableError as error:
+        return [], error.render()
 
 
 def _worst(severities: set[str], known: bool) -> str:

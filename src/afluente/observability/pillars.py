@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from afluente.config import Project
 from afluente.config.observability import DetectorConfig, FreshnessSLA, Severity
+from afluente.errors import DamagedTableError
 from afluente.model import Graph, TableRef
 from afluente.observability.detector import Point, judge
 from afluente.observability.schema_diff import diff_schemas, stopped_arriving
@@ -44,8 +45,11 @@ def sla_of(project: Project, graph: Graph, ref: TableRef) -> FreshnessSLA | None
 
 
 def freshness_lag(warehouse: Warehouse, ref: TableRef, now: datetime) -> float | None:
-    """Seconds since the table's newest commit (None: never built)."""
-    last = warehouse.last_commit(ref)
+    """Seconds since the table's newest commit (None: never built, or damaged: unknown)."""
+    try:
+        last = warehouse.last_commit(ref)
+    except DamagedTableError:
+        return None  # `afluente health` reports the damage itself
     return None if last is None else max((now - last.timestamp).total_seconds(), 0.0)
 
 

@@ -4,7 +4,7 @@ partition replace, each one Delta commit carrying the caller's commit properties
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -16,6 +16,8 @@ from deltalake.exceptions import CommitFailedError
 
 from afluente.errors import AfluenteError, CommitConflictError, StorageError
 from afluente.model import Node
+from afluente.storage.view_types import rewrite_view_files
+from afluente.storage.writable import ensure_writable
 from afluente.streams import duckdb_connect, relation_reader
 from afluente.transform import (
     ChangeFeedSpec,
@@ -50,7 +52,29 @@ def write_kind(
     started_at: datetime,
     rebuild: bool,
 ) -> KindOutcome:
-    """Fold `reader` (the model's output) into `target` the way the model's kind says."""
+    """Fold `reader` (the model's output) into `target` the way the model's kind says; the
+    files a merge wrote with Arrow view types are then rewritten with plain ones (see
+    `storage.view_types`)."""
+    ensure_writable(target.uri, target.label)
+    outcome = _fold(target, node, reader, props, started_at=started_at, rebuild=rebuild)
+    if outcome.version is None:
+        return outcome
+    try:
+        plain = rewrite_view_files(target.uri, props)
+    except Exception as exc:
+        raise commit_error(exc, target.label) from exc
+    return outcome if plain is None else replace(outcome, version=plain)
+
+
+def _fold(
+    target: Target,
+    node: Node,
+    reader: pa.RecordBatchReader,
+    props: CommitProperties | None,
+    *,
+    started_at: datetime,
+    rebuild: bool,
+) -> KindOutcome:
     config = node.config
     on_null = config.on_null_key or "error"
     if config.kind == "merge":
@@ -135,6 +159,7 @@ def replace_partitions(
 ) -> KindOutcome:
     """Write the rows of `partitions` (all of the output when None) replacing what the table
     held for them, in one commit; the table is partitioned by the time unit."""
+    ensure_writable(target.uri, target.label)
     table = with_partition(node, reader)
     column = partition_column(node)
     if partitions is None:

@@ -78,6 +78,7 @@ class ModelBuilder:
             self.reporter.model_started(step)
         started = time.monotonic()
         try:
+            self._face_damage(step, attempt)
             if node.language == "source":
                 read: dict[str, int] = {}
                 written = self._ingest(node, step)
@@ -297,6 +298,20 @@ class ModelBuilder:
                     str(failure), location=node.location, table=node.name
                 ) from None
             raise
+
+    def _face_damage(self, step: PlanStep, attempt: int) -> None:
+        """A damaged table fails its build, unless the run rebuilds it from upstream
+        (`--full-refresh`): its damaged files are then moved aside, kept, first."""
+        seen = self.plan.observations.get(step.ref)
+        if seen is None or seen.damage is None:
+            return
+        if not self.plan.full_refresh:
+            raise seen.damage
+        if attempt == 1:
+            kept = self.warehouse.set_aside(step.ref)
+            log.warning("%s is damaged (%s): rebuilding it; its files were moved to %s",
+                        step.ref, seen.damage.message, kept,
+                        extra={"run_id": self.run_id, "model": step.node.name})
 
     def _attach_inputs(self, node: Node) -> dict[str, int]:
         for up in dict.fromkeys(node.upstream):

@@ -7,7 +7,7 @@ from typing import Any
 
 from afluente.config import Project
 from afluente.connectors import connector_for
-from afluente.errors import ConnectorError
+from afluente.errors import ConnectorError, DamagedTableError
 from afluente.model import Graph, TableRef
 from afluente.runtime.planner import Observation
 from afluente.storage import Warehouse
@@ -26,7 +26,10 @@ def observe(
         node = graph[ref]
         if not node.materialized:
             return Observation()
-        last = warehouse.last_commit(ref)
+        try:
+            last = warehouse.last_commit(ref, verify=True)
+        except DamagedTableError as damage:
+            return Observation(damage=damage)  # this table (and its downstream) fails alone
         snapshot = None
         if node.language == "source" and ref in selected and last is not None:
             # a source never ingested is read in full anyway: no need to look first

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from afluente.errors import DamagedTableError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.incremental_read import UpstreamChange
 from afluente.storage import CommitInfo
@@ -22,6 +23,7 @@ class Observation:
     version: int | None = None
     last: CommitInfo | None = None
     snapshot: dict[str, Any] | None = None
+    damage: DamagedTableError | None = None  # its log or a data file is unreadable
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,12 @@ def make_plan(
         if ref not in selected:
             continue
         mode: ReadMode | None = None
-        if graph[ref].config.incremental and graph[ref].language != "source":
+        damage = seen[ref].damage if ref in seen else None
+        action: Action
+        if damage is not None:
+            action, reason = "run", _damaged_reason(damage, full_refresh)
+            mode = "full" if graph[ref].config.incremental else None
+        elif graph[ref].config.incremental and graph[ref].language != "source":
             action, mode, reason = _decide_incremental(
                 graph, ref, seen, running, full_refresh, (changes or {}).get(ref, {})
             )
@@ -91,6 +98,14 @@ def make_plan(
             running.add(ref)
         steps.append(PlanStep(graph[ref], action, reason, graph.fingerprints[ref], mode))
     return Plan(tuple(steps), full_refresh, dict(seen))
+
+
+def _damaged_reason(damage: DamagedTableError, full_refresh: bool) -> str:
+    """A damaged table fails its build (the executor raises `damage`) unless the run
+    rebuilds it: then the damaged files are set aside first."""
+    if full_refresh:
+        return "--full-refresh: rebuilds the damaged table (its files are set aside first)"
+    return f"damaged, the build fails: {damage.message}"
 
 
 def _decide_incremental(

@@ -127,7 +127,7 @@ def _publish_one(sink: Sink, table: SinkTable, warehouse: Warehouse, state: Stat
 def table_data(warehouse: Warehouse, ref: TableRef) -> TableData:
     """The table's current version, streamed from a snapshot pinned to that version."""
     delta = warehouse.open(ref)
-    dataset = delta.to_pyarrow_dataset()
+    dataset = warehouse.readable(ref, delta)
     columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
     schema = pa.schema([dataset.schema.field(c) for c in columns])
 

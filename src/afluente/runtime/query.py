@@ -9,6 +9,7 @@ import pyarrow as pa
 from afluente.config import Project
 from afluente.connectors.files.glob_root import glob_root
 from afluente.engines import Engine, project_engine
+from afluente.errors import DamagedTableError
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.incremental_views import attach_stored
 from afluente.state import StateStore, StateTable
@@ -24,7 +25,8 @@ def query_project(project: Project, sql: str) -> pa.Table:
     graph = load_graph(project)
     engine = project_engine(project)
     try:
-        attach_catalog(engine, project, graph)
+        damaged = attach_catalog(engine, project, graph)
+        _refuse_damaged(sql, damaged)
         return engine.read_only_query(sql, readable_folders(project))
     finally:
         engine.close()
@@ -42,12 +44,37 @@ def readable_folders(project: Project) -> list[str]:
     return folders
 
 
-def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
+def _refuse_damaged(sql: str, damaged: dict[TableRef, DamagedTableError]) -> None:
+    """A query reading a damaged table gets that table's error (the others still read)."""
+    if not damaged:
+        return
+    import sqlglot  # only when a table is damaged: short queries need no parser
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        statement = sqlglot.parse_one(sql, dialect="duckdb")
+    except ParseError:
+        return  # DESCRIBE/SHOW forms: DuckDB reports a missing table itself
+    named = {f"{t.db}.{t.name}".lower() for t in statement.find_all(exp.Table)}
+    for ref, damage in damaged.items():
+        if str(ref).lower() in named:
+            raise damage
+
+
+def attach_catalog(
+    engine: Engine, project: Project, graph: Graph
+) -> dict[TableRef, DamagedTableError]:
+    """Attach every built table, view and state table; the damaged tables, left out."""
     warehouse = Warehouse(project.warehouse_uri)
+    damaged: dict[TableRef, DamagedTableError] = {}
     for ref in graph.order:
         node = graph[ref]
         if node.materialized and warehouse.exists(ref):
-            attach_stored(engine, node, warehouse.dataset(ref))  # apply_changes: visible rows
+            try:  # apply_changes: visible rows
+                attach_stored(engine, node, warehouse.dataset(ref))
+            except DamagedTableError as damage:
+                damaged[ref] = damage
         quarantine = TableRef(ref.layer, f"{ref.name}__quarantine")  # docs/quality.md
         if node.config.expectations and warehouse.exists(quarantine):
             engine.attach_table(quarantine, warehouse.dataset(quarantine))
@@ -62,6 +89,7 @@ def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
     finally:
         state.close()
     attach_observability(engine, project)
+    return damaged
 
 
 def attach_observability(engine: Engine, project: Project) -> None:

@@ -9,7 +9,6 @@ files, which `VACUUM` removes. This is also the path a Spark engine will use.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -41,7 +40,16 @@ class StagedFiles:
 def staging_dir(root: str, ref: TableRef) -> Path:
     """A fresh folder under the warehouse for one write of `ref`."""
     path = Path(root) / STAGING / f"{ref.layer}.{ref.name}-{uuid.uuid4().hex}"
-    path.mkdir(parents=True)
+    try:
+        path.mkdir(parents=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot write table `{ref}`: cannot create its staging folder {path} "
+            f"({exc.strerror or exc})",
+            table=str(ref),
+            hint=f"make {Path(root) / STAGING} a folder writable by the user running "
+            "afluente, then run again; the table keeps its previous version",
+        ) from None
     return path
 
 
@@ -121,7 +129,7 @@ def _move(file: Path, table_dir: Path) -> AddAction:
     table_dir.mkdir(parents=True, exist_ok=True)
     name = f"part-{uuid.uuid4().hex}.parquet"
     target = table_dir / name
-    os.replace(file, target)
+    shutil.move(file, target)  # a rename, or a copy when the table is on another device
     stat = target.stat()
     rows = pq.read_metadata(target).num_rows
     return AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True,

@@ -22,6 +22,14 @@ from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
 from afluente.storage.commits import COMPLETE, CommitInfo, app_id, commit_metadata
+from afluente.storage.damage import (
+    damaged,
+    first_line,
+    log_damage,
+    missing_files,
+    readable_commits,
+)
+from afluente.storage.repair import Restored, restore_readable, set_aside
 from afluente.storage.schema_history import SchemaChange, schema_changes
 from afluente.storage.staged import (
     StagedFiles,
@@ -29,6 +37,7 @@ from afluente.storage.staged import (
     needs_protocol_upgrade,
     staging_dir,
 )
+from afluente.storage.writable import ensure_writable
 
 TABLE_CONFIGURATION: dict[str, str | None] = {
     "delta.setTransactionRetentionDuration": "interval 30 days"
@@ -55,7 +64,10 @@ class Warehouse:
         return f"{self.root}/{ref.layer}/{ref.name}"
 
     def exists(self, ref: TableRef) -> bool:
-        return DeltaTable.is_deltatable(self.uri(ref), storage_options=self.storage_options)
+        try:
+            return DeltaTable.is_deltatable(self.uri(ref), storage_options=self.storage_options)
+        except OSError:  # e.g. a file where the table's folder should be: no table
+            return False
 
     def open(
         self, ref: TableRef, version: int | None = None, as_of: datetime | str | None = None
@@ -74,13 +86,41 @@ class Warehouse:
                 hint=f"run `afluente run --select +{ref}` to build it",
             ) from None
         except (DeltaError, ValueError, OSError) as exc:
-            wanted = f"version {version}" if version is not None else f"as of {as_of}"
-            raise StorageError(
-                f"cannot load `{ref}` at {wanted}: {exc}",
-                table=str(ref),
-                hint=f"see the versions with `afluente history {ref}`",
-            ) from None
+            raise self._unreadable(ref, exc, version, as_of) from None
         return table
+
+    def _unreadable(
+        self, ref: TableRef, exc: Exception, version: int | None, as_of: datetime | str | None
+    ) -> StorageError:
+        """The error for a table delta-rs could not load: the damaged file when one is
+        found, else delta-rs's reason (its first line: no Rust backtrace)."""
+        reason = first_line(exc)
+        damage = log_damage(self.local_dir(ref)) if self.is_local else None
+        if damage is not None:
+            return damaged(ref, damage.describe())
+        wanted = ("its latest version" if version is None and as_of is None
+                  else f"version {version}" if version is not None else f"as of {as_of}")
+        return StorageError(
+            f"cannot load `{ref}` at {wanted}: {reason}",
+            table=str(ref),
+            hint=f"see the versions with `afluente history {ref}`; if the table is damaged, "
+            f"`afluente repair {ref}`",
+        )
+
+    def local_dir(self, ref: TableRef) -> Path:
+        return Path(self.uri(ref).removeprefix("file://"))
+
+    def verify_files(self, ref: TableRef, table: DeltaTable) -> None:
+        """Raise DamagedTableError when a data file the loaded version references is gone
+        (local tables: one stat per file, no data read)."""
+        if not self.is_local:
+            return
+        missing = missing_files(table.file_uris())
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise damaged(
+                ref, f"data file {missing[0]}{more} of version {table.version()} is missing"
+            )
 
     def version(self, ref: TableRef) -> int | None:
         """The latest version, or None when the table was never written."""
@@ -88,22 +128,45 @@ class Warehouse:
 
     def dataset(self, ref: TableRef, version: int | None = None) -> pads.Dataset:
         """An Arrow dataset over the table (projection and filter pushdown for engines)."""
-        return self.open(ref, version=version).to_pyarrow_dataset()
+        return self.readable(ref, self.open(ref, version=version))
+
+    def readable(self, ref: TableRef, table: DeltaTable) -> pads.Dataset:
+        """The dataset of a version already loaded, its data files checked (see `dataset`)."""
+        self.verify_files(ref, table)
+        return table.to_pyarrow_dataset()
 
     def history(self, ref: TableRef, limit: int | None = None) -> list[CommitInfo]:
         """Versions newest first."""
-        return [CommitInfo.from_history(e) for e in self.open(ref).history(limit)]
+        try:
+            entries = self.open(ref).history(limit)
+        except (DeltaError, ValueError, OSError) as exc:
+            raise self._unreadable(ref, exc, None, None) from None
+        return [CommitInfo.from_history(e) for e in entries]
+
+    def readable_history(self, ref: TableRef) -> list[CommitInfo]:
+        """The versions of a damaged local table whose commit files still parse, newest
+        first, read straight from its log (delta-rs cannot load it)."""
+        if not self.is_local:
+            return []
+        return [CommitInfo.from_history(e) for e in readable_commits(self.local_dir(ref))]
 
     def schema_history(self, ref: TableRef) -> list[SchemaChange]:
         """Every version that changed the table's schema, oldest first (the first one is the
         creation)."""
         return schema_changes(self.open(ref), self.history(ref))
 
-    def last_commit(self, ref: TableRef) -> CommitInfo | None:
-        """The newest commit, or None when the table was never written (one log read)."""
+    def last_commit(self, ref: TableRef, verify: bool = False) -> CommitInfo | None:
+        """The newest commit, or None when the table was never written (one log read);
+        `verify`: also check the data files it references are there."""
         if not self.exists(ref):
             return None
-        history = self.open(ref).history(1)
+        table = self.open(ref)
+        if verify:
+            self.verify_files(ref, table)
+        try:
+            history = table.history(1)
+        except (DeltaError, ValueError, OSError) as exc:
+            raise self._unreadable(ref, exc, None, None) from None
         return CommitInfo.from_history(history[0]) if history else None
 
     def write(
@@ -137,6 +200,7 @@ class Warehouse:
     ) -> WriteResult:
         """One `write_deltalake` commit carrying afluente's metadata and the run's app
         transaction; its errors become afluente's."""
+        ensure_writable(self.uri(ref), str(ref))
         props = CommitProperties(
             custom_metadata=metadata,
             app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
@@ -168,12 +232,37 @@ class Warehouse:
         last = self.history(ref, limit=1)[0]
         return WriteResult(version=last.version, rows=last.rows_added or 0)
 
+    def set_aside(self, ref: TableRef) -> Path:
+        """Move a damaged table's folder under `_damaged/` (a rebuild then starts at v0)."""
+        return set_aside(self._local_root, self._local(ref), ref)
+
+    def restore_readable(self, ref: TableRef) -> Restored:
+        """Bring a damaged table back to its last readable version; what was lost."""
+        return restore_readable(self._local_root, self._local(ref), ref)
+
+    @property
+    def _local_root(self) -> Path:
+        return Path(self.root.removeprefix("file://"))
+
+    def _local(self, ref: TableRef) -> Path:
+        if not self.is_local:
+            raise StorageError(
+                f"repairing `{ref}` needs a local warehouse ({self.root} is object storage)",
+                table=str(ref), hint="repair the table with your object store's tools",
+            )
+        if not self.local_dir(ref).exists():
+            self.open(ref)  # raises TableNotFoundError with a hint
+        return self.local_dir(ref)
+
     @property
     def is_local(self) -> bool:
         """Files can be staged and renamed into place (not object storage)."""
         return "://" not in self.root or self.root.startswith("file://")
 
     def staging_dir(self, ref: TableRef) -> Path:
+        """A fresh folder for an engine to write `ref`'s files into, once the table's
+        folder is known to be writable (before any work is done)."""
+        ensure_writable(self.uri(ref), str(ref))
         return staging_dir(self.root, ref)
 
     def commit_staged(
@@ -193,6 +282,11 @@ class Warehouse:
         if done is not None:
             shutil.rmtree(staged.directory, ignore_errors=True)
             return done
+        try:
+            ensure_writable(self.uri(ref), str(ref))
+        except StorageError:
+            shutil.rmtree(staged.directory, ignore_errors=True)
+            raise
         if needs_protocol_upgrade(self.uri(ref), staged):
             # the Delta writer upgrades the table's protocol; read back the staged files
             try:
