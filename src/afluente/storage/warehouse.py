@@ -29,6 +29,7 @@ from afluente.storage.staged import (
     needs_protocol_upgrade,
     staging_dir,
 )
+from afluente.storage.time_travel import describe_wanted, load_at
 
 TABLE_CONFIGURATION: dict[str, str | None] = {
     "delta.setTransactionRetentionDuration": "interval 30 days"
@@ -63,10 +64,7 @@ class Warehouse:
         """The table at its latest version, a given version, or as of a time."""
         try:
             table = DeltaTable(self.uri(ref), storage_options=self.storage_options)
-            if version is not None:
-                table.load_as_version(version)
-            elif as_of is not None:
-                table.load_as_version(as_of)
+            load_at(table, ref, version, as_of)
         except DeltaTableNotFound:
             raise TableNotFoundError(
                 f"table `{ref}` has not been built yet (no Delta table at {self.uri(ref)})",
@@ -74,9 +72,8 @@ class Warehouse:
                 hint=f"run `afluente run --select +{ref}` to build it",
             ) from None
         except (DeltaError, ValueError, OSError) as exc:
-            wanted = f"version {version}" if version is not None else f"as of {as_of}"
             raise StorageError(
-                f"cannot load `{ref}` at {wanted}: {exc}",
+                f"cannot load `{ref}`{describe_wanted(version, as_of)}: {exc}",
                 table=str(ref),
                 hint=f"see the versions with `afluente history {ref}`",
             ) from None
