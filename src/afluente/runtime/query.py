@@ -4,6 +4,9 @@ tables (`afluente.runs`, `afluente.model_runs`, `afluente.events`,
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
@@ -11,7 +14,7 @@ from sqlglot.errors import ParseError
 
 from afluente.config import Project
 from afluente.engines import Engine, create_engine
-from afluente.errors import EngineError
+from afluente.errors import EngineError, StateError
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.incremental_views import attach_stored
 from afluente.state import StateStore, StateTable
@@ -19,6 +22,9 @@ from afluente.storage import Warehouse
 
 STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events", "quality_results")
 _READ_ONLY_KEYWORDS = ("describe", "summarize", "show")
+_MENTIONS_STATE = re.compile(r"\bafluente\s*\.", re.IGNORECASE)
+
+log = logging.getLogger("afluente.query")
 
 
 def query_project(project: Project, sql: str) -> pa.Table:
@@ -29,7 +35,8 @@ def query_project(project: Project, sql: str) -> pa.Table:
         project.config.engine.type, project.config.engine.threads, variables=project.config.vars
     )
     try:
-        attach_catalog(engine, project, graph)
+        attach_tables(engine, project, graph)
+        _attach_state_unless_broken(engine, project, sql)
         return engine.query(sql)
     finally:
         engine.close()
@@ -51,6 +58,13 @@ def check_read_only(sql: str) -> None:
 
 
 def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
+    """Every table of the project and afluente's own tables (the state store must open)."""
+    attach_tables(engine, project, graph)
+    attach_state(engine, project)
+
+
+def attach_tables(engine: Engine, project: Project, graph: Graph) -> None:
+    """The built tables (latest version), their quarantines, and the SQL views."""
     warehouse = Warehouse(project.warehouse_uri)
     for ref in graph.order:
         node = graph[ref]
@@ -63,6 +77,10 @@ def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
         node = graph[ref]
         if node.kind == "view" and node.sql is not None:
             engine.attach_view(ref, node.sql, node.location)
+
+
+def attach_state(engine: Engine, project: Project) -> None:
+    """`afluente.runs`, `afluente.model_runs`, ... from the state store."""
     state = StateStore.open(project.state_url)
     try:
         for name in STATE_TABLES:
@@ -70,6 +88,29 @@ def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
     finally:
         state.close()
     attach_observability(engine, project)
+
+
+def _attach_state_unless_broken(engine: Engine, project: Project, sql: str) -> None:
+    """A state store that cannot be opened (damaged, unreachable) fails only the queries
+    that read `afluente.*`; the data tables do not depend on it."""
+    try:
+        attach_state(engine, project)
+    except StateError as error:
+        read = state_tables_read(sql)
+        if read:
+            raise StateError(f"the query reads {', '.join(read)}, but {error.message}",
+                             hint=error.hint) from error
+        log.warning("afluente.* tables are not available: %s", error.message)
+
+
+def state_tables_read(sql: str) -> list[str]:
+    """The `afluente.*` tables `sql` names (when it does not parse: whether it mentions any)."""
+    try:
+        tables = [t for s in sqlglot.parse(sql, dialect="duckdb") if s is not None
+                  for t in s.find_all(exp.Table)]
+    except ParseError:
+        return ["afluente.*"] if _MENTIONS_STATE.search(sql) else []
+    return sorted({f"afluente.{t.name}" for t in tables if t.db.lower() == "afluente"})
 
 
 def attach_observability(engine: Engine, project: Project) -> None:
