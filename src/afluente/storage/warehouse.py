@@ -170,8 +170,8 @@ class Warehouse:
         """Files can be staged and renamed into place (not object storage)."""
         return "://" not in self.root or self.root.startswith("file://")
 
-    def staging_dir(self, ref: TableRef) -> Path:
-        return staging_dir(self.root, ref)
+    def staging_dir(self, ref: TableRef, run_id: str) -> Path:
+        return staging_dir(self.root, ref, run_id)
 
     def commit_staged(
         self,
