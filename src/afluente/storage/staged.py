@@ -7,7 +7,7 @@ engine will use.
 
 Staged files live in `<warehouse>/_staging/<run id>/`, so what a killed run left behind is
 known by its owner: the next run removes the folders of every run that is not alive
-(:func:`orphaned_staging`, :func:`remove_staging`), never those of a live concurrent run.
+(:func:`staging_owners`, :func:`remove_staging`), never those of a live concurrent run.
 """
 
 from __future__ import annotations
