@@ -32,14 +32,16 @@ def kill_while_staging(root: Path) -> tuple[subprocess.Popen[str], list[Path]]:
     process = subprocess.Popen([*AFLUENTE, "-p", str(root), "run"], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not (found := staged_files(root)):
+    while not staged_files(root):
         assert process.poll() is None, ("the run ended before it was caught staging",
                                         process.communicate())
         assert time.monotonic() < deadline, "the run never staged anything"
         time.sleep(0.01)
     process.kill()
     process.wait()
-    return process, found
+    left = staged_files(root)  # what the killed process actually left behind
+    assert left
+    return process, left
 
 
 def stage_for_a_live_run(root: Path, run_id: str) -> Path:
