@@ -53,7 +53,7 @@ def test_show_bad_version_and_bad_time_are_explained(tmp_path: Path) -> None:
     assert afluente(root, "run").returncode == 0
     missing = afluente(root, "show", "silver.orders", "--version", "9")
     assert missing.returncode == 1
-    assert "cannot load `silver.orders` at version 9" in missing.stderr
+    assert "`silver.orders` has no version 9" in missing.stderr
     assert "afluente history silver.orders" in missing.stderr
     garbled = afluente(root, "show", "silver.orders", "--as-of", "yesterday")
     assert garbled.returncode == 1

@@ -100,9 +100,17 @@ def test_union_of_intersections(graph: Graph) -> None:
     ]
 
 
-@pytest.mark.parametrize("expression", [None, "", "   "])
-def test_empty_selects_everything(graph: Graph, expression: str | None) -> None:
-    assert select(graph, expression) == set(graph.nodes)
+def test_no_selector_selects_everything(graph: Graph) -> None:
+    assert select(graph, None) == set(graph.nodes)
+
+
+@pytest.mark.parametrize("expression", ["", "   ", "\t\n"])
+def test_an_empty_selector_is_an_error_not_everything(graph: Graph, expression: str) -> None:
+    with pytest.raises(SelectorError) as caught:
+        select(graph, expression)
+    assert caught.value.message == f"empty selector {expression!r}: it selects nothing"
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith("leave the selector out to select every table")
 
 
 def test_parse_atom() -> None:

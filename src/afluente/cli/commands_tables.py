@@ -171,12 +171,15 @@ def runs(
     run_id: str = typer.Argument(None, help="A run id (or a unique prefix) to show in detail."),
     limit: int = typer.Option(20, "--limit", "-n", help="Runs to list."),
 ) -> None:
-    """List recent runs, or show one run's models."""
+    """List recent runs, or show one run's models (a run whose process died is marked
+    failed first, as the next run would)."""
     from afluente.state import StateStore
+    from afluente.state.locks import reap_dead_runs
 
     cli = state_of(ctx)
     store = StateStore.open(cli.project().state_url)
     try:
+        reap_dead_runs(store, by="`afluente runs`")
         if run_id:
             _show_run(cli.console, store.get_run(run_id))
         else:

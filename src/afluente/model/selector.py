@@ -49,10 +49,24 @@ def parse_atom(text: str) -> Atom:
     return Atom(method, value, upstream, downstream)
 
 
+#: What an empty selector's error proposes instead.
+_EMPTY_HINT = (
+    "leave the selector out to select every table, or name some: "
+    "silver.orders, +gold.*, layer:silver, tag:finance"
+)
+
+
 def select(graph: Graph, expression: str | None) -> set[TableRef]:
-    """The refs `expression` selects; everything when it is empty."""
-    if not expression or not expression.strip():
+    """The refs `expression` selects; every table when there is none (None).
+
+    An empty or blank expression is an error, not "everything": `--select "$TABLES"` with
+    the variable unset must not build the whole project.
+    """
+    if expression is None:
         return set(graph.nodes)
+    if not expression.strip():
+        raise SelectorError(f"empty selector {expression!r}: it selects nothing",
+                            hint=_EMPTY_HINT)
     selected: set[TableRef] = set()
     for term in expression.split():
         parts = [select_atom(graph, parse_atom(a)) for a in term.split(",") if a]

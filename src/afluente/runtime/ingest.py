@@ -98,7 +98,7 @@ def _write_staged(
     """The fast path: DuckDB writes the shaped rows as Parquet in parallel, then one commit
     adds the files and the progress (known now, even when it depends on the rows)."""
     ref = request.node.ref
-    directory = request.warehouse.staging_dir(ref)
+    directory = request.warehouse.staging_dir(ref, request.run_id)
     try:
         files, rows = shaper.write_parquet(directory)
         return request.warehouse.commit_staged(
@@ -129,7 +129,7 @@ def _write_stream(
     on_stream(stream)
     spool = None
     if not ingestion.progress_known:
-        spool = request.warehouse.staging_dir(ref)
+        spool = request.warehouse.staging_dir(ref, request.run_id)
         stream.reader = _spooled(stream.reader, spool)
     try:
         return request.warehouse.append(

@@ -217,7 +217,7 @@ class ModelBuilder:
         if Capability.PARQUET_FILES not in self.engine.capabilities or not self.warehouse.is_local:
             return None
         assert node.sql is not None
-        directory = self.warehouse.staging_dir(node.ref)
+        directory = self.warehouse.staging_dir(node.ref, self.run_id)
         try:
             written = self.engine.write_parquet(node.sql, node.location, node.name, directory)
         except BaseException:

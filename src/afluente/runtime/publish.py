@@ -61,7 +61,7 @@ def publish_project(
     run_id = run_id or new_run_id()
     graph = load_graph(project)
     names = sink_names(project, sink)
-    chosen = select(graph, selector) if selector else None
+    chosen = select(graph, selector) if selector is not None else None
     for name in names:
         sink_tables(project, graph, name)  # every table name checked before anything runs
     state = StateStore.open(project.state_url)

@@ -4,18 +4,24 @@ tables (`afluente.runs`, `afluente.model_runs`, `afluente.events`,
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pyarrow as pa
 
 from afluente.config import Project
 from afluente.connectors.files.glob_root import glob_root
 from afluente.engines import Engine, project_engine
-from afluente.errors import DamagedTableError
+from afluente.errors import DamagedTableError, StateError
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.incremental_views import attach_stored
 from afluente.state import StateStore, StateTable
 from afluente.storage import Warehouse
 
 STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events", "quality_results")
+_MENTIONS_STATE = re.compile(r"\bafluente\s*\.", re.IGNORECASE)
+
+log = logging.getLogger("afluente.query")
 
 
 def query_project(project: Project, sql: str) -> pa.Table:
@@ -25,8 +31,9 @@ def query_project(project: Project, sql: str) -> pa.Table:
     graph = load_graph(project)
     engine = project_engine(project)
     try:
-        damaged = attach_catalog(engine, project, graph)
+        damaged = attach_tables(engine, project, graph)
         _refuse_damaged(sql, damaged)
+        _attach_state_unless_broken(engine, project, sql)
         return engine.read_only_query(sql, readable_folders(project))
     finally:
         engine.close()
@@ -65,7 +72,18 @@ def _refuse_damaged(sql: str, damaged: dict[TableRef, DamagedTableError]) -> Non
 def attach_catalog(
     engine: Engine, project: Project, graph: Graph
 ) -> dict[TableRef, DamagedTableError]:
-    """Attach every built table, view and state table; the damaged tables, left out."""
+    """Every table of the project and afluente's own tables (the state store must open);
+    the damaged tables are left out and returned."""
+    damaged = attach_tables(engine, project, graph)
+    attach_state(engine, project)
+    return damaged
+
+
+def attach_tables(
+    engine: Engine, project: Project, graph: Graph
+) -> dict[TableRef, DamagedTableError]:
+    """The built tables (latest version), their quarantines, and the SQL views; the damaged
+    tables are left out and returned."""
     warehouse = Warehouse(project.warehouse_uri)
     damaged: dict[TableRef, DamagedTableError] = {}
     for ref in graph.order:
@@ -82,6 +100,11 @@ def attach_catalog(
         node = graph[ref]
         if node.kind == "view" and node.sql is not None:
             engine.attach_view(ref, node.sql, node.location)
+    return damaged
+
+
+def attach_state(engine: Engine, project: Project) -> None:
+    """`afluente.runs`, `afluente.model_runs`, ... from the state store."""
     state = StateStore.open(project.state_url)
     try:
         for name in STATE_TABLES:
@@ -89,7 +112,33 @@ def attach_catalog(
     finally:
         state.close()
     attach_observability(engine, project)
-    return damaged
+
+
+def _attach_state_unless_broken(engine: Engine, project: Project, sql: str) -> None:
+    """A state store that cannot be opened (damaged, unreachable) fails only the queries
+    that read `afluente.*`; the data tables do not depend on it."""
+    try:
+        attach_state(engine, project)
+    except StateError as error:
+        read = state_tables_read(sql)
+        if read:
+            raise StateError(f"the query reads {', '.join(read)}, but {error.message}",
+                             hint=error.hint) from error
+        log.warning("afluente.* tables are not available: %s", error.message)
+
+
+def state_tables_read(sql: str) -> list[str]:
+    """The `afluente.*` tables `sql` names (when it does not parse: whether it mentions any)."""
+    import sqlglot  # only when the state store is broken: short queries need no parser
+    from sqlglot import exp
+    from sqlglot.errors import ParseError
+
+    try:
+        tables = [t for s in sqlglot.parse(sql, dialect="duckdb") if s is not None
+                  for t in s.find_all(exp.Table)]
+    except ParseError:
+        return ["afluente.*"] if _MENTIONS_STATE.search(sql) else []
+    return sorted({f"afluente.{t.name}" for t in tables if t.db.lower() == "afluente"})
 
 
 def attach_observability(engine: Engine, project: Project) -> None:

@@ -92,6 +92,7 @@ def run_project(
     run's args (which schedule, sensor or retry started it).
     """
     from afluente.runtime.executor import Executor
+    from afluente.runtime.staging_cleanup import remove_orphaned_staging, remove_own_staging
     from afluente.state import Event, StateStore
     from afluente.state.locks import acquire_locks, reap_dead_runs, release_locks
 
@@ -124,11 +125,12 @@ def run_project(
     try:
         state.start_run(run_id, project.config.name, selector, args, resume=resume)
         heartbeat.start()
-        for dead in reap_dead_runs(state, by=run_id):
+        for dead in reap_dead_runs(state, by=f"run {run_id}"):
             log.warning("run %s died without finishing (its process is gone): marked failed",
                         dead, extra={"run_id": run_id})
             state.emit(Event(type="dead_run_detected", run_id=run_id, level="warning",
                              payload={"dead_run": dead}))
+        remove_orphaned_staging(state, Warehouse(project.warehouse_uri), run_id)
 
         def waiting(holder: LockHolder) -> None:
             log.warning("waiting for %s to release %s", holder.describe(), holder.name,
@@ -163,6 +165,7 @@ def run_project(
         raise
     finally:
         heartbeat.stop()
+        remove_own_staging(Warehouse(project.warehouse_uri), run_id)
         try:
             release_locks(state, run_id)
         finally:

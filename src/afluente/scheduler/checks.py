@@ -99,16 +99,16 @@ def _check_sensor(project: Project, graph: Graph, name: str, spec: SensorSpec) -
     at = ("sensors", name)
     if spec.new_files is not None:
         _check_files_source(project, name, spec.new_files)
+    _check_selector(project, graph, at, f"sensor `{name}`", spec.select)
     if spec.new_version is not None:
         watched = _check_table(project, graph, name, spec.new_version)
-        chosen = select(graph, spec.select) if spec.select else set(graph.nodes)
+        chosen = select(graph, spec.select)
         if watched in chosen:
             raise _error(project, (*at, "select"),
                          f"sensor `{name}` selects `{watched}`, the table it watches: each "
                          "run would fire it again",
                          "select only tables downstream of it, e.g. "
                          f"`select: {_downstream_example(graph, watched)}`")
-    _check_selector(project, graph, at, f"sensor `{name}`", spec.select)
 
 
 def _check_files_source(project: Project, name: str, source: str) -> None:

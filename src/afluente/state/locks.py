@@ -160,18 +160,27 @@ def held_locks(store: StateStore) -> list[LockHolder]:
             for r in rows]
 
 
+def live_runs(store: StateStore) -> set[str]:
+    """The ids of the runs recorded `running` whose process is alive."""
+    runs = schema.runs
+    with store._read("list running runs") as conn:
+        rows = conn.execute(select(runs).where(runs.c.status == "running")).all()
+    return {r.run_id for r in rows if process_alive(r.host, r.pid, r.heartbeat_at)}
+
+
 def reap_dead_runs(store: StateStore, by: str) -> list[str]:
     """Mark every `running` run whose process is dead as failed, with its running models,
-    and drop its locks. Returns the run ids reaped (`by` is the run that noticed)."""
+    and drop its locks. Returns the run ids reaped (`by` says who noticed: `run <id>`,
+    `afluente runs`)."""
     runs, model_runs = schema.runs, schema.model_runs
     now = utc_now()
     reaped: list[str] = []
     with store._write("look for dead runs") as conn:
         for row in conn.execute(select(runs).where(runs.c.status == "running")).all():
-            if row.run_id == by or process_alive(row.host, row.pid, row.heartbeat_at):
+            if process_alive(row.host, row.pid, row.heartbeat_at):
                 continue
             error = (f"the run's process (pid {row.pid} on {row.host}) died without finishing; "
-                     f"noticed by run {by}")
+                     f"noticed by {by}")
             conn.execute(update(runs).where(runs.c.run_id == row.run_id)
                          .values(status="failed", finished_at=now, error=error))
             conn.execute(

@@ -42,6 +42,7 @@ from afluente.state.rows import (
     model_run_record,
     run_record,
 )
+from afluente.state.sqlite_file import prepare_sqlite_file, sqlite_file
 from afluente.state.translate import translated
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class StateStore:
         masked = mask_url(url)
         with translated(masked, "open the store"):
             parsed = parse_url(url)
+            path = sqlite_file(parsed)
+            if path is not None:
+                prepare_sqlite_file(parsed, path, masked)
             engine = create_state_engine(parsed)
             try:
                 upgrade(engine)

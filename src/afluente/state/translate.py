@@ -32,6 +32,13 @@ def _hint(error: BaseException, masked_url: str) -> str:
     reason = _reason(error).lower()
     if "locked" in reason or "busy" in reason:
         return "another process holds the store's write lock; retry when it finishes"
+    if "not a database" in reason or "malformed" in reason:
+        return (
+            "the SQLite file is damaged: restore it from a backup, or salvage what is left "
+            "with `sqlite3 state.db .recover | sqlite3 recovered.db` and put recovered.db in "
+            "its place. The tables themselves are intact: `afluente show`, `history` and "
+            "`query` still read them"
+        )
     if isinstance(error, sa_exc.OperationalError):
         return (
             f"check that the database behind {masked_url} is reachable and that the "

@@ -2,12 +2,17 @@
 
 The engine writes into a staging folder under the warehouse; the files are moved into the
 table folder (a rename on the same file system) and committed by delta-rs in one overwrite
-commit. Until that commit they are invisible to readers; a crash leaves only unreferenced
-files, which `VACUUM` removes. This is also the path a Spark engine will use.
+commit. Until that commit they are invisible to readers. This is also the path a Spark
+engine will use.
+
+Staged files live in `<warehouse>/_staging/<run id>/`, so what a killed run left behind is
+known by its owner: the next run removes the folders of every run that is not alive
+(:func:`staging_owners`, :func:`remove_staging`), never those of a live concurrent run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import uuid
@@ -37,9 +42,9 @@ class StagedFiles:
     rows: int
 
 
-def staging_dir(root: str, ref: TableRef) -> Path:
-    """A fresh folder under the warehouse for one write of `ref`."""
-    path = Path(root) / STAGING / f"{ref.layer}.{ref.name}-{uuid.uuid4().hex}"
+def staging_dir(root: str, ref: TableRef, run_id: str) -> Path:
+    """A fresh folder under the warehouse for one write of `ref` by run `run_id`."""
+    path = Path(root) / STAGING / run_id / f"{ref.layer}.{ref.name}-{uuid.uuid4().hex}"
     try:
         path.mkdir(parents=True)
     except OSError as exc:
@@ -51,6 +56,35 @@ def staging_dir(root: str, ref: TableRef) -> Path:
             "afluente, then run again; the table keeps its previous version",
         ) from None
     return path
+
+
+def staging_owners(root: str) -> dict[str, Path]:
+    """Each folder of `<warehouse>/_staging` by its name: the run id that owns it (folders
+    of an afluente that staged without a run folder have no owner that can still run)."""
+    base = Path(root) / STAGING
+    if not base.is_dir():
+        return {}
+    return {entry.name: entry for entry in base.iterdir()}
+
+
+def remove_staging(folders: list[Path]) -> tuple[int, int]:
+    """Delete the staging `folders`; returns the files and bytes they held. Another process
+    removing the same folders at once is no error."""
+    files = sizes = 0
+    for folder in folders:
+        found = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else [folder]
+        for path in found:
+            try:
+                sizes += path.stat().st_size
+                files += 1
+            except OSError:  # gone already, or a parent is not a folder
+                continue
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                folder.unlink(missing_ok=True)
+    return files, sizes
 
 
 def needs_protocol_upgrade(table_uri: str, staged: StagedFiles) -> bool:

@@ -37,6 +37,7 @@ from afluente.storage.staged import (
     needs_protocol_upgrade,
     staging_dir,
 )
+from afluente.storage.time_travel import describe_wanted, load_at
 from afluente.storage.writable import ensure_writable
 
 TABLE_CONFIGURATION: dict[str, str | None] = {
@@ -75,10 +76,7 @@ class Warehouse:
         """The table at its latest version, a given version, or as of a time."""
         try:
             table = DeltaTable(self.uri(ref), storage_options=self.storage_options)
-            if version is not None:
-                table.load_as_version(version)
-            elif as_of is not None:
-                table.load_as_version(as_of)
+            load_at(table, ref, version, as_of)
         except DeltaTableNotFound:
             raise TableNotFoundError(
                 f"table `{ref}` has not been built yet (no Delta table at {self.uri(ref)})",
@@ -98,10 +96,8 @@ class Warehouse:
         damage = log_damage(self.local_dir(ref)) if self.is_local else None
         if damage is not None:
             return damaged(ref, damage.describe())
-        wanted = ("its latest version" if version is None and as_of is None
-                  else f"version {version}" if version is not None else f"as of {as_of}")
         return StorageError(
-            f"cannot load `{ref}` at {wanted}: {reason}",
+            f"cannot load `{ref}`{describe_wanted(version, as_of)}: {reason}",
             table=str(ref),
             hint=f"see the versions with `afluente history {ref}`; if the table is damaged, "
             f"`afluente repair {ref}`",
@@ -259,11 +255,11 @@ class Warehouse:
         """Files can be staged and renamed into place (not object storage)."""
         return "://" not in self.root or self.root.startswith("file://")
 
-    def staging_dir(self, ref: TableRef) -> Path:
-        """A fresh folder for an engine to write `ref`'s files into, once the table's
-        folder is known to be writable (before any work is done)."""
+    def staging_dir(self, ref: TableRef, run_id: str) -> Path:
+        """A fresh folder for an engine to write `ref`'s files into during run `run_id`,
+        once the table's folder is known to be writable (before any work is done)."""
         ensure_writable(self.uri(ref), str(ref))
-        return staging_dir(self.root, ref)
+        return staging_dir(self.root, ref, run_id)
 
     def commit_staged(
         self,

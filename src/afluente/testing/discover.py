@@ -81,7 +81,7 @@ def select_tests(
 ) -> list[UnitTest]:
     """Tests of the models `selector` selects, whose name (or model::name) matches `names`."""
     chosen = tests
-    if selector:
+    if selector is not None:
         models = {str(ref) for ref in select(graph, selector)}
         chosen = [t for t in chosen if t.model in models]
     if names:
