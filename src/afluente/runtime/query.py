@@ -14,6 +14,8 @@ from afluente.engines import Engine, create_engine
 from afluente.errors import EngineError
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.incremental_views import attach_stored
+from afluente.runtime.quality_step import checked_view_sql
+from afluente.runtime.quarantine import quarantine_ref
 from afluente.state import StateStore, StateTable
 from afluente.storage import Warehouse
 
@@ -56,13 +58,14 @@ def attach_catalog(engine: Engine, project: Project, graph: Graph) -> None:
         node = graph[ref]
         if node.materialized and warehouse.exists(ref):
             attach_stored(engine, node, warehouse.dataset(ref))  # apply_changes: visible rows
-        quarantine = TableRef(ref.layer, f"{ref.name}__quarantine")  # docs/quality.md
-        if node.config.expectations and warehouse.exists(quarantine):
+        quarantine = quarantine_ref(ref)  # docs/quality.md
+        if warehouse.exists(quarantine):
             engine.attach_table(quarantine, warehouse.dataset(quarantine))
     for ref in graph.order:
         node = graph[ref]
         if node.kind == "view" and node.sql is not None:
-            engine.attach_view(ref, node.sql, node.location)
+            sql = checked_view_sql(node, node.sql) if node.config.expectations else node.sql
+            engine.attach_view(ref, sql, node.location)
     state = StateStore.open(project.state_url)
     try:
         for name in STATE_TABLES:
