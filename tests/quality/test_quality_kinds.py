@@ -15,6 +15,7 @@ from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
 from afluente.model import TableRef
 from afluente.runtime import run_project
+from afluente.runtime.quality_check import check_project
 from afluente.runtime.query import query_project
 from afluente.storage import Warehouse
 
@@ -125,3 +126,30 @@ def test_fail_stops_and_leaves_the_previous_version(tmp_path: Path, kind: str) -
     if kind != "view":
         kept = warehouse.dataset(ORDERS, before).to_table()
         assert sorted(kept["order_id"].to_pylist()) == [10, 11, 12, 13]
+
+
+@pytest.mark.parametrize("kind", ["view", "merge", "apply_changes"])
+def test_check_evaluates_the_rows_readers_see(tmp_path: Path, kind: str) -> None:
+    root = make(tmp_path, kind, "warn")
+    add_bad_order(root)
+    build(root)
+    found = {r.rule: r for r in check_project(load_project(root))}
+    assert (found["small"].evaluated, found["small"].failed) == (6, 1)
+    assert latest_result(root)["run_id"].startswith("check-")
+
+
+def test_python_view_readers_see_only_the_kept_rows(tmp_path: Path) -> None:
+    root = make(tmp_path, "full", "warn")
+    (root / "models" / "gold").mkdir(exist_ok=True)
+    (root / "models" / "gold" / "numbers.py").write_text(
+        "import afluente\n\n"
+        "@afluente.table(kind='view', expectations=[{'name': 'pos', 'expression': 'x > 0',"
+        " 'action': 'drop'}])\n"
+        "def numbers():\n"
+        "    import pyarrow as pa\n"
+        "    return pa.table({'x': [1, -2, 3]})\n"
+    )
+    (root / "models" / "gold" / "total.sql").write_text("SELECT sum(x) AS s FROM gold.numbers\n")
+    assert run_project(load_project(root)).status == "success"
+    total = Warehouse(load_project(root).warehouse_uri).dataset(TableRef("gold", "total"))
+    assert total.to_table().to_pylist() == [{"s": 4}]

@@ -12,7 +12,8 @@ replace depends on what the build replaced in the table:
 - `append` only adds the batch's rejects.
 
 A crash between the two commits leaves the table at its new version and the quarantine at
-the previous one (its `_version` column says which); the next build of the model replaces it.
+the previous one (its `_version` column says which): that build's rejects are missing until a
+later build replaces them (a rebuild always does).
 """
 
 from __future__ import annotations
