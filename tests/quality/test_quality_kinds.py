@@ -13,8 +13,10 @@ import pytest
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
+from afluente.errors import ConfigError
 from afluente.model import TableRef
 from afluente.runtime import run_project
+from afluente.runtime.backfill import BackfillRequest, run_backfill
 from afluente.runtime.quality_check import check_project
 from afluente.runtime.query import query_project
 from afluente.storage import Warehouse
@@ -153,3 +155,17 @@ def test_python_view_readers_see_only_the_kept_rows(tmp_path: Path) -> None:
     assert run_project(load_project(root)).status == "success"
     total = Warehouse(load_project(root).warehouse_uri).dataset(TableRef("gold", "total"))
     assert total.to_table().to_pylist() == [{"s": 4}]
+
+
+def test_backfill_refuses_a_time_range_model_with_expectations(tmp_path: Path) -> None:
+    root = make(tmp_path, "time_range", "drop")
+    build(root)
+    before = Warehouse(load_project(root).warehouse_uri).version(ORDERS)
+    with pytest.raises(ConfigError) as refused:
+        run_backfill(load_project(root), BackfillRequest("silver.orders", "2026-01-01",
+                                                         "2026-01-31"))
+    message = refused.value.render()
+    assert "`silver.orders` has expectations, which `afluente backfill` does not evaluate" in (
+        message)
+    assert "orders.sql" in message and "--full-refresh --select silver.orders" in message
+    assert Warehouse(load_project(root).warehouse_uri).version(ORDERS) == before
