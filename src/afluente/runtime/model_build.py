@@ -107,7 +107,7 @@ class ModelBuilder:
             version=written.version if written else None,
             versions_read=read,
             attempts=attempt,
-            table_rows=self._visible_rows(node, written.version if written else None),
+            table_rows=self._table_rows(node, written),
             quality=self.tallies.get(node.ref),
         )
         self.state.finish_model_run(
@@ -367,6 +367,12 @@ class ModelBuilder:
             if node.config.expectations:
                 sql = checked_view_sql(node, sql)
             self.engine.attach_view(node.ref, sql, node.location)
+
+    def _table_rows(self, node: Node, written: WriteResult | None) -> int | None:
+        """A `full` table holds what was just written; other kinds are counted."""
+        if written is not None and node.kind == "full" and not written.already_written:
+            return written.rows
+        return self._visible_rows(node, written.version if written else None)
 
     def _visible_rows(self, node: Node, version: int | None) -> int | None:
         """The rows readers of the table see (not the bookkeeping rows of apply_changes),

@@ -94,7 +94,8 @@ class QuarantineWriter:
 
     def commit(self, node: Node, rejects: list[str], replaced: str) -> QuarantineCommit:
         """Write the rejects (queries of the same columns) beside `node`'s table in one
-        commit, creating it, empty or not, the first time; return what was done."""
+        commit, creating it, empty or not, the first time; return what was done. Only a
+        build that replaces earlier rows rewrites the quarantine; others append to it."""
         if not rejects:
             return "none"
         rejects_sql = " UNION ALL BY NAME ".join(f"({r})" for r in rejects)
@@ -102,19 +103,23 @@ class QuarantineWriter:
         if not self.warehouse.exists(ref) or replaced == REPLACE_ALL:
             self._write(ref, rejects_sql, node)
             return "replace"
-        if replaced == KEEP_ALL:
-            if not self.engine.query(f"SELECT count(*) AS n FROM ({rejects_sql})")["n"][0].as_py():
-                return "none"
-            stream = self.engine.run_sql(rejects_sql, node.location, node.name)
-            self.warehouse.append(ref, stream.reader, run_id=self.run_id,
-                                  fingerprint=self.fingerprint, inputs={str(node.ref): "rejects"},
-                                  progress={})
-            return "append"
         before = TableRef(SCRATCH, "before")
         self.engine.attach_table(before, self.warehouse.dataset(ref))
-        kept = f"SELECT * FROM {qualified(before)} WHERE NOT coalesce({replaced}, FALSE)"
-        self._write(ref, f"{kept} UNION ALL BY NAME {rejects_sql}", node)
-        return "replace"
+        if replaced != KEEP_ALL and self._count(
+                f"SELECT * FROM {qualified(before)} WHERE coalesce({replaced}, FALSE)"):
+            kept = f"SELECT * FROM {qualified(before)} WHERE NOT coalesce({replaced}, FALSE)"
+            self._write(ref, f"{kept} UNION ALL BY NAME {rejects_sql}", node)
+            return "replace"
+        if not self._count(rejects_sql):
+            return "none"
+        stream = self.engine.run_sql(rejects_sql, node.location, node.name)
+        self.warehouse.append(ref, stream.reader, run_id=self.run_id,
+                              fingerprint=self.fingerprint, inputs={str(node.ref): "rejects"},
+                              progress={})
+        return "append"
+
+    def _count(self, sql: str) -> int:
+        return int(self.engine.query(f"SELECT count(*) AS n FROM ({sql})")["n"][0].as_py())
 
     def _write(self, ref: TableRef, sql: str, node: Node) -> None:
         stream = self.engine.run_sql(sql, node.location, node.name)
