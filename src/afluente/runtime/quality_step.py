@@ -5,7 +5,9 @@ table (DuckDB keeps it compressed and spills it to disk under its memory limit; 
 in Python). Counts, samples and quarantined rows are read from that flagged table, and the
 kept rows are written from it by the same parallel Parquet writer as any SQL model. Table
 rules run on the kept rows. A failed `fail` rule raises before any write, so the table stays
-at its previous version.
+at its previous version. Every kind goes through it: a `full` model here, the incremental
+kinds inside their build (on the rows they write), a view when it is built. The rejects are
+written after the table's commit (afluente.runtime.quarantine).
 """
 
 from __future__ import annotations
