@@ -23,7 +23,7 @@ def test_json_after_the_command(shop: Path) -> None:
     result = afluente("-p", str(shop), "quality", "--json")
 
     assert (result.returncode, result.stderr) == (0, "")
-    assert json.loads(result.stdout) == {"results": [], "failing": 0}
+    assert json.loads(result.stdout) == {"results": [], "failing": 0, "not_evaluated": []}
 
 
 def test_debug_and_json_after_the_command_on_an_error(shop: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.quality.conftest import PEOPLE, model_text
+from tests.quality.conftest import model_text
 
 from afluente.config import load_project
 from afluente.errors import ConfigError
@@ -186,16 +186,3 @@ def test_bad_expectation_is_an_error_naming_file_and_rule(
     assert isinstance(error, ConfigError)
     assert message in error.render()
     assert "people.sql" in error.render()
-
-
-def test_expectations_on_incremental_kind_are_refused(tmp_path: Path) -> None:
-    root = tmp_path / "p"
-    (root / "models" / "silver").mkdir(parents=True)
-    (root / "afluente.yml").write_text("name: q\nwarehouse: warehouse\n")
-    (root / "models/silver/people.sql").write_text(
-        model_text("  - {name: r, not_null: id}\nunique_key: id", PEOPLE, kind="merge")
-    )
-    from afluente.model import load_graph
-
-    with pytest.raises(ConfigError, match="expectations"):
-        load_graph(load_project(root))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -144,8 +145,11 @@ def test_null_keys_fail_or_are_quarantined(project_dir: Path) -> None:
     orders_model(project_dir, "kind: merge\nunique_key: order_id\non_null_key: quarantine\n")
     assert status(project_dir)["silver.orders"][0] == "success"
     assert 14 in [r["order_id"] for r in rows(project_dir, ORDERS, "order_id")]
-    kept = rows(project_dir, TableRef("silver", "orders__quarantine"), "customer_id")
-    assert [(r["order_id"], r["customer_id"]) for r in kept] == [(None, 1)]
+    kept = rows(project_dir, TableRef("silver", "orders__quarantine"), "_row")
+    assert [(r["_rules"], json.loads(r["_row"])["customer_id"]) for r in kept] == [
+        (["null_key"], 1)
+    ]
+    assert kept[0]["_reason"] == "null_key: NULL in key column(s) order_id"
 
 
 CHANGES = "customer_id,city,seq,op\n"

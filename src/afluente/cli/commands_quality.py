@@ -65,28 +65,48 @@ def quality(
     ctx: typer.Context,
     html: Path = typer.Option(None, "--html", help="Write a standalone HTML report here."),
 ) -> None:
-    """Summarise the latest result of every expectation (history: afluente.quality_results)."""
-    from afluente.quality.report_html import latest_by_rule, render_report
+    """Summarise the latest evaluation of every expectation the project defines now
+    (history: afluente.quality_results)."""
+    from afluente.quality.latest import current_results
+    from afluente.quality.report_html import render_report
     from afluente.state import StateStore
 
     cli = state_of(ctx)
     project = cli.project()
     with StateStore.open(project.state_url) as state:
         history = state.quality_history()
+    shown, pending = current_results(history, _defined(project))
+    current = {(r["model"], r["rule"]) for r in shown}
+    kept = [r for r in history if (r["model"], r["rule"]) in current]
     page = None if html is None else write_page(
-        html, render_report(history, f"Data quality: {project.config.name}")
+        html, render_report(kept, f"Data quality: {project.config.name}")
     )
-    latest = [dict(r, ts=str(r["ts"])) for r in latest_by_rule(history).values()]
+    latest = [dict(r, ts=str(r["ts"])) for r in shown]
     payload: dict[str, Any] = {"results": latest,
-                               "failing": sum(not r["passed"] for r in latest)}
+                               "failing": sum(not r["passed"] for r in latest),
+                               "not_evaluated": pending}
     if page is not None:
         payload["html"] = str(page)
 
     def render(console: Console) -> None:
         _table(console, latest)
+        if pending:
+            console.line("not evaluated since defined or changed (run or `afluente check`): "
+                         + ", ".join(f"{p['model']}.{p['rule']}" for p in pending))
         _wrote(console, page)
 
     cli.console.emit(payload, render)
+
+
+def _defined(project: Any) -> dict[str, list[Any]]:
+    """Each model's expectations as the project defines them now."""
+    from afluente.model import load_graph
+    from afluente.quality.rules import parse_expectations
+
+    graph = load_graph(project)
+    return {graph[ref].name: list(parse_expectations(graph[ref].config.expectations,
+                                                     graph[ref].location, graph[ref].name))
+            for ref in graph.order if graph[ref].config.expectations}
 
 
 @app.command()

@@ -173,6 +173,8 @@ def run_payload(result: object) -> dict[str, object]:
                 "status": m.status,
                 "reason": m.reason,
                 "rows": m.rows,
+                "table_rows": m.table_rows,
+                "quality": m.quality.to_dict() if m.quality is not None else None,
                 "version": m.version,
                 "duration_s": round(m.duration_s, 3),
                 "attempts": m.attempts,

@@ -66,15 +66,33 @@ class RichRunReporter:
 
 
 def _line(result: ModelResult) -> str:
+    """One line per table: the rows its readers see, what quality did, version, time."""
     mark = MARKS[result.status]
     name = f"{result.ref!s:<36}"
     if result.status == "success":
-        rows = f"{result.rows:>12,} rows" if result.rows is not None else f"{'view':>17}"
         version = f"v{result.version}" if result.version is not None else ""
-        return f"{mark} {name} {rows}  {version:<5} {result.duration_s:6.2f}s"
+        return (f"{mark} {name} {_rows(result)}{quality_summary(result)}  {version:<5} "
+                f"{result.duration_s:6.2f}s")
     if result.status == "failed":  # why is printed once, in the run's summary
         return f"{mark} {name} [red]{'failed':>17}[/]  {'':<5} {result.duration_s:6.2f}s"
+    if result.status == "up_to_date" and result.table_rows is not None:
+        return f"{mark} {name} {_rows(result)}  [dim]{_escape(result.reason)}[/]"
     return f"{mark} {name} [dim]{_escape(result.reason)}[/]"
+
+
+def _rows(result: ModelResult) -> str:
+    shown = result.table_rows if result.table_rows is not None else result.rows
+    return f"{shown:>12,} rows" if shown is not None else f"{'view':>17}"
+
+
+def quality_summary(result: ModelResult) -> str:
+    """` · 17 quarantined · 149 dropped · 2 warnings`: only what quality did."""
+    tally = result.quality
+    if tally is None:
+        return ""
+    parts = [(tally.quarantined, "quarantined"), (tally.dropped, "dropped"),
+             (tally.warnings, "warning" if tally.warnings == 1 else "warnings")]
+    return "".join(f" · {count:,} {label}" for count, label in parts if count)
 
 
 def _escape(text: str) -> str:

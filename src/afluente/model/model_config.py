@@ -126,11 +126,6 @@ class ModelConfig(BaseModel):
         for key in REQUIRED_KEYS.get(self.kind, ()):
             if getattr(self, key) is None:
                 raise ValueError(f"kind `{self.kind}` needs `{key}`")
-        if self.expectations and self.kind != "full":
-            raise ValueError(
-                f"`expectations` are checked while a `full` table is built, not a `{self.kind}` "
-                "one (incremental kinds and views are not supported yet)"
-            )
         if self.contract == "enforced" and not any(c.type for c in self.columns.values()):
             raise ValueError("`contract: enforced` needs `columns:` with a `type` each")
         return self

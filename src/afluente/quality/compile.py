@@ -109,23 +109,45 @@ def kept_query(relation: str, rules: Sequence[Expectation]) -> str:
     )
 
 
+def quarantined(rules: Sequence[Expectation]) -> list[int]:
+    return [i for i, r in enumerate(rules) if r.action == "quarantine"]
+
+
+def tally_query(relation: str, rules: Sequence[Expectation]) -> str:
+    """Rows, rows quarantined, rows dropped (and not quarantined): each row counted once
+    however many rules it fails."""
+    held = any_flag(quarantined(rules))
+    dropped = any_flag([i for i, r in enumerate(rules) if r.action == "drop"])
+    return (f"SELECT count(*), count_if({held}), count_if(({dropped}) AND NOT ({held})) "
+            f"FROM {relation}")
+
+
+def json_of(columns: Sequence[str]) -> str:
+    """The columns as one JSON object text (`{"a": 1, ...}`)."""
+    row = ", ".join(f"{quote(c)} := {row_value(c)}" for c in columns)
+    return f"CAST(to_json(struct_pack({row})) AS VARCHAR)"
+
+
 def quarantine_query(
-    relation: str, rules: Sequence[Expectation], columns: Sequence[str], run_id: str
+    relation: str, rules: Sequence[Expectation], columns: Sequence[str], run_id: str,
+    key: str = "NULL", version: int | None = None,
 ) -> str:
-    """Rows failing a quarantine rule: rule names, reason, run id and the row as JSON."""
-    chosen = [i for i, r in enumerate(rules) if r.action == "quarantine"]
+    """Rows failing a quarantine rule: rule names, reason, run id, the row as JSON, the
+    row's key (what a later build of the same record replaces) and the table version."""
+    chosen = quarantined(rules)
     names = ", ".join(
         f"CASE WHEN {flag_name(i)} THEN {literal(rules[i].name)} END" for i in chosen
     )
     reasons = ", ".join(
         f"CASE WHEN {flag_name(i)} THEN {literal(describe(rules[i]))} END" for i in chosen
     )
-    row = ", ".join(f"{quote(c)} := {row_value(c)}" for c in columns)
     return (
-        f"SELECT list_filter([{names}], x -> x IS NOT NULL) AS _rules, "
-        f"concat_ws('; ', {reasons}) AS _reason, {literal(run_id)} AS _run_id, "
-        f"current_timestamp AS _quarantined_at, CAST(to_json(struct_pack({row})) AS VARCHAR) "
-        f"AS _row FROM {relation} WHERE {any_flag(chosen)}"
+        f"SELECT CAST(list_filter([{names}], x -> x IS NOT NULL) AS VARCHAR[]) AS _rules, "
+        f"CAST(concat_ws('; ', {reasons}) AS VARCHAR) AS _reason, "
+        f"CAST({literal(run_id)} AS VARCHAR) AS _run_id, "
+        f"current_timestamp AS _quarantined_at, {json_of(columns)} AS _row, "
+        f"CAST({key} AS VARCHAR) AS _key, CAST({literal(version)} AS BIGINT) AS _version "
+        f"FROM {relation} WHERE {any_flag(chosen)}"
     )
 
 

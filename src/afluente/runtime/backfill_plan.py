@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from afluente.errors import SelectorError
+from afluente.errors import ConfigError, SelectorError
 from afluente.model import Graph, Node, TableRef, select
 from afluente.runtime.backfill_range import DateRange, Grain, Partition, partitions
 
@@ -65,12 +65,26 @@ def plan_backfill(graph: Graph, selector: str | None, span: DateRange) -> Backfi
         if others:
             stages.append(RunStage(tuple(others)))
             others = []
+        _refuse_expectations(node)
         grain: Grain = node.config.partition_by or "day"
         stages.append(PartitionStage(node, tuple(partitions(span, grain, node.name,
                                                             node.location))))
     if others:
         stages.append(RunStage(tuple(others)))
     return BackfillPlan(tuple(stages))
+
+
+def _refuse_expectations(node: Node) -> None:
+    """Partitions are committed in parallel, each on its own: their rows would skip the
+    model's expectations and their quarantine commits would race, so refuse before starting."""
+    if node.config.expectations:
+        raise ConfigError(
+            f"`{node.name}` has expectations, which `afluente backfill` does not evaluate "
+            "per partition",
+            location=node.location, table=node.name,
+            hint=f"rebuild it with its expectations: `afluente run --full-refresh --select "
+            f"{node.name}`",
+        )
 
 
 def _no_time_range(graph: Graph, selector: str | None) -> SelectorError:

@@ -24,6 +24,7 @@ from deltalake.schema import Field as DeltaField
 
 from afluente.engines import Engine
 from afluente.model import Graph, Node, TableRef
+from afluente.quality.compile import literal
 from afluente.runtime.contracts import check_contract, column_changes, schema_change_error
 from afluente.runtime.incremental_read import UpstreamChange, new_rows, upstream_change
 from afluente.runtime.incremental_write import (
@@ -37,6 +38,13 @@ from afluente.runtime.incremental_write import (
     write_kind,
 )
 from afluente.runtime.planner import PlanStep, ReadMode, materialized_inputs, read_mode
+from afluente.runtime.quality_step import QualityStep
+from afluente.runtime.quarantine import (
+    QuarantineWriter,
+    key_sql,
+    null_key_rejects,
+    replaced_sql,
+)
 from afluente.storage import CommitInfo, Warehouse, WriteResult
 from afluente.storage.commits import app_id, commit_metadata
 from afluente.streams import ResultStream
@@ -68,6 +76,7 @@ class IncrementalBuild:
     full_refresh: bool
     attach: Attach  # attach a dataset as a table (through the visible rows of CDC tables)
     reattach: Callable[[TableRef], None]  # put back the whole table
+    quality: QualityStep | None = None  # the model's expectations, checked on what is written
 
     def run(self) -> Outcome:
         rebuild, mode, reason, changed = self._decide()
@@ -107,7 +116,7 @@ class IncrementalBuild:
 
     def _write(self, rebuild: bool) -> WriteResult | None:
         ref, config = self.node.ref, self.node.config
-        stream = self._run_query()
+        stream = self._run_query(checked=True)
         try:
             schema = stream.reader.schema
             check_contract(config.contracted_types, schema, self.node.location, self.node.name)
@@ -123,14 +132,15 @@ class IncrementalBuild:
         except Exception:
             _raise_stream_failure(stream)
             raise
-        return self._finish(outcome)
+        return self._finish(outcome, rebuild)
 
-    def _finish(self, outcome: KindOutcome) -> WriteResult | None:
-        if outcome.quarantined is not None and outcome.quarantined.num_rows:
-            self._quarantine(outcome.quarantined)
-        if outcome.version is None:
-            return self._bookkeeping()
-        return WriteResult(outcome.version, outcome.rows)
+    def _finish(self, outcome: KindOutcome, rebuild: bool,
+                partitions: list[object] | None = None) -> WriteResult | None:
+        written = (self._bookkeeping() if outcome.version is None
+                   else WriteResult(outcome.version, outcome.rows))
+        if written is not None:
+            self._quarantine(written.version, outcome.quarantined, rebuild, partitions)
+        return written
 
     def _time_range(self, change: UpstreamChange) -> WriteResult | None:
         """Rebuild the partitions the new upstream rows fall in (plus `lookback` before the
@@ -151,12 +161,16 @@ class IncrementalBuild:
             return self._bookkeeping()
         wanted = with_lookback(affected, self.node.config.partition_by or "day",
                                self.node.config.lookback or 0)
-        stream = self._run_query()
+        values = ", ".join(literal(str(p)) for p in wanted)
+        stream = self._run_query(checked=True, where=f"{key_sql(self.node)} IN ({values})")
         try:
             check_contract(self.node.config.contracted_types, stream.reader.schema,
                            self.node.location, self.node.name)
             if self._schema_change(stream.reader.schema):
-                return self._rebuild(stream)
+                if self.quality is None:
+                    return self._rebuild(stream)
+                stream.reader.close()  # it holds only the checked rows of `wanted`
+                return self._rebuild(self._run_query(checked=True))
             outcome = replace_partitions(
                 self._target(self.warehouse.uri(self.node.ref)), self.node, stream.reader,
                 self._props(), wanted,
@@ -164,10 +178,14 @@ class IncrementalBuild:
         except Exception:
             _raise_stream_failure(stream)
             raise
-        return self._finish(outcome)
+        return self._finish(outcome, rebuild=False, partitions=wanted)
 
-    def _run_query(self) -> ResultStream:
+    def _run_query(self, checked: bool = False, where: str | None = None) -> ResultStream:
+        """The model's output; `checked`: the rows its expectations keep (of those matching
+        `where`), after they were evaluated and recorded."""
         node = self.node
+        if checked and self.quality is not None:
+            node = self.quality.apply(node, where)
         if node.language == "python":
             assert node.function is not None
             return self.engine.run_python(
@@ -206,18 +224,18 @@ class IncrementalBuild:
                 self._target(scratch), self.node, stream.reader, None,
                 started_at=self.started_at, rebuild=True,
             )
-            if outcome.quarantined is not None and outcome.quarantined.num_rows:
-                self._quarantine(outcome.quarantined)
             if outcome.version is None:
                 data = pa.RecordBatchReader.from_batches(
                     stream.reader.schema, iter(())
                 )
             else:
                 data = DeltaTable(scratch).to_pyarrow_dataset().scanner().to_reader()
-            return self.warehouse.write(
+            written = self.warehouse.write(
                 self.node.ref, data, run_id=self.run_id, fingerprint=self.step.fingerprint,
                 inputs=dict(self.inputs),
             )
+            self._quarantine(written.version, outcome.quarantined, rebuild=True)
+            return written
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
@@ -240,16 +258,21 @@ class IncrementalBuild:
         assert version is not None
         return WriteResult(version, 0)
 
-    def _quarantine(self, rows: pa.Table) -> None:
-        """Rows with NULL keys, kept beside the table in `<table>__quarantine`."""
-        ref = TableRef(self.node.ref.layer, f"{self.node.ref.name}__quarantine")
-        stamped = rows.append_column(
-            "_run_id", pa.array([self.run_id] * rows.num_rows, pa.string())
-        )
-        write_deltalake(
-            self.warehouse.uri(ref), stamped, mode="append", schema_mode="merge",
-            storage_options=self.warehouse.storage_options,
-        )
+    def _quarantine(self, version: int, null_keys: pa.Table | None, rebuild: bool,
+                    partitions: list[object] | None = None) -> None:
+        """Right after the table's commit: what expectations and NULL keys rejected, in one
+        commit of `<table>__quarantine` (docs/quality.md)."""
+        rejects = self.quality.rejects(self.node, version) if self.quality else []
+        if null_keys is not None and null_keys.num_rows:
+            rejects.append(null_key_rejects(self.engine, null_keys, self.node, self.run_id,
+                                            version))
+        elif self.node.config.on_null_key == "quarantine" and not rejects:
+            rejects.append(null_key_rejects(self.engine, _empty(self.node), self.node,
+                                            self.run_id, version))
+        batch = self.quality.batch if self.quality else None
+        replaced = replaced_sql(self.node, rebuild, batch, partitions)
+        QuarantineWriter(self.engine, self.warehouse, self.run_id,
+                         self.step.fingerprint).commit(self.node, rejects, replaced)
 
     def _target(self, uri: str) -> Target:
         ours = uri == self.warehouse.uri(self.node.ref)  # else a local scratch directory
@@ -282,3 +305,10 @@ def _raise_stream_failure(stream: ResultStream) -> None:
         failure = stream.failure[0]
         if isinstance(failure, Exception):
             raise failure from None
+
+
+def _empty(node: Node) -> pa.Table:
+    """No rows, with the key columns: the NULL-key rejects of a batch that had none."""
+    config = node.config
+    keys = (config.unique_key if config.kind == "merge" else config.keys) or ()
+    return pa.table({k: pa.array([], pa.string()) for k in keys})

@@ -25,13 +25,14 @@ from afluente.runtime.incremental_build import IncrementalBuild
 from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
-from afluente.runtime.quality_step import QualityStep
+from afluente.runtime.quality_step import QualityStep, QualityTally, checked_view_sql
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
 from afluente.runtime.transient import as_afluente_error
 from afluente.state import Event, EventLevel, StateStore
 from afluente.storage import StagedFiles, Warehouse, WriteResult
 from afluente.streams import ResultStream
+from afluente.transform.cdc_state import VISIBLE
 
 log = logging.getLogger("afluente.run")
 
@@ -50,6 +51,7 @@ class ModelBuilder:
     versions: dict[TableRef, int]  # shared by every worker: what this run committed
     reasons: dict[TableRef, str]  # shared: how incremental ones read
     attached: dict[TableRef, int | None] = field(default_factory=dict)  # on this engine
+    tallies: dict[TableRef, QualityTally | None] = field(default_factory=dict)
 
     def skip(self, step: PlanStep, reason: str) -> ModelResult:
         result = ModelResult(step.ref, "skipped", reason)
@@ -60,7 +62,8 @@ class ModelBuilder:
 
     def up_to_date(self, step: PlanStep) -> ModelResult:
         version = self.plan.observations[step.ref].version
-        result = ModelResult(step.ref, "up_to_date", step.reason, version=version)
+        result = ModelResult(step.ref, "up_to_date", step.reason, version=version,
+                             table_rows=self._visible_rows(step.node, version))
         self.state.finish_model_run(
             self.run_id, step.node.name, "up_to_date", version_written=None
         )
@@ -105,6 +108,8 @@ class ModelBuilder:
             version=written.version if written else None,
             versions_read=read,
             attempts=attempt,
+            table_rows=self._table_rows(node, written),
+            quality=self.tallies.get(node.ref),
         )
         self.state.finish_model_run(
             self.run_id,
@@ -126,9 +131,11 @@ class ModelBuilder:
     ) -> ModelResult:
         version = self.plan.observations[step.ref].version
         result = ModelResult(step.ref, "up_to_date", reason, duration, version=version,
-                             attempts=attempt)
+                             attempts=attempt, table_rows=self._visible_rows(step.node, version),
+                             quality=self.tallies.get(step.ref))
         self.state.finish_model_run(self.run_id, step.node.name, "up_to_date", attempts=attempt)
-        self._event("model_finished", step.node.name, "info", {"rows": 0, "new_data": False})
+        self._event("model_finished", step.node.name, "info",
+                    {"rows": 0, "table_rows": result.table_rows, "new_data": False})
         self.reporter.model_finished(result)
         return result
 
@@ -142,23 +149,35 @@ class ModelBuilder:
         return result
 
     def _materialize(self, node: Node, step: PlanStep, read: dict[str, int]) -> WriteResult | None:
-        if node.kind == "view":
-            self._define_view(node)
-            return None
         replayed = self.warehouse.written_by(node.ref, self.run_id)
         if replayed is not None:
             self.versions[node.ref] = replayed.version
             return replayed
-        if node.config.incremental:
-            return self._build_incremental(node, step, read)
         if not node.config.expectations:
-            return self._write_model(node, step, dict(read))
+            return self._build(node, step, read, None)
         quality = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
                               step.fingerprint)
         try:  # checked before anything is committed; the kept rows stream from the engine
-            return self._write_model(quality.apply(node), step, dict(read))
+            return self._build(node, step, read, quality)
         finally:
             quality.release()
+            self.tallies[node.ref] = quality.tally
+
+    def _build(self, node: Node, step: PlanStep, read: dict[str, int],
+               quality: QualityStep | None) -> WriteResult | None:
+        if node.kind == "view":
+            if quality is not None:  # evaluated when built; readers see the kept rows
+                quality.apply(node)
+                quality.commit_quarantine(node, None)
+            self._define_view(node)
+            return None
+        if node.config.incremental:
+            return self._build_incremental(node, step, read, quality)
+        if quality is None:
+            return self._write_model(node, step, dict(read))
+        written = self._write_model(quality.apply(node), step, dict(read))
+        quality.commit_quarantine(node, written.version)
+        return written
 
     def _write_model(self, node: Node, step: PlanStep, inputs: dict[str, object]) -> WriteResult:
         staged = node.language == "sql" and not node.config.contracted_types
@@ -183,7 +202,7 @@ class ModelBuilder:
         return written
 
     def _build_incremental(
-        self, node: Node, step: PlanStep, read: dict[str, int]
+        self, node: Node, step: PlanStep, read: dict[str, int], quality: QualityStep | None
     ) -> WriteResult | None:
         build = IncrementalBuild(
             graph=self.graph,
@@ -198,6 +217,7 @@ class ModelBuilder:
             full_refresh=self.plan.full_refresh,
             attach=self._attach_dataset,
             reattach=self._reattach,
+            quality=quality,
         )
         outcome = build.run()
         self.reasons[node.ref] = outcome.reason
@@ -349,10 +369,35 @@ class ModelBuilder:
             stream = self.engine.run_python(
                 node.function, node.upstream, node.keywords, node.location, node.name
             )
-            self.engine.attach_table(node.ref, stream.reader.read_all())
+            if not node.config.expectations:
+                self.engine.attach_table(node.ref, stream.reader.read_all())
+                return
+            raw = TableRef(node.ref.layer, f"{node.ref.name}__unchecked")
+            self.engine.attach_table(raw, stream.reader.read_all())
+            self.engine.attach_view(node.ref, checked_view_sql(
+                node, f'SELECT * FROM "{raw.layer}"."{raw.name}"'), node.location)
         else:
             assert node.sql is not None
-            self.engine.attach_view(node.ref, node.sql, node.location)
+            sql = node.sql
+            if node.config.expectations:
+                sql = checked_view_sql(node, sql)
+            self.engine.attach_view(node.ref, sql, node.location)
+
+    def _table_rows(self, node: Node, written: WriteResult | None) -> int | None:
+        """A `full` table holds what was just written; other kinds are counted."""
+        if written is not None and node.kind == "full" and not written.already_written:
+            return written.rows
+        return self._visible_rows(node, written.version if written else None)
+
+    def _visible_rows(self, node: Node, version: int | None) -> int | None:
+        """The rows readers of the table see (not the bookkeeping rows of apply_changes),
+        from the Delta log's file statistics where it can."""
+        if version is None or not node.materialized:
+            return None
+        dataset = self.warehouse.dataset(node.ref, version)
+        if node.kind == "apply_changes":
+            return int(dataset.count_rows(filter=pads.field(VISIBLE)))
+        return int(dataset.count_rows())
 
     def _version(self, ref: TableRef) -> int:
         if ref not in self.versions:
@@ -374,6 +419,8 @@ def _result_payload(result: ModelResult) -> dict[str, object]:
         "version": result.version,
         "duration_s": round(result.duration_s, 3),
         "versions_read": result.versions_read,
+        "table_rows": result.table_rows,
+        "quality": result.quality.to_dict() if result.quality else None,
     }
 
 

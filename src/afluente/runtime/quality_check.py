@@ -9,7 +9,7 @@ from afluente.config import Project
 from afluente.engines import Engine, project_engine
 from afluente.engines.duckdb_engine import qualified
 from afluente.errors import ModelError
-from afluente.model import TableRef, load_graph
+from afluente.model import Node, TableRef, load_graph
 from afluente.model.selector import select
 from afluente.quality import compile as qc
 from afluente.quality.evaluate import (
@@ -46,8 +46,8 @@ def check_project(project: Project, selector: str | None = None) -> list[RuleRes
         try:
             for ref in graph.order:
                 node = graph[ref]
-                if ref in chosen and node.config.expectations and warehouse.exists(ref):
-                    found = _check_table(engine, node.ref, node.config.expectations,
+                if ref in chosen and node.config.expectations and _checkable(node, warehouse):
+                    found = _check_table(engine, _source(node), node.config.expectations,
                                          Target(node.name, node.location))
                     record_results(state, run_id, node.name, found)
                     results += found
@@ -58,10 +58,21 @@ def check_project(project: Project, selector: str | None = None) -> list[RuleRes
     return results
 
 
-def _check_table(eng: Engine, ref: TableRef, raw: tuple[dict[str, Any], ...],
+def _checkable(node: Node, warehouse: Warehouse) -> bool:
+    return node.kind == "view" or warehouse.exists(node.ref)
+
+
+def _source(node: Node) -> str:
+    """A table's stored rows (visible rows of apply_changes); a view's own SQL, before its
+    rules filter it."""
+    if node.kind == "view" and node.sql is not None:
+        return node.sql
+    return f"SELECT * FROM {qualified(node.ref)}"
+
+
+def _check_table(eng: Engine, source: str, raw: tuple[dict[str, Any], ...],
                  target: Target) -> list[RuleResult]:
     rules = parse_expectations(raw, target.location, target.table)
-    source = f"SELECT * FROM {qualified(ref)}"
     columns = describe(eng, source)
     check_rules(eng, rules, columns, source, target)
     row_rules = by_scope(rules, "row")
@@ -71,7 +82,8 @@ def _check_table(eng: Engine, ref: TableRef, raw: tuple[dict[str, Any], ...],
     results = schema_results(by_scope(rules, "schema"), columns, target.table)
     results += row_results(eng, qualified(FLAGGED), row_rules, list(columns), target.table)
     eng.release(FLAGGED)
-    return results + table_results(eng, qualified(ref), by_scope(rules, "table"), target.table)
+    return results + table_results(eng, f"({source}) AS __afq_checked",
+                                   by_scope(rules, "table"), target.table)
 
 
 def profile_table(project: Project, table: str) -> list[ColumnProfile]:

@@ -15,6 +15,8 @@ from afluente.engines import Engine, project_engine
 from afluente.errors import DamagedTableError, StateError
 from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime.incremental_views import attach_stored
+from afluente.runtime.quality_step import checked_view_sql
+from afluente.runtime.quarantine import quarantine_ref
 from afluente.state import StateStore, StateTable
 from afluente.storage import Warehouse
 
@@ -93,13 +95,14 @@ def attach_tables(
                 attach_stored(engine, node, warehouse.dataset(ref))
             except DamagedTableError as damage:
                 damaged[ref] = damage
-        quarantine = TableRef(ref.layer, f"{ref.name}__quarantine")  # docs/quality.md
-        if node.config.expectations and warehouse.exists(quarantine):
+        quarantine = quarantine_ref(ref)  # docs/quality.md
+        if warehouse.exists(quarantine):
             engine.attach_table(quarantine, warehouse.dataset(quarantine))
     for ref in graph.order:
         node = graph[ref]
         if node.kind == "view" and node.sql is not None:
-            engine.attach_view(ref, node.sql, node.location)
+            sql = checked_view_sql(node, node.sql) if node.config.expectations else node.sql
+            engine.attach_view(ref, sql, node.location)
     return damaged
 
 

@@ -10,6 +10,7 @@ from afluente.errors import AfluenteError
 from afluente.model import TableRef
 
 if TYPE_CHECKING:
+    from afluente.runtime.quality_step import QualityTally
     from afluente.sinks import PublishOutcome
 
 ModelStatus = Literal["success", "failed", "skipped", "up_to_date"]
@@ -27,6 +28,8 @@ class ModelResult:
     versions_read: dict[str, int] = field(default_factory=dict)
     error: AfluenteError | None = None
     attempts: int = 1  # tries it took; more than 1 after retries of transient errors
+    table_rows: int | None = None  # rows readers of the table see after this run
+    quality: QualityTally | None = None  # what the model's expectations did in this build
 
 
 @dataclass(frozen=True)
