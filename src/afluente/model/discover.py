@@ -19,7 +19,6 @@ from afluente.model.nodes import Dependency, Node
 from afluente.model.parse_cache import ParseCache, ParsedSql
 from afluente.model.python_model import load_specs
 from afluente.model.refs import TableRef
-from afluente.model.sql_model import normalized_sql, parse_query, table_references
 
 MODEL_SUFFIXES = (".sql", ".py")
 
@@ -101,14 +100,7 @@ def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
     config = _sql_config(file, text)
     parsed = cache.get(text)
     if parsed is None:
-        query = parse_query(text, file)
-        references = table_references(query, file)
-        parsed = ParsedSql(
-            code=normalized_sql(query),
-            references=tuple(
-                (d.ref.layer, d.ref.name, d.location.line, d.location.column) for d in references
-            ),
-        )
+        parsed = _parse_sql(text, file)
         cache.put(text, parsed)
     deps = tuple(
         Dependency(TableRef(layer_, name), Location(file, line, column))
@@ -122,6 +114,21 @@ def _sql_node(file: Path, layer: str, cache: ParseCache) -> Node:
         depends_on=deps,
         sql=text,
         code=parsed.code,
+    )
+
+
+def _parse_sql(text: str, file: Path) -> ParsedSql:
+    # sqlglot loads only on a cache miss: `show`, `plan` and `query` on an unchanged
+    # project start without it
+    from afluente.model.sql_model import normalized_sql, parse_query, table_references
+
+    query = parse_query(text, file)
+    references = table_references(query, file)
+    return ParsedSql(
+        code=normalized_sql(query),
+        references=tuple(
+            (d.ref.layer, d.ref.name, d.location.line, d.location.column) for d in references
+        ),
     )
 
 
