@@ -68,6 +68,7 @@ def show(
     """Show rows of a table, now or at a past version (time travel)."""
     from afluente.model import load_graph
     from afluente.storage import Warehouse
+    from afluente.storage.arrow_dataset import delta_dataset
     from afluente.transform import visible_scan
 
     cli = state_of(ctx)
@@ -75,7 +76,7 @@ def show(
     ref = load_graph(project).resolve(table)
     moment = _parse_as_of(as_of) if as_of else None
     delta = Warehouse(project.warehouse_uri).open(ref, version=version, as_of=moment)
-    dataset = delta.to_pyarrow_dataset()
+    dataset = delta_dataset(delta)
     columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
     data = dataset.head(limit, columns=columns, filter=visible)
     console = cli.console

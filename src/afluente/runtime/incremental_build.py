@@ -38,6 +38,7 @@ from afluente.runtime.incremental_write import (
 )
 from afluente.runtime.planner import PlanStep, ReadMode, materialized_inputs, read_mode
 from afluente.storage import CommitInfo, Warehouse, WriteResult
+from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import app_id, commit_metadata
 from afluente.streams import ResultStream
 from afluente.transform import Target
@@ -213,7 +214,7 @@ class IncrementalBuild:
                     stream.reader.schema, iter(())
                 )
             else:
-                data = DeltaTable(scratch).to_pyarrow_dataset().scanner().to_reader()
+                data = delta_dataset(DeltaTable(scratch)).scanner().to_reader()
             return self.warehouse.write(
                 self.node.ref, data, run_id=self.run_id, fingerprint=self.step.fingerprint,
                 inputs=dict(self.inputs),

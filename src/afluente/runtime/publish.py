@@ -29,6 +29,7 @@ from afluente.sinks import (
 )
 from afluente.state import Event, StateStore
 from afluente.storage import Warehouse
+from afluente.storage.arrow_dataset import delta_dataset
 from afluente.transform import visible_scan
 
 #: Rows per Arrow batch streamed to a sink: bounded memory whatever the table size.
@@ -127,7 +128,7 @@ def _publish_one(sink: Sink, table: SinkTable, warehouse: Warehouse, state: Stat
 def table_data(warehouse: Warehouse, ref: TableRef) -> TableData:
     """The table's current version, streamed from a snapshot pinned to that version."""
     delta = warehouse.open(ref)
-    dataset = delta.to_pyarrow_dataset()
+    dataset = delta_dataset(delta)
     columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
     schema = pa.schema([dataset.schema.field(c) for c in columns])
 

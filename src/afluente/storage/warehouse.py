@@ -21,6 +21,7 @@ from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
+from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import COMPLETE, CommitInfo, app_id, commit_metadata
 from afluente.storage.schema_history import SchemaChange, schema_changes
 from afluente.storage.staged import (
@@ -88,7 +89,7 @@ class Warehouse:
 
     def dataset(self, ref: TableRef, version: int | None = None) -> pads.Dataset:
         """An Arrow dataset over the table (projection and filter pushdown for engines)."""
-        return self.open(ref, version=version).to_pyarrow_dataset()
+        return delta_dataset(self.open(ref, version=version))
 
     def history(self, ref: TableRef, limit: int | None = None) -> list[CommitInfo]:
         """Versions newest first."""
