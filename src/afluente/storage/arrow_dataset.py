@@ -6,7 +6,7 @@ the dataset, `Dataset.head`) ends on Arrow's worker threads, which drop the scan
 state, and with it those buffers, some time after the caller got its rows. When the
 interpreter is already shutting down by then, freeing a Python buffer from such a thread
 kills the thread inside a C++ destructor: the process aborts with `terminate called without
-an active exception` after a correct result (about 1 short `afluente query` in 250).
+an active exception` after a correct result (about 1 short `query` or `show` in 200).
 
 For tables on the local disk the dataset reads through Arrow's own local filesystem instead:
 no Python object is involved in a scan, so its teardown is safe at any time (and reads skip
