@@ -52,6 +52,9 @@ bench-demo: $(STAMP)
 bench-demo-10m: $(STAMP)
 	$(BIN)/python bench/demo_pipeline.py --orders 10000000 --repeat 1
 
+bench-startup: $(STAMP)
+	$(BIN)/python bench/startup.py --repeat 15
+
 bench-orchestration: $(STAMP)       # also creates bench/.data/venv-dbt (dbt-duckdb)
 	$(BIN)/python bench/orchestration.py --models 1000 --repeat 3
 
