@@ -14,6 +14,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from afluente.cli.scaffold import scaffold
 
 CALLS = 500
@@ -26,6 +28,7 @@ def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # 500 processes of about 0.6-0.9 s of CPU each: minutes on 2 cores
 def test_500_short_calls_all_exit_cleanly(tmp_path: Path) -> None:
     root = tmp_path / "shop"
     scaffold(root)
