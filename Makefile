@@ -1,25 +1,36 @@
 # Two commands from a fresh clone: `make demo` and `make test`. Each bootstraps .venv itself.
+# `make demo` installs afluente and what it runs on; `make test` adds the dev tools ('.[dev]').
+# pip runs without --quiet so a first install shows what it downloads instead of minutes of silence.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+DEV_STAMP := $(VENV)/.dev-installed-stamp
 ORDERS ?= 20000
 
-.PHONY: demo test lint unit components bench bench-plan bench-demo bench-demo-10m bench-orchestration clean
+.PHONY: demo test lint unit components bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("afluente needs Python >= 3.11") if sys.version_info < (3, 11) else None'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "==> installing afluente and its runtime dependencies into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e .
 	touch $(STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	@echo "==> installing the dev tools (pytest, ruff, mypy, import-linter, ...) into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[dev]'
+	touch $(DEV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/afluente demo --dir demo --orders $(ORDERS)
 
 test: lint components unit
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
@@ -27,7 +38,7 @@ lint: $(STAMP)
 components:
 	@bash scripts/ensure-components.sh
 
-unit: $(STAMP)
+unit: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 bench: bench-plan bench-demo          # needs an idle machine; see bench/README.md
@@ -40,6 +51,9 @@ bench-demo: $(STAMP)
 
 bench-demo-10m: $(STAMP)
 	$(BIN)/python bench/demo_pipeline.py --orders 10000000 --repeat 1
+
+bench-startup: $(STAMP)
+	$(BIN)/python bench/startup.py --repeat 15
 
 bench-orchestration: $(STAMP)       # also creates bench/.data/venv-dbt (dbt-duckdb)
 	$(BIN)/python bench/orchestration.py --models 1000 --repeat 3

@@ -23,7 +23,6 @@ from afluente.model.nodes import Dependency, Node
 from afluente.model.parse_cache import ParseCache, ParsedSql
 from afluente.model.python_model import load_specs
 from afluente.model.refs import TableRef
-from afluente.model.sql_model import normalized_sql, parse_query, table_references
 
 MODEL_SUFFIXES = (".sql", ".py")
 
@@ -112,14 +111,7 @@ def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLa
     config = effective_config(model_layer(doc), defaults)
     parsed = cache.get(text)
     if parsed is None:
-        query = parse_query(text, file)
-        references = table_references(query, file)
-        parsed = ParsedSql(
-            code=normalized_sql(query),
-            references=tuple(
-                (d.ref.layer, d.ref.name, d.location.line, d.location.column) for d in references
-            ),
-        )
+        parsed = _parse_sql(text, file)
         cache.put(text, parsed)
     deps = tuple(
         Dependency(TableRef(layer_, name), Location(file, line, column))
@@ -134,6 +126,21 @@ def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLa
         sql=text,
         code=parsed.code,
         config_doc=doc,
+    )
+
+
+def _parse_sql(text: str, file: Path) -> ParsedSql:
+    # sqlglot loads only on a cache miss: `show`, `plan` and `query` on an unchanged
+    # project start without it
+    from afluente.model.sql_model import normalized_sql, parse_query, table_references
+
+    query = parse_query(text, file)
+    references = table_references(query, file)
+    return ParsedSql(
+        code=normalized_sql(query),
+        references=tuple(
+            (d.ref.layer, d.ref.name, d.location.line, d.location.column) for d in references
+        ),
     )
 
 

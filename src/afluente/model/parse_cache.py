@@ -12,10 +12,9 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any
-
-import sqlglot
 
 FORMAT = 1
 
@@ -85,4 +84,4 @@ class ParseCache:
 
 
 def _version_key() -> str:
-    return f"{FORMAT}:{sqlglot.__version__}"
+    return f"{FORMAT}:{metadata.version('sqlglot')}"  # without importing sqlglot

@@ -46,6 +46,7 @@ from afluente.runtime.quarantine import (
     replaced_sql,
 )
 from afluente.storage import CommitInfo, Warehouse, WriteResult
+from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import app_id, commit_metadata
 from afluente.streams import ResultStream
 from afluente.transform import Target
@@ -229,7 +230,7 @@ class IncrementalBuild:
                     stream.reader.schema, iter(())
                 )
             else:
-                data = DeltaTable(scratch).to_pyarrow_dataset().scanner().to_reader()
+                data = delta_dataset(DeltaTable(scratch)).scanner().to_reader()
             written = self.warehouse.write(
                 self.node.ref, data, run_id=self.run_id, fingerprint=self.step.fingerprint,
                 inputs=dict(self.inputs),

@@ -45,15 +45,16 @@ def run_uuid(run_id: str, model: str | None = None) -> str:
 
 
 def make_client(project: Project) -> OpenLineageClient | None:
-    """The client for the configured transport, or None for `transport: none`."""
+    """The client for the configured transport, or None for `transport: none` (then the
+    OpenLineage library, about half a second of imports, is never loaded)."""
+    config = project.config.openlineage
+    if config.transport == "none":
+        return None
     from openlineage.client import OpenLineageClient
     from openlineage.client.transport.console import ConsoleConfig, ConsoleTransport
     from openlineage.client.transport.file import FileConfig, FileTransport
     from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-    config = project.config.openlineage
-    if config.transport == "none":
-        return None
     if config.transport == "file":
         path = project.root / config.path
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
+from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import COMPLETE, CommitInfo, app_id, commit_metadata
 from afluente.storage.damage import (
     damaged,
@@ -127,9 +128,10 @@ class Warehouse:
         return self.readable(ref, self.open(ref, version=version))
 
     def readable(self, ref: TableRef, table: DeltaTable) -> pads.Dataset:
-        """The dataset of a version already loaded, its data files checked (see `dataset`)."""
+        """The dataset of a version already loaded, its data files checked (see `dataset`),
+        scanned through Arrow's own file system (`arrow_dataset.delta_dataset`)."""
         self.verify_files(ref, table)
-        return table.to_pyarrow_dataset()
+        return delta_dataset(table)
 
     def history(self, ref: TableRef, limit: int | None = None) -> list[CommitInfo]:
         """Versions newest first."""
