@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -47,14 +47,12 @@ def _print_arrow(console: Console, table: pa.Table, fmt: Format) -> None:
 
 
 def _parse_as_of(text: str) -> datetime:
+    from afluente.storage.time_travel import as_utc
+
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise AfluenteError(
-            f"invalid --as-of value {text!r}",
-            hint="use ISO 8601, e.g. 2026-11-23T10:00:00Z or 2026-11-23",
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return as_utc(text)
+    except AfluenteError as error:
+        raise AfluenteError(f"invalid --as-of value {text!r}", hint=error.hint) from None
 
 
 @app.command()
