@@ -122,6 +122,22 @@ def test_changed_file_replaces_its_rows_in_the_same_commit(tmp_path: Path) -> No
     assert rows(root, "id", "v") == [("1", "new"), ("9", "keep")]
 
 
+def test_a_changed_file_and_a_new_file_land_in_one_commit(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    land(root, "a.csv", "id,v\n1,old\n2,old\n", mtime=1_700_000_000)
+    land(root, "b.csv", "id,v\n9,keep\n", mtime=1_700_000_000)
+    run(root)
+    land(root, "a.csv", "id,v\n1,new\n", mtime=1_700_000_100)
+    land(root, "c.csv", "id,v\n5,added\n", mtime=1_700_000_100)
+
+    result = run(root)
+
+    assert result.models[0].status == "success", result.models[0].reason
+    assert result.models[0].version == 1
+    assert rows(root, "id", "v") == [("1", "new"), ("5", "added"), ("9", "keep")]
+    assert run(root).models[0].status == "up_to_date"
+
+
 @pytest.mark.parametrize(
     ("policy", "expected"),
     [

@@ -74,8 +74,12 @@ class FilesConnector:
         new, changed = self._pending(files, seen)
         if not new and not changed:
             return None
-        replace = tuple(f.name for f in changed) if self.config.changed_files == "replace" else ()
         batch = sorted([*new, *changed], key=lambda f: f.name)
+        # the commit replaces the earlier rows of the changed files; Delta checks that every
+        # row it writes matches that predicate, so it names each file of the batch (a new
+        # file has no earlier rows: naming it deletes nothing)
+        replacing = changed and self.config.changed_files == "replace"
+        replace = tuple(f.name for f in batch) if replacing else ()
         return self._ingestion(batch, files, context, mode="append", replace=replace)
 
     def _pending(
