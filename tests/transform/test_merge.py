@@ -7,10 +7,11 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pytest
-from deltalake import CommitProperties, DeltaTable
+from deltalake import DeltaTable
 from tests.transform.helpers import plain, version
 
 from afluente.transform import (
+    CommitDescription,
     DuplicateKeyError,
     KindSpecError,
     MergeSpec,
@@ -41,10 +42,8 @@ def target(tmp_path: Path) -> Target:
 
 
 def test_upsert_and_delete_by_compound_key_in_one_commit(target: Target) -> None:
-    props = CommitProperties(custom_metadata={"afluente.run_id": "r-2"})
-    result = merge(
-        target, rows([1, 2, 4], ["A", "x", "d"], ["U", "D", "U"]), SPEC, commit_properties=props
-    )
+    commit = CommitDescription(run_id="r-2", model="silver.orders")
+    result = merge(target, rows([1, 2, 4], ["A", "x", "d"], ["U", "D", "U"]), SPEC, commit=commit)
     assert (result.version, result.upserted, result.deleted) == (1, 2, 1)
     assert plain(target, "id, region, v") == {(1, "n", "A"), (3, "n", "c"), (4, "n", "d")}
     last = DeltaTable(target.uri).history(1)[0]

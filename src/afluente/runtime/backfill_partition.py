@@ -16,8 +16,6 @@ import random
 import time
 from dataclasses import dataclass
 
-from deltalake import CommitProperties, Transaction
-
 from afluente.config import Project
 from afluente.engines import Engine, create_engine, engine_settings
 from afluente.errors import AfluenteError, CommitConflictError, EngineError
@@ -28,7 +26,7 @@ from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.incremental_write import KindOutcome, replace_partitions
 from afluente.runtime.planner import materialized_inputs
 from afluente.storage import Warehouse
-from afluente.storage.commits import app_id, commit_metadata
+from afluente.storage.commits import CommitDescription
 from afluente.streams import ResultStream
 from afluente.transform import Target
 
@@ -123,15 +121,12 @@ def _run_query(engine: Engine, node: Node) -> ResultStream:
     return engine.run_sql(node.sql, node.location, node.name)
 
 
-def _props(phase: ModelPhase, run_id: str) -> CommitProperties:
+def _props(phase: ModelPhase, run_id: str) -> CommitDescription:
     """The commit carries the run id, fingerprint and versions read like any model write, so
     the next `afluente run` knows which upstream versions the partitions were built from."""
     inputs = {str(ref): version for ref, version in phase.inputs.items()}
     fingerprint = phase.graph.fingerprints.get(phase.node.ref, "")
-    return CommitProperties(
-        custom_metadata=commit_metadata(run_id, phase.node.name, fingerprint, inputs),
-        app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
-    )
+    return CommitDescription(run_id, phase.node.name, fingerprint, inputs)
 
 
 def _raise_stream_failure(stream: ResultStream) -> None:

@@ -11,16 +11,12 @@ and then replaces the table's content in one commit, so a failure leaves it unto
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import pyarrow as pa
 import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-from deltalake.schema import Field as DeltaField
 
 from afluente.engines import Engine
 from afluente.model import Graph, Node, TableRef
@@ -30,7 +26,6 @@ from afluente.runtime.incremental_read import UpstreamChange, new_rows, upstream
 from afluente.runtime.incremental_write import (
     RESERVED,
     KindOutcome,
-    commit_error,
     partition_column,
     replace_partitions,
     with_lookback,
@@ -46,8 +41,8 @@ from afluente.runtime.quarantine import (
     replaced_sql,
 )
 from afluente.storage import CommitInfo, Warehouse, WriteResult
-from afluente.storage.arrow_dataset import delta_dataset
-from afluente.storage.commits import app_id, commit_metadata
+from afluente.storage.commits import CommitDescription
+from afluente.storage.target import scratch_target
 from afluente.streams import ResultStream
 from afluente.transform import Target
 
@@ -212,52 +207,35 @@ class IncrementalBuild:
             return True
         if new and self.node.config.kind != "append":  # the append writer adds them itself
             fields = [pa.field(c, schema.field(c).type) for c in new]
-            DeltaTable(self.warehouse.uri(self.node.ref)).alter.add_columns(
-                [_delta_field(f) for f in fields]
-            )
+            self._target(self.warehouse.uri(self.node.ref)).add_columns(fields)
         return False
 
     def _rebuild(self, stream: ResultStream) -> WriteResult:
         """Run the kind into a scratch table, then replace the table with it (one commit)."""
-        scratch = tempfile.mkdtemp(prefix="afluente-rebuild-")
-        try:
+        with scratch_target(self.node.name) as scratch:
             outcome = write_kind(
-                self._target(scratch), self.node, stream.reader, None,
+                scratch, self.node, stream.reader, None,
                 started_at=self.started_at, rebuild=True,
             )
-            if outcome.version is None:
+            built = scratch.dataset() if outcome.version is not None else None
+            if built is None:
                 data = pa.RecordBatchReader.from_batches(
                     stream.reader.schema, iter(())
                 )
             else:
-                data = delta_dataset(DeltaTable(scratch)).scanner().to_reader()
+                data = built.scanner().to_reader()
             written = self.warehouse.write(
                 self.node.ref, data, run_id=self.run_id, fingerprint=self.step.fingerprint,
                 inputs=dict(self.inputs),
             )
             self._quarantine(written.version, outcome.quarantined, rebuild=True)
             return written
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
 
     def _bookkeeping(self) -> WriteResult | None:
         """Nothing changed in the table, but the inputs moved on: record the versions read
         in an empty commit so the next plan knows the model is up to date."""
-        uri = self.warehouse.uri(self.node.ref)
-        if not self.warehouse.exists(self.node.ref):
-            return None
-        schema = self.warehouse.schema(self.node.ref)
-        assert schema is not None
-        try:
-            write_deltalake(
-                uri, schema.empty_table(), mode="append", commit_properties=self._props(),
-                storage_options=self.warehouse.storage_options,
-            )
-        except Exception as exc:
-            raise commit_error(exc, self.node.name) from exc
-        version = self.warehouse.version(self.node.ref)
-        assert version is not None
-        return WriteResult(version, 0)
+        version = self._target(self.warehouse.uri(self.node.ref)).record(self._props())
+        return None if version is None else WriteResult(version, 0)
 
     def _quarantine(self, version: int, null_keys: pa.Table | None, rebuild: bool,
                     partitions: list[object] | None = None) -> None:
@@ -279,13 +257,9 @@ class IncrementalBuild:
         ours = uri == self.warehouse.uri(self.node.ref)  # else a local scratch directory
         return Target(uri, self.warehouse.storage_options if ours else None, self.node.name)
 
-    def _props(self) -> CommitProperties:
-        return CommitProperties(
-            custom_metadata=commit_metadata(
-                self.run_id, self.node.name, self.step.fingerprint, dict(self.inputs)
-            ),
-            app_transactions=[Transaction(app_id=app_id(self.run_id), version=1)],
-        )
+    def _props(self) -> CommitDescription:
+        return CommitDescription(self.run_id, self.node.name, self.step.fingerprint,
+                                 dict(self.inputs))
 
 
 def _version(value: object) -> int | None:
@@ -294,10 +268,6 @@ def _version(value: object) -> int | None:
 
 def _partition(column: str) -> bool:
     return column.startswith("_partition_")
-
-
-def _delta_field(field: pa.Field) -> DeltaField:
-    return DeltaField.from_arrow(field)
 
 
 def _raise_stream_failure(stream: ResultStream) -> None:

@@ -79,5 +79,20 @@ def commit_metadata(
     return metadata
 
 
+@dataclass(frozen=True)
+class CommitDescription:
+    """What a caller says about a commit it asks storage to make: the run, the model, its
+    fingerprint and the versions of the inputs it read. Storage turns it into the commit's
+    metadata and the run's app transaction (`commit_metadata`, `app_id`)."""
+
+    run_id: str
+    model: str
+    fingerprint: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, str]:
+        return commit_metadata(self.run_id, self.model, self.fingerprint, dict(self.inputs))
+
+
 def _int(value: Any) -> int | None:
     return int(value) if value is not None else None

@@ -10,6 +10,7 @@ commit — or none when nothing changes:
 plus SQL generators for dimensional modelling. Semantics: docs/kinds.md.
 """
 
+from afluente.storage.commits import CommitDescription
 from afluente.transform.cdc import (
     ApplyResult,
     ChangeFeedSpec,
@@ -36,6 +37,7 @@ __all__ = [
     "UNKNOWN_KEY",
     "ApplyResult",
     "ChangeFeedSpec",
+    "CommitDescription",
     "DuplicateKeyError",
     "KindSpecError",
     "MergeResult",

@@ -18,8 +18,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
-from deltalake import CommitProperties
 
+from afluente.storage.commits import CommitDescription
 from afluente.streams import duckdb_connect
 from afluente.transform.cdc_state import (
     DELETED,
@@ -79,7 +79,7 @@ def apply_changes(
     source: Source,
     spec: ChangeFeedSpec,
     *,
-    commit_properties: CommitProperties | None = None,
+    commit: CommitDescription | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> ApplyResult:
     """Fold one batch of change events into `target` in one Delta commit."""
@@ -89,10 +89,8 @@ def apply_changes(
     columns = _stored_columns(spec, available, target.label)
     quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)
     reject_null(con, INCOMING, spec.sequence_by, "sequence_by", target.label)
-    table = target.open()
-    if table is not None:
-        register_target(con, table, TARGET)
-    _collect_events(con, spec, columns, has_target=table is not None)
+    has_target = register_target(con, target, TARGET)
+    _collect_events(con, spec, columns, has_target=has_target)
     rows = (
         scd1_rows(spec.keys, columns)
         if spec.scd_type == 1
@@ -101,8 +99,8 @@ def apply_changes(
     con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW} AS {rows}")
     identity = [*spec.keys] if spec.scd_type == 1 else [*spec.keys, SEQUENCE, VISIBLE]
     stored = columns_of(con, NEW)
-    written, removed = _diff(con, identity, stored, has_target=table is not None)
-    version = commit_diff(con, target, DIFF, identity, stored, commit_properties)
+    written, removed = _diff(con, identity, stored, has_target=has_target)
+    version = commit_diff(con, target, DIFF, identity, stored, commit)
     events = con.execute(f"SELECT count(*) FROM {INCOMING}").fetchone()
     return ApplyResult(version, int(events[0]) if events else 0, written, removed, quarantined)
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
-from deltalake import CommitProperties
 
+from afluente.storage.commits import CommitDescription
 from afluente.streams import duckdb_connect
 from afluente.transform.delta_target import ACTION, Target, commit_diff
 from afluente.transform.source import (
@@ -59,7 +59,7 @@ def merge(
     source: Source,
     spec: MergeSpec,
     *,
-    commit_properties: CommitProperties | None = None,
+    commit: CommitDescription | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> MergeResult:
     """Upsert `source` into `target` by `spec.keys` in one Delta commit."""
@@ -84,7 +84,7 @@ def merge(
         f" FROM {DIFF}"
     ).fetchone()
     upserted, deleted = (int(counts[0]), int(counts[1])) if counts else (0, 0)
-    version = commit_diff(con, target, DIFF, spec.keys, columns, commit_properties)
+    version = commit_diff(con, target, DIFF, spec.keys, columns, commit)
     return MergeResult(version, upserted, deleted, quarantined)
 
 

@@ -15,8 +15,8 @@ from datetime import date, datetime
 
 import duckdb
 import pyarrow as pa
-from deltalake import CommitProperties
 
+from afluente.storage.commits import CommitDescription
 from afluente.streams import duckdb_connect
 from afluente.transform.cdc_state import IS_CURRENT, VALID_FROM, VALID_TO
 from afluente.transform.delta_target import ACTION, Target, commit_diff, register_target
@@ -59,7 +59,7 @@ def snapshot_scd2(
     spec: SnapshotSpec,
     snapshot_time: SnapshotTime,
     *,
-    commit_properties: CommitProperties | None = None,
+    commit: CommitDescription | None = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> SnapshotResult:
     """Record one full snapshot in the SCD2 dimension at `target`, in one Delta commit."""
@@ -69,22 +69,21 @@ def snapshot_scd2(
     _check_spec(spec, columns, target.label)
     quarantined = split_null_keys(con, SNAPSHOT, spec.keys, spec.on_null_key, target.label)
     reject_duplicates(con, SNAPSHOT, spec.keys, target.label)
-    table = target.open()
-    if table is None:
+    has_target = register_target(con, target, TARGET)
+    if not has_target:
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {CURRENT} AS {_versions('s', columns)} LIMIT 0",
             {"ts": snapshot_time},
         )
     else:
-        register_target(con, table, TARGET)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {CURRENT} AS FROM {TARGET} WHERE {IS_CURRENT}")
     tracked = spec.track_columns or [c for c in columns if c not in spec.keys]
     counts = _build_diff(con, spec.keys, columns, tracked, snapshot_time)
-    if sum(counts) and table is not None:
+    if sum(counts) and has_target:
         _reject_stale(con, snapshot_time, target.label)
     identity = [*spec.keys, VALID_FROM]
     stored = [*columns, VALID_FROM, VALID_TO, IS_CURRENT]
-    version = commit_diff(con, target, DIFF, identity, stored, commit_properties)
+    version = commit_diff(con, target, DIFF, identity, stored, commit)
     return SnapshotResult(version, *counts, quarantined=quarantined)
 
 
