@@ -45,11 +45,13 @@ def build(path: Path, n: int) -> None:
 def run_afluente(path: Path, n: int, m: int) -> dict[str, object]:
     import duckdb
 
+    from afluente.engines.duckdb_workspace import DuckDBWorkspace
     from afluente.transform import MergeSpec, Target, merge
 
     con = duckdb.connect()
     result = merge(
-        Target(str(path)), con.sql(CHANGES_SQL.format(n=n, m=m)), MergeSpec(("id",)), con=con
+        Target(str(path)), con.sql(CHANGES_SQL.format(n=n, m=m)), MergeSpec(("id",)),
+        workspace=DuckDBWorkspace.sharing(con),
     )
     return {"version": result.version, "upserted": result.upserted}
 

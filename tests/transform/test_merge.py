@@ -10,6 +10,7 @@ import pytest
 from deltalake import DeltaTable
 from tests.transform.helpers import plain, version
 
+from afluente.engines.duckdb_workspace import DuckDBWorkspace
 from afluente.transform import (
     CommitDescription,
     DuplicateKeyError,
@@ -109,5 +110,5 @@ def test_a_failing_write_leaves_the_previous_version(target: Target) -> None:
 def test_relation_on_the_callers_connection(target: Target) -> None:
     con = duckdb.connect()
     relation = con.sql("SELECT 8::BIGINT AS id, 'n' AS region, 'y' AS v, 'U' AS op")
-    assert merge(target, relation, SPEC, con=con).upserted == 1
+    assert merge(target, relation, SPEC, workspace=DuckDBWorkspace.sharing(con)).upserted == 1
     assert (8, "n", "y") in plain(target, "id, region, v")

@@ -20,6 +20,7 @@ import pyarrow.dataset as pads
 
 from afluente.engines.duckdb_errors import engine_error
 from afluente.engines.duckdb_readonly import access_error, lock_down, read_only_statement
+from afluente.engines.duckdb_workspace import DuckDBWorkspace
 from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
 from afluente.engines.settings import DuckDBSettings
@@ -200,6 +201,10 @@ class DuckDBEngine:
         except duckdb.Error:
             return []  # no suggestion is better than hiding the error being reported
         return [str(row[0]) for row in rows]
+
+    def workspace(self) -> DuckDBWorkspace:
+        """The kinds' scratch tables on a cursor of this database (`duckdb_workspace`)."""
+        return DuckDBWorkspace.on(self.connection)
 
     def interrupt(self) -> None:
         self.connection.interrupt()

@@ -75,9 +75,64 @@ class Engine(Protocol):
         statement, or a file read outside the `readable` folders is refused with an
         `EngineError`. The engine is for this query only afterwards."""
 
+    def workspace(self) -> Workspace:
+        """A workspace for the incremental kinds' SQL on this engine (close it after use)."""
+        ...
+
     def interrupt(self) -> None:
         """Cancel the query running now (from another thread); it fails with an error."""
         ...
 
     def close(self) -> None:
         """Release the engine's resources."""
+
+
+class Workspace(Protocol):
+    """Where the incremental kinds compute: named scratch tables held by the engine (spilled
+    by it under memory pressure, never held in Python) and statements over them.
+
+    The kinds' SQL is written in DuckDB's dialect; a workspace of another engine translates
+    it. Names are plain identifiers chosen by the caller; `parameters` fill `$name`
+    placeholders.
+    """
+
+    def load(self, name: str, source: object) -> list[str]:
+        """Copy a source (Arrow table or stream, read once; or a relation of this engine)
+        into scratch table `name`, replacing any; return its column names."""
+        ...
+
+    def expose(self, name: str, data: pads.Dataset | pa.Table | pa.RecordBatchReader) -> None:
+        """Make Arrow data readable as `name` without copying it: a stored table version (a
+        dataset; the engine pushes projections and filters into its scan), a table, or a
+        stream (read once)."""
+
+    def create(self, name: str, query: str, parameters: Mapping[str, Any] | None = None
+               ) -> None:
+        """Compute `query` into scratch table `name`, replacing any (the query may read
+        `name` itself)."""
+
+    def execute(self, statement: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run one statement for its effect."""
+
+    def rows(self, query: str, parameters: Mapping[str, Any] | None = None
+             ) -> list[tuple[Any, ...]]:
+        """Run a query with a small result and return its rows."""
+        ...
+
+    def scalar(self, query: str) -> Any:
+        """The first column of the first row of a query (None when it has no row)."""
+
+    def stream(self, query: str) -> pa.RecordBatchReader:
+        """A query's result as Arrow batches, streamed (run nothing else on the workspace
+        until it is read)."""
+        ...
+
+    def columns(self, name: str) -> list[str]:
+        """The column names of scratch table `name`."""
+        ...
+
+    def drop(self, name: str) -> None:
+        """Remove scratch table or exposed table `name` (nothing when there is none)."""
+
+    def close(self) -> None:
+        """Release every scratch table."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import time
+from contextlib import closing
 from dataclasses import dataclass
 
 from afluente.config import Project
@@ -89,8 +90,9 @@ def _build_once(phase: ModelPhase, partition: Partition, run_id: str) -> KindOut
                            node.name)
             target = Target(phase.warehouse.uri(node.ref), phase.warehouse.storage_options,
                             node.name)
-            return replace_partitions(target, node, stream.reader, _props(phase, run_id),
-                                      [partition.value])
+            with closing(engine.workspace()) as ws:
+                return replace_partitions(ws, target, node, stream.reader,
+                                          _props(phase, run_id), [partition.value])
         except Exception:
             _raise_stream_failure(stream)
             raise

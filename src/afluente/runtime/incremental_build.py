@@ -11,7 +11,8 @@ and then replaces the table's content in one commit, so a failure leaves it unto
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,10 +20,12 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from afluente.engines import Engine
+from afluente.engines.protocol import Workspace
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.compile import literal
 from afluente.runtime.contracts import check_contract, column_changes, schema_change_error
 from afluente.runtime.incremental_read import UpstreamChange, new_rows, upstream_change
+from afluente.runtime.incremental_strategies import KindWrite, write_kind
 from afluente.runtime.incremental_write import (
     RESERVED,
     KindOutcome,
@@ -30,7 +33,6 @@ from afluente.runtime.incremental_write import (
     replace_partitions,
     with_lookback,
     with_partition,
-    write_kind,
 )
 from afluente.runtime.planner import PlanStep, ReadMode, materialized_inputs, read_mode
 from afluente.runtime.quality_step import QualityStep
@@ -121,10 +123,9 @@ class IncrementalBuild:
                 rebuild = self._schema_change(schema)
             if rebuild and exists:
                 return self._rebuild(stream)
-            outcome = write_kind(
-                self._target(self.warehouse.uri(ref)), self.node, stream.reader,
-                self._props(), started_at=self.started_at, rebuild=rebuild,
-            )
+            with self._workspace() as ws:
+                outcome = write_kind(self._job(self._target(self.warehouse.uri(ref)),
+                                               stream.reader, self._props(), ws, rebuild))
         except Exception:
             _raise_stream_failure(stream)
             raise
@@ -145,7 +146,8 @@ class IncrementalBuild:
         try:
             stream = self._run_query()
             try:
-                fresh = with_partition(self.node, stream.reader)
+                with self._workspace() as ws:
+                    fresh = with_partition(ws, self.node, stream.reader)
             except Exception:
                 _raise_stream_failure(stream)
                 raise
@@ -155,8 +157,9 @@ class IncrementalBuild:
         affected = sorted(set(fresh[column].to_pylist()) - {None})
         if not affected:
             return self._bookkeeping()
-        wanted = with_lookback(affected, self.node.config.partition_by or "day",
-                               self.node.config.lookback or 0)
+        with self._workspace() as ws:
+            wanted = with_lookback(ws, affected, self.node.config.partition_by or "day",
+                                   self.node.config.lookback or 0)
         values = ", ".join(literal(str(p)) for p in wanted)
         stream = self._run_query(checked=True, where=f"{key_sql(self.node)} IN ({values})")
         try:
@@ -167,10 +170,11 @@ class IncrementalBuild:
                     return self._rebuild(stream)
                 stream.reader.close()  # it holds only the checked rows of `wanted`
                 return self._rebuild(self._run_query(checked=True))
-            outcome = replace_partitions(
-                self._target(self.warehouse.uri(self.node.ref)), self.node, stream.reader,
-                self._props(), wanted,
-            )
+            with self._workspace() as ws:
+                outcome = replace_partitions(
+                    ws, self._target(self.warehouse.uri(self.node.ref)), self.node,
+                    stream.reader, self._props(), wanted,
+                )
         except Exception:
             _raise_stream_failure(stream)
             raise
@@ -213,10 +217,8 @@ class IncrementalBuild:
     def _rebuild(self, stream: ResultStream) -> WriteResult:
         """Run the kind into a scratch table, then replace the table with it (one commit)."""
         with scratch_target(self.node.name) as scratch:
-            outcome = write_kind(
-                scratch, self.node, stream.reader, None,
-                started_at=self.started_at, rebuild=True,
-            )
+            with self._workspace() as ws:
+                outcome = write_kind(self._job(scratch, stream.reader, None, ws, True))
             built = scratch.dataset() if outcome.version is not None else None
             if built is None:
                 data = pa.RecordBatchReader.from_batches(
@@ -252,6 +254,17 @@ class IncrementalBuild:
         replaced = replaced_sql(self.node, rebuild, batch, partitions)
         QuarantineWriter(self.engine, self.warehouse, self.run_id,
                          self.step.fingerprint).commit(self.node, rejects, replaced)
+
+    @contextmanager
+    def _workspace(self) -> Iterator[Workspace]:
+        """The engine's workspace for one kind step, closed (its scratch tables dropped)
+        right after."""
+        with closing(self.engine.workspace()) as ws:
+            yield ws
+
+    def _job(self, target: Target, reader: pa.RecordBatchReader,
+             commit: CommitDescription | None, ws: Workspace, rebuild: bool) -> KindWrite:
+        return KindWrite(target, self.node, reader, commit, ws, self.started_at, rebuild)
 
     def _target(self, uri: str) -> Target:
         ours = uri == self.warehouse.uri(self.node.ref)  # else a local scratch directory

@@ -1,7 +1,8 @@
-"""The algorithms of the incremental table kinds, on DuckDB + delta-rs.
+"""The algorithms of the incremental table kinds, on engine and storage operations.
 
 Each kind is one function from (target Delta table, source rows, spec) to one atomic Delta
-commit — or none when nothing changes:
+commit — or none when nothing changes. It computes in an engine `Workspace` (scratch tables
+and SQL in DuckDB's dialect; `engines.protocol`) and commits through `storage.target.Target`:
 
 * :func:`merge` — upsert by a unique key, optional deletes and de-duplication;
 * :func:`apply_changes` — CDC feed into SCD type 1 or 2, order- and batch-independent;

@@ -14,13 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
+from afluente.engines.protocol import Workspace
 from afluente.storage.commits import CommitDescription
-from afluente.streams import duckdb_connect
 from afluente.transform.cdc_state import (
     DELETED,
     EVENTS,
@@ -33,18 +32,23 @@ from afluente.transform.cdc_state import (
     scd1_rows,
     scd2_rows,
 )
-from afluente.transform.delta_target import ACTION, Target, commit_diff, register_target
+from afluente.transform.delta_target import (
+    ACTION,
+    Target,
+    action_counts,
+    commit_diff,
+    register_target,
+)
 from afluente.transform.errors import KindSpecError
 from afluente.transform.source import (
     NullKeyPolicy,
     Source,
-    columns_of,
-    load_source,
+    default_workspace,
     reject_null,
     require_columns,
     split_null_keys,
 )
-from afluente.transform.sqltext import col_list, equal_on, ident, row_hash
+from afluente.transform.sqltext import col_list, equal_on, first_per, ident, row_hash
 
 INCOMING, TARGET, OLD = "__cdc_incoming", "__cdc_target", "__cdc_old"
 NEW, DIFF = "__cdc_new", "__cdc_diff"
@@ -80,29 +84,38 @@ def apply_changes(
     spec: ChangeFeedSpec,
     *,
     commit: CommitDescription | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
+    workspace: Workspace | None = None,
 ) -> ApplyResult:
-    """Fold one batch of change events into `target` in one Delta commit."""
-    shared = con is not None
-    con = con or duckdb_connect()
-    available = load_source(con, source, INCOMING, shared)
+    """Fold one batch of change events into `target` in one Delta commit, computing in
+    `workspace` (default: a DuckDB one of its own)."""
+    ws = workspace or default_workspace()
+    try:
+        return _apply(ws, target, source, spec, commit)
+    finally:
+        if workspace is None:
+            ws.close()
+
+
+def _apply(ws: Workspace, target: Target, source: Source, spec: ChangeFeedSpec,
+           commit: CommitDescription | None) -> ApplyResult:
+    available = ws.load(INCOMING, source)
     columns = _stored_columns(spec, available, target.label)
-    quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)
-    reject_null(con, INCOMING, spec.sequence_by, "sequence_by", target.label)
-    has_target = register_target(con, target, TARGET)
-    _collect_events(con, spec, columns, has_target=has_target)
+    quarantined = split_null_keys(ws, INCOMING, spec.keys, spec.on_null_key, target.label)
+    reject_null(ws, INCOMING, spec.sequence_by, "sequence_by", target.label)
+    has_target = register_target(ws, target, TARGET)
+    _collect_events(ws, spec, columns, has_target=has_target)
     rows = (
         scd1_rows(spec.keys, columns)
         if spec.scd_type == 1
         else scd2_rows(spec.keys, columns, _tracked(spec, columns))
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {NEW} AS {rows}")
+    ws.create(NEW, rows)
     identity = [*spec.keys] if spec.scd_type == 1 else [*spec.keys, SEQUENCE, VISIBLE]
-    stored = columns_of(con, NEW)
-    written, removed = _diff(con, identity, stored, has_target=has_target)
-    version = commit_diff(con, target, DIFF, identity, stored, commit)
-    events = con.execute(f"SELECT count(*) FROM {INCOMING}").fetchone()
-    return ApplyResult(version, int(events[0]) if events else 0, written, removed, quarantined)
+    stored = ws.columns(NEW)
+    written, removed = _diff(ws, identity, stored, has_target=has_target)
+    version = commit_diff(ws, target, DIFF, identity, stored, commit)
+    events = ws.scalar(f"SELECT count(*) FROM {INCOMING}")
+    return ApplyResult(version, int(events or 0), written, removed, quarantined)
 
 
 def visible_scan(schema: pa.Schema) -> tuple[list[str], pc.Expression | None]:
@@ -159,7 +172,7 @@ def _tracked(spec: ChangeFeedSpec, columns: Sequence[str]) -> list[str]:
 
 
 def _collect_events(
-    con: duckdb.DuckDBPyConnection, spec: ChangeFeedSpec, columns: list[str], has_target: bool
+    ws: Workspace, spec: ChangeFeedSpec, columns: list[str], has_target: bool
 ) -> None:
     """Events of the touched keys: the batch's plus those the table holds, one per sequence.
 
@@ -175,41 +188,30 @@ def _collect_events(
     )
     if has_target:
         touched = f"SELECT DISTINCT {col_list(spec.keys)} FROM {INCOMING}"
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {OLD} AS SELECT t.* FROM {TARGET} t "
-            f"SEMI JOIN ({touched}) b ON {equal_on(spec.keys, 't', 'b')}"
-        )
+        ws.create(OLD, f"SELECT t.* FROM {TARGET} t "
+                  f"SEMI JOIN ({touched}) b ON {equal_on(spec.keys, 't', 'b')}")
         held = f"SELECT {col_list(columns)}, {SEQUENCE}, {DELETED} FROM {OLD}"
         if spec.scd_type == 2:
             held += f" WHERE NOT {VISIBLE}"
         incoming = f"{incoming} UNION ALL BY NAME {held}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {EVENTS} AS FROM ({incoming}) "
-        f"QUALIFY row_number() OVER (PARTITION BY {col_list(spec.keys)}, {SEQUENCE} "
-        f"ORDER BY {DELETED} DESC, {row_hash(columns)} DESC) = 1"
-    )
+    ws.create(EVENTS, first_per(incoming, f"{col_list(spec.keys)}, {SEQUENCE}",
+                                f"{DELETED} DESC, {row_hash(columns)} DESC"))
 
 
 def _diff(
-    con: duckdb.DuckDBPyConnection, identity: list[str], stored: list[str], has_target: bool
+    ws: Workspace, identity: list[str], stored: list[str], has_target: bool
 ) -> tuple[int, int]:
     """Rows to write (new or changed) and rows to remove, against the stored rows."""
     on = equal_on(identity, "n", "o")
     if not has_target:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {DIFF} AS SELECT *, 'U' AS {ident(ACTION)} FROM {NEW}"
-        )
+        ws.create(DIFF, f"SELECT *, 'U' AS {ident(ACTION)} FROM {NEW}")
     else:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {DIFF} AS "
+        ws.create(
+            DIFF,
             f"SELECT n.*, 'U' AS {ident(ACTION)} FROM {NEW} n LEFT JOIN {OLD} o ON {on} "
             f"WHERE o.{ident(identity[0])} IS NULL "
             f"OR {row_hash(stored, 'n')} IS DISTINCT FROM {row_hash(stored, 'o')} "
             f"UNION ALL BY NAME SELECT o.*, 'D' AS {ident(ACTION)} FROM {OLD} o "
             f"ANTI JOIN {NEW} n ON {on}"
         )
-    counts = con.execute(
-        f"SELECT count(*) FILTER ({ident(ACTION)} = 'U'), count(*) FILTER ({ident(ACTION)} = 'D')"
-        f" FROM {DIFF}"
-    ).fetchone()
-    return (int(counts[0]), int(counts[1])) if counts else (0, 0)
+    return action_counts(ws, DIFF)

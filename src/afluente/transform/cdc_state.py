@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from afluente.transform.sqltext import col_list, ident, row_hash
+from afluente.transform.sqltext import col_list, first_per, ident, row_hash
 
 EVENTS = "__cdc_events"
 SEQUENCE, DELETED, VISIBLE = "__cdc_sequence", "__cdc_deleted", "__cdc_visible"
@@ -20,10 +20,10 @@ HIDDEN = (SEQUENCE, DELETED, VISIBLE)
 def scd1_rows(keys: Sequence[str], columns: Sequence[str]) -> str:
     """One row per key: the event with the greatest sequence; a delete leaves a tombstone
     (invisible) so an older event arriving later cannot bring the row back."""
-    return (
+    return first_per(
         f"SELECT {col_list(columns)}, {SEQUENCE}, {DELETED}, NOT {DELETED} AS {VISIBLE} "
-        f"FROM {EVENTS} QUALIFY row_number() OVER "
-        f"(PARTITION BY {col_list(keys)} ORDER BY {SEQUENCE} DESC) = 1"
+        f"FROM {EVENTS}",
+        col_list(keys), f"{SEQUENCE} DESC",
     )
 
 

@@ -1,4 +1,4 @@
-"""The target side of every kind: read the target into DuckDB, commit a diff in one version.
+"""The target side of every kind: expose it to the workspace, commit a diff in one version.
 
 A kind computes a *diff* against the target: rows to upsert (`U`) and rows to delete (`D`),
 identified by an identity (the unique key for a merge, key + validity start for SCD2). The
@@ -11,28 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import duckdb
-
+from afluente.engines.protocol import Workspace
 from afluente.storage.commits import CommitDescription
-from afluente.storage.target import ACTION, UPSERT, Target
-from afluente.streams import relation_reader
+from afluente.storage.target import ACTION, DELETE, UPSERT, Target
 from afluente.transform.sqltext import col_list, ident
 
-__all__ = ["ACTION", "Target", "commit_diff", "register_target"]
+__all__ = ["ACTION", "Target", "action_counts", "commit_diff", "register_target"]
 
 
-def register_target(con: duckdb.DuckDBPyConnection, target: Target, name: str) -> bool:
-    """Expose the target's latest version to DuckDB as an Arrow dataset (projection and
-    filter pushdown); False when the table was never written."""
+def register_target(ws: Workspace, target: Target, name: str) -> bool:
+    """Expose the target's latest version to the workspace as an Arrow dataset (projection
+    and filter pushdown); False when the table was never written."""
     dataset = target.dataset()
     if dataset is None:
         return False
-    con.register(name, dataset)
+    ws.expose(name, dataset)
     return True
 
 
 def commit_diff(
-    con: duckdb.DuckDBPyConnection,
+    ws: Workspace,
     target: Target,
     diff: str,
     identity: Sequence[str],
@@ -43,12 +41,20 @@ def commit_diff(
 
     Nothing is committed when the diff is empty.
     """
-    changed = con.execute(f"SELECT count(*) FROM {ident(diff)}").fetchone()
-    if not changed or not changed[0]:
+    if not ws.scalar(f"SELECT count(*) FROM {ident(diff)}"):
         return None
     if not target.exists():
-        rows = con.sql(f"SELECT {col_list(columns)} FROM {ident(diff)} "
-                       f"WHERE {ident(ACTION)} = '{UPSERT}'")
-        return target.create(relation_reader(rows), commit)
-    source = con.sql(f"SELECT {col_list([*columns, ACTION])} FROM {ident(diff)}")
-    return target.upsert(relation_reader(source), identity, columns, commit)
+        rows = ws.stream(f"SELECT {col_list(columns)} FROM {ident(diff)} "
+                         f"WHERE {ident(ACTION)} = '{UPSERT}'")
+        return target.create(rows, commit)
+    source = ws.stream(f"SELECT {col_list([*columns, ACTION])} FROM {ident(diff)}")
+    return target.upsert(source, identity, columns, commit)
+
+
+def action_counts(ws: Workspace, diff: str) -> tuple[int, int]:
+    """How many rows of `diff` upsert and how many delete."""
+    rows = ws.rows(
+        f"SELECT count(CASE WHEN {ident(ACTION)} = '{UPSERT}' THEN 1 END), "
+        f"count(CASE WHEN {ident(ACTION)} = '{DELETE}' THEN 1 END) FROM {ident(diff)}"
+    )
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)

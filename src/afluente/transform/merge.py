@@ -4,30 +4,29 @@ The source is checked before anything is written: NULL keys raise or are quarant
 duplicated keys raise (naming the key and example values) unless `dedupe_by` names a
 sequence column, in which case the latest row per key wins deterministically (ties broken by
 the row's content hash). Rows matching `delete_when` delete their key from the target.
-The write is one delta-rs MERGE: one Delta version, atomic, carrying the caller's commit
-properties; an empty source commits nothing.
+The write is one MERGE made by storage: one Delta version, atomic, carrying the caller's
+commit description; an empty source commits nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
+from afluente.engines.protocol import Workspace
 from afluente.storage.commits import CommitDescription
-from afluente.streams import duckdb_connect
-from afluente.transform.delta_target import ACTION, Target, commit_diff
+from afluente.transform.delta_target import ACTION, Target, action_counts, commit_diff
 from afluente.transform.source import (
     NullKeyPolicy,
     Source,
-    load_source,
+    default_workspace,
     reject_duplicates,
     reject_null,
     require_columns,
     split_null_keys,
 )
-from afluente.transform.sqltext import col_list, ident, row_hash
+from afluente.transform.sqltext import col_list, first_per, ident, row_hash
 
 INCOMING = "__merge_source"
 DIFF = "__merge_diff"
@@ -60,31 +59,34 @@ def merge(
     spec: MergeSpec,
     *,
     commit: CommitDescription | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
+    workspace: Workspace | None = None,
 ) -> MergeResult:
-    """Upsert `source` into `target` by `spec.keys` in one Delta commit."""
-    shared = con is not None
-    con = con or duckdb_connect()
-    available = load_source(con, source, INCOMING, shared)
+    """Upsert `source` into `target` by `spec.keys` in one Delta commit, computing in
+    `workspace` (default: a DuckDB one of its own)."""
+    ws = workspace or default_workspace()
+    try:
+        return _merge(ws, target, source, spec, commit)
+    finally:
+        if workspace is None:
+            ws.close()
+
+
+def _merge(ws: Workspace, target: Target, source: Source, spec: MergeSpec,
+           commit: CommitDescription | None) -> MergeResult:
+    available = ws.load(INCOMING, source)
     _check_spec(spec, available, target.label)
-    quarantined = split_null_keys(con, INCOMING, spec.keys, spec.on_null_key, target.label)
+    quarantined = split_null_keys(ws, INCOMING, spec.keys, spec.on_null_key, target.label)
     if spec.dedupe_by:
-        reject_null(con, INCOMING, spec.dedupe_by, "dedupe_by", target.label)
-        _keep_latest(con, spec, available)
+        reject_null(ws, INCOMING, spec.dedupe_by, "dedupe_by", target.label)
+        _keep_latest(ws, spec, available)
     else:
-        reject_duplicates(con, INCOMING, spec.keys, target.label)
+        reject_duplicates(ws, INCOMING, spec.keys, target.label)
     columns = [c for c in available if c not in spec.except_columns]
     is_delete = f"coalesce(({spec.delete_when}), false)" if spec.delete_when else "false"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {DIFF} AS SELECT {col_list(columns)}, "
-        f"CASE WHEN {is_delete} THEN 'D' ELSE 'U' END AS {ident(ACTION)} FROM {INCOMING}"
-    )
-    counts = con.execute(
-        f"SELECT count(*) FILTER ({ident(ACTION)} = 'U'), count(*) FILTER ({ident(ACTION)} = 'D')"
-        f" FROM {DIFF}"
-    ).fetchone()
-    upserted, deleted = (int(counts[0]), int(counts[1])) if counts else (0, 0)
-    version = commit_diff(con, target, DIFF, spec.keys, columns, commit)
+    ws.create(DIFF, f"SELECT {col_list(columns)}, "
+              f"CASE WHEN {is_delete} THEN 'D' ELSE 'U' END AS {ident(ACTION)} FROM {INCOMING}")
+    upserted, deleted = action_counts(ws, DIFF)
+    version = commit_diff(ws, target, DIFF, spec.keys, columns, commit)
     return MergeResult(version, upserted, deleted, quarantined)
 
 
@@ -95,11 +97,10 @@ def _check_spec(spec: MergeSpec, available: list[str], table: str) -> None:
         require_columns(available, [spec.dedupe_by], "dedupe_by", table)
 
 
-def _keep_latest(con: duckdb.DuckDBPyConnection, spec: MergeSpec, available: list[str]) -> None:
+def _keep_latest(ws: Workspace, spec: MergeSpec, available: list[str]) -> None:
     """Keep one row per key: the greatest `dedupe_by`, ties broken by the row's hash."""
     assert spec.dedupe_by is not None
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS FROM {INCOMING} "
-        f"QUALIFY row_number() OVER (PARTITION BY {col_list(spec.keys)} "
-        f"ORDER BY {ident(spec.dedupe_by)} DESC, {row_hash(available)} DESC) = 1"
-    )
+    ws.create(INCOMING, first_per(
+        f"FROM {INCOMING}", col_list(spec.keys),
+        f"{ident(spec.dedupe_by)} DESC, {row_hash(available)} DESC",
+    ))

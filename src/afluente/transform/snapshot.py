@@ -13,18 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import duckdb
 import pyarrow as pa
 
+from afluente.engines.protocol import Workspace
 from afluente.storage.commits import CommitDescription
-from afluente.streams import duckdb_connect
 from afluente.transform.cdc_state import IS_CURRENT, VALID_FROM, VALID_TO
 from afluente.transform.delta_target import ACTION, Target, commit_diff, register_target
 from afluente.transform.errors import KindSpecError
 from afluente.transform.source import (
     NullKeyPolicy,
     Source,
-    load_source,
+    default_workspace,
     reject_duplicates,
     require_columns,
     split_null_keys,
@@ -60,30 +59,36 @@ def snapshot_scd2(
     snapshot_time: SnapshotTime,
     *,
     commit: CommitDescription | None = None,
-    con: duckdb.DuckDBPyConnection | None = None,
+    workspace: Workspace | None = None,
 ) -> SnapshotResult:
-    """Record one full snapshot in the SCD2 dimension at `target`, in one Delta commit."""
-    shared = con is not None
-    con = con or duckdb_connect()
-    columns = load_source(con, snapshot, SNAPSHOT, shared)
+    """Record one full snapshot in the SCD2 dimension at `target`, in one Delta commit,
+    computing in `workspace` (default: a DuckDB one of its own)."""
+    ws = workspace or default_workspace()
+    try:
+        return _snapshot(ws, target, snapshot, spec, snapshot_time, commit)
+    finally:
+        if workspace is None:
+            ws.close()
+
+
+def _snapshot(ws: Workspace, target: Target, snapshot: Source, spec: SnapshotSpec,
+              snapshot_time: SnapshotTime, commit: CommitDescription | None) -> SnapshotResult:
+    columns = ws.load(SNAPSHOT, snapshot)
     _check_spec(spec, columns, target.label)
-    quarantined = split_null_keys(con, SNAPSHOT, spec.keys, spec.on_null_key, target.label)
-    reject_duplicates(con, SNAPSHOT, spec.keys, target.label)
-    has_target = register_target(con, target, TARGET)
+    quarantined = split_null_keys(ws, SNAPSHOT, spec.keys, spec.on_null_key, target.label)
+    reject_duplicates(ws, SNAPSHOT, spec.keys, target.label)
+    has_target = register_target(ws, target, TARGET)
     if not has_target:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {CURRENT} AS {_versions('s', columns)} LIMIT 0",
-            {"ts": snapshot_time},
-        )
+        ws.create(CURRENT, f"{_versions('s', columns)} LIMIT 0", {"ts": snapshot_time})
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {CURRENT} AS FROM {TARGET} WHERE {IS_CURRENT}")
+        ws.create(CURRENT, f"FROM {TARGET} WHERE {IS_CURRENT}")
     tracked = spec.track_columns or [c for c in columns if c not in spec.keys]
-    counts = _build_diff(con, spec.keys, columns, tracked, snapshot_time)
+    counts = _build_diff(ws, spec.keys, columns, tracked, snapshot_time)
     if sum(counts) and has_target:
-        _reject_stale(con, snapshot_time, target.label)
+        _reject_stale(ws, snapshot_time, target.label)
     identity = [*spec.keys, VALID_FROM]
     stored = [*columns, VALID_FROM, VALID_TO, IS_CURRENT]
-    version = commit_diff(con, target, DIFF, identity, stored, commit)
+    version = commit_diff(ws, target, DIFF, identity, stored, commit)
     return SnapshotResult(version, *counts, quarantined=quarantined)
 
 
@@ -110,7 +115,7 @@ def _versions(alias: str, columns: Sequence[str]) -> str:
 
 
 def _build_diff(
-    con: duckdb.DuckDBPyConnection,
+    ws: Workspace,
     keys: Sequence[str],
     columns: Sequence[str],
     tracked: Sequence[str],
@@ -124,8 +129,9 @@ def _build_diff(
         f"SELECT {col_list(columns, 'c')}, c.{ident(VALID_FROM)}, $ts AS {ident(VALID_TO)}, "
         f"false AS {ident(IS_CURRENT)} FROM {CURRENT} c"
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {DIFF} AS SELECT *, 'U' AS {ident(ACTION)} FROM ("
+    ws.create(
+        DIFF,
+        f"SELECT *, 'U' AS {ident(ACTION)} FROM ("
         f"{_versions('s', columns)} ANTI JOIN {CURRENT} c ON {on} "  # inserts
         f"UNION ALL {_versions('s', columns)} JOIN {CURRENT} c ON {on} WHERE {moved} "
         f"UNION ALL {close} JOIN {SNAPSHOT} s ON {on} WHERE {moved} "  # close changed
@@ -134,25 +140,24 @@ def _build_diff(
         f"FROM {SNAPSHOT} s JOIN {CURRENT} c ON {on} WHERE NOT ({moved}) AND {touched})",
         {"ts": ts},
     )
-    return _counts(con, keys, on)
+    return _counts(ws, keys, on)
 
 
-def _counts(con: duckdb.DuckDBPyConnection, keys: Sequence[str], on: str) -> tuple[int, int, int]:
-    row = con.execute(
+def _counts(ws: Workspace, keys: Sequence[str], on: str) -> tuple[int, int, int]:
+    rows = ws.rows(
         f"SELECT (SELECT count(*) FROM {SNAPSHOT} s ANTI JOIN {CURRENT} c ON {on}), "
         f"(SELECT count(DISTINCT ({col_list(keys)})) FROM {DIFF} WHERE {ident(IS_CURRENT)}) "
         f"- (SELECT count(*) FROM {SNAPSHOT} s ANTI JOIN {CURRENT} c ON {on}), "
         f"(SELECT count(*) FROM {CURRENT} c ANTI JOIN {SNAPSHOT} s ON {on})"
-    ).fetchone()
-    return (int(row[0]), int(row[1]), int(row[2])) if row else (0, 0, 0)
+    )
+    return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else (0, 0, 0)
 
 
-def _reject_stale(con: duckdb.DuckDBPyConnection, ts: SnapshotTime, table: str) -> None:
+def _reject_stale(ws: Workspace, ts: SnapshotTime, table: str) -> None:
     """A snapshot must be newer than every version it would close or reopen."""
-    row = con.execute(
+    latest = ws.scalar(
         f"SELECT greatest(max({ident(VALID_FROM)}), max({ident(VALID_TO)})) FROM {TARGET}"
-    ).fetchone()
-    latest = row[0] if row else None
+    )
     if latest is not None and not latest < ts:
         raise KindSpecError(
             f"snapshot time {ts} is not after the dimension's latest version ({latest})",

@@ -2,7 +2,9 @@
 
 Everything here is pure string work so the kinds stay readable and the quoting rules live
 in one place (DuckDB and DataFusion, which delta-rs uses for MERGE, both accept "double
-quoted" identifiers).
+quoted" identifiers). The kinds' SQL is DuckDB's dialect; its constructs other engines lack
+(`struct_pack`, `md5` of a struct's text, `QUALIFY`) are built only here, so a workspace
+that translates the dialect has one place to look.
 """
 
 from __future__ import annotations
@@ -33,3 +35,11 @@ def row_hash(names: Sequence[str], alias: str | None = None) -> str:
     prefix = f"{alias}." if alias else ""
     fields = ", ".join(f"{ident(n)} := {prefix}{ident(n)}" for n in names)
     return f"md5(CAST(struct_pack({fields}) AS VARCHAR))"
+
+
+def first_per(query: str, partition_by: str, order_by: str) -> str:
+    """The rows of `query` that come first in their `partition_by` group by `order_by`."""
+    return (
+        f"FROM ({query}) QUALIFY row_number() OVER "
+        f"(PARTITION BY {partition_by} ORDER BY {order_by}) = 1"
+    )
