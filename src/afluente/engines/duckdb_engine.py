@@ -26,15 +26,13 @@ from afluente.engines.protocol import Capability
 from afluente.engines.settings import DuckDBSettings
 from afluente.errors import EngineError, Location
 from afluente.model import TableRef
+from afluente.sql_text import DUCKDB
+from afluente.sql_text import ident as quote
 from afluente.streams import ResultStream, duckdb_connect, guarded, relation_reader
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def qualified(ref: TableRef) -> str:
-    return f"{quote(ref.layer)}.{quote(ref.name)}"
+    return DUCKDB.qualified(ref.layer, ref.name)
 
 
 class DuckDBEngine:
@@ -117,7 +115,7 @@ class DuckDBEngine:
                 return None
             pattern = "part-{uuid}"
             copied = self.connection.execute(
-                f"COPY ({sql}) TO {_literal(str(directory))} "
+                f"COPY ({sql}) TO {DUCKDB.string(str(directory))} "
                 f"(FORMAT parquet, PER_THREAD_OUTPUT true, FILENAME_PATTERN '{pattern}')"
             ).fetchone()
         except duckdb.Error as exc:
@@ -226,10 +224,6 @@ def delta_ready_type(duckdb_type: str) -> bool:
 
 
 _DESCRIBE = "DESCRIBE "
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _translate(exc: Exception, origin: Location, table: str) -> EngineError:

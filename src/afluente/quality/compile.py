@@ -12,23 +12,13 @@ from collections.abc import Sequence
 
 from afluente.quality.checkdigits import cnpj_valid, cpf_valid
 from afluente.quality.rules import Expectation
+from afluente.sql_text import ident, literal
 
 EMAIL_PATTERN = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
 FLAG_PREFIX = "__afq_"
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def literal(value: object) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+quote = ident  # the name the quality modules use for it
 
 
 def flag_name(index: int) -> str:
