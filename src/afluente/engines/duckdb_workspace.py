@@ -17,13 +17,10 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from afluente.errors import EngineError
+from afluente.sql_text import ident as quote
 from afluente.streams import duckdb_connect, relation_reader
 
 INCOMING = "__afluente_incoming"
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
 
 
 class DuckDBWorkspace:

@@ -25,6 +25,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchEr
 from deltalake.schema import Field as DeltaField
 
 from afluente.errors import AfluenteError, CommitConflictError, StorageError
+from afluente.sql_text import ident as _ident  # DataFusion (delta-rs MERGE) quotes alike
 from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import CommitDescription, app_id
 from afluente.storage.view_types import rewrite_view_files
@@ -198,8 +199,3 @@ def _merge(table: DeltaTable, diff: pa.RecordBatchReader, identity: Sequence[str
         .when_not_matched_insert(assign, upsert)
         .execute()
     )
-
-
-def _ident(name: str) -> str:
-    """A DataFusion identifier (the SQL delta-rs's MERGE speaks)."""
-    return '"' + name.replace('"', '""') + '"'

@@ -1,8 +1,7 @@
-"""Small SQL text builders shared by the kinds: quoting, key predicates, row hashes.
+"""Small SQL text builders shared by the kinds: key predicates, row hashes, first rows.
 
-Everything here is pure string work so the kinds stay readable and the quoting rules live
-in one place (DuckDB and DataFusion, which delta-rs uses for MERGE, both accept "double
-quoted" identifiers). The kinds' SQL is DuckDB's dialect; its constructs other engines lack
+Everything here is pure string work so the kinds stay readable; quoting comes from
+`afluente.sql_text`. The kinds' SQL is DuckDB's dialect; its constructs other engines lack
 (`struct_pack`, `md5` of a struct's text, `QUALIFY`) are built only here, so a workspace
 that translates the dialect has one place to look.
 """
@@ -11,15 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from afluente.sql_text import col_list, ident
 
-def ident(name: str) -> str:
-    """A quoted identifier: `a"b` becomes `"a""b"`."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def col_list(names: Sequence[str], alias: str | None = None) -> str:
-    prefix = f"{alias}." if alias else ""
-    return ", ".join(prefix + ident(n) for n in names)
+__all__ = ["col_list", "equal_on", "first_per", "ident", "row_hash"]
 
 
 def equal_on(names: Sequence[str], left: str, right: str) -> str:
