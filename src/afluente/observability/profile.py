@@ -33,11 +33,24 @@ def pc_filter(dataset: pads.Dataset, run_id: str | None) -> pc.Expression | None
     return pc.field("_run_id") == run_id
 
 
+def profiled_columns(schema: pa.Schema) -> tuple[list[pa.Field], list[str]]:
+    """The columns profiled, and the columns read to profile them (plus `_rescued_data`,
+    which tells the rows to leave out)."""
+    columns = [f for f in schema if not f.name.startswith("_")][:MAX_COLUMNS]
+    read = [f.name for f in columns]
+    if columns and RESCUED in schema.names and pa.types.is_string(schema.field(RESCUED).type):
+        read.append(RESCUED)
+    return columns, read
+
+
 def first_rows(paths: list[str], schema: pa.Schema) -> pa.Table:
     """At most PROFILE_ROWS rows of these Parquet files, in the table's schema (a column a file
-    lacks reads as null), scanning with little read-ahead and stopping there."""
+    lacks reads as null), scanning with little read-ahead and stopping there. Only the
+    profiled columns are read: a bronze table's metadata (`_row_hash`, `_source`, ...) would
+    be most of the bytes."""
+    _, read = profiled_columns(schema)
     scanner = pads.dataset(paths, schema=schema, format="parquet").scanner(
-        batch_readahead=1, fragment_readahead=1
+        columns=read, batch_readahead=1, fragment_readahead=1
     )
     batches: list[pa.RecordBatch] = []
     rows = 0
@@ -46,7 +59,7 @@ def first_rows(paths: list[str], schema: pa.Schema) -> pa.Table:
         rows += batch.num_rows
         if rows >= PROFILE_ROWS:
             break
-    return pa.Table.from_batches(batches, schema=schema).slice(0, PROFILE_ROWS)
+    return pa.Table.from_batches(batches, schema=scanner.projected_schema).slice(0, PROFILE_ROWS)
 
 
 def profile_table(
@@ -54,14 +67,10 @@ def profile_table(
 ) -> Profile:
     """`{column: {"rows", "null_rate", "distinct", "mean"}}` of the rows (of `run_id`, if
     given), computed by `engine` (reused across tables)."""
-    columns = [f for f in dataset.schema if not f.name.startswith("_")][:MAX_COLUMNS]
+    columns, read = profiled_columns(dataset.schema)
     if not columns:
         return {}
-    read = [f.name for f in columns]
-    skip = None
-    if RESCUED in dataset.schema.names and pa.types.is_string(dataset.schema.field(RESCUED).type):
-        read.append(RESCUED)
-        skip = (RESCUED, UNPARSED)
+    skip = (RESCUED, UNPARSED) if RESCUED in read else None
     if isinstance(dataset, pa.Table):
         head = dataset.select(read).slice(0, PROFILE_ROWS)
     else:
