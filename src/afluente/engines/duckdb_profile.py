@@ -16,17 +16,10 @@ import pyarrow as pa
 
 from afluente.engines.column_stats import ColumnStats, RowsProfile
 from afluente.errors import EngineError
+from afluente.sql_text import ident, string
 
 _PROFILED = "__afluente_profiled"
 _TEXT = "__afluente_text"
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 class DuckDBProfiling:
@@ -71,13 +64,13 @@ class DuckDBProfiling:
     ) -> RowsProfile:
         parts = ["count(*)"]
         for name in columns:
-            q = _quote(name)
+            q = ident(name)
             mean = f"avg({q})::DOUBLE" if name in averaged else "NULL"
             parts += [f"count({q})", f"count(DISTINCT {q})", mean]
         where = ""
         if skip_prefixed is not None:
-            q = _quote(skip_prefixed[0])
-            where = f" WHERE {q} IS NULL OR NOT starts_with({q}, {_literal(skip_prefixed[1])})"
+            q = ident(skip_prefixed[0])
+            where = f" WHERE {q} IS NULL OR NOT starts_with({q}, {string(skip_prefixed[1])})"
         aside = self._aside()
         aside.register(_PROFILED, rows)
         try:
@@ -99,7 +92,7 @@ class DuckDBProfiling:
 
     def cast_text(self, text: pa.Table, types: Mapping[str, str]) -> pa.Table:
         casts = ", ".join(
-            f"TRY_CAST({_quote(name)} AS {kind}) AS {_quote(name)}" for name, kind in types.items()
+            f"TRY_CAST({ident(name)} AS {kind}) AS {ident(name)}" for name, kind in types.items()
         )
         aside = self._aside()
         aside.register(_TEXT, text)
