@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
+import pytest
+
 from afluente.config import load_project
+from afluente.engines import DuckDBSettings, create_engine
+from afluente.errors import Location, ModelError
 from afluente.model import TableRef
 from afluente.runtime import run_project
-from afluente.runtime.contracts import contract_diff
+from afluente.runtime.contracts import ContractError, check_contract, contract_diff
 from afluente.storage import Warehouse
 
 from .conftest import write
@@ -76,6 +81,32 @@ def test_diff_lists_missing_columns() -> None:
         "column a: expected INTEGER, got BIGINT",
         "missing column b (DATE)",
     ]
+
+
+def test_a_contract_type_that_is_not_sql_names_the_model() -> None:
+    schema = pa.schema({"order_id": pa.int32()})
+    with pytest.raises(ModelError) as caught:
+        check_contract({"order_id": "NUMBERISH"}, schema, Location("orders.sql", 3),
+                       "silver.orders")
+    assert caught.value.message == "contract type 'NUMBERISH' is not a SQL type"
+    assert caught.value.location == Location("orders.sql", 3)
+    assert caught.value.table == "silver.orders"
+    assert "DECIMAL(18,2)" in (caught.value.hint or "")
+
+
+def test_contract_types_come_from_the_run_engine_when_given() -> None:
+    schema = pa.schema({"order_id": pa.int32(), "amount": pa.float64()})
+    engine = create_engine(DuckDBSettings(threads=1))
+    try:
+        check_contract({"order_id": "int4", "amount": "double"}, schema,
+                       Location("orders.sql", 1), "silver.orders", engine)
+        with pytest.raises(ContractError) as caught:
+            check_contract({"order_id": "BIGINT", "amount": "DOUBLE"}, schema,
+                           Location("orders.sql", 1), "silver.orders", engine)
+        assert "column order_id: expected BIGINT, got INTEGER" in caught.value.message
+        engine.query("SELECT 1")  # the engine stays usable: the caller owns and closes it
+    finally:
+        engine.close()
 
 
 def test_on_schema_change_fail_then_append_new_columns(project_dir: Path) -> None:

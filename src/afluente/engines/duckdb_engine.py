@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from afluente.engines.duckdb_errors import engine_error
+from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.duckdb_readonly import access_error, lock_down, read_only_statement
 from afluente.engines.duckdb_workspace import DuckDBWorkspace
 from afluente.engines.frames import to_reader
@@ -35,7 +36,7 @@ def qualified(ref: TableRef) -> str:
     return DUCKDB.qualified(ref.layer, ref.name)
 
 
-class DuckDBEngine:
+class DuckDBEngine(DuckDBProfiling):
     """An in-memory DuckDB database per run."""
 
     name = "duckdb"

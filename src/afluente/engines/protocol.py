@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.dataset as pads
 
+from afluente.engines.column_stats import RowsProfile
 from afluente.errors import Location
 from afluente.model import TableRef
 from afluente.streams import ResultStream
@@ -86,6 +87,35 @@ class Engine(Protocol):
     def close(self) -> None:
         """Release the engine's resources."""
 
+    # --- describe, profile and type data outside a model (observability, contracts, unit
+    # tests; issue 13). These never disturb a model's result that is still streaming.
+
+    def column_types(self, schema: pa.Schema) -> dict[str, str]:
+        """Column -> this engine's type name, for a result with this Arrow schema."""
+        ...
+
+    def canonical_type(self, sql_type: str) -> str:
+        """This engine's own spelling of a declared SQL type (`int4` -> `INTEGER`); a type
+        it cannot parse is an `EngineError`."""
+        ...
+
+    def profile_rows(
+        self,
+        rows: pa.Table,
+        columns: Sequence[str],
+        averaged: Collection[str] = (),
+        skip_prefixed: tuple[str, str] | None = None,
+    ) -> RowsProfile:
+        """Row count and, per column of `columns`, values present, distinct values and (for
+        the `averaged` ones) the mean, in one pass; rows whose `skip_prefixed[0]` column
+        starts with `skip_prefixed[1]` are left out."""
+        ...
+
+    def cast_text(self, text: pa.Table, types: Mapping[str, str]) -> pa.Table:
+        """Text columns cast to the declared engine types (name -> type, in that order); a
+        value that does not convert becomes null, a type that does not exist is an
+        `EngineError`."""
+        ...
 
 class Workspace(Protocol):
     """Where the incremental kinds compute: named scratch tables held by the engine (spilled

@@ -5,18 +5,18 @@ The only scan is the column profile (see :mod:`afluente.observability.profile`).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
 
 import pyarrow as pa
 
+from afluente.engines import DuckDBSettings, Engine, create_engine
 from afluente.model import Graph, TableRef
 from afluente.observability.profile import first_rows, profile_table
 from afluente.state.observability import MetricsRow
 from afluente.storage import Warehouse
-from afluente.streams import duckdb_connect
 
 #: Tables measured at once: reading Delta logs and profiling release the GIL.
 METRICS_THREADS = 4
@@ -46,23 +46,31 @@ def collect_metrics(
     finished_at: datetime,
     outcomes: Iterable[Outcome],
     profile: bool = True,
+    new_engine: Callable[[], Engine] | None = None,
 ) -> list[MetricsRow]:
     """Metrics of every model that wrote a new version in this run (tables in parallel,
-    each thread with one DuckDB connection for all its profiles)."""
+    each thread with one engine, made by `new_engine` (DuckDB by default), for all its
+    profiles)."""
     written = [o for o in outcomes if o.status == "success" and o.version is not None]
+    make = new_engine or (lambda: create_engine(DuckDBSettings()))
     local = threading.local()
+    engines: list[Engine] = []
 
     def measure(outcome: Outcome) -> MetricsRow:
-        if not hasattr(local, "con"):
-            local.con = duckdb_connect()
-        return _metrics(warehouse, graph, run_id, finished_at, outcome, profile, local.con)
+        if profile and not hasattr(local, "engine"):
+            local.engine = make()
+            engines.append(local.engine)
+        engine = local.engine if profile else None
+        return _metrics(warehouse, graph, run_id, finished_at, outcome, engine)
 
-    if len(written) < 2:
-        rows = [measure(o) for o in written]
-    else:
+    try:
+        if len(written) < 2:
+            return [measure(o) for o in written]
         with ThreadPoolExecutor(METRICS_THREADS, thread_name_prefix="afluente-metrics") as pool:
-            rows = list(pool.map(measure, written))
-    return rows
+            return list(pool.map(measure, written))
+    finally:
+        for engine in engines:
+            engine.close()
 
 
 def _metrics(
@@ -71,9 +79,9 @@ def _metrics(
     run_id: str,
     finished_at: datetime,
     outcome: Outcome,
-    profile: bool,
-    con: Any,
+    engine: Engine | None,
 ) -> MetricsRow:
+    """One model's metrics; its column profile when an `engine` is given."""
     ref, version = outcome.ref, outcome.version
     assert version is not None
     table = warehouse.open(ref, version=version)
@@ -104,22 +112,22 @@ def _metrics(
         version_written=version,
         columns={f.name: str(f.type) for f in schema},
         profile=_profile(warehouse, ref, version, schema, added, run_id if is_source else None,
-                         con)
-        if profile
+                         engine)
+        if engine is not None
         else {},
     )
 
 
 def _profile(
     warehouse: Warehouse, ref: TableRef, version: int, schema: pa.Schema, added: set[str],
-    run_id: str | None, con: Any,
+    run_id: str | None, engine: Engine,
 ) -> dict[str, dict[str, float | None]]:
     """Profile what the run wrote: for an ingested (appended) table, the files this version
     added, read directly (no filter over the whole table); otherwise the whole version."""
     if run_id is not None and added and warehouse.is_local:
         paths = [f"{warehouse.uri(ref)}/{p}" for p in sorted(added)]
-        return profile_table(first_rows(paths, schema), con=con)
-    return profile_table(warehouse.dataset(ref, version), run_id, con=con)
+        return profile_table(first_rows(paths, schema), engine)
+    return profile_table(warehouse.dataset(ref, version), engine, run_id)
 
 
 def _files(table: Any) -> tuple[dict[str, int], int | None]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from afluente.config import Project
+from afluente.engines import project_engine
 from afluente.model import Graph, TableRef, load_graph
 from afluente.observability.alerts import AlertError, send_alerts
 from afluente.observability.incidents import Alert, reconcile
@@ -44,7 +45,8 @@ def observe_run(
     warehouse = Warehouse(project.warehouse_uri)
     config = project.config.alerts
     with ObservabilityStore.open(project.state_url) as store:
-        rows = collect_metrics(warehouse, graph, run_id, now, outcomes, config.distribution)
+        rows = collect_metrics(warehouse, graph, run_id, now, outcomes, config.distribution,
+                               new_engine=lambda: project_engine(project))
         history = {r.model: _history(store, r.model) for r in rows}
         incidents = store.incidents()
         store.record_metrics(rows)

@@ -8,13 +8,11 @@ and memory stay bounded whatever the table size (a full second scan of a freshly
 
 from __future__ import annotations
 
-from typing import Any
-
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
-from afluente.streams import duckdb_connect
+from afluente.engines import Engine
 
 MAX_COLUMNS = 64  # wide tables: the first columns only, to keep the pass cheap
 PROFILE_ROWS = 1_000_000
@@ -35,11 +33,24 @@ def pc_filter(dataset: pads.Dataset, run_id: str | None) -> pc.Expression | None
     return pc.field("_run_id") == run_id
 
 
+def profiled_columns(schema: pa.Schema) -> tuple[list[pa.Field], list[str]]:
+    """The columns profiled, and the columns read to profile them (plus `_rescued_data`,
+    which tells the rows to leave out)."""
+    columns = [f for f in schema if not f.name.startswith("_")][:MAX_COLUMNS]
+    read = [f.name for f in columns]
+    if columns and RESCUED in schema.names and pa.types.is_string(schema.field(RESCUED).type):
+        read.append(RESCUED)
+    return columns, read
+
+
 def first_rows(paths: list[str], schema: pa.Schema) -> pa.Table:
     """At most PROFILE_ROWS rows of these Parquet files, in the table's schema (a column a file
-    lacks reads as null), scanning with little read-ahead and stopping there."""
+    lacks reads as null), scanning with little read-ahead and stopping there. Only the
+    profiled columns are read: a bronze table's metadata (`_row_hash`, `_source`, ...) would
+    be most of the bytes."""
+    _, read = profiled_columns(schema)
     scanner = pads.dataset(paths, schema=schema, format="parquet").scanner(
-        batch_readahead=1, fragment_readahead=1
+        columns=read, batch_readahead=1, fragment_readahead=1
     )
     batches: list[pa.RecordBatch] = []
     rows = 0
@@ -48,53 +59,32 @@ def first_rows(paths: list[str], schema: pa.Schema) -> pa.Table:
         rows += batch.num_rows
         if rows >= PROFILE_ROWS:
             break
-    return pa.Table.from_batches(batches, schema=schema).slice(0, PROFILE_ROWS)
+    return pa.Table.from_batches(batches, schema=scanner.projected_schema).slice(0, PROFILE_ROWS)
 
 
 def profile_table(
-    dataset: pads.Dataset | pa.Table, run_id: str | None = None, con: Any = None
+    dataset: pads.Dataset | pa.Table, engine: Engine, run_id: str | None = None
 ) -> Profile:
-    """`{column: {"null_rate", "distinct", "mean"}}` of the rows (of `run_id`, if given), on
-    `con` (a DuckDB connection reused across tables) or a connection of its own."""
-    columns = [f for f in dataset.schema if not f.name.startswith("_")][:MAX_COLUMNS]
+    """`{column: {"rows", "null_rate", "distinct", "mean"}}` of the rows (of `run_id`, if
+    given), computed by `engine` (reused across tables)."""
+    columns, read = profiled_columns(dataset.schema)
     if not columns:
         return {}
-    read = [f.name for f in columns]
-    where = ""
-    names = dataset.schema.names
-    if RESCUED in names and pa.types.is_string(dataset.schema.field(RESCUED).type):
-        read.append(RESCUED)
-        where = f" WHERE {RESCUED} IS NULL OR NOT starts_with({RESCUED}, '{UNPARSED}')"
-    parts = ["count(*)"]
-    for f in columns:
-        q = '"' + f.name.replace('"', '""') + '"'
-        mean = f"avg({q})::DOUBLE" if str(f.type).startswith(_NUMERIC) else "NULL"
-        parts += [f"count({q})", f"count(DISTINCT {q})", mean]
+    skip = (RESCUED, UNPARSED) if RESCUED in read else None
     if isinstance(dataset, pa.Table):
         head = dataset.select(read).slice(0, PROFILE_ROWS)
     else:
-        batch = pc_filter(dataset, run_id)
-        head = dataset.head(PROFILE_ROWS, columns=read, filter=batch)
-    sql = f"SELECT {', '.join(parts)} FROM profiled{where}"
-    if con is None:
-        with duckdb_connect() as own:
-            own.register("profiled", head)
-            row = own.execute(sql).fetchone()
-    else:
-        con.register("profiled", head)
-        try:
-            row = con.execute(sql).fetchone()
-        finally:
-            con.unregister("profiled")
-    assert row is not None
-    total = int(row[0])
+        head = dataset.head(PROFILE_ROWS, columns=read, filter=pc_filter(dataset, run_id))
+    averaged = [f.name for f in columns if str(f.type).startswith(_NUMERIC)]
+    measured = engine.profile_rows(head, [f.name for f in columns], averaged, skip)
+    total = measured.rows
     profile: Profile = {}
-    for i, f in enumerate(columns):
-        present, distinct, mean = row[1 + 3 * i : 4 + 3 * i]
+    for f in columns:
+        stats = measured.columns[f.name]
         profile[f.name] = {
             "rows": float(total),
-            "null_rate": (total - int(present)) / total if total else None,
-            "distinct": float(distinct),
-            "mean": float(mean) if mean is not None else None,
+            "null_rate": (total - stats.present) / total if total else None,
+            "distinct": float(stats.distinct),
+            "mean": stats.mean,
         }
     return profile

@@ -1,7 +1,7 @@
 """Output contracts and schema changes: checked on the result's schema, before any write.
 
 A model with `contract: enforced` declares `columns: {name: {type: ...}}`; its output must
-have exactly those columns with exactly those types. Types are compared in DuckDB's
+have exactly those columns with exactly those types. Types are compared in the engine's
 canonical spelling (DuckDB parses the declared type, so `INT`, `int4` and `INTEGER` are the
 same), and a mismatch fails with one diff listing every problem, so a single run shows all
 of them. Nothing has been written at that point: the table stays at its previous version.
@@ -9,13 +9,13 @@ of them. Nothing has been written at that point: the table stays at its previous
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
-import duckdb
 import pyarrow as pa
 
-from afluente.errors import Location, ModelError
-from afluente.streams import duckdb_connect
+from afluente.engines import DuckDBSettings, Engine, create_engine
+from afluente.errors import EngineError, Location, ModelError
 
 
 class ContractError(ModelError):
@@ -26,35 +26,36 @@ class SchemaChangeError(ModelError):
     """An incremental model's output columns differ from its table's (on_schema_change)."""
 
 
-def output_types(schema: pa.Schema) -> dict[str, str]:
-    """Column -> DuckDB type name of an Arrow schema."""
-    relation = duckdb_connect().from_arrow(schema.empty_table())
-    return {name: str(t) for name, t in zip(relation.columns, relation.types, strict=True)}
+def output_types(schema: pa.Schema, engine: Engine) -> dict[str, str]:
+    """Column -> the engine's type name of an Arrow schema."""
+    return engine.column_types(schema)
 
 
-def canonical_type(sql_type: str, location: Location, table: str) -> str:
-    """DuckDB's spelling of a declared type; a type DuckDB cannot parse is a config error."""
+def canonical_type(sql_type: str, location: Location, table: str, engine: Engine) -> str:
+    """The engine's spelling of a declared type; a type it cannot parse is a config error."""
     try:
-        row = duckdb_connect().execute(f"SELECT typeof(CAST(NULL AS {sql_type}))").fetchone()
-    except duckdb.Error:
+        return engine.canonical_type(sql_type)
+    except EngineError:
         raise ModelError(
             f"contract type {sql_type!r} is not a SQL type",
             location=location,
             table=table,
             hint="use a DuckDB type such as BIGINT, VARCHAR, DECIMAL(18,2), DATE, TIMESTAMP",
         ) from None
-    assert row is not None
-    return str(row[0])
 
 
 def check_contract(
-    declared: Mapping[str, str], schema: pa.Schema, location: Location, table: str
+    declared: Mapping[str, str], schema: pa.Schema, location: Location, table: str,
+    engine: Engine | None = None,
 ) -> None:
-    """Raise a ContractError with the full diff when `schema` breaks the contract."""
+    """Raise a ContractError with the full diff when `schema` breaks the contract. Types are
+    the run's `engine`'s (a one-thread DuckDB engine of its own when none is given)."""
     if not declared:
         return
-    actual = output_types(schema)
-    expected = {name: canonical_type(t, location, table) for name, t in declared.items()}
+    with _engine(engine) as types:
+        actual = output_types(schema, types)
+        expected = {name: canonical_type(t, location, table, types)
+                    for name, t in declared.items()}
     problems = contract_diff(expected, actual)
     if problems:
         raise ContractError(
@@ -64,6 +65,18 @@ def check_contract(
             hint="fix the query (CAST the columns) or the declared `columns:`; "
             "the table keeps its previous version",
         )
+
+
+@contextmanager
+def _engine(given: Engine | None) -> Iterator[Engine]:
+    if given is not None:
+        yield given
+        return
+    own = create_engine(DuckDBSettings(threads=1))
+    try:
+        yield own
+    finally:
+        own.close()
 
 
 def contract_diff(expected: Mapping[str, str], actual: Mapping[str, str]) -> list[str]:

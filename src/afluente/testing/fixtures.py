@@ -1,6 +1,6 @@
 """Turn fixture rows (YAML or CSV) into typed Arrow tables.
 
-Every value goes through text and a DuckDB cast to the column's type: `"10.50"` becomes
+Every value goes through text and the engine's cast to the column's type: `"10.50"` becomes
 DECIMAL exactly, `2024-01-05 10:00:00` a TIMESTAMP, `"true"` a BOOLEAN, so what the engine
 sees is what the real table would hold. The type comes from the upstream's real schema when
 it is known, else from the YAML values themselves (CSV cells are text).
@@ -18,11 +18,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
-from afluente.errors import ConfigError, Location
-from afluente.streams import duckdb_connect
+from afluente.engines import Engine
+from afluente.errors import ConfigError, EngineError, Location
 from afluente.testing.spec import CsvFixture, Fixture
 
 
@@ -118,25 +117,19 @@ def typed_table(
     types: dict[str, str],
     location: Location,
     what: str,
+    engine: Engine,
 ) -> pa.Table:
-    """A table with exactly the columns of `types` (name → DuckDB type), in that order;
-    columns the rows lack are null. A value that does not cast is a FixtureError."""
+    """A table with exactly the columns of `types` (name → engine type), in that order,
+    cast by `engine`; columns the rows lack are null. A value that does not cast is a
+    FixtureError."""
     text = pa.table(
         {name: pa.array([to_text(r.get(name)) for r in rows.rows], pa.string()) for name in types}
     )
-    connection = duckdb_connect(":memory:")
     try:
-        connection.execute("SET TimeZone = 'UTC'")
-        connection.register("fixture", text)
-        casts = ", ".join(
-            f"TRY_CAST({_quote(name)} AS {kind}) AS {_quote(name)}" for name, kind in types.items()
-        )
-        typed = connection.sql(f"SELECT {casts} FROM fixture").to_arrow_table()
-    except duckdb.Error as exc:
-        raise FixtureError(f"{what}: cannot build the table: {exc}", location=location,
+        typed = engine.cast_text(text, types)
+    except EngineError as exc:
+        raise FixtureError(f"{what}: cannot build the table: {exc.message}", location=location,
                            hint="check the column types") from None
-    finally:
-        connection.close()
     _check_casts(text, typed, types, location, what)
     return typed
 
@@ -171,6 +164,3 @@ def unknown_columns(
             hint=hint + f"its columns: {', '.join(known)}",
         )
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

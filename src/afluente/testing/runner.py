@@ -17,7 +17,7 @@ from typing import Literal
 import pyarrow as pa
 
 from afluente.config import Project
-from afluente.engines import DuckDBSettings, Engine, create_engine
+from afluente.engines import Engine
 from afluente.errors import AfluenteError, EngineError, Location
 from afluente.model import Graph, Node, TableRef
 from afluente.testing.compare import Diff, compare
@@ -28,7 +28,7 @@ from afluente.testing.fixtures import (
     typed_table,
     unknown_columns,
 )
-from afluente.testing.schemas import Schemas, duckdb_types
+from afluente.testing.schemas import Schemas, unit_test_engine
 from afluente.testing.spec import UnitTest
 
 Status = Literal["passed", "failed", "error"]
@@ -56,22 +56,25 @@ def run_tests(
     """Run every test; `on_result` hears each outcome as soon as it is known."""
     schemas = Schemas(project, graph)
     results = []
-    for test in tests:
-        result = run_test(project, graph, schemas, test)
-        if on_result is not None:
-            on_result(result)
-        results.append(result)
+    try:
+        for test in tests:
+            result = run_test(project, graph, schemas, test)
+            if on_result is not None:
+                on_result(result)
+            results.append(result)
+    finally:
+        schemas.close()
     return results
 
 
 def run_test(project: Project, graph: Graph, schemas: Schemas, test: UnitTest) -> TestResult:
     started = time.monotonic()
     variables = {**project.config.vars, **test.spec.vars}
-    engine = create_engine(DuckDBSettings(threads=1), variables)
+    engine = unit_test_engine(variables)
     try:
         node = graph[TableRef.parse(test.model)]
         actual = _TestRun(test, graph, schemas, engine).output(node)
-        diff = _compare(test, actual)
+        diff = _compare(test, actual, engine)
     except AfluenteError as error:
         return TestResult(test, "error", time.monotonic() - started, error=error)
     except Exception as exc:  # a bug in a model's Python code must not stop the others
@@ -161,7 +164,7 @@ class _TestRun:
         known = self.schemas.known(ref)
         if known is not None:
             unknown_columns(rows, list(known), where, what)
-            return typed_table(rows, known, where, what)
+            return typed_table(rows, known, where, what, self.engine)
         stand_in = self.schemas.stand_in(ref, reader)
         hints = self._hints(ref)
         types = {
@@ -170,7 +173,7 @@ class _TestRun:
             for name in rows.columns
         }
         return typed_table(rows, {**types, **{k: v for k, v in stand_in.items()
-                                              if k not in types}}, where, what)
+                                              if k not in types}}, where, what, self.engine)
 
     def _hints(self, ref: TableRef) -> dict[str, str]:
         name = self.graph[ref].source_name
@@ -193,18 +196,19 @@ class _TestRun:
             raise
 
 
-def _compare(test: UnitTest, actual: pa.Table) -> Diff:
+def _compare(test: UnitTest, actual: pa.Table, engine: Engine) -> Diff:
     where = test.where("expect")
     what = f"test `{test.name}`: expected rows of `{test.model}`"
     assert test.spec.expect is not None  # checked when the file was loaded
     rows = read_fixture(test.spec.expect, test.file.parent, where)
-    output = duckdb_types(actual.schema)
+    output = engine.column_types(actual.schema)
     unknown_columns(rows, list(output), where, what)
     columns = test.spec.columns or list(rows.columns) or list(output)
     for option in ("columns", "key"):
         names = getattr(test.spec, option) or []
         _check_names(names, list(output), test.where(option), f"test `{test.name}`: `{option}`")
-    expected = typed_table(rows, {c: output[c] for c in output if c in columns}, where, what)
+    expected = typed_table(rows, {c: output[c] for c in output if c in columns}, where, what,
+                           engine)
     return compare(expected, actual, [c for c in output if c in columns],
                    test.spec.key or (), test.spec.order_matters)
 

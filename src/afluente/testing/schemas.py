@@ -17,12 +17,11 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from afluente.config import Project
-from afluente.engines import DuckDBSettings, create_engine
+from afluente.engines import DuckDBSettings, Engine, create_engine
 from afluente.model import Graph, Node, TableRef
 from afluente.model.model_config import kind_columns
-from afluente.streams import duckdb_connect
 
-Types = dict[str, str]  # column name → DuckDB type
+Types = dict[str, str]  # column name → the engine's (DuckDB's) type
 
 BRONZE_METADATA: Types = {
     "_rescued_data": "VARCHAR",
@@ -31,18 +30,6 @@ BRONZE_METADATA: Types = {
     "_run_id": "VARCHAR",
     "_row_hash": "VARCHAR",
 }
-
-
-def duckdb_types(schema: pa.Schema) -> Types:
-    """Arrow schema → DuckDB type names, as DuckDB itself maps them."""
-    connection = duckdb_connect(":memory:")
-    try:
-        connection.register("empty", schema.empty_table())
-        relation = connection.sql("SELECT * FROM empty")
-        return {name: str(kind) for name, kind in zip(relation.columns, relation.types,
-                                                      strict=True)}
-    finally:
-        connection.close()
 
 
 def referenced_columns(sql: str, ref: TableRef) -> list[str]:
@@ -78,6 +65,12 @@ class Schemas:
         self.project = project
         self.graph = graph
         self._known: dict[TableRef, Types | None] = {}
+        self._engine: Engine | None = None  # types of stored tables, made when first needed
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
+            self._engine = None
 
     def known(self, ref: TableRef) -> Types | None:
         """The table's real columns: inferred from its model, else from the warehouse."""
@@ -106,7 +99,11 @@ class Schemas:
             schema = Warehouse(self.project.warehouse_uri).schema(ref)
         except Exception:  # an unreadable warehouse only means the schema stays unknown
             return None
-        return duckdb_types(schema) if schema is not None else None
+        if schema is None:
+            return None
+        if self._engine is None:
+            self._engine = unit_test_engine()
+        return self._engine.column_types(schema)
 
     def _infer(self, node: Node) -> Types | None:
         inputs: dict[TableRef, Types] = {}
@@ -120,13 +117,18 @@ class Schemas:
         return _run_empty(node, inputs, self.project.config.vars)
 
 
+def unit_test_engine(variables: dict[str, Any] | None = None) -> Engine:
+    """The engine unit tests run on: a one-thread in-memory DuckDB."""
+    return create_engine(DuckDBSettings(threads=1), variables)
+
+
 def _run_empty(
     node: Node, inputs: dict[TableRef, Types], variables: dict[str, Any]
 ) -> Types | None:
-    engine = create_engine(DuckDBSettings(threads=1), variables)
+    engine = unit_test_engine(variables)
     try:
         for ref, types in inputs.items():
-            engine.attach_table(ref, empty_table(types))
+            engine.attach_table(ref, empty_table(types, engine))
         if node.language == "python":
             assert node.function is not None
             stream = engine.run_python(node.function, node.upstream, node.keywords,
@@ -134,23 +136,14 @@ def _run_empty(
         else:
             assert node.sql is not None
             stream = engine.run_sql(node.sql, node.location, node.name)
-        return duckdb_types(stream.reader.read_all().schema)
+        return engine.column_types(stream.reader.read_all().schema)
     except Exception:  # a model that cannot run on empty inputs: types come from fixtures
         return None
     finally:
         engine.close()
 
 
-def empty_table(types: Types) -> pa.Table:
-    """An empty Arrow table with DuckDB-typed columns."""
-    connection = duckdb_connect(":memory:")
-    try:
-        columns = ", ".join(f"CAST(NULL AS {kind}) AS {_quote(name)}"
-                            for name, kind in types.items())
-        return connection.sql(f"SELECT {columns} LIMIT 0").to_arrow_table()
-    finally:
-        connection.close()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def empty_table(types: Types, engine: Engine) -> pa.Table:
+    """An empty Arrow table with the engine's typed columns."""
+    text = pa.table({name: pa.array([], pa.string()) for name in types})
+    return engine.cast_text(text, types)

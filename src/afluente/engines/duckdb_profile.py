@@ -1,0 +1,105 @@
+"""DuckDB's side of describing and profiling data outside a model's query: the types a
+result with an Arrow schema has, a declared type's canonical spelling, column profiles,
+and typed rows cast from text (unit-test fixtures).
+
+These run on a cursor of the engine's database, not on its main connection, so they never
+disturb a result still streaming from a model (a contract is checked on the schema of a
+result that has not been read yet)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from afluente.engines.column_stats import ColumnStats, RowsProfile
+from afluente.errors import EngineError
+from afluente.sql_text import ident, string
+
+_PROFILED = "__afluente_profiled"
+_TEXT = "__afluente_text"
+
+
+class DuckDBProfiling:
+    """The schema, profile and fixture operations of `DuckDBEngine` (a mixin over its
+    `connection`)."""
+
+    connection: Any
+
+    def _aside(self) -> Any:
+        """A cursor on the same database, made once, with UTC as its time zone."""
+        aside = self.__dict__.get("_aside_cursor")
+        if aside is None:
+            aside = self.connection.cursor()
+            aside.execute("SET TimeZone = 'UTC'")
+            self.__dict__["_aside_cursor"] = aside
+        return aside
+
+    def column_types(self, schema: pa.Schema) -> dict[str, str]:
+        relation = self._aside().from_arrow(schema.empty_table())
+        return {name: str(t) for name, t in zip(relation.columns, relation.types, strict=True)}
+
+    def canonical_type(self, sql_type: str) -> str:
+        known: dict[str, str] = self.__dict__.setdefault("_canonical_types", {})
+        if sql_type not in known:
+            try:
+                row = self._aside().execute(
+                    f"SELECT typeof(CAST(NULL AS {sql_type}))"
+                ).fetchone()
+            except duckdb.Error as exc:
+                raise EngineError(f"{sql_type!r} is not a DuckDB type: {str(exc).strip()}",
+                                  hint="use a DuckDB type such as BIGINT or VARCHAR") from None
+            assert row is not None
+            known[sql_type] = str(row[0])
+        return known[sql_type]
+
+    def profile_rows(
+        self,
+        rows: pa.Table,
+        columns: Sequence[str],
+        averaged: Collection[str] = (),
+        skip_prefixed: tuple[str, str] | None = None,
+    ) -> RowsProfile:
+        parts = ["count(*)"]
+        for name in columns:
+            q = ident(name)
+            mean = f"avg({q})::DOUBLE" if name in averaged else "NULL"
+            parts += [f"count({q})", f"count(DISTINCT {q})", mean]
+        where = ""
+        if skip_prefixed is not None:
+            q = ident(skip_prefixed[0])
+            where = f" WHERE {q} IS NULL OR NOT starts_with({q}, {string(skip_prefixed[1])})"
+        aside = self._aside()
+        aside.register(_PROFILED, rows)
+        try:
+            row = aside.execute(f"SELECT {', '.join(parts)} FROM {_PROFILED}{where}").fetchone()
+        except duckdb.Error as exc:
+            raise EngineError(f"profiling failed: {str(exc).strip()}") from None
+        finally:
+            aside.unregister(_PROFILED)
+        assert row is not None
+        stats = {
+            name: ColumnStats(
+                present=int(row[1 + 3 * i]),
+                distinct=int(row[2 + 3 * i]),
+                mean=float(row[3 + 3 * i]) if row[3 + 3 * i] is not None else None,
+            )
+            for i, name in enumerate(columns)
+        }
+        return RowsProfile(rows=int(row[0]), columns=stats)
+
+    def cast_text(self, text: pa.Table, types: Mapping[str, str]) -> pa.Table:
+        casts = ", ".join(
+            f"TRY_CAST({ident(name)} AS {kind}) AS {ident(name)}" for name, kind in types.items()
+        )
+        aside = self._aside()
+        aside.register(_TEXT, text)
+        try:
+            typed: pa.Table = aside.sql(f"SELECT {casts} FROM {_TEXT}").to_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(str(exc).strip(), hint="check the column types") from None
+        finally:
+            aside.unregister(_TEXT)
+        return typed
