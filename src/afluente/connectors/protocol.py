@@ -15,11 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from afluente.config import SourceBase
-from afluente.errors import Location
+from afluente.errors import ConnectorError, Location
 from afluente.streams import ResultStream, SourceQuery
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SOURCE_COLUMN = "_source"
 RESCUED_COLUMN = "_rescued_data"
@@ -41,12 +44,103 @@ def _ignore(stats: IngestStats) -> None:
 
 
 @dataclass(frozen=True)
+class ScanFile:
+    """A file for the engine to read: its local path, and its name in `_source`."""
+
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CsvFile(ScanFile):
+    """A csv/tsv file with its column names (never empty) and the blank lines before them."""
+
+    header: tuple[str, ...] = ()
+    skip: int = 0
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How delimited text is written; `encoding` is the one the engine reads (utf-8 once
+    the connector transcoded the files)."""
+
+    delimiter: str
+    quote: str
+    escape: str
+    encoding: str
+    header: bool
+
+
+class FileScan(Protocol):
+    """One batch of files read by the engine (one connection); `close` releases it.
+
+    The connector prepares the files (staged copies, csv headers, files quarantined
+    already); the scan gives their rows as a `SourceQuery`, which the runtime shapes and
+    writes on the same connection, or as Arrow through `stream`.
+    """
+
+    def unreadable_json(self, path: str, newline_delimited: bool) -> Exception | None:
+        """Why the engine cannot parse the file's JSON documents, or None when it can."""
+
+    def delimited(
+        self,
+        files: Sequence[CsvFile],
+        columns: Sequence[str],
+        dialect: CsvDialect,
+        quarantined: Mapping[str, str],
+    ) -> SourceQuery:
+        """csv/tsv rows: `columns` (the union of the headers, every value as text),
+        `_source` and `_rescued_data`; once they have run, a follow-up gives the lines the
+        engine rejected (`{"_source", "_line", "_error", "_raw"}`) and the `quarantined`
+        files (file name -> reason; `{"_source", "_error"}`)."""
+
+    def documents(
+        self,
+        fmt: Literal["json", "ndjson", "parquet"],
+        files: Sequence[ScanFile],
+        quarantined: Mapping[str, str],
+    ) -> SourceQuery:
+        """The readable files' rows (`union_by_name`, `_source`), then one row per
+        quarantined file; a JSON field of mixed types lands as each value's text."""
+
+    def stream(self, query: SourceQuery, rows: int) -> pa.RecordBatchReader:
+        """A query of this scan as Arrow batches of up to `rows`, follow-ups last."""
+
+    def close(self) -> None:
+        """Release the connection (and whatever `open` was given to close with it)."""
+
+
+class FileScanner(Protocol):
+    """How the run's engine reads files for connectors (DuckDB's is
+    `afluente.engines.duckdb_files.DuckDBFileScanner`); the runtime hands it over in
+    `IngestContext.scanner`, so no connector imports an engine."""
+
+    def open(
+        self, translate: Callable[[Exception], BaseException], on_close: Callable[[], None]
+    ) -> FileScan:
+        """A scan for one batch; `translate` names the engine's errors as the connector's,
+        `on_close` runs when the scan is closed."""
+
+    def typed_csv(
+        self,
+        path: str,
+        label: str,
+        delimiter: str,
+        text_columns: Sequence[str],
+        translate: Callable[[Exception], BaseException],
+    ) -> SourceQuery:
+        """One CSV file with a header, each column of the type the engine infers from every
+        row (`text_columns` as text), `_source` = `label`."""
+
+
+@dataclass(frozen=True)
 class IngestContext:
     """What a connector gets to read a source.
 
     `history` is the progress recorded by every commit since the bronze table was last
     overwritten, newest first (empty on the first run and after `--full-refresh`).
-    `report` takes cumulative `IngestStats` for the progress bar.
+    `report` takes cumulative `IngestStats` for the progress bar. `scanner` is the engine's
+    file reader, for connectors that read files.
     """
 
     run_id: str
@@ -54,6 +148,20 @@ class IngestContext:
     history: Sequence[Mapping[str, Any]] = ()
     full_refresh: bool = False
     report: Callable[[IngestStats], None] = _ignore
+    scanner: FileScanner | None = None
+
+    def file_scanner(self, source: str, location: Location) -> FileScanner:
+        """The engine's file reader; an error naming `source` when none was given."""
+        if self.scanner is None:
+            raise ConnectorError(
+                f"source `{source}`: no engine was given to read its files with "
+                "(`IngestContext.scanner` is not set)",
+                location=location,
+                hint="run the source with `afluente run`, or pass the engine's file scanner, "
+                "e.g. `IngestContext(..., scanner=DuckDBFileScanner())` from "
+                "`afluente.engines.duckdb_files`",
+            )
+        return self.scanner
 
     @property
     def progress(self) -> Mapping[str, Any]:

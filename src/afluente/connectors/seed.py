@@ -2,8 +2,9 @@
 
 The file is checked line by line first (Python's csv module: every row has the header's
 number of fields, quotes are closed), so a bad seed is an error naming file:line before
-anything is written. DuckDB then reads it with the types it infers from every row (integers,
-decimals, dates, timestamps, booleans; a code with leading zeros stays text). A column hinted
+anything is written. The engine's file scanner (DuckDB's) then reads it with the types it
+infers from every row (integers, decimals, dates, timestamps, booleans; a code with leading
+zeros stays text). A column hinted
 in `columns:` is read as text and cast by the bronze step, where a value that does not cast
 lands in `_rescued_data`. The table is replaced whenever the file or the seed's keys change,
 in one commit; an unchanged seed is not read again.
@@ -23,7 +24,6 @@ from pydantic import Field
 from afluente.config import SourceBase
 from afluente.connectors.protocol import IngestContext, Ingestion, SourceCheck
 from afluente.errors import ConnectorError, Location
-from afluente.streams import SourceQuery, duckdb_connect
 
 CSV_HINT = "a seed is a UTF-8 CSV file with a header line and the same number of fields per row"
 
@@ -59,8 +59,13 @@ class SeedConnector:
         if not context.full_refresh and context.progress.get("signature") == signature:
             return None
         header = self.checked_header()
+        scanner = context.file_scanner(self.name, self.location)
+        text_columns = [c for c in header if c in self.config.columns]
+        query = scanner.typed_csv(
+            str(self.file), self.config.path, self.config.delimiter, text_columns, self._translate
+        )
         return Ingestion(
-            query=self._query(header),
+            query=query,
             mode="overwrite",
             progress={"signature": signature},
             summary=f"seed {self.config.path} ({self.file.stat().st_size:,} bytes)",
@@ -133,27 +138,6 @@ class SeedConnector:
             f"seed `{self.name}`: {problem}", location=Location(self.file, line), hint=CSV_HINT
         )
 
-    def _query(self, header: list[str]) -> SourceQuery:
-        text_columns = {c: "VARCHAR" for c in header if c in self.config.columns}
-        options = {
-            "header": "true",
-            "delim": _literal(self.config.delimiter),
-            "quote": _literal('"'),
-            "escape": _literal('"'),
-            "sample_size": "-1",
-        }
-        if text_columns:
-            options["types"] = "{" + ", ".join(
-                f"{_literal(c)}: 'VARCHAR'" for c in text_columns
-            ) + "}"
-        arguments = ", ".join(f"{key} = {value}" for key, value in options.items())
-        sql = (
-            f"SELECT *, {_literal(self.config.path)} AS _source "
-            f"FROM read_csv({_literal(str(self.file))}, {arguments})"
-        )
-        connection = duckdb_connect(":memory:")
-        return SourceQuery(connection, sql, self._translate, connection.close)
-
     def _translate(self, exc: Exception) -> ConnectorError:
         if isinstance(exc, ConnectorError):
             return exc
@@ -163,8 +147,4 @@ class SeedConnector:
             location=Location(self.file),
             hint=CSV_HINT,
         )
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 

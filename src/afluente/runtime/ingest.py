@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from afluente.config import Project
 from afluente.connectors import IngestContext, Ingestion, IngestStats, connector_for, source_config
 from afluente.engines.bronze import SOURCE, BronzeRules, BronzeShaper, delta_ready
+from afluente.engines.duckdb_files import DuckDBFileScanner
 from afluente.model import Node
 from afluente.storage import StagedFiles, Warehouse, WriteResult
 from afluente.streams import ResultStream, SourceQuery
@@ -61,6 +62,7 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         history=history,
         full_refresh=request.full_refresh,
         report=request.report or (lambda stats: None),
+        scanner=DuckDBFileScanner(),
     )
     ingestion = connector.read(context)
     if ingestion is None:

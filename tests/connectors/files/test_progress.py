@@ -8,6 +8,7 @@ from afluente.config import load_project
 from afluente.connectors import IngestContext, IngestStats, connector_for
 from afluente.connectors.files import FilesConnector
 from afluente.connectors.files.readers import FileReader
+from afluente.engines.duckdb_files import DuckDBFileScanner
 
 from .conftest import FilesProject
 
@@ -23,7 +24,9 @@ def test_files_and_bytes_reported_cumulatively(files_project: FilesProject) -> N
     reports: list[IngestStats] = []
     connector = connector_for(load_project(files_project.root), "s")
     assert isinstance(connector, FilesConnector)
-    reader = FileReader("s", connector.config, files_project.root, connector.location)
+    reader = FileReader(
+        "s", connector.config, files_project.root, connector.location, DuckDBFileScanner()
+    )
 
     stream = reader.read(connector.files(), reports.append)
 
@@ -47,7 +50,9 @@ def test_duckdb_read_files_are_reported_when_the_query_is_handed_over(
     ]
     reports: list[IngestStats] = []
     connector = connector_for(load_project(files_project.root), "s")
-    context = IngestContext("run", datetime.now(UTC), report=reports.append)
+    context = IngestContext(
+        "run", datetime.now(UTC), report=reports.append, scanner=DuckDBFileScanner()
+    )
 
     ingestion = connector.read(context)
 

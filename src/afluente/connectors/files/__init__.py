@@ -109,7 +109,8 @@ class FilesConnector:
         mode: str,
         replace: tuple[str, ...] = (),
     ) -> Ingestion:
-        reader = FileReader(self.name, self.config, self.root, self.location)
+        scanner = context.file_scanner(self.name, self.location)
+        reader = FileReader(self.name, self.config, self.root, self.location, scanner)
         query = reader.query(batch, context.report)
         stream = reader.read(batch, context.report) if query is None else None
         size = sum(f.size for f in batch)

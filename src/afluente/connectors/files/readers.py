@@ -2,9 +2,10 @@
 
 Files are first staged locally when they need it (downloaded from object storage, transcoded
 to UTF-8). Then each format goes to the reader that can do it without extension downloads:
-DuckDB for csv/tsv (file by file, malformed lines rescued), json, ndjson and parquet;
-Python for avro, orc and xlsx. `flatten` and progress reporting apply to every format. A
-file that cannot be read at all is quarantined (`quarantine.py`) and the others are read.
+the engine's file scanner (`FileScanner`, given by the runtime) for csv/tsv (malformed lines
+rescued), json, ndjson and parquet; Python for avro, orc and xlsx. `flatten` and progress
+reporting apply to every format. A file that cannot be read at all is quarantined
+(`quarantine.py`) and the others are read.
 """
 
 from __future__ import annotations
@@ -12,35 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from afluente.connectors.files.arrow_files import ArrowFiles
 from afluente.connectors.files.config import TEXT_FORMATS, FilesSource
-from afluente.connectors.files.delimited import DelimitedScan, name_by_prefix
+from afluente.connectors.files.delimited import DelimitedScan
 from afluente.connectors.files.entry import FileEntry
 from afluente.connectors.files.flatten import flattened
-from afluente.connectors.files.quarantine import quarantine_sql
 from afluente.connectors.files.staging import LocalFile, Staging
-from afluente.connectors.protocol import IngestStats
+from afluente.connectors.protocol import FileScan, FileScanner, IngestStats, ScanFile
 from afluente.errors import ConnectorError, Location
-from afluente.streams import ResultStream, SourceQuery, duckdb_connect, guarded, relation_reader
+from afluente.streams import BATCH_ROWS, ResultStream, SourceQuery, guarded
 
 SOURCE = "_source"
 Report = Callable[[IngestStats], None]
-DUCKDB_FORMATS = ("json", "ndjson", "parquet")
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+DocumentFormat = Literal["json", "ndjson", "parquet"]
+DOCUMENT_FORMATS: tuple[DocumentFormat, ...] = ("json", "ndjson", "parquet")
 
 
 def _ignore(stats: IngestStats) -> None:
@@ -49,25 +41,33 @@ def _ignore(stats: IngestStats) -> None:
 
 @dataclass
 class _Opened:
-    """What reading a batch of files holds until its stream or query is closed."""
+    """What reading a batch of files holds until its stream or query is closed: the
+    engine's scan, which closes the staged copies with it."""
 
+    scan: FileScan
     staging: Staging
-    connection: duckdb.DuckDBPyConnection
     files: list[LocalFile]
 
     def close(self) -> None:
-        self.connection.close()
-        self.staging.close()
+        self.scan.close()
 
 
 class FileReader:
     """Reads matched files; text formats keep every value as text, exactly as in the file."""
 
-    def __init__(self, name: str, config: FilesSource, root: Path, location: Location) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: FilesSource,
+        root: Path,
+        location: Location,
+        scanner: FileScanner,
+    ) -> None:
         self.name = name
         self.config = config
         self.root = root
         self.location = location
+        self.scanner = scanner
         self._names: dict[str, str] = {}  # staged path -> file name, to name files in errors
         self.delimited: DelimitedScan | None = None  # the csv/tsv scan, once made
         self.quarantined: dict[str, str] = {}  # other formats: file name -> reason
@@ -76,7 +76,7 @@ class FileReader:
         """The files as an Arrow stream (every format)."""
         opened = self._open(files)
         try:
-            reader = self._scan(opened.files, opened.connection, opened.staging)
+            reader = self._scan(opened)
             if self.config.options.flatten:
                 reader = flattened(reader)
         except Exception as exc:
@@ -86,33 +86,28 @@ class FileReader:
         return guarded(reader, self._error, keepalive=opened, on_close=opened.close)
 
     def query(self, files: list[FileEntry], report: Report = _ignore) -> SourceQuery | None:
-        """The files as DuckDB SQL, for the runtime to shape and write on this connection
-        with DuckDB's parallelism; None for formats read in Python or flattened."""
+        """The files as the engine's query, for the runtime to shape and write on the scan's
+        connection with the engine's parallelism; None for formats read in Python or
+        flattened."""
         fmt = self.config.format
-        if self.config.options.flatten or fmt not in (*TEXT_FORMATS, *DUCKDB_FORMATS):
+        if self.config.options.flatten or fmt not in (*TEXT_FORMATS, *DOCUMENT_FORMATS):
             return None
         opened = self._open(files)
         try:
-            then: tuple[Callable[[], str], ...] = ()
             if fmt in TEXT_FORMATS:
-                main, rejected, _ = self._delimited(opened.staging).queries(
-                    opened.files, opened.connection
-                )
-                then = (rejected,)
+                query, _ = self._delimited(opened.staging).query(opened.files, opened.scan)
             else:
-                main = self._duckdb_sql(opened.files, opened.connection)
+                query = self._documents(opened.files, opened.scan)
         except Exception as exc:
             opened.close()
             raise self._error(exc) from None
         report(IngestStats(files=len(files), bytes=sum(f.size for f in files)))
-        return SourceQuery(opened.connection, main, self._error, opened.close, then)
+        return query
 
     def _open(self, files: list[FileEntry]) -> _Opened:
-        """Local copies where needed, and a DuckDB connection to read them with."""
+        """Local copies where needed, and the engine's scan to read them with."""
         staging = Staging(self.name, self.config, self.location)
-        connection = duckdb_connect(":memory:")
-        connection.execute("SET TimeZone = 'UTC'")
-        opened = _Opened(staging, connection, [])
+        opened = _Opened(self.scanner.open(self._error, staging.close), staging, [])
         try:
             opened.files = staging.stage(files)
         except Exception as exc:
@@ -141,82 +136,45 @@ class FileReader:
         found: dict[str, dict[str, Any]] = {"blank_lines": blank, "quarantined": quarantined}
         return {key: value for key, value in found.items() if value}
 
-    def _scan(
-        self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection, staging: Staging
-    ) -> pa.RecordBatchReader:
+    def _scan(self, opened: _Opened) -> pa.RecordBatchReader:
         fmt = self.config.format
         if fmt in TEXT_FORMATS:
-            return self._delimited(staging).read(files, connection)
-        if fmt in DUCKDB_FORMATS:
-            return relation_reader(connection.sql(self._duckdb_sql(files, connection)))
+            return self._delimited(opened.staging).read(opened.files, opened.scan)
+        if fmt in DOCUMENT_FORMATS:
+            query = self._documents(opened.files, opened.scan)
+            return opened.scan.stream(query, BATCH_ROWS)
         return ArrowFiles(self.config, self._file_error, self._reason, self.quarantined).read(
-            files
+            opened.files
         )
 
-    def _duckdb_sql(self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection) -> str:
-        """The rows of the files DuckDB can read, then one row per quarantined file."""
-        readable = [f for f in files if self._probe(f, connection)]
-        if not self.quarantined:
-            return self._scan_sql(readable, connection)
-        quarantined = quarantine_sql(connection, self.quarantined)
-        if not readable:
-            return quarantined
-        return f"{self._scan_sql(readable, connection)} UNION ALL BY NAME {quarantined}"
+    def _documents(self, files: list[LocalFile], scan: FileScan) -> SourceQuery:
+        """The rows of the files the engine can read, then one row per quarantined file."""
+        fmt = self.config.format
+        assert fmt in DOCUMENT_FORMATS
+        readable = [f for f in files if self._probe(f, scan)]
+        return scan.documents(
+            fmt, [ScanFile(f.path, f.entry.name) for f in readable], self.quarantined
+        )
 
-    def _probe(self, file: LocalFile, connection: duckdb.DuckDBPyConnection) -> bool:
+    def _probe(self, file: LocalFile, scan: FileScan) -> bool:
         """Whether the file can be read at all (a parquet footer, json documents that
         parse); a file that cannot is quarantined."""
-        try:
-            if self.config.format == "parquet":
+        problem: Exception | None = None
+        if self.config.format == "parquet":
+            try:
                 pq.read_metadata(file.path)
-            else:
-                style = "newline_delimited" if self.config.format == "ndjson" else "auto"
-                objects = f"read_json_objects({_literal(file.path)}, format = {_literal(style)})"
-                connection.sql(f"SELECT count(*) FROM {objects}").fetchall()
-        except (duckdb.Error, pa.ArrowException, OSError) as exc:
-            self.quarantined[file.entry.name] = self._reason(file, exc)
+            except (pa.ArrowException, OSError) as exc:
+                problem = exc
+        else:
+            problem = scan.unreadable_json(file.path, self.config.format == "ndjson")
+        if problem is not None:
+            self.quarantined[file.entry.name] = self._reason(file, problem)
             return False
         return True
 
     def _reason(self, file: LocalFile, exc: Exception) -> str:
         """Why `file` cannot be read, naming it as the project does."""
         return _detail(exc).replace(file.path, file.entry.name)
-
-    def _scan_sql(self, files: list[LocalFile], connection: duckdb.DuckDBPyConnection) -> str:
-        connection.execute("CREATE TEMP TABLE _afluente_files (path VARCHAR, name VARCHAR)")
-        connection.executemany(
-            "INSERT INTO _afluente_files VALUES (?, ?)", [(f.path, f.entry.name) for f in files]
-        )
-        scan = self._duckdb_function([f.path for f in files])
-        described = connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-        columns = [self._column(row[0], row[1]) for row in described if row[0] != "filename"]
-        named = name_by_prefix(files)
-        if named is not None:
-            return f"SELECT {', '.join([*columns, f'{named} AS {SOURCE}'])} FROM {scan} AS s"
-        sql = (
-            f"SELECT {', '.join([*columns, f'f.name AS {SOURCE}'])} "
-            f"FROM {scan} AS s JOIN _afluente_files AS f ON f.path = s.filename"
-        )
-        return sql
-
-    def _column(self, name: str, type_name: str) -> str:
-        """A column of the scan as selected: a JSON field whose values have mixed types
-        (DuckDB types it `JSON`) becomes each value's own text, `a` for `"a"` and `5` for
-        `5`, objects and arrays as their JSON text."""
-        column = f"s.{_ident(name)}"
-        if self.config.format in ("json", "ndjson") and type_name == "JSON":
-            return f"{column} ->> '$' AS {_ident(name)}"
-        return column
-
-    def _duckdb_function(self, paths: list[str]) -> str:
-        listed = "[" + ", ".join(_literal(p) for p in paths) + "]"
-        if self.config.format == "parquet":
-            return f"read_parquet({listed}, union_by_name = true, filename = true)"
-        style = "newline_delimited" if self.config.format == "ndjson" else "auto"
-        return (
-            f"read_json({listed}, format = {_literal(style)}, union_by_name = true, "
-            "filename = true)"
-        )
 
     def _file_error(self, file: LocalFile, exc: Exception) -> ConnectorError:
         if isinstance(exc, ConnectorError):
