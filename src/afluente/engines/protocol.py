@@ -117,6 +117,7 @@ class Engine(Protocol):
         `EngineError`."""
         ...
 
+
 class Workspace(Protocol):
     """Where the incremental kinds compute: named scratch tables held by the engine (spilled
     by it under memory pressure, never held in Python) and statements over them.
