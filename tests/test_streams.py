@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from afluente.streams import duckdb_connect
+from afluente.engines.duckdb_connection import duckdb_connect
 
 
 def test_duckdb_connections_never_print_a_progress_bar() -> None:

@@ -52,14 +52,6 @@ def guarded(
     return stream
 
 
-def relation_reader(relation: Any, rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
-    """A streaming reader over a DuckDB relation, across DuckDB versions."""
-    method = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
-    reader = method(rows)
-    assert isinstance(reader, pa.RecordBatchReader)
-    return reader
-
-
 @dataclass
 class SourceQuery:
     """A source DuckDB can read itself: SQL on a connection the connector opened.
@@ -76,13 +68,3 @@ class SourceQuery:
     translate: Callable[[Exception], BaseException]
     close: Callable[[], None]
     then: tuple[Callable[[], str], ...] = ()
-
-
-def duckdb_connect(database: str = ":memory:", config: dict[str, Any] | None = None) -> Any:
-    """A DuckDB connection as afluente uses them: without DuckDB's own progress bar, which
-    it prints to *stdout* for queries over two seconds (it would corrupt `--json` output)."""
-    import duckdb
-
-    connection = duckdb.connect(database, config=config or {})
-    connection.execute("SET enable_progress_bar = false")
-    return connection

@@ -20,9 +20,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.engines.duckdb_engine import delta_ready_type
 from afluente.errors import ConnectorError, Location
-from afluente.streams import ResultStream, SourceQuery, duckdb_connect, guarded, relation_reader
+from afluente.streams import ResultStream, SourceQuery, guarded
 
 RESCUED = "_rescued_data"
 SOURCE = "_source"

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
 
+from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.engines.duckdb_errors import engine_error
 from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.duckdb_readonly import access_error, lock_down, read_only_statement
@@ -29,7 +30,7 @@ from afluente.errors import EngineError, Location
 from afluente.model import TableRef
 from afluente.sql_text import DUCKDB
 from afluente.sql_text import ident as quote
-from afluente.streams import ResultStream, duckdb_connect, guarded, relation_reader
+from afluente.streams import ResultStream, guarded
 
 
 def qualified(ref: TableRef) -> str:

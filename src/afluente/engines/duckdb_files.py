@@ -23,7 +23,8 @@ from typing import Any, Literal, Protocol
 import duckdb
 import pyarrow as pa
 
-from afluente.streams import SourceQuery, duckdb_connect, relation_reader
+from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
+from afluente.streams import SourceQuery
 
 SOURCE = "_source"
 RESCUED = "_rescued_data"

@@ -16,9 +16,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
 
+from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.errors import EngineError
 from afluente.sql_text import ident as quote
-from afluente.streams import duckdb_connect, relation_reader
 
 INCOMING = "__afluente_incoming"
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from afluente.engines.duckdb_connection import relation_reader
 from afluente.errors import EngineError
-from afluente.streams import relation_reader
 
 ACCEPTED = "a DuckDB relation, an Arrow table/batch/reader, or a Polars or pandas frame"
 
