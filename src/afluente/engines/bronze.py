@@ -23,20 +23,14 @@ import pyarrow.parquet as pq
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.engines.duckdb_engine import delta_ready_type
 from afluente.errors import ConnectorError, Location
+from afluente.sql_text import ident as _quote
+from afluente.sql_text import string as _literal
 from afluente.streams import ResultStream, SourceQuery, guarded
 
 RESCUED = "_rescued_data"
 SOURCE = "_source"
 METADATA_COLUMNS = (RESCUED, SOURCE, "_ingested_at", "_run_id", "_row_hash")
 BATCH_ROWS = 256_000
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

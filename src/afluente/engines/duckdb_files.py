@@ -24,6 +24,8 @@ import duckdb
 import pyarrow as pa
 
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
+from afluente.sql_text import ident as _ident
+from afluente.sql_text import string as _literal
 from afluente.streams import SourceQuery
 
 SOURCE = "_source"
@@ -65,14 +67,6 @@ class CsvDialect(Protocol):
     def encoding(self) -> str: ...
     @property
     def header(self) -> bool: ...
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class DuckDBFileScanner:
