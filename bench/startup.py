@@ -28,6 +28,7 @@ COMMANDS: dict[str, list[str]] = {
     "--help": ["--help"],
     "runs": ["runs"],
     "query": ["query", QUERY],
+    "query select 1": ["query", "select 1"],  # reads no table: the floor of `query`
     "show": ["show", "gold.dim_seller"],
     "plan": ["plan"],
 }

@@ -17,6 +17,11 @@ from afluente.cli.scaffold import scaffold
 
 def imported_by(root: Path, *args: str) -> set[str]:
     """The top-level packages a CLI call imported (it must succeed)."""
+    return {name.split(".")[0] for name in modules_imported_by(root, *args)}
+
+
+def modules_imported_by(root: Path, *args: str) -> set[str]:
+    """Every module a CLI call imported (it must succeed)."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "afluente", "-p", str(root), *args],
         capture_output=True, text=True, check=False,
@@ -24,7 +29,7 @@ def imported_by(root: Path, *args: str) -> set[str]:
     assert done.returncode == 0, done.stderr[-2000:]
     lines = [line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
              if line.startswith("import time:")]
-    return {name.split(".")[0] for name in lines}
+    return set(lines)
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +42,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_runs_loads_neither_alembic_nor_the_data_stack(shop: Path) -> None:
-    modules = imported_by(shop, "runs")
-    assert "sqlalchemy" in modules
-    assert not modules & {"alembic", "pyarrow", "duckdb", "deltalake", "sqlglot", "openlineage"}
+def test_runs_reads_a_healthy_store_without_sqlalchemy_or_the_data_stack(shop: Path) -> None:
+    for command in (["runs"], ["runs", "2"]):  # the list; one run by id prefix
+        modules = imported_by(shop, *command)
+        assert not modules & {"sqlalchemy", "alembic", "pyarrow", "duckdb", "deltalake",
+                              "sqlglot", "openlineage"}, command
 
 
 def test_show_and_plan_skip_sqlglot_when_the_parse_cache_is_warm(shop: Path) -> None:
@@ -53,3 +59,13 @@ def test_query_and_run_skip_alembic_and_an_unconfigured_openlineage(shop: Path) 
     for command in (["query", "select count(*) from silver.orders"], ["run"]):
         modules = imported_by(shop, *command)
         assert not modules & {"alembic", "openlineage"}, command
+
+
+def test_a_query_of_data_tables_leaves_the_state_store_closed(shop: Path) -> None:
+    modules = imported_by(shop, "query", "select count(*) from silver.orders")
+    assert not modules & {"sqlalchemy", "alembic", "sqlglot"}
+
+
+def test_a_query_of_no_table_loads_neither_the_models_nor_arrow_datasets(shop: Path) -> None:
+    modules = modules_imported_by(shop, "query", "select 1")
+    assert not modules & {"pyarrow.dataset", "afluente.model.discover", "sqlalchemy", "sqlglot"}

@@ -171,17 +171,28 @@ def runs(
 ) -> None:
     """List recent runs, or show one run's models (a run whose process died is marked
     failed first, as the next run would)."""
+    from afluente.state.sqlite_read import read_recent_runs, read_run
+
+    cli = state_of(ctx)
+    url = cli.project().state_url
+    if run_id:  # a healthy SQLite store is read without SQLAlchemy; anything else opens it
+        record = read_run(url, run_id)
+        _show_run(cli.console, record if record is not None else _stored_runs(url, run_id))
+    else:
+        records = read_recent_runs(url, limit)
+        _list_runs(cli.console, records if records is not None else _stored_runs(url, limit))
+
+
+def _stored_runs(url: str, which: str | int) -> Any:
+    """`which` (a run id, or how many recent runs) read through the state store, after it
+    marks runs whose process died as failed."""
     from afluente.state import StateStore
     from afluente.state.locks import reap_dead_runs
 
-    cli = state_of(ctx)
-    store = StateStore.open(cli.project().state_url)
+    store = StateStore.open(url)
     try:
         reap_dead_runs(store, by="`afluente runs`")
-        if run_id:
-            _show_run(cli.console, store.get_run(run_id))
-        else:
-            _list_runs(cli.console, store.list_runs(limit))
+        return store.get_run(which) if isinstance(which, str) else store.list_runs(which)
     finally:
         store.close()
 

@@ -12,11 +12,13 @@ import re
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as pads
+
+if TYPE_CHECKING:  # annotations only: Arrow's dataset module costs a start-up
+    import pyarrow.dataset as pads
 
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.engines.duckdb_errors import engine_error

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
-import pyarrow.dataset as pads
+
+if TYPE_CHECKING:  # annotations only: Arrow's dataset module costs a start-up
+    import pyarrow.dataset as pads
 
 from afluente.engines.column_stats import RowsProfile
 from afluente.errors import Location

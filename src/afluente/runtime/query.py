@@ -1,26 +1,38 @@
 """Read-only SQL over every table of the project (as `layer.table`) and afluente's own
 tables (`afluente.runs`, `afluente.model_runs`, `afluente.events`,
-`afluente.quality_results`)."""
+`afluente.quality_results`).
+
+A query attaches only the tables its statement reads (DuckDB's binder names them, see
+`engines.duckdb_readonly.tables_read`), with the upstream of the views among them, and opens
+the state store only when it reads `afluente.*`: `select count(*) from gold.orders` opens
+one Delta log, not the project's every table. When the names do not settle it (a catalog
+query such as `SHOW TABLES`, a name that is no table of the project) everything is attached,
+so what a query can see never depends on this shortcut.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
-
-import pyarrow as pa
+from collections.abc import Set
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from afluente.config import Project
-from afluente.connectors.files.glob_root import glob_root
 from afluente.engines import Engine, project_engine
 from afluente.errors import DamagedTableError, StateError
-from afluente.model import Graph, TableRef, load_graph
-from afluente.runtime.incremental_views import attach_stored
-from afluente.runtime.quality_step import checked_view_sql
-from afluente.runtime.quarantine import quarantine_ref
-from afluente.state import StateStore, StateTable
-from afluente.storage import Warehouse
+from afluente.model import Graph, Node, TableRef, load_graph
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from afluente.state import StateTable
 
 STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events", "quality_results")
+#: afluente.* names a query may read (a test checks them against state/observability.py).
+STATE_NAMES = frozenset(
+    f"afluente.{name}" for name in (*STATE_TABLES, "model_metrics", "incidents")
+)
 _MENTIONS_STATE = re.compile(r"\bafluente\s*\.", re.IGNORECASE)
 
 log = logging.getLogger("afluente.query")
@@ -30,20 +42,84 @@ def query_project(project: Project, sql: str) -> pa.Table:
     """Run `sql` (one read-only statement) over the project's tables and event log, on an
     engine that can read files only under the warehouse and the landing folders and can
     write nothing (docs/architecture.md, "Ad-hoc queries")."""
-    graph = load_graph(project)
     engine = project_engine(project)
     try:
-        damaged = attach_tables(engine, project, graph)
-        _refuse_damaged(sql, damaged)
-        _attach_state_unless_broken(engine, project, sql)
+        wanted = _attach_project_tables(engine, project, sql)
+        if wanted is None or wanted.state:
+            _attach_state_unless_broken(engine, project, sql)
         return engine.read_only_query(sql, readable_folders(project))
     finally:
         engine.close()
 
 
+def _attach_project_tables(engine: Engine, project: Project, sql: str) -> Wanted | None:
+    """Attach the project's tables `sql` reads (all of them when that is not known); a
+    statement that reads none (`select 1`, `afluente.*` only) does not load the models."""
+    names = _names_read(engine, sql)
+    if names is not None and names <= STATE_NAMES:
+        return Wanted(set(), state=bool(names))
+    graph = load_graph(project)
+    wanted = tables_wanted(graph, names)
+    damaged = attach_tables(engine, project, graph, wanted.tables if wanted else None)
+    _refuse_damaged(sql, damaged)
+    return wanted
+
+
+def _names_read(engine: Engine, sql: str) -> set[str] | None:
+    """The tables `sql` reads, on the DuckDB engine (another engine attaches everything);
+    a statement the engine would refuse is refused here already."""
+    if engine.name != "duckdb":
+        return None
+    from afluente.engines.duckdb_readonly import tables_read
+
+    return tables_read(sql)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """What one query reads: project tables (views with their upstream), and whether it
+    reads afluente's own tables."""
+
+    tables: set[TableRef]
+    state: bool
+
+
+def tables_wanted(graph: Graph, names: Set[str] | None) -> Wanted | None:
+    """The tables to attach for a statement reading `names` (lower-case `layer.table`);
+    None (attach all) when a name is none of the project's tables or afluente's."""
+    if names is None:
+        return None
+    known = _attachable_names(graph)
+    if any(name not in known and name not in STATE_NAMES for name in names):
+        return None
+    tables = {known[name] for name in names if name in known}
+    views = [ref for ref in tables if graph[ref].kind == "view"]
+    while views:  # a view reads its upstream when queried
+        for upstream in graph[views.pop()].upstream:
+            if upstream not in tables:
+                tables.add(upstream)
+                if graph[upstream].kind == "view":
+                    views.append(upstream)
+    return Wanted(tables, state=bool(names & STATE_NAMES))
+
+
+def _attachable_names(graph: Graph) -> dict[str, TableRef]:
+    """Every name `attach_tables` may define, to the table that defines it."""
+    from afluente.runtime.quarantine import quarantine_ref
+
+    known: dict[str, TableRef] = {}
+    for ref in graph.order:
+        storage = TableRef(ref.layer, f"{ref.name}__cdc_storage")  # incremental_views.py
+        for name in (ref, quarantine_ref(ref), storage):
+            known[str(name).lower()] = ref
+    return known
+
+
 def readable_folders(project: Project) -> list[str]:
     """The local folders `afluente query` may read files under: the warehouse and each files
     source's landing folder."""
+    from afluente.connectors.files.glob_root import glob_root
+
     folders = [] if "://" in project.warehouse_uri else [project.warehouse_uri]
     for spec in project.config.sources.values():
         path = spec.extra.get("path") if spec.type == "files" else None
@@ -82,13 +158,20 @@ def attach_catalog(
 
 
 def attach_tables(
-    engine: Engine, project: Project, graph: Graph
+    engine: Engine, project: Project, graph: Graph, only: Set[TableRef] | None = None
 ) -> dict[TableRef, DamagedTableError]:
-    """The built tables (latest version), their quarantines, and the SQL views; the damaged
-    tables are left out and returned."""
+    """The built tables (latest version), their quarantines, and the SQL views (`only`
+    these tables, when given); the damaged tables are left out and returned."""
+    order = [ref for ref in graph.order if only is None or ref in only]
+    if not order:
+        return {}
+    from afluente.runtime.incremental_views import attach_stored
+    from afluente.runtime.quarantine import quarantine_ref
+    from afluente.storage import Warehouse
+
     warehouse = Warehouse(project.warehouse_uri)
     damaged: dict[TableRef, DamagedTableError] = {}
-    for ref in graph.order:
+    for ref in order:
         node = graph[ref]
         if node.materialized and warehouse.exists(ref):
             try:  # apply_changes: visible rows
@@ -98,16 +181,24 @@ def attach_tables(
         quarantine = quarantine_ref(ref)  # docs/quality.md
         if warehouse.exists(quarantine):
             engine.attach_table(quarantine, warehouse.dataset(quarantine))
-    for ref in graph.order:
+    for ref in order:
         node = graph[ref]
         if node.kind == "view" and node.sql is not None:
-            sql = checked_view_sql(node, node.sql) if node.config.expectations else node.sql
+            sql = _checked(node, node.sql) if node.config.expectations else node.sql
             engine.attach_view(ref, sql, node.location)
     return damaged
 
 
+def _checked(node: Node, sql: str) -> str:
+    from afluente.runtime.quality_step import checked_view_sql
+
+    return checked_view_sql(node, sql)
+
+
 def attach_state(engine: Engine, project: Project) -> None:
     """`afluente.runs`, `afluente.model_runs`, ... from the state store."""
+    from afluente.state import StateStore
+
     state = StateStore.open(project.state_url)
     try:
         for name in STATE_TABLES:

@@ -6,8 +6,9 @@ a table another run is about to change. A lock held by a live holder makes the c
 (polling) up to `wait`; then it fails with :class:`LockTimeoutError` naming the holder.
 
 A holder is dead when its process is gone (same host: the pid no longer exists) or its
-heartbeat is older than :data:`STALE_AFTER` (another host). A dead holder's locks are taken
-over: the Delta tables it was writing are consistent anyway (every write is one commit).
+heartbeat is older than `STALE_AFTER` (another host; see :mod:`afluente.state.liveness`).
+A dead holder's locks are taken over: the Delta tables it was writing are consistent anyway
+(every write is one commit).
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from sqlalchemy.engine import Connection
 from afluente.errors import LockTimeoutError
 from afluente.state import schema
 from afluente.state.coltypes import utc_now
+from afluente.state.liveness import process_alive
 from afluente.state.store import StateStore
 
-#: A holder on another host that has not beaten for this long is presumed dead.
-STALE_AFTER = timedelta(minutes=2)
 #: How often a waiting caller looks again.
 POLL_S = 0.25
 
@@ -45,32 +45,6 @@ class LockHolder:
     def describe(self) -> str:
         where = f"pid {self.pid} on {self.host}" if self.pid else "unknown process"
         return f"`{self.holder}` ({where}, since {self.acquired_at:%Y-%m-%d %H:%M:%S} UTC)"
-
-
-def process_alive(host: str | None, pid: int | None, heartbeat_at: datetime | None) -> bool:
-    """Whether a holder (or a run) recorded with `host`/`pid`/`heartbeat_at` still lives."""
-    if host == socket.gethostname() and pid:
-        if pid == os.getpid():
-            return True
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return not _zombie(pid)
-    if heartbeat_at is None:
-        return True  # another host that never beat: nothing tells it is dead
-    return utc_now() - heartbeat_at < STALE_AFTER
-
-
-def _zombie(pid: int) -> bool:
-    """A killed child not yet reaped by its parent still has a pid; it is dead all the same."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def acquire_locks(

@@ -20,16 +20,13 @@ from sqlalchemy.engine import Connection
 
 from afluente.errors import StateError
 from afluente.state.connect import WRITE_OPTION
+from afluente.state.revision import HEAD_REVISION, VERSION_TABLE
 
 if TYPE_CHECKING:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-#: Alembic's bookkeeping table, named so it cannot clash in a shared PostgreSQL database.
-VERSION_TABLE = "afluente_state_version"
-
-#: The newest migration in ``migrations/versions`` (a test checks the two agree).
-HEAD_REVISION = "0004"
+__all__ = ["HEAD_REVISION", "VERSION_TABLE", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any, cast
-
-from sqlalchemy import RowMapping
 
 from afluente.errors import StateError
 from afluente.state.records import (
@@ -18,7 +17,7 @@ from afluente.state.records import (
 )
 
 
-def run_record(row: RowMapping, models: Iterable[ModelRunRecord] = ()) -> RunRecord:
+def run_record(row: Mapping[Any, Any], models: Iterable[ModelRunRecord] = ()) -> RunRecord:
     return RunRecord(
         run_id=row["run_id"],
         project=row["project"],
@@ -32,7 +31,7 @@ def run_record(row: RowMapping, models: Iterable[ModelRunRecord] = ()) -> RunRec
     )
 
 
-def model_run_record(row: RowMapping) -> ModelRunRecord:
+def model_run_record(row: Mapping[Any, Any]) -> ModelRunRecord:
     return ModelRunRecord(
         run_id=row["run_id"],
         model=row["model"],
@@ -49,7 +48,13 @@ def model_run_record(row: RowMapping) -> ModelRunRecord:
     )
 
 
-def event_record(row: RowMapping) -> Event:
+def execution_order(model_run: ModelRunRecord) -> tuple[datetime, str]:
+    """Models in the order they started (or, never started, were finished)."""
+    moment = model_run.started_at or model_run.finished_at
+    return (moment or datetime.max.replace(tzinfo=UTC), model_run.model)
+
+
+def event_record(row: Mapping[Any, Any]) -> Event:
     return Event(
         type=row["type"],
         run_id=row["run_id"],

@@ -13,7 +13,6 @@ import os
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine, Text, select, type_coerce
@@ -39,6 +38,7 @@ from afluente.state.rows import (
     check_choice,
     check_versions,
     event_record,
+    execution_order,
     model_run_record,
     run_record,
 )
@@ -56,12 +56,6 @@ _TABLES = {
 }
 _RECENT_IDS_SHOWN = 5
 _IDS_SCANNED_FOR_SUGGESTIONS = 500
-
-
-def _execution_order(model_run: ModelRunRecord) -> tuple[datetime, str]:
-    """Models in the order they started (or, never started, were finished)."""
-    moment = model_run.started_at or model_run.finished_at
-    return (moment or datetime.max.replace(tzinfo=UTC), model_run.model)
 
 
 class StateStore:
@@ -355,7 +349,7 @@ class StateStore:
         for row in conn.execute(query).mappings():
             grouped.setdefault(row["run_id"], []).append(model_run_record(row))
         for models in grouped.values():
-            models.sort(key=_execution_order)
+            models.sort(key=execution_order)
         return grouped
 
     # -- export ------------------------------------------------------------------------------
