@@ -10,15 +10,17 @@ are DuckDB temp tables, which DuckDB spills to disk under memory pressure.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as pads
 
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.errors import EngineError
 from afluente.sql_text import ident as quote
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as pads
 
 INCOMING = "__afluente_incoming"
 
