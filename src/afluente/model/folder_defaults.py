@@ -22,7 +22,8 @@ from afluente.config import Project
 from afluente.config.validation import validate_with_locations
 from afluente.config.yaml_lines import KeyPath, LocatedYaml, load_located_yaml
 from afluente.errors import ConfigError, Location
-from afluente.model.model_config import KIND_KEYS, ModelConfig
+from afluente.model.kinds import KIND_KEYS, KINDS
+from afluente.model.model_config import ModelConfig
 
 DEFAULTS_FILE = "_defaults.yml"
 
@@ -85,9 +86,11 @@ def effective_config(own: ConfigLayer, defaults: list[ConfigLayer]) -> ModelConf
 
 
 def _fits(key: str, kind: Any) -> bool:
+    """Whether a default key applies to a model of `kind` (as written: maybe no kind)."""
+    found = KINDS.get(kind) if isinstance(kind, str) else None
     if key in KIND_KEYS:
-        return kind in KIND_KEYS[key]
-    return key != "expectations" or kind == "full"
+        return found is not None and key in found.accepts
+    return key != "expectations" or (found is not None and found.folder_expectations)
 
 
 def _added_tags(before: Any, value: Any) -> Any:

@@ -14,41 +14,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from afluente.config.observability import FreshnessSLA, parse_duration
+from afluente.model.kinds import KIND_ONLY_KEYS, TableKind, kind_named
 
 ModelKind = Literal["full", "view", "append", "merge", "time_range", "apply_changes", "snapshot"]
 NodeKind = Literal[
     "full", "view", "append", "merge", "time_range", "apply_changes", "snapshot", "ingest"
 ]
-INCREMENTAL_KINDS: frozenset[str] = frozenset(
-    {"append", "merge", "time_range", "apply_changes", "snapshot"}
-)
 SchemaChange = Literal["fail", "append_new_columns", "sync"]
 PartitionUnit = Literal["hour", "day", "month", "year"]
-
-# key -> the kinds that accept it, and the keys each kind requires
-KIND_KEYS: dict[str, frozenset[str]] = {
-    "unique_key": frozenset({"merge"}),
-    "delete_when": frozenset({"merge"}),
-    "dedupe_by": frozenset({"merge"}),
-    "on_null_key": frozenset({"merge", "apply_changes", "snapshot"}),
-    "time_column": frozenset({"time_range"}),
-    "partition_by": frozenset({"time_range"}),
-    "lookback": frozenset({"time_range"}),
-    "keys": frozenset({"apply_changes", "snapshot"}),
-    "sequence_by": frozenset({"apply_changes"}),
-    "apply_as_deletes": frozenset({"apply_changes"}),
-    "except_columns": frozenset({"apply_changes", "merge"}),
-    "scd_type": frozenset({"apply_changes"}),
-    "track_history_columns": frozenset({"apply_changes"}),
-    "track_columns": frozenset({"snapshot"}),
-    "on_schema_change": INCREMENTAL_KINDS,
-}
-REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "merge": ("unique_key",),
-    "time_range": ("time_column",),
-    "apply_changes": ("keys", "sequence_by"),
-    "snapshot": ("keys",),
-}
 
 
 class ColumnDoc(BaseModel):
@@ -117,22 +90,22 @@ class ModelConfig(BaseModel):
 
     @model_validator(mode="after")
     def _keys_fit_kind(self) -> ModelConfig:
-        for key, kinds in KIND_KEYS.items():
-            if getattr(self, key) is not None and self.kind not in kinds:
-                raise ValueError(
-                    f"`{key}` does not apply to kind `{self.kind}` (it is a key of "
-                    f"{', '.join(sorted(kinds))})"
-                )
-        for key in REQUIRED_KEYS.get(self.kind, ()):
-            if getattr(self, key) is None:
-                raise ValueError(f"kind `{self.kind}` needs `{key}`")
+        misfit = self.table_kind.key_error(
+            k for k in KIND_ONLY_KEYS if getattr(self, k) is not None
+        )
+        if misfit is not None:
+            raise ValueError(misfit)
         if self.contract == "enforced" and not any(c.type for c in self.columns.values()):
             raise ValueError("`contract: enforced` needs `columns:` with a `type` each")
         return self
 
     @property
+    def table_kind(self) -> TableKind:
+        return kind_named(self.kind)
+
+    @property
     def incremental(self) -> bool:
-        return self.kind in INCREMENTAL_KINDS
+        return self.table_kind.incremental
 
     @property
     def schema_change(self) -> SchemaChange:
@@ -147,11 +120,6 @@ class ModelConfig(BaseModel):
 
 
 def kind_columns(config: ModelConfig, output: dict[str, str]) -> dict[str, str]:
-    """The columns (and SQL types) a kind adds to what readers see of the model's output:
-    the validity range of SCD2 tables, typed like their sequence (snapshots: TIMESTAMP)."""
-    if config.kind == "apply_changes" and config.scd_type == 2 and config.sequence_by:
-        sequence = output.get(config.sequence_by, "VARCHAR")
-        return {"valid_from": sequence, "valid_to": sequence, "is_current": "BOOLEAN"}
-    if config.kind == "snapshot":
-        return {"valid_from": "TIMESTAMP", "valid_to": "TIMESTAMP", "is_current": "BOOLEAN"}
-    return {}
+    """The columns (and SQL types) a kind adds to what readers see of the model's output
+    (:meth:`TableKind.added_columns`)."""
+    return config.table_kind.added_columns(config, output)

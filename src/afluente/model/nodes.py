@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from afluente.errors import Location
+from afluente.model.kinds import TableKind, kind_named
 from afluente.model.model_config import ModelConfig, NodeKind
 from afluente.model.refs import TableRef
 
@@ -52,8 +53,12 @@ class Node:
         return "ingest" if self.language == "source" else self.config.kind
 
     @property
+    def table_kind(self) -> TableKind:
+        return kind_named(self.kind)
+
+    @property
     def materialized(self) -> bool:
-        return self.kind != "view"
+        return self.table_kind.materialized
 
     @property
     def upstream(self) -> tuple[TableRef, ...]:

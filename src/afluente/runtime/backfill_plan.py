@@ -50,7 +50,7 @@ class BackfillPlan:
 
 def plan_backfill(graph: Graph, selector: str | None, span: DateRange) -> BackfillPlan:
     chosen = select(graph, selector)
-    ranged = [r for r in graph.order if r in chosen and graph[r].kind == "time_range"]
+    ranged = [r for r in graph.order if r in chosen and graph[r].table_kind.time_partitioned]
     if not ranged:
         raise _no_time_range(graph, selector)
     stages: list[Stage] = []
@@ -59,7 +59,7 @@ def plan_backfill(graph: Graph, selector: str | None, span: DateRange) -> Backfi
         if ref not in chosen:
             continue
         node = graph[ref]
-        if node.kind != "time_range":
+        if not node.table_kind.time_partitioned:
             others.append(ref)
             continue
         if others:
@@ -88,7 +88,7 @@ def _refuse_expectations(node: Node) -> None:
 
 
 def _no_time_range(graph: Graph, selector: str | None) -> SelectorError:
-    existing = [str(r) for r in graph.order if graph[r].kind == "time_range"]
+    existing = [str(r) for r in graph.order if graph[r].table_kind.time_partitioned]
     what = f"selector `{selector}`" if selector else "the project"
     if existing:
         return SelectorError(

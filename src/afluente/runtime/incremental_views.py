@@ -19,7 +19,7 @@ from afluente.transform import visible_rows_sql
 
 def attach_stored(engine: Engine, node: Node, dataset: pads.Dataset | pa.Table) -> None:
     """Attach the stored data of `node`'s table as its readers must see it."""
-    if node.kind != "apply_changes":
+    if node.table_kind.visible_column is None:
         engine.attach_table(node.ref, dataset)
         return
     storage = TableRef(node.ref.layer, f"{node.ref.name}__cdc_storage")

@@ -75,7 +75,7 @@ def _bind_sql(engine: Engine, node: Node) -> None:
     query = TableRef(BIND_SCHEMA, f"{node.ref.layer}__{node.ref.name}")
     try:
         engine.attach_view(query, node.sql, node.location)
-        if node.kind != "apply_changes":  # its table is not its query's output
+        if node.table_kind.stores_query_output:  # a change feed stores more than its query
             # `CREATE TABLE ... AS SELECT ... WITH NO DATA`: the columns, no execution
             empty = f"SELECT * FROM {qualified(query)} WITH NO DATA"
             engine.materialize(node.ref, empty, node.location, node.name)
@@ -95,7 +95,7 @@ def _validate_hint(run_hint: str | None) -> str:
 def _bindable(engine: Engine, warehouse: Warehouse, node: Node, inputs_known: bool) -> bool:
     """Whether readers of `node` can now bind against it (attaching its stored schema
     when its SQL does not give its columns)."""
-    if node.language == "sql" and node.kind != "apply_changes":
+    if node.language == "sql" and node.table_kind.stores_query_output:
         return inputs_known
     schema = warehouse.schema(node.ref) if node.materialized else None
     if schema is not None:

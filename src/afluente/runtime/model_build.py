@@ -32,7 +32,6 @@ from afluente.runtime.transient import as_afluente_error
 from afluente.state import Event, EventLevel, StateStore
 from afluente.storage import StagedFiles, Warehouse, WriteResult
 from afluente.streams import ResultStream
-from afluente.transform.cdc_state import VISIBLE
 
 log = logging.getLogger("afluente.run")
 
@@ -165,14 +164,20 @@ class ModelBuilder:
 
     def _build(self, node: Node, step: PlanStep, read: dict[str, int],
                quality: QualityStep | None) -> WriteResult | None:
-        if node.kind == "view":
-            if quality is not None:  # evaluated when built; readers see the kept rows
-                quality.apply(node)
-                quality.commit_quarantine(node, None)
-            self._define_view(node)
-            return None
-        if node.config.incremental:
-            return self._build_incremental(node, step, read, quality)
+        """Build the way the node's kind builds (`TableKind.build`)."""
+        builders = {"view": self._build_view, "incremental": self._build_incremental,
+                    "full": self._build_full}
+        return builders[node.table_kind.build](node, step, read, quality)
+
+    def _build_view(self, node: Node, step: PlanStep, read: dict[str, int],
+                    quality: QualityStep | None) -> None:
+        if quality is not None:  # evaluated when built; readers see the kept rows
+            quality.apply(node)
+            quality.commit_quarantine(node, None)
+        self._define_view(node)
+
+    def _build_full(self, node: Node, step: PlanStep, read: dict[str, int],
+                    quality: QualityStep | None) -> WriteResult:
         if quality is None:
             return self._write_model(node, step, dict(read))
         written = self._write_model(quality.apply(node), step, dict(read))
@@ -385,7 +390,8 @@ class ModelBuilder:
 
     def _table_rows(self, node: Node, written: WriteResult | None) -> int | None:
         """A `full` table holds what was just written; other kinds are counted."""
-        if written is not None and node.kind == "full" and not written.already_written:
+        kind = node.table_kind
+        if written is not None and kind.holds_written_rows and not written.already_written:
             return written.rows
         return self._visible_rows(node, written.version if written else None)
 
@@ -395,8 +401,9 @@ class ModelBuilder:
         if version is None or not node.materialized:
             return None
         dataset = self.warehouse.dataset(node.ref, version)
-        if node.kind == "apply_changes":
-            return int(dataset.count_rows(filter=pads.field(VISIBLE)))
+        visible = node.table_kind.visible_column
+        if visible is not None:
+            return int(dataset.count_rows(filter=pads.field(visible)))
         return int(dataset.count_rows())
 
     def _version(self, ref: TableRef) -> int:

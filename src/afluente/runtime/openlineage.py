@@ -152,8 +152,7 @@ class OpenLineageEmitter:
         from openlineage.client.generated import source_code_location_job, sql_job
 
         node = self.graph[ref]
-        kind = {"sql": "MODEL", "python": "MODEL", "source": "INGESTION"}[node.language]
-        facets: dict[str, Any] = {"jobType": _job_type(kind)}
+        facets: dict[str, Any] = {"jobType": _job_type(node.table_kind.job_type)}
         if node.sql:
             facets["sql"] = sql_job.SQLJobFacet(query=node.sql, dialect="duckdb")
         facets["sourceCodeLocation"] = source_code_location_job.SourceCodeLocationJobFacet(

@@ -31,7 +31,7 @@ def check_partition_columns(
 ) -> int:
     """Check the time_range models among `refs` (all by default); return how many."""
     chosen = set(graph.order if refs is None else refs)
-    nodes = [graph[r] for r in graph.order if r in chosen and graph[r].kind == "time_range"]
+    nodes = [graph[r] for r in graph.order if r in chosen and graph[r].table_kind.time_partitioned]
     if not nodes:
         return 0
     warehouse = Warehouse(project.warehouse_uri)

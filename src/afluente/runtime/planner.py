@@ -139,7 +139,7 @@ def _decide_incremental(
 def read_mode(node: Node, changed: list[UpstreamChange]) -> tuple[ReadMode, str]:
     """Incremental when exactly one input changed and only by appends; the reason says why
     not otherwise. A snapshot always reads its whole input: it *is* the snapshot."""
-    if node.config.kind == "snapshot":
+    if node.config.table_kind.reads_whole_input:
         return "full", "full: a snapshot compares the whole upstream with the dimension"
     rewritten = [c for c in changed if not c.appends_only]
     if rewritten:

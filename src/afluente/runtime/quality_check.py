@@ -59,13 +59,13 @@ def check_project(project: Project, selector: str | None = None) -> list[RuleRes
 
 
 def _checkable(node: Node, warehouse: Warehouse) -> bool:
-    return node.kind == "view" or warehouse.exists(node.ref)
+    return not node.materialized or warehouse.exists(node.ref)
 
 
 def _source(node: Node) -> str:
     """A table's stored rows (visible rows of apply_changes); a view's own SQL, before its
     rules filter it."""
-    if node.kind == "view" and node.sql is not None:
+    if not node.materialized and node.sql is not None:
         return node.sql
     return f"SELECT * FROM {qualified(node.ref)}"
 

@@ -139,7 +139,8 @@ class QualityStep:
 
     def _duplicates(self, node: Node) -> int:
         config = node.config
-        keys = {"merge": config.unique_key, "snapshot": config.keys}.get(config.kind)
+        kind = config.table_kind
+        keys = kind.key_columns(config) if kind.one_row_per_key else ()
         if not keys:
             return 0
         distinct = ", ".join(qc.quote(k) for k in keys)

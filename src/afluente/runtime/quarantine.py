@@ -42,13 +42,14 @@ def quarantine_ref(ref: TableRef) -> TableRef:
 def key_sql(node: Node) -> str:
     """The SQL of a row's key as text: what a later build of the same record replaces."""
     config = node.config
-    if config.kind == "time_range":
+    kind = config.table_kind
+    if kind.quarantine_replaces == "partitions":
         unit = config.partition_by or "day"
         cast = "TIMESTAMP" if unit == "hour" else "DATE"
         assert config.time_column is not None
         return f"CAST(date_trunc('{unit}', {quote(config.time_column)}) AS {cast})"
-    keys = config.unique_key if config.kind == "merge" else config.keys
-    if config.kind in ("merge", "apply_changes") and keys:
+    keys = kind.key_columns(config)
+    if kind.quarantine_replaces == "keys" and keys:
         return json_of(keys)
     return "NULL"
 
@@ -57,13 +58,13 @@ def replaced_sql(node: Node, rebuild: bool, batch: str | None,
                  partitions: list[object] | None = None) -> str:
     """A predicate over the stored quarantine rows: those the new build replaces (`batch`:
     the relation of the rows the build read, when expectations were evaluated on it)."""
-    kind = node.config.kind
-    if rebuild or kind in ("full", "view", "snapshot"):
+    scope = node.config.table_kind.quarantine_replaces
+    if rebuild or scope == "all":
         return REPLACE_ALL
-    if kind == "time_range":
+    if scope == "partitions":
         values = ", ".join(literal(str(p)) for p in partitions or ())
         return f"_key IN ({values})" if values else KEEP_ALL
-    if kind == "append" or batch is None:
+    if scope == "none" or batch is None:
         return KEEP_ALL
     return f"_key IN (SELECT {key_sql(node)} FROM {batch})"
 
@@ -74,7 +75,7 @@ def null_key_rejects(engine: Engine, rows: pa.Table, node: Node, run_id: str,
     scratch = TableRef(SCRATCH, "null_keys")
     engine.attach_table(scratch, rows)
     config = node.config
-    keys = (config.unique_key if config.kind == "merge" else config.keys) or ()
+    keys = config.table_kind.key_columns(config)
     reason = f"null_key: NULL in key column(s) {', '.join(keys)}"
     return (
         "SELECT CAST(['null_key'] AS VARCHAR[]) AS _rules, "

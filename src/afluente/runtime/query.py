@@ -183,7 +183,7 @@ def attach_tables(
             engine.attach_table(quarantine, warehouse.dataset(quarantine))
     for ref in order:
         node = graph[ref]
-        if node.kind == "view" and node.sql is not None:
+        if not node.materialized and node.sql is not None:
             sql = _checked(node, node.sql) if node.config.expectations else node.sql
             engine.attach_view(ref, sql, node.location)
     return damaged
