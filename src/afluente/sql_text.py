@@ -12,6 +12,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
+
+
+class Layered(Protocol):
+    """A table's place: its layer (schema) and name (`model.TableRef`)."""
+
+    @property
+    def layer(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,10 @@ class Dialect:
     def qualified(self, *parts: str) -> str:
         """`"layer"."table"`: each part quoted."""
         return ".".join(self.ident(p) for p in parts)
+
+    def table(self, ref: Layered) -> str:
+        """A table as SQL names it: `"silver"."orders"`."""
+        return self.qualified(ref.layer, ref.name)
 
     def col_list(self, names: Sequence[str], alias: str | None = None) -> str:
         prefix = f"{alias}." if alias else ""
@@ -68,6 +83,7 @@ DIALECTS = {d.name: d for d in (DUCKDB, SPARK)}
 # Models and generated SQL are authored in DuckDB's dialect; these are its spellings.
 ident = DUCKDB.ident
 qualified = DUCKDB.qualified
+table = DUCKDB.table
 col_list = DUCKDB.col_list
 literal = DUCKDB.literal
 string = DUCKDB.string

@@ -34,9 +34,7 @@ from afluente.sql_text import DUCKDB
 from afluente.sql_text import ident as quote
 from afluente.streams import ResultStream, guarded
 
-
-def qualified(ref: TableRef) -> str:
-    return DUCKDB.qualified(ref.layer, ref.name)
+qualified = DUCKDB.table
 
 
 class DuckDBEngine(DuckDBProfiling):

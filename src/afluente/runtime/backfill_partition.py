@@ -87,7 +87,7 @@ def _build_once(phase: ModelPhase, partition: Partition, run_id: str) -> KindOut
         stream = _run_query(engine, node)
         try:
             check_contract(node.config.contracted_types, stream.reader.schema, node.location,
-                           node.name)
+                           node.name, engine)
             target = Target(phase.warehouse.uri(node.ref), phase.warehouse.storage_options,
                             node.name)
             with closing(engine.workspace()) as ws:

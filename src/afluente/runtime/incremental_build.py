@@ -22,12 +22,11 @@ import pyarrow.dataset as pads
 from afluente.engines import Engine
 from afluente.engines.protocol import Workspace
 from afluente.model import Graph, Node, TableRef
-from afluente.quality.compile import literal
+from afluente.model.kinds import PARTITION_PREFIX, RESERVED_COLUMNS
 from afluente.runtime.contracts import check_contract, column_changes, schema_change_error
 from afluente.runtime.incremental_read import UpstreamChange, new_rows, upstream_change
-from afluente.runtime.incremental_strategies import KindWrite, write_kind
+from afluente.runtime.incremental_strategies import KindWrite, strategy_for, write_kind
 from afluente.runtime.incremental_write import (
-    RESERVED,
     KindOutcome,
     partition_column,
     replace_partitions,
@@ -42,6 +41,7 @@ from afluente.runtime.quarantine import (
     null_key_rejects,
     replaced_sql,
 )
+from afluente.sql_text import literal
 from afluente.storage import CommitInfo, Warehouse, WriteResult
 from afluente.storage.commits import CommitDescription
 from afluente.storage.target import scratch_target
@@ -80,7 +80,7 @@ class IncrementalBuild:
         rebuild, mode, reason, changed = self._decide()
         if mode is None:
             return Outcome(None, "incremental", reason)
-        if mode == "incremental" and self.node.config.kind == "time_range":
+        if mode == "incremental" and self.node.table_kind.time_partitioned:
             return Outcome(self._time_range(changed[0]), mode, reason)
         incremental = [c for c in changed if mode == "incremental"]
         try:
@@ -95,7 +95,7 @@ class IncrementalBuild:
     @property
     def _full_rebuilds(self) -> bool:
         """Kinds whose table is only the output of its reads: a full read rebuilds them."""
-        return self.node.config.kind in ("append", "time_range")
+        return self.node.table_kind.full_read_rebuilds
 
     def _decide(self) -> tuple[bool, ReadMode | None, str, list[UpstreamChange]]:
         last = self.last
@@ -117,7 +117,8 @@ class IncrementalBuild:
         stream = self._run_query(checked=True)
         try:
             schema = stream.reader.schema
-            check_contract(config.contracted_types, schema, self.node.location, self.node.name)
+            check_contract(config.contracted_types, schema, self.node.location, self.node.name,
+                           self.engine)
             exists = self.warehouse.exists(ref)
             if exists and not rebuild:
                 rebuild = self._schema_change(schema)
@@ -164,7 +165,7 @@ class IncrementalBuild:
         stream = self._run_query(checked=True, where=f"{key_sql(self.node)} IN ({values})")
         try:
             check_contract(self.node.config.contracted_types, stream.reader.schema,
-                           self.node.location, self.node.name)
+                           self.node.location, self.node.name, self.engine)
             if self._schema_change(stream.reader.schema):
                 if self.quality is None:
                     return self._rebuild(stream)
@@ -198,7 +199,7 @@ class IncrementalBuild:
         """Apply `on_schema_change`; True when the table must be rebuilt (`sync`)."""
         stored = self.warehouse.schema(self.node.ref)
         assert stored is not None
-        skip = {*RESERVED, *(self.node.config.except_columns or ())}
+        skip = {*RESERVED_COLUMNS, *(self.node.config.except_columns or ())}
         table_columns = [c for c in stored.names if c not in skip and not _partition(c)]
         output = [c for c in schema.names if c not in skip]
         new, missing = column_changes(table_columns, output)
@@ -209,7 +210,7 @@ class IncrementalBuild:
             raise schema_change_error(new, missing, self.node.location, self.node.name)
         if policy == "sync":
             return True
-        if new and self.node.config.kind != "append":  # the append writer adds them itself
+        if new and not strategy_for(self.node).adds_new_columns:
             fields = [pa.field(c, schema.field(c).type) for c in new]
             self._target(self.warehouse.uri(self.node.ref)).add_columns(fields)
         return False
@@ -280,7 +281,7 @@ def _version(value: object) -> int | None:
 
 
 def _partition(column: str) -> bool:
-    return column.startswith("_partition_")
+    return column.startswith(PARTITION_PREFIX)
 
 
 def _raise_stream_failure(stream: ResultStream) -> None:
@@ -294,5 +295,5 @@ def _raise_stream_failure(stream: ResultStream) -> None:
 def _empty(node: Node) -> pa.Table:
     """No rows, with the key columns: the NULL-key rejects of a batch that had none."""
     config = node.config
-    keys = (config.unique_key if config.kind == "merge" else config.keys) or ()
+    keys = node.table_kind.key_columns(config)
     return pa.table({k: pa.array([], pa.string()) for k in keys})

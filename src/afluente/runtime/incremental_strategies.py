@@ -45,6 +45,9 @@ class KindWrite:
 
 class KindStrategy(Protocol):
     kind: ClassVar[str]
+    # the writer adds the output's new columns to the table itself (else the build adds
+    # them before writing, as `on_schema_change: append_new_columns` asks)
+    adds_new_columns: ClassVar[bool]
 
     def write(self, job: KindWrite) -> KindOutcome:
         """Fold the job's output into its target in at most one commit."""
@@ -53,6 +56,7 @@ class KindStrategy(Protocol):
 
 class MergeStrategy:
     kind: ClassVar[str] = "merge"
+    adds_new_columns: ClassVar[bool] = False
 
     def write(self, job: KindWrite) -> KindOutcome:
         config = job.node.config
@@ -65,6 +69,7 @@ class MergeStrategy:
 
 class ApplyChangesStrategy:
     kind: ClassVar[str] = "apply_changes"
+    adds_new_columns: ClassVar[bool] = False
 
     def write(self, job: KindWrite) -> KindOutcome:
         config = job.node.config
@@ -81,6 +86,7 @@ class ApplyChangesStrategy:
 
 class SnapshotStrategy:
     kind: ClassVar[str] = "snapshot"
+    adds_new_columns: ClassVar[bool] = False
 
     def write(self, job: KindWrite) -> KindOutcome:
         config = job.node.config
@@ -97,6 +103,7 @@ class TimeRangeStrategy:
     """Every partition of the output replaces the table's (a full read rebuilds it all)."""
 
     kind: ClassVar[str] = "time_range"
+    adds_new_columns: ClassVar[bool] = False
 
     def write(self, job: KindWrite) -> KindOutcome:
         return replace_partitions(job.workspace, job.target, job.node, job.reader, job.commit,
@@ -105,6 +112,7 @@ class TimeRangeStrategy:
 
 class AppendStrategy:
     kind: ClassVar[str] = "append"
+    adds_new_columns: ClassVar[bool] = True  # an append merges the schema
 
     def write(self, job: KindWrite) -> KindOutcome:
         return append_rows(job.target, job.reader, job.commit, overwrite=job.rebuild)
@@ -117,10 +125,15 @@ STRATEGIES: dict[str, KindStrategy] = {
 }
 
 
+def strategy_for(node: Node) -> KindStrategy:
+    """The writer of an incremental model's kind."""
+    return STRATEGIES[node.table_kind.name]
+
+
 def write_kind(job: KindWrite) -> KindOutcome:
     """Fold the job's output into its target the way the model's kind says."""
     job.target.ensure_writable()
-    outcome = STRATEGIES[job.node.config.kind].write(job)
+    outcome = strategy_for(job.node).write(job)
     if outcome.version is None:
         return outcome
     plain = job.target.plain_types(job.commit)

@@ -17,11 +17,6 @@ from afluente.storage.commits import CommitDescription
 from afluente.transform import Target
 from afluente.transform.sqltext import ident
 
-# columns the kinds add to the stored table (never part of a model's output)
-RESERVED = frozenset(
-    {"__cdc_sequence", "__cdc_deleted", "__cdc_visible", "valid_from", "valid_to", "is_current"}
-)
-PARTITION_PREFIX = "_partition_"
 OUTPUT = "__afluente_output"
 
 
@@ -43,7 +38,9 @@ def append_rows(
 
 
 def partition_column(node: Node) -> str:
-    return PARTITION_PREFIX + (node.config.partition_by or "day")
+    column = node.table_kind.partition_column(node.config)
+    assert column is not None, f"{node.name} is not time-partitioned"
+    return column
 
 
 def with_partition(ws: Workspace, node: Node, reader: pa.RecordBatchReader) -> pa.Table:

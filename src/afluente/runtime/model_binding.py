@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 from afluente.config import Project
 from afluente.engines import Engine, create_engine, engine_settings
-from afluente.engines.duckdb_engine import qualified, quote
 from afluente.engines.duckdb_errors import DEFAULT_HINT
 from afluente.errors import EngineError, ModelError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.incremental_views import attach_stored
+from afluente.sql_text import ident as quote
+from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
 
 BIND_SCHEMA = "afluente_bind"

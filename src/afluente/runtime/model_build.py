@@ -306,9 +306,8 @@ class ModelBuilder:
         self, node: Node, step: PlanStep, stream: ResultStream, inputs: dict[str, object]
     ) -> WriteResult:
         try:
-            check_contract(
-                node.config.contracted_types, stream.reader.schema, node.location, node.name
-            )
+            check_contract(node.config.contracted_types, stream.reader.schema, node.location,
+                           node.name, self.engine)
             return self.warehouse.write(
                 node.ref,
                 stream.reader,

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from afluente.config import Project
 from afluente.engines import project_engine
-from afluente.engines.duckdb_engine import qualified
 from afluente.errors import Location, ModelError
 from afluente.lineage import ModelLineage
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.evaluate import describe
 from afluente.runtime.quality_validate import attach_empty, graph_lineage
+from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
 
 TIME_TYPES = ("DATE", "TIMESTAMP")

@@ -7,7 +7,6 @@ from typing import Any
 
 from afluente.config import Project
 from afluente.engines import Engine, project_engine
-from afluente.engines.duckdb_engine import qualified
 from afluente.errors import ModelError
 from afluente.model import Node, TableRef, load_graph
 from afluente.model.selector import select
@@ -27,6 +26,7 @@ from afluente.quality.rules import parse_expectations
 from afluente.runtime.quality_step import FLAGGED, record_results
 from afluente.runtime.query import attach_catalog
 from afluente.runtime.runner import new_run_id
+from afluente.sql_text import table as qualified
 from afluente.state import StateStore
 from afluente.storage import Warehouse
 

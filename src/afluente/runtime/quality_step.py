@@ -16,7 +16,6 @@ import dataclasses
 from dataclasses import dataclass
 
 from afluente.engines import Engine
-from afluente.engines.duckdb_engine import qualified
 from afluente.model import Node, TableRef
 from afluente.quality import compile as qc
 from afluente.quality.evaluate import (
@@ -31,6 +30,7 @@ from afluente.quality.evaluate import (
 from afluente.quality.results import RuleResult, failure_error
 from afluente.quality.rules import Expectation, parse_expectations
 from afluente.runtime.quarantine import REPLACE_ALL, QuarantineWriter, key_sql
+from afluente.sql_text import table as qualified
 from afluente.state import Event, EventLevel, StateStore
 from afluente.storage import Warehouse
 

@@ -17,13 +17,13 @@ from sqlglot.errors import ParseError
 
 from afluente.config import Project
 from afluente.engines import Engine, project_engine
-from afluente.engines.duckdb_engine import qualified
 from afluente.errors import ConfigError
 from afluente.lineage import ModelLineage, update_lineage
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.evaluate import Target, check_columns, check_regex, check_rules, describe
 from afluente.quality.rules import Expectation, parse_expectations
 from afluente.runtime.model_binding import bind_graph
+from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
 
 

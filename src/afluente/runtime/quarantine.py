@@ -24,9 +24,9 @@ from typing import Literal
 import pyarrow as pa
 
 from afluente.engines import Engine
-from afluente.engines.duckdb_engine import qualified
 from afluente.model import Node, TableRef
 from afluente.quality.compile import json_of, literal, quote
+from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
 
 QuarantineCommit = Literal["none", "append", "replace"]

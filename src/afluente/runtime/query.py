@@ -93,12 +93,12 @@ def tables_wanted(graph: Graph, names: Set[str] | None) -> Wanted | None:
     if any(name not in known and name not in STATE_NAMES for name in names):
         return None
     tables = {known[name] for name in names if name in known}
-    views = [ref for ref in tables if graph[ref].kind == "view"]
+    views = [ref for ref in tables if not graph[ref].materialized]
     while views:  # a view reads its upstream when queried
         for upstream in graph[views.pop()].upstream:
             if upstream not in tables:
                 tables.add(upstream)
-                if graph[upstream].kind == "view":
+                if not graph[upstream].materialized:
                     views.append(upstream)
     return Wanted(tables, state=bool(names & STATE_NAMES))
 

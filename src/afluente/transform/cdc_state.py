@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from afluente.model.kinds import (
+    CDC_DELETED,
+    CDC_SEQUENCE,
+    CDC_VISIBLE,
+    IS_CURRENT,
+    VALID_FROM,
+    VALID_TO,
+)
 from afluente.transform.sqltext import col_list, first_per, ident, row_hash
 
 EVENTS = "__cdc_events"
-SEQUENCE, DELETED, VISIBLE = "__cdc_sequence", "__cdc_deleted", "__cdc_visible"
-VALID_FROM, VALID_TO, IS_CURRENT = "valid_from", "valid_to", "is_current"
+SEQUENCE, DELETED, VISIBLE = CDC_SEQUENCE, CDC_DELETED, CDC_VISIBLE
 HIDDEN = (SEQUENCE, DELETED, VISIBLE)
 
 
