@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import compare_revisions
-from _common import DATA_DIR, measure
+from _common import DATA_DIR, REPO_ROOT, measure
 from run_stages import run_stages
 
 PYSPY_VENV = DATA_DIR / "venv-pyspy"
@@ -107,7 +107,7 @@ def main() -> int:
     parser.add_argument("--rate", type=int, default=50, help="samples per second")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--reference", type=Path,
-                        default=compare_revisions.REPO_ROOT.parent / "shared" / "perf-reference")
+                        default=REPO_ROOT.parent / "shared" / "perf-reference")
     args = parser.parse_args()
     compare_revisions.WORK_DIR = DATA_DIR / "profile"  # never the folders a comparison uses
     side = compare_revisions.export("P", args.rev)
