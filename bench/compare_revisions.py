@@ -23,6 +23,7 @@ Markdown for RESULTS.md goes to stdout; every run to `bench/results/compare_*.js
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -297,8 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         side.load.clear()
     busy: list[float] = []
     for pair in range(args.pairs):
-        busy.append(round(wait_for_idle(args.wait_idle) if args.wait_idle else
-                          cpu_busy_fraction(), 3))
+        with contextlib.redirect_stdout(sys.stderr):  # stdout is the markdown alone
+            busy.append(round(wait_for_idle(args.wait_idle) if args.wait_idle else
+                              cpu_busy_fraction(), 3))
         print(f"pair {pair + 1}/{args.pairs} (CPU busy before: {busy[-1]:.0%})", file=sys.stderr,
               flush=True)
         for side, project in zip(sides, projects, strict=True):
