@@ -96,14 +96,15 @@ def stage_rows(a: Any, b: Any) -> list[str]:
 
 
 def markdown(title: str, command: str, env: dict[str, Any], sides: Sequence[Any],
-             busy: list[float], content: dict[str, Any]) -> str:
+             busy: list[float], content: dict[str, Any], warmup: int) -> str:
     a, b = sides
     versions = env["versions"]
     lines = [
         f"### {title}: B `{b.key[:7]}` vs A `{a.key[:7]}`",
         "",
         f"A = `{a.rev}` ({a.sha[:12]}), B = `{b.rev}` ({b.sha[:12]}); {len(a.runs)} pairs run "
-        f"A then B, after one untimed warm-up of each; {env['date_utc']}. Load average (1 min) "
+        f"A then B, after {warmup} untimed warm-up run(s) of each; {env['date_utc']}. "
+        f"Load average (1 min) "
         f"before each run: A {_load(a)}, B {_load(b)}; CPU busy before each pair "
         f"{min(busy):.0%}-{max(busy):.0%} ({env['machine']['nproc']} CPUs, shared).",
         "",

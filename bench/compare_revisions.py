@@ -283,8 +283,9 @@ def main(argv: list[str] | None = None) -> int:
     sides = [export("A", args.base), export("B", args.new)]
     for side in sides:
         check_import(side)
-    load = workload(args.bench, args.orders, args.reference.resolve())
-    projects = [load.prepare(side) for side in sides]
+    with contextlib.redirect_stdout(sys.stderr):  # the data preparation's own messages
+        load = workload(args.bench, args.orders, args.reference.resolve())
+        projects = [load.prepare(side) for side in sides]
     timeout = args.timeout or max(600.0, args.orders / 1_000_000 * 900)
     print(f"{load.name}: A={sides[0].rev} ({sides[0].key}) B={sides[1].rev} ({sides[1].key})",
           file=sys.stderr, flush=True)
@@ -311,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
 
     content = content_check(args.bench, sides, projects, args.reference.resolve())
     env = environment()
-    print(markdown(load.name, command, env, sides, busy, content))
+    print(markdown(load.name, command, env, sides, busy, content, args.warmup))
     name = f"compare_{args.bench.replace(':', '_').replace('-', '')}_{args.orders}_" \
            f"{sides[0].key[:7]}_{sides[1].key[:7]}"
     path = write_result(name, {
