@@ -99,3 +99,33 @@ def test_unknown_benchmark_lists_the_choices(tmp_path: Path) -> None:
         workload("dem0", 1000, tmp_path)
     with pytest.raises(SystemExit, match=r"unknown start-up command 'rnus'; choose .*startup:runs"):
         workload("startup:rnus", 1000, tmp_path)
+
+
+def test_markdown_reports_sides_ratios_stages_and_content() -> None:
+    from compare_report import markdown
+    from compare_revisions import Side
+
+    def runs(walls: list[float]) -> list[Measurement]:
+        return [Measurement(command=["x"], wall_s=w, user_s=w, sys_s=0.0, peak_rss_mib=100.0,
+                            returncode=0) for w in walls]
+
+    a = Side("A", "old", "a" * 40, Path("/a"), runs=runs([10, 11, 10, 12, 10, 11]),
+             load=[1.0, 2.0])
+    b = Side("B", "new", "b" * 40, Path("/b"), runs=runs([9, 9.9, 9, 10.8, 9, 9.9]),
+             load=[1.5, 2.5])
+    for side, model in ((a, 4.0), (b, 3.0)):
+        side.stages = [{"startup_s": 1.0, "run_s": 8.0, "post_run_s": 1.0,
+                        "models": {"bronze.x": model, "gold.y": 2.0}}] * 6
+    env = {"versions": {"python": "3.11", "duckdb": "1.5", "deltalake": "1.6",
+                        "pyarrow": "26"}, "date_utc": "2026-12-02T00:00:00Z",
+           "machine": {"nproc": 2}}
+    content = {"tables": 2, "row_count_differences": {}, "match": True}
+    text = markdown("demo", "python bench/compare_revisions.py", env, [a, b], [0.1, 0.2],
+                    content, 1)
+    assert "### demo: B `bbbbbbb` vs A `aaaaaaa`" in text
+    assert "after 1 untimed warm-up run(s) of each" in text
+    assert "A 1.00-2.00, B 1.50-2.50" in text
+    assert "| wall s | 10.50 (10.00-11.00) | 9.45 (9.00-9.90) | **0.900** [0.900, 0.900] " \
+           "| 6/6 (p = 0.03) | B lower by 10.0% |" in text
+    assert "| model `bronze.x` | 4.00 | 3.00 | -1.00 |" in text
+    assert "Content: row counts of all 2 tables identical." in text
