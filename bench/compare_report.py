@@ -64,7 +64,7 @@ def metric_rows(a: Any, b: Any) -> list[str]:
         rows.append(
             f"| {name} | {spread(xs).text(digits)} | {spread(ys).text(digits)} | "
             f"**{ratio.median:.3f}** [{ratio.ci_low:.3f}, {ratio.ci_high:.3f}] | "
-            f"{ratio.lower_in}/{ratio.n} (p = {ratio.sign_p:.2f}) | {ratio.verdict()} |"
+            f"{ratio.lower_in}/{ratio.n} (p = {ratio.sign_p:.2g}) | {ratio.verdict()} |"
         )
     return rows
 

@@ -313,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     content = content_check(args.bench, sides, projects, args.reference.resolve())
     env = environment()
     print(markdown(load.name, command, env, sides, busy, content, args.warmup))
-    name = f"compare_{args.bench.replace(':', '_').replace('-', '')}_{args.orders}_" \
-           f"{sides[0].key[:7]}_{sides[1].key[:7]}"
+    size = "" if args.bench.startswith("startup:") else f"_{args.orders}"
+    name = (f"compare_{args.bench.replace(':', '_').replace('-', '')}{size}_"
+            f"{sides[0].key[:7]}_{sides[1].key[:7]}")
     path = write_result(name, {
         "environment": env, "command": command, "bench": args.bench, "orders": args.orders,
         "pairs": args.pairs, "cpu_busy_before_each_pair": busy, "content": content,

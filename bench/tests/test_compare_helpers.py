@@ -126,6 +126,6 @@ def test_markdown_reports_sides_ratios_stages_and_content() -> None:
     assert "after 1 untimed warm-up run(s) of each" in text
     assert "A 1.00-2.00, B 1.50-2.50" in text
     assert "| wall s | 10.50 (10.00-11.00) | 9.45 (9.00-9.90) | **0.900** [0.900, 0.900] " \
-           "| 6/6 (p = 0.03) | B lower by 10.0% |" in text
+           "| 6/6 (p = 0.031) | B lower by 10.0% |" in text
     assert "| model `bronze.x` | 4.00 | 3.00 | -1.00 |" in text
     assert "Content: row counts of all 2 tables identical." in text
