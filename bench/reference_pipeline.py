@@ -112,15 +112,15 @@ def commands(tool: str, reference: Path, raw: Path, work: Path) -> tuple[list[st
     raise SystemExit(f"unknown tool {tool!r}; choose from {', '.join(TOOLS)}")
 
 
-def afluente_layout(work: Path) -> Path:
+def afluente_layout(work: Path, project: Path | None = None, out: Path | None = None) -> Path:
     """afluente's tables under the names and layout `verify.py` reads: a link per Delta table,
     and the quarantine as `_reject_reason` = the first rule a row failed (the expectations
-    are declared in the reference's rule order)."""
+    are declared in the reference's rule order). Default: the project and output in `work`."""
     import duckdb
     from deltalake import DeltaTable
 
-    warehouse = work / "afluente" / "warehouse"
-    out = work / "out" / "afluente"
+    warehouse = (project or work / "afluente") / "warehouse"
+    out = out or work / "out" / "afluente"
     shutil.rmtree(out, ignore_errors=True)
     for name, (layer, table) in TABLES.items():
         (out / layer).mkdir(parents=True, exist_ok=True)
