@@ -281,7 +281,7 @@ def test_row_hash_depends_on_values_only(tmp_path: Path) -> None:
 def test_progress_is_summed_up_so_old_commits_are_not_needed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import afluente.connectors.files as files_connector
+    import afluente.connectors.files.connector as files_connector
 
     monkeypatch.setattr(files_connector, "SUMMARY_EVERY", 2)
     root = make_project(tmp_path / "p")
