@@ -1,0 +1,183 @@
+"""The Spark session of a process: started once, lazily, and shared by every Spark engine.
+
+Starting Spark costs tens of seconds (a JVM, a SparkContext), so a process starts it once,
+on the first engine that needs it. Each engine then gets its own session on top of it
+(`SparkSession.newSession()`, or a new Spark Connect session): its own temporary views and
+SQL settings, the same executors. Before starting anything the master or Connect URL is
+probed with a plain TCP connection, so an unreachable cluster fails in seconds naming the
+URL instead of Spark retrying for minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import threading
+from importlib import import_module
+from typing import Any
+from urllib.parse import urlparse
+
+from afluente.engines.settings import SparkSettings
+from afluente.errors import EngineError
+
+INSTALL_HINT = "pip install 'afluente[spark]'"
+JAVA_HINT = (
+    "install a Java 17 runtime (Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`) "
+    "or set JAVA_HOME to one"
+)
+PROBE_SECONDS = 3.0
+CONNECT_PORT = 15002  # Spark Connect's default port
+
+# Settings every engine's session runs with: timestamps are UTC, and Parquet timestamps are
+# INT64 microseconds (Delta's own; Spark's default INT96 is not what delta-rs expects).
+SESSION_CONF: dict[str, str] = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+}
+# Settings of the process's session when afluente starts Spark itself (`conf` overrides).
+START_CONF: dict[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+    "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+}
+
+_lock = threading.Lock()
+_root: Any = None
+_root_target: str | None = None
+
+
+def target(settings: SparkSettings) -> str:
+    """Where the settings run Spark: the Connect URL, else the master."""
+    return settings.connect_url or settings.master
+
+
+def spark_session(settings: SparkSettings) -> Any:
+    """A session of its own for one engine, on the process's Spark (started if needed)."""
+    root = _process_session(settings)
+    if settings.connect_url:
+        session = _builder(settings).remote(settings.connect_url).create()
+    else:
+        session = root.newSession()
+    runtime = {k: conf_value(v) for k, v in settings.conf.items() if k.startswith("spark.sql.")}
+    for key, text in {**SESSION_CONF, **runtime}.items():
+        session.conf.set(key, text)
+    return session
+
+
+def _process_session(settings: SparkSettings) -> Any:
+    global _root, _root_target
+    where = target(settings)
+    with _lock:
+        if _root is not None:
+            if where != _root_target:
+                raise EngineError(
+                    f"this process already runs Spark on {_root_target}; it cannot also "
+                    f"start Spark on {where}",
+                    hint="one Spark session per process: give every Spark engine of a "
+                    "process the same `master` / `connect_url`",
+                )
+            return _root
+        _root = _start(settings)
+        _root_target = where
+        return _root
+
+
+def _start(settings: SparkSettings) -> Any:
+    builder = _builder(settings)
+    if settings.connect_url:
+        probe(settings.connect_url, _connect_addresses(settings.connect_url))
+        return builder.remote(settings.connect_url).create()
+    require_java()
+    if settings.master.startswith("spark://"):
+        probe(settings.master, _master_addresses(settings.master))
+    builder = builder.master(settings.master)
+    for key, value in {**START_CONF, **SESSION_CONF, **settings.conf}.items():
+        builder = builder.config(key, conf_value(value))
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:
+        raise EngineError(
+            f"Spark did not start on {settings.master}: {str(exc).strip().splitlines()[0]}",
+            hint="check `engine.master` and `engine.conf` in afluente.yml",
+        ) from exc
+    session.sparkContext.setLogLevel("FATAL")  # failures reach the user as EngineErrors
+    return session
+
+
+def _builder(settings: SparkSettings) -> Any:
+    try:
+        module = import_module("pyspark.sql")
+        if settings.connect_url:
+            import_module("pyspark.sql.connect.session")
+    except ImportError as exc:
+        raise EngineError(
+            f"the Spark engine needs pyspark, which is not installed ({exc})",
+            hint=INSTALL_HINT,
+        ) from None
+    _quiet_error_logs()
+    return module.SparkSession.builder.appName(settings.app_name)
+
+
+def _quiet_error_logs() -> None:
+    """pyspark logs every SQL error with its JVM stack trace to stderr as it raises it; the
+    error reaches the user as an EngineError, so the log only repeats it at length."""
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # a pyspark without structured logging logs none of this
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def conf_value(value: str | int | float | bool) -> str:
+    """A Spark setting as Spark spells it (`true`, not `True`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def require_java() -> None:
+    """Spark's driver is a JVM: fail clearly when there is no `java` to start it."""
+    home = os.environ.get("JAVA_HOME")
+    if home and os.access(os.path.join(home, "bin", "java"), os.X_OK):
+        return
+    if shutil.which("java") is None:
+        where = f"JAVA_HOME={home} has no bin/java and " if home else ""
+        raise EngineError(f"the Spark engine needs Java: {where}no `java` is on PATH",
+                          hint=JAVA_HINT)
+
+
+def probe(url: str, addresses: list[tuple[str, int]]) -> None:
+    """Connect to each address once with a short timeout; none answering is an error."""
+    failures = []
+    for host, port in addresses:
+        try:
+            with socket.create_connection((host, port), timeout=PROBE_SECONDS):
+                return
+        except OSError as exc:
+            failures.append(f"{host}:{port} ({exc.strerror or exc})")
+    raise EngineError(
+        f"cannot reach Spark at {url}: {', '.join(failures) or 'no host:port in the URL'}",
+        hint="start the Spark master (or Connect server) there, or fix `engine.master` / "
+        "`engine.connect_url` in afluente.yml",
+    )
+
+
+def _master_addresses(master: str) -> list[tuple[str, int]]:
+    """`spark://h1:7077,h2:7077` → its hosts and ports (standby masters included)."""
+    addresses = []
+    for part in master.removeprefix("spark://").split(","):
+        host, _, port = part.partition(":")
+        addresses.append((host, int(port) if port.isdigit() else 7077))
+    return addresses
+
+
+def _connect_addresses(url: str) -> list[tuple[str, int]]:
+    """`sc://host:port/;token=...` → its host and port."""
+    parsed = urlparse(url.split(";", 1)[0].replace("sc://", "http://", 1))
+    try:
+        port = parsed.port or CONNECT_PORT
+    except ValueError:
+        return []
+    return [(parsed.hostname, port)] if parsed.hostname else []
