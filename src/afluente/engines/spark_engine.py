@@ -160,6 +160,7 @@ class SparkEngine:
         self._variables = dict(variables)
 
     def query(self, sql: str) -> pa.Table:
+        self.session  # noqa: B018  (Spark not starting is its own error, not the query's)
         try:
             return arrow_of(self._frame(sql, _QUERY, "query"))
         except EngineError as exc:

@@ -56,6 +56,7 @@ def target(settings: SparkSettings) -> str:
 
 def spark_session(settings: SparkSettings) -> Any:
     """A session of its own for one engine, on the process's Spark (started if needed)."""
+    reachable(settings)
     root = _process_session(settings)
     if settings.connect_url:
         session = _builder(settings).remote(settings.connect_url).create()
@@ -85,26 +86,40 @@ def _process_session(settings: SparkSettings) -> Any:
         return _root
 
 
+def reachable(settings: SparkSettings) -> None:
+    """Fail in seconds, naming the URL, when the cluster or Connect server does not answer
+    (Spark itself retries a standalone master for about a minute)."""
+    if settings.connect_url:
+        probe(settings.connect_url, _connect_addresses(settings.connect_url))
+    elif settings.master.startswith("spark://"):
+        probe(settings.master, _master_addresses(settings.master))
+
+
 def _start(settings: SparkSettings) -> Any:
     builder = _builder(settings)
     if settings.connect_url:
-        probe(settings.connect_url, _connect_addresses(settings.connect_url))
-        return builder.remote(settings.connect_url).create()
-    require_java()
-    if settings.master.startswith("spark://"):
-        probe(settings.master, _master_addresses(settings.master))
-    builder = builder.master(settings.master)
-    for key, value in {**START_CONF, **SESSION_CONF, **settings.conf}.items():
-        builder = builder.config(key, conf_value(value))
+        builder = builder.remote(settings.connect_url)
+    else:
+        require_java()
+        builder = builder.master(settings.master)
+        for key, value in {**START_CONF, **SESSION_CONF, **settings.conf}.items():
+            builder = builder.config(key, conf_value(value))
     try:
-        session = builder.getOrCreate()
+        session = builder.create() if settings.connect_url else builder.getOrCreate()
     except Exception as exc:
         raise EngineError(
-            f"Spark did not start on {settings.master}: {str(exc).strip().splitlines()[0]}",
-            hint="check `engine.master` and `engine.conf` in afluente.yml",
+            f"Spark did not start on {target(settings)}: {summary_line(exc)}",
+            hint="check `engine.master` / `engine.connect_url` and `engine.conf` in "
+            "afluente.yml",
         ) from exc
-    session.sparkContext.setLogLevel("FATAL")  # failures reach the user as EngineErrors
+    if not settings.connect_url:
+        session.sparkContext.setLogLevel("FATAL")  # failures reach the user as EngineErrors
     return session
+
+
+def summary_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _builder(settings: SparkSettings) -> Any:
