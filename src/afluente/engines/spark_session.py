@@ -57,9 +57,10 @@ def target(settings: SparkSettings) -> str:
 def spark_session(settings: SparkSettings) -> Any:
     """A session of its own for one engine, on the process's Spark (started if needed)."""
     reachable(settings)
+    builder = _builder(settings)  # pyspark importable (also once Spark runs)
     root = _process_session(settings)
     if settings.connect_url:
-        session = _builder(settings).remote(settings.connect_url).create()
+        session = builder.remote(settings.connect_url).create()
     else:
         session = root.newSession()
     runtime = {k: conf_value(v) for k, v in settings.conf.items() if k.startswith("spark.sql.")}
