@@ -117,7 +117,7 @@ class SparkEngine:
             return None
         target = directory / "spark"
         try:
-            frame.write.mode("errorifexists").parquet(str(target))
+            frame.write.parquet(str(target))  # a new folder: nothing to overwrite
         except Exception as exc:
             raise spark_error(exc, origin, table, sql) from None
         files = sorted(target.glob("part-*.parquet"))

@@ -15,6 +15,7 @@ import os
 import shutil
 import socket
 import threading
+from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 from urllib.parse import urlparse
@@ -46,7 +47,7 @@ START_CONF: dict[str, str] = {
 
 _lock = threading.Lock()
 _root: Any = None
-_root_target: str | None = None
+_target: str | None = None
 
 
 def target(settings: SparkSettings) -> str:
@@ -55,36 +56,19 @@ def target(settings: SparkSettings) -> str:
 
 
 def spark_session(settings: SparkSettings) -> Any:
-    """A session of its own for one engine, on the process's Spark (started if needed)."""
+    """A session of its own for one engine: a new session on the process's Spark (started
+    on first use), or a new session of the Spark Connect server."""
     reachable(settings)
     builder = _builder(settings)  # pyspark importable (also once Spark runs)
-    root = _process_session(settings)
+    _claim(target(settings))
     if settings.connect_url:
-        session = builder.remote(settings.connect_url).create()
+        session = _started(settings, builder.remote(settings.connect_url).create)
     else:
-        session = root.newSession()
+        session = _process_session(settings, builder).newSession()
     runtime = {k: conf_value(v) for k, v in settings.conf.items() if k.startswith("spark.sql.")}
     for key, text in {**SESSION_CONF, **runtime}.items():
         session.conf.set(key, text)
     return session
-
-
-def _process_session(settings: SparkSettings) -> Any:
-    global _root, _root_target
-    where = target(settings)
-    with _lock:
-        if _root is not None:
-            if where != _root_target:
-                raise EngineError(
-                    f"this process already runs Spark on {_root_target}; it cannot also "
-                    f"start Spark on {where}",
-                    hint="one Spark session per process: give every Spark engine of a "
-                    "process the same `master` / `connect_url`",
-                )
-            return _root
-        _root = _start(settings)
-        _root_target = where
-        return _root
 
 
 def reachable(settings: SparkSettings) -> None:
@@ -96,26 +80,45 @@ def reachable(settings: SparkSettings) -> None:
         probe(settings.master, _master_addresses(settings.master))
 
 
-def _start(settings: SparkSettings) -> Any:
-    builder = _builder(settings)
-    if settings.connect_url:
-        builder = builder.remote(settings.connect_url)
-    else:
-        require_java()
-        builder = builder.master(settings.master)
-        for key, value in {**START_CONF, **SESSION_CONF, **settings.conf}.items():
-            builder = builder.config(key, conf_value(value))
+def _claim(where: str) -> None:
+    """Tie the process to one Spark: a JVM holds one SparkContext, and once pyspark has
+    made a Spark Connect session its functions build Connect plans for every session."""
+    global _target
+    with _lock:
+        if _target is None:
+            _target = where
+        elif where != _target:
+            raise EngineError(
+                f"this process already runs Spark on {_target}; it cannot also run Spark on "
+                f"{where}",
+                hint="one Spark per process: give every Spark engine of a process the same "
+                "`master` / `connect_url`",
+            )
+
+
+def _process_session(settings: SparkSettings, builder: Any) -> Any:
+    """The process's own Spark, started on first use."""
+    global _root
+    with _lock:
+        if _root is None:
+            require_java()
+            builder = builder.master(settings.master)
+            for key, value in {**START_CONF, **SESSION_CONF, **settings.conf}.items():
+                builder = builder.config(key, conf_value(value))
+            _root = _started(settings, builder.getOrCreate)
+            _root.sparkContext.setLogLevel("FATAL")  # failures reach the user as errors
+        return _root
+
+
+def _started(settings: SparkSettings, start: Callable[[], Any]) -> Any:
     try:
-        session = builder.create() if settings.connect_url else builder.getOrCreate()
+        return start()
     except Exception as exc:
         raise EngineError(
             f"Spark did not start on {target(settings)}: {summary_line(exc)}",
             hint="check `engine.master` / `engine.connect_url` and `engine.conf` in "
             "afluente.yml",
         ) from exc
-    if not settings.connect_url:
-        session.sparkContext.setLogLevel("FATAL")  # failures reach the user as EngineErrors
-    return session
 
 
 def summary_line(exc: BaseException) -> str:
