@@ -17,14 +17,28 @@ from afluente.errors import AfluenteError, EngineError, Location
 
 DEFAULT_HINT = "fix the model's SQL; the table keeps its previous version"
 _TAIL = re.compile(r"\s*SQLSTATE: \w+.*$|;\s*line \d+ pos \d+.*$", re.DOTALL)
+_PY4J = "An error occurred while calling"
 _NAMED = re.compile(r"`([^`]+)`")
 
 
 def summary(exc: BaseException) -> str:
     """Spark's message without its SQLSTATE, position and logical plan."""
-    text = str(exc).strip()
-    first = text.split("\n", 1)[0] if text else type(exc).__name__
+    lines = [line.strip(" :") for line in str(exc).strip().splitlines() if line.strip(" :")]
+    if len(lines) > 1 and lines[0].startswith(_PY4J):  # a JVM exception: say its cause
+        lines = [_root_cause(exc) or lines[1]]
+    first = lines[0] if lines else type(exc).__name__
     return _TAIL.sub("", first).strip() or first
+
+
+def _root_cause(exc: BaseException) -> str | None:
+    """The innermost cause of a JVM exception (`Job 3 cancelled`, not `awaitResult`)."""
+    java = getattr(exc, "java_exception", None)
+    try:
+        while java is not None and java.getCause() is not None:
+            java = java.getCause()
+        return None if java is None else str(java.toString())
+    except Exception:  # the JVM is gone: keep pyspark's own text
+        return None
 
 
 def spark_error(

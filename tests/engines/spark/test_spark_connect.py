@@ -7,7 +7,9 @@ session's local Spark cannot share one."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.conftest import require_component
 from tests.engines.spark.test_spark_project import TABLES, content_hash, make_project
 
 from afluente.config import load_project
@@ -39,6 +42,8 @@ def listening(port: int) -> bool:
 @pytest.fixture(scope="module")
 def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Spark Connect server on a free local port (`sbin/start-connect-server.sh`)."""
+    if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
+        require_component("pyspark and Java", "pip install 'afluente[spark]' and Java 17")
     import pyspark
 
     home = Path(pyspark.__file__).parent

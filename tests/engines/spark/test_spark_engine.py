@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +178,27 @@ def test_read_only_query_reads_warehouse_files_and_nothing_else(
     assert got.to_pylist()[0]["n"] >= 1
     with pytest.raises(EngineError, match="cannot read"):
         spark_engine.read_only_query(f"SELECT * FROM read_parquet('{file}')", [str(tmp_path / "x")])
+
+
+def test_interrupt_cancels_the_running_query(spark_engine: SparkEngine) -> None:
+    spark_engine.attach_table(ORDERS, pa.table({"order_id": list(range(3000))}))
+    failures: list[EngineError] = []
+
+    def run() -> None:  # 27 billion rows: runs until interrupted
+        try:
+            spark_engine.query("SELECT count(*) FROM silver.orders AS a, silver.orders AS b, "
+                               "silver.orders AS c")
+        except EngineError as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    tracker = spark_engine.session.sparkContext.statusTracker()
+    while worker.is_alive() and not tracker.getActiveJobsIds():
+        time.sleep(0.2)  # until Spark runs the job
+    spark_engine.interrupt()
+    worker.join()
+
+    assert len(failures) == 1
+    assert failures[0].message.startswith("query failed: ")
+    assert "cancelled" in failures[0].message, failures[0].message
