@@ -244,14 +244,14 @@ def test_invalid_literal_format(write_project: WriteProject) -> None:
 
 
 def test_invalid_engine_type(write_project: WriteProject) -> None:
-    root = write_project("name: p\nengine: spark\n")
+    root = write_project("name: p\nengine: flink\n")
 
     error = config_error(root)
 
-    assert error.message == "no engine of type `spark`"
+    assert error.message == "no engine of type `flink`"
     assert error.location == Location(root / "afluente.yml", 2)
     assert error.hint is not None
-    assert error.hint.startswith("available engines: duckdb (a plugin adds one through")
+    assert error.hint.startswith("available engines: duckdb, spark (a plugin adds one through")
 
 
 def test_out_of_range_value(write_project: WriteProject) -> None:

@@ -14,13 +14,14 @@ from typing import Any, Protocol
 from afluente.config import Project, validate_with_locations
 from afluente.config.yaml_lines import KeyPath
 from afluente.engines.protocol import Engine
-from afluente.engines.settings import DuckDBSettings, EngineSettings
+from afluente.engines.settings import DuckDBSettings, EngineSettings, SparkSettings
 from afluente.errors import ConfigError
 
 ENTRY_POINT_GROUP = "afluente.engines"
 
 BUILTIN: dict[str, tuple[type[EngineSettings], str]] = {
     "duckdb": (DuckDBSettings, "afluente.engines.duckdb_engine:DuckDBEngine"),
+    "spark": (SparkSettings, "afluente.engines.spark_engine:SparkEngine"),
 }
 
 
@@ -66,7 +67,7 @@ def factory_for(engine_type: str, project: Project | None = None) -> EngineFacto
 def engine_settings(project: Project) -> EngineSettings:
     """The project's `engine:` validated by its engine's own settings model (file:line)."""
     spec = project.config.engine
-    known = BUILTIN.get(spec.type)  # a built-in's settings load without its engine (DuckDB)
+    known = BUILTIN.get(spec.type)  # a built-in's settings load without its engine
     model = known[0] if known else factory_for(spec.type, project).config_model
     data = {"type": spec.type, **spec.extra}
     return validate_with_locations(model, data, project.source_doc(), _engine_path(project))

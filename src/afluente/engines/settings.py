@@ -25,3 +25,17 @@ class DuckDBSettings(EngineSettings):
     type: Literal["duckdb"] = "duckdb"
     threads: int | None = Field(default=None, ge=1)
     memory_limit: str | None = None
+
+
+class SparkSettings(EngineSettings):
+    """`engine: {type: spark, master: "local[2]", conf: {...}, connect_url: sc://host:15002}`:
+    one Spark session per process. `master` is `local[N]`/`local[*]` or a standalone
+    cluster's `spark://host:port`; `connect_url` (`sc://host:port`) runs through Spark
+    Connect instead and then `master` is not used. `conf` holds Spark settings
+    (`spark.executor.memory: 2g`)."""
+
+    type: Literal["spark"] = "spark"
+    master: str = Field(default="local[2]", pattern=r"^(local(\[(\d+|\*)\])?|spark://.+)$")
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    connect_url: str | None = Field(default=None, pattern=r"^sc://.+")
+    app_name: str = "afluente"

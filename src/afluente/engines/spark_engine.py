@@ -1,0 +1,201 @@
+"""The Spark engine: the same project on Apache Spark, writing the same Delta tables.
+
+Spark never touches Delta itself (no delta-spark jars): an upstream table is read as the
+Parquet files of the version the plan observed (`spark_frames`), a SQL model's result is
+written by the executors as Parquet into the staging folder storage gives it, and storage
+commits those files as one Delta version with delta-rs (`Warehouse.commit_staged`), exactly
+as it does for DuckDB's files. Models' SQL stays in DuckDB's dialect and is transpiled with
+sqlglot (`spark_sql`); Python models get Spark DataFrames.
+
+One Spark session per process, started on first use (`spark_session`); each engine works
+in a session of its own on top of it, so its temporary views are its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from afluente.engines.frames import to_reader
+from afluente.engines.protocol import Capability
+from afluente.engines.settings import SparkSettings
+from afluente.engines.spark_errors import python_error, spark_error, summary
+from afluente.engines.spark_frames import arrow_of, delta_ready, spark_frame
+from afluente.engines.spark_readonly import read_only_spark_sql
+from afluente.engines.spark_session import spark_session
+from afluente.engines.spark_sql import Names, to_spark
+from afluente.errors import EngineError, Location
+from afluente.model import TableRef
+from afluente.streams import ResultStream, guarded
+
+_NO_DATA = re.compile(r"\s+WITH\s+NO\s+DATA\s*;?\s*$", re.IGNORECASE)
+_QUERY = Location("<query>")
+
+
+def view_name(ref: TableRef) -> str:
+    """The Spark temporary view behind `layer.table`."""
+    return f"__afluente_{ref.layer}__{ref.name}".lower()
+
+
+class SparkEngine:
+    """Models run on a Spark session (local, standalone cluster or Spark Connect)."""
+
+    name = "spark"
+    capabilities = frozenset({Capability.SQL, Capability.PYTHON_MODELS, Capability.PARQUET_FILES})
+
+    config_model = SparkSettings
+
+    def __init__(self, settings: SparkSettings | None = None) -> None:
+        self.settings = settings or SparkSettings()
+        self._session: Any = None
+        self._views: dict[TableRef, str] = {}
+        self._variables: dict[str, Any] = {}
+
+    @property
+    def session(self) -> Any:
+        """This engine's Spark session (Spark starts on first use)."""
+        if self._session is None:
+            self._session = spark_session(self.settings)
+        return self._session
+
+    def _names(self) -> Names:
+        return Names({(r.layer, r.name): v for r, v in self._views.items()}, self._variables)
+
+    def _register(self, ref: TableRef, frame: Any) -> None:
+        frame.createOrReplaceTempView(view_name(ref))
+        self._views[ref] = view_name(ref)
+
+    def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
+        self._register(ref, spark_frame(self.session, dataset, str(ref)))
+
+    def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
+        self._register(ref, self._frame(sql, origin, str(ref)))
+
+    def _frame(self, sql: str, origin: Location, table: str) -> Any:
+        """The model's query as a DataFrame (analysed by Spark, nothing computed yet)."""
+        text = to_spark(sql, self._names(), origin, table)
+        try:
+            return self.session.sql(text)
+        except Exception as exc:
+            raise spark_error(exc, origin, table, sql) from None
+
+    def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
+        frame = self._frame(sql, origin, table)
+        return self._stream(frame, origin, table, sql)
+
+    def _stream(self, frame: Any, origin: Location, table: str, sql: str | None) -> ResultStream:
+        try:
+            result = arrow_of(frame)
+        except Exception as exc:
+            raise spark_error(exc, origin, table, sql) from None
+        return guarded(result.to_reader(), lambda e: spark_error(e, origin, table, sql))
+
+    def materialize(self, ref: TableRef, sql: str, origin: Location, table: str) -> None:
+        empty = _NO_DATA.search(sql)
+        frame = self._frame(_NO_DATA.sub("", sql), origin, table)
+        try:
+            frame = frame.limit(0) if empty else frame.localCheckpoint()
+        except Exception as exc:
+            raise spark_error(exc, origin, table, sql) from None
+        self._register(ref, frame)
+
+    def release(self, ref: TableRef) -> None:
+        if self._views.pop(ref, None) is not None:
+            self.session.catalog.dropTempView(view_name(ref))
+
+    def write_parquet(
+        self, sql: str, origin: Location, table: str, directory: Path
+    ) -> tuple[list[Path], int] | None:
+        frame = self._frame(sql, origin, table)
+        if not all(delta_ready(field.dataType) for field in frame.schema.fields):
+            return None
+        target = directory / "spark"
+        try:
+            frame.write.parquet(str(target))  # a new folder: nothing to overwrite
+        except Exception as exc:
+            raise spark_error(exc, origin, table, sql) from None
+        files = sorted(target.glob("part-*.parquet"))
+        return files, sum(pq.read_metadata(file).num_rows for file in files)
+
+    def run_python(
+        self,
+        function: Callable[..., Any],
+        inputs: Sequence[TableRef],
+        keywords: Sequence[str] | None,
+        origin: Location,
+        table: str,
+    ) -> ResultStream:
+        frames = [self.session.table(self._view(ref, origin, table)) for ref in inputs]
+        try:
+            if keywords is None:
+                result = function(*frames)
+            else:
+                result = function(**dict(zip(keywords, frames, strict=True)))
+        except EngineError as exc:
+            raise EngineError(exc.message, location=origin, table=table, hint=exc.hint) from None
+        except Exception as exc:
+            raise python_error(exc, origin, table) from exc
+        if _is_spark_frame(result):
+            return self._stream(result, origin, table, None)
+        try:
+            reader = to_reader(result)
+        except EngineError as exc:
+            raise EngineError(exc.message, location=origin, table=table, hint=exc.hint) from None
+        return guarded(reader, lambda e: spark_error(e, origin, table))
+
+    def _view(self, ref: TableRef, origin: Location, table: str) -> str:
+        view = self._views.get(ref)
+        if view is None:
+            raise EngineError(f"input `{ref}` is not attached to the Spark engine",
+                              location=origin, table=table, hint="build the input first")
+        return view
+
+    def set_variables(self, variables: Mapping[str, Any]) -> None:
+        self._variables = dict(variables)
+
+    def query(self, sql: str) -> pa.Table:
+        self.session  # noqa: B018  (Spark not starting is its own error, not the query's)
+        try:
+            return arrow_of(self._frame(sql, _QUERY, "query"))
+        except EngineError as exc:
+            raise EngineError(f"query failed: {exc.message}", hint="check the SQL") from None
+        except Exception as exc:
+            raise EngineError(f"query failed: {summary(exc)}", hint="check the SQL") from None
+
+    def read_only_query(self, sql: str, readable: Sequence[str]) -> pa.Table:
+        """Run one read-only query (see `spark_readonly`)."""
+        text = read_only_spark_sql(sql, self._names(), readable)
+        try:
+            return arrow_of(self.session.sql(text))
+        except Exception as exc:
+            raise EngineError(f"query failed: {summary(exc)}", hint="check the SQL") from None
+
+    def interrupt(self) -> None:
+        if self._session is None:
+            return
+        interrupt_all = getattr(self._session, "interruptAll", None)
+        if interrupt_all is not None:
+            interrupt_all()
+        else:
+            self._session.sparkContext.cancelAllJobs()
+
+    def close(self) -> None:
+        """Drop this engine's views; a Spark Connect session is closed on the server. The
+        process's Spark keeps running for the next engine."""
+        if self._session is None:
+            return
+        for ref in list(self._views):
+            self.release(ref)
+        if self.settings.connect_url:
+            self._session.stop()
+        self._session = None
+
+
+def _is_spark_frame(value: Any) -> bool:
+    return type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pyspark")

@@ -1,0 +1,91 @@
+"""Arrow data handed to the engine (a Delta version's dataset, a small Arrow table) as Spark
+DataFrames, and Spark's column types checked for the Parquet fast path.
+
+A Delta version arrives as the Arrow dataset storage built from that version's file list
+(`storage/arrow_dataset.py`). Spark reads the same files by path with the dataset's schema
+(a column older files lack reads as NULL, as Delta's schema evolution means), and each
+partition's values, which Delta keeps in the log and not in the files, are added as
+literal columns to that partition's files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+from pyarrow.fs import FileSystem, LocalFileSystem, SubTreeFileSystem
+
+from afluente.errors import EngineError
+
+# Spark types whose Parquet form Delta reads as is; others (arrays, maps, structs, NULL,
+# intervals, variants) go through the Delta writer, which converts them.
+DELTA_READY = {
+    "boolean", "tinyint", "smallint", "int", "bigint", "float", "double", "string",
+    "binary", "date", "timestamp", "timestamp_ntz",
+}
+
+
+def delta_ready(data_type: Any) -> bool:
+    name = data_type.simpleString()
+    return name in DELTA_READY or name.startswith("decimal(")
+
+
+def spark_frame(session: Any, source: pads.Dataset | pa.Table, table: str) -> Any:
+    """A DataFrame over `source` (files read by Spark; an Arrow table sent as is)."""
+    if isinstance(source, pa.Table):
+        return session.createDataFrame(source)
+    if not isinstance(source, pads.FileSystemDataset):
+        return session.createDataFrame(source.to_table())
+    root = _local_root(source.filesystem, table)
+    groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
+    for fragment in source.get_fragments():
+        keys = pads.get_partition_keys(fragment.partition_expression)
+        groups[tuple(sorted(keys.items()))].append(os.path.join(root, fragment.path))
+    if not groups:
+        return session.createDataFrame(source.schema.empty_table())
+    frames = [_read(session, source.schema, files, dict(keys)) for keys, files in groups.items()]
+    frame = frames[0]
+    for more in frames[1:]:
+        frame = frame.unionByName(more)
+    return frame
+
+
+def _read(session: Any, schema: pa.Schema, files: list[str], partition: dict[str, Any]) -> Any:
+    from pyspark.sql import functions
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    stored = pa.schema([f for f in schema if f.name not in partition])
+    frame = session.read.schema(from_arrow_schema(stored, prefer_timestamp_ntz=True)) \
+        .parquet(*files)
+    spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=True)
+    for name, value in partition.items():
+        frame = frame.withColumn(name, functions.lit(value).cast(spark_schema[name].dataType))
+    return frame.select(*schema.names)
+
+
+def _local_root(filesystem: FileSystem, table: str) -> str:
+    """The folder the dataset's paths are relative to; only local tables are readable."""
+    if isinstance(filesystem, LocalFileSystem):
+        return "/"
+    if isinstance(filesystem, SubTreeFileSystem) and isinstance(
+        filesystem.base_fs, LocalFileSystem
+    ):
+        return str(filesystem.base_path)
+    raise EngineError(
+        f"the Spark engine reads tables on the local disk only; `{table}` is on "
+        f"{filesystem.type_name}",
+        table=table,
+        hint="use a local warehouse with `engine: spark`, or the DuckDB engine for object "
+        "storage (Spark reading s3:// needs the hadoop-aws jars, which afluente does not "
+        "ship)",
+    )
+
+
+def arrow_of(frame: Any) -> pa.Table:
+    """A Spark DataFrame's rows as one Arrow table (collected on the driver)."""
+    table = frame.toArrow()
+    assert isinstance(table, pa.Table)
+    return table

@@ -1,0 +1,154 @@
+"""The same project built on DuckDB and on Spark writes the same Delta tables.
+
+Spark writes each SQL model's Parquet files and delta-rs commits them (no delta-spark);
+Python models get Spark DataFrames. Content is compared per table with an
+order-independent hash of the values, and every table is read back by delta-rs at the
+version the run committed."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deltalake import DeltaTable
+
+from afluente.cli.scaffold import scaffold
+from afluente.config import load_project
+from afluente.runtime.runner import run_project
+
+SPARK = "engine: {type: spark, master: 'local[2]', conf: {spark.sql.shuffle.partitions: 2}}"
+TABLES = [
+    ("silver", "orders"), ("silver", "customers"), ("gold", "revenue_by_state"),
+    ("gold", "big_orders"), ("gold", "state_orders"), ("gold", "orders_per_day"),
+]
+
+BIG_ORDERS = '''import afluente
+
+
+@afluente.table(inputs=["silver.orders"], description="Orders above the threshold.")
+def big_orders(orders):
+    return orders.filter("amount > 100")
+'''
+PAID = """/* @config
+kind: view
+*/
+SELECT o.order_id, o.amount, c.uf, o.ordered_at
+FROM silver.orders AS o JOIN silver.customers AS c ON o.customer_id = c.customer_id
+WHERE o.amount >= getvariable('min_amount')
+"""
+STATE_ORDERS = """SELECT uf, count(*) AS orders, max(amount) AS top_amount,
+       string_agg(CAST(order_id AS VARCHAR), ',' ORDER BY order_id) AS ids
+FROM silver.paid_orders
+GROUP BY uf
+"""
+PER_DAY = """SELECT ordered_at, CAST(ordered_at AS TIMESTAMP) AS day_start,
+       count(*) AS orders, sum(amount) AS amount,
+       row_number() OVER (ORDER BY ordered_at) AS day_number
+FROM silver.orders
+GROUP BY ordered_at
+"""
+
+
+def make_project(root: Path, engine: str) -> Path:
+    scaffold(root)
+    config = root / "afluente.yml"
+    text = config.read_text().replace("engine: duckdb", engine)
+    config.write_text(text + "vars:\n  min_amount: 50\n")
+    models = root / "models"
+    (models / "gold" / "monthly_revenue.py").unlink()
+    (models / "gold" / "big_orders.py").write_text(BIG_ORDERS)
+    (models / "silver" / "paid_orders.sql").write_text(PAID)
+    (models / "gold" / "state_orders.sql").write_text(STATE_ORDERS)
+    (models / "gold" / "orders_per_day.sql").write_text(PER_DAY)
+    return root
+
+
+def table_path(root: Path, layer: str, name: str) -> str:
+    return str(root / "warehouse" / layer / name)
+
+
+def content_hash(root: Path, layer: str, name: str, version: int | None = None) -> str:
+    """Order-independent hash of a table's column names and values as delta-rs reads them
+    (numbers compared by value, so DuckDB's DECIMAL(38,2) sum equals Spark's DECIMAL(28,2))."""
+    table = DeltaTable(table_path(root, layer, name), version=version).to_pyarrow_table()
+    rows = sorted(repr(tuple(_value(v) for v in row.values())) for row in table.to_pylist())
+    return hashlib.sha256(repr((table.column_names, rows)).encode()).hexdigest()
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, Decimal)):
+        return str(Decimal(value).normalize())
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, spark_started: Any) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("projects")
+    on_duckdb = make_project(base / "duck", "engine: duckdb")
+    on_spark = make_project(base / "spark", SPARK)
+    for root in (on_duckdb, on_spark):
+        result = run_project(load_project(root))
+        assert result.status == "success", result.error
+    return on_duckdb, on_spark
+
+
+@pytest.mark.parametrize(("layer", "name"), TABLES)
+def test_spark_writes_the_same_tables_as_duckdb(
+    built: tuple[Path, Path], layer: str, name: str
+) -> None:
+    on_duckdb, on_spark = built
+
+    assert content_hash(on_spark, layer, name) == content_hash(on_duckdb, layer, name)
+
+
+def test_the_tables_have_rows_and_the_view_is_no_table(built: tuple[Path, Path]) -> None:
+    _, on_spark = built
+
+    counts = {f"{layer}.{name}": len(DeltaTable(table_path(on_spark, layer, name))
+                                     .to_pyarrow_table()) for layer, name in TABLES}
+    assert all(count > 0 for count in counts.values()), counts
+    assert not (on_spark / "warehouse" / "silver" / "paid_orders").exists()
+
+
+def test_delta_rs_reads_each_table_at_the_committed_version(built: tuple[Path, Path]) -> None:
+    _, on_spark = built
+    for layer, name in TABLES:
+        table = DeltaTable(table_path(on_spark, layer, name))
+        version = table.version()
+        files = table.file_uris()
+
+        assert files and all(Path(f.removeprefix("file://")).exists() for f in files)
+        assert table.history(1)[0]["operation"] in ("CREATE TABLE", "WRITE")
+        assert content_hash(on_spark, layer, name, version) == content_hash(
+            on_spark, layer, name)
+    assert not any((on_spark / "warehouse" / "_staging").rglob("*.parquet"))
+
+
+def test_a_failing_model_on_spark_leaves_its_table_at_its_previous_version(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "spark"
+    shutil.copytree(built[1], root)
+    before = DeltaTable(table_path(root, "gold", "revenue_by_state")).version()
+    model = root / "models" / "gold" / "revenue_by_state.sql"
+    model.write_text(model.read_text().replace("sum(o.amount)", "sum(o.no_such_column)"))
+
+    result = run_project(load_project(root), "gold.revenue_by_state")
+
+    assert result.status != "success"
+    failure = next(m for m in result.models if m.status == "failed")
+    assert failure.error is not None
+    assert "no_such_column" in str(failure.error)
+    assert "revenue_by_state.sql:" in str(failure.error)
+    assert DeltaTable(table_path(root, "gold", "revenue_by_state")).version() == before
