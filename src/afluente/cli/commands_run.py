@@ -31,6 +31,9 @@ def validate(ctx: typer.Context) -> None:
     validate_sources(project)
     validate_engine(project)
     graph = load_graph(project)
+    from afluente.runtime.engine_fit import check_engine_fits
+
+    check_engine_fits(project, graph, graph.order)
     validate_sinks(project, graph)
     from afluente.runtime.model_binding import bind_models
 

@@ -48,6 +48,7 @@ class DuckDBEngine(DuckDBProfiling):
             Capability.ARROW_PUSHDOWN,
             Capability.STREAMING_RESULTS,
             Capability.PARQUET_FILES,
+            Capability.WORKSPACE,
         }
     )
 

@@ -26,6 +26,7 @@ class Capability(Enum):
     ARROW_PUSHDOWN = "arrow_pushdown"
     STREAMING_RESULTS = "streaming_results"
     PARQUET_FILES = "parquet_files"  # writes a model's result as Parquet files itself
+    WORKSPACE = "workspace"  # runs the incremental kinds' SQL (`Engine.workspace`)
 
 
 class Engine(Protocol):

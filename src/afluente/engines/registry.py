@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from afluente.config import Project, validate_with_locations
 from afluente.config.yaml_lines import KeyPath
-from afluente.engines.protocol import Engine
+from afluente.engines.protocol import Capability, Engine
 from afluente.engines.settings import DuckDBSettings, EngineSettings, SparkSettings
 from afluente.errors import ConfigError
 
@@ -29,6 +29,7 @@ class EngineFactory(Protocol):
     """An engine class: its settings model, and a constructor taking validated settings."""
 
     config_model: type[EngineSettings]
+    capabilities: frozenset[Capability]
 
     def __call__(self, settings: Any) -> Engine: ...
 
@@ -81,6 +82,13 @@ def _engine_path(project: Project) -> KeyPath:
     if env is not None and ("environments", env, "engine") in doc.lines:
         return ("environments", env, "engine")
     return ("engine",)
+
+
+def engine_capabilities(project: Project) -> frozenset[Capability]:
+    """What the project's engine can do (from its class: no engine is started)."""
+    capabilities: frozenset[Capability] = factory_for(
+        project.config.engine.type, project).capabilities
+    return capabilities
 
 
 def validate_engine(project: Project) -> None:

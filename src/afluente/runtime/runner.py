@@ -16,6 +16,7 @@ from afluente.connectors import validate_sources
 from afluente.engines.registry import validate_engine
 from afluente.errors import AfluenteError
 from afluente.model import Graph, TableRef, load_graph, select
+from afluente.runtime.engine_fit import check_engine_fits
 from afluente.runtime.incremental_read import observe_changes
 from afluente.runtime.observe import observe
 from afluente.runtime.planner import Plan, make_plan
@@ -56,7 +57,9 @@ def select_project(project: Project, selector: str | None) -> tuple[Graph, set[T
     validate_sources(project)
     validate_engine(project)
     graph = load_graph(project)
-    return graph, select(graph, selector)
+    chosen = select(graph, selector)
+    check_engine_fits(project, graph, chosen)
+    return graph, chosen
 
 
 def _plan(project: Project, graph: Graph, chosen: set[TableRef], full_refresh: bool) -> Planned:
