@@ -289,3 +289,45 @@ def test_customer_dimension_replays_the_change_feed_in_business_time(
                 FROM bronze.customer_updates))
         WHERE late""")
     assert landed_late > 0
+
+
+def fct_orders_sql() -> str:
+    text = (PROJECT / "models/gold/fct_orders.sql").read_text(encoding="utf-8")
+    return str(load_bench().HEADER.sub("", text))
+
+
+def test_fct_orders_joins_are_hash_joins(con: duckdb.DuckDBPyConnection) -> None:
+    plan = "\n".join(str(row[1]) for row in con.execute(f"EXPLAIN {fct_orders_sql()}").fetchall())
+    assert "HASH_JOIN" in plan
+    assert "NESTED_LOOP_JOIN" not in plan
+    assert "BLOCKWISE_NL_JOIN" not in plan
+
+
+def test_fct_orders_matches_the_or_form_of_the_customer_lookup(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    """The open end as +infinity and the unconditional first-version join give the rows the
+    plain predicates give: `valid_to IS NULL OR at < valid_to`, the first version only when
+    no version is valid."""
+    sql = fct_orders_sql()
+    lookup = "AND o.customer_at < coalesce(c.valid_to, 'infinity')"
+    first = "ON f.customer_id = o.customer_id\n"
+    assert lookup in sql and first in sql
+    plain = sql.replace(lookup, "AND (c.valid_to IS NULL OR o.customer_at < c.valid_to)").replace(
+        first, "ON f.customer_id = o.customer_id AND c.customer_key IS NULL\n"
+    )
+    rows = con.execute(f"SELECT * FROM ({sql}) ORDER BY order_id").fetchall()
+    assert len(rows) == 2_000
+    assert rows == con.execute(f"SELECT * FROM ({plain}) ORDER BY order_id").fetchall()
+    # the fixture's orders reach every branch: no purchase time, older than the customer's
+    # first version, missing customer
+    branches = one(
+        con,
+        """SELECT count(*) FILTER (WHERE o.purchased_at IS NULL),
+                  count(*) FILTER (WHERE o.purchased_at < m.first_from),
+                  count(*) FILTER (WHERE m.first_from IS NULL)
+           FROM silver.orders o LEFT JOIN (
+             SELECT customer_id, min(valid_from) AS first_from
+             FROM gold.dim_customer GROUP BY customer_id) m USING (customer_id)""",
+    )
+    assert min(branches) > 0, branches

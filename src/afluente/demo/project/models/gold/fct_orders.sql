@@ -4,8 +4,9 @@ description: >
   One row per order (silver.orders) with keys to the customer version valid at the purchase
   and to the date, item and payment totals. The customer lookup is SCD2-aware: the version
   of gold.dim_customer with valid_from <= purchased_at < valid_to (the join
-  `afluente.transform.scd2_lookup_join` generates); an order older than the customer's first
-  version takes that first version, an order without a parseable purchase time the current
+  `afluente.transform.scd2_lookup_join` generates with sequence_type TIMESTAMPTZ: an open
+  valid_to counts as +infinity, no OR, so DuckDB hash-joins); an order older than the
+  customer's first version takes that first version (coalesce prefers the valid version), an order without a parseable purchase time the current
   one, an order of a missing customer the unknown member (-1). Orders without a parseable
   purchase date get date_key -1.
 expectations:
@@ -66,7 +67,7 @@ FROM orders AS o
 LEFT JOIN gold.dim_customer AS c
     ON o.customer_id = c.customer_id
     AND o.customer_at >= c.valid_from
-    AND (c.valid_to IS NULL OR o.customer_at < c.valid_to)
-LEFT JOIN first_version AS f ON f.customer_id = o.customer_id AND c.customer_key IS NULL
+    AND o.customer_at < coalesce(c.valid_to, 'infinity')
+LEFT JOIN first_version AS f ON f.customer_id = o.customer_id
 LEFT JOIN items AS i ON i.order_id = o.order_id
 LEFT JOIN payments AS p ON p.order_id = o.order_id
