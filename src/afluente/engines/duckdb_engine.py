@@ -159,6 +159,10 @@ class DuckDBEngine(DuckDBProfiling):
         except duckdb.Error as exc:
             raise EngineError(f"query failed: {_clean(exc)}", hint="check the SQL") from None
 
+    def describe_query(self, sql: str) -> dict[str, str]:
+        described = self.query(f"DESCRIBE {sql}").to_pylist()
+        return {str(r["column_name"]): str(r["column_type"]) for r in described}
+
     def read_only_query(self, sql: str, readable: Sequence[str]) -> pa.Table:
         """Run one read-only statement with file reads limited to `readable` folders; the
         engine stays locked down afterwards (see `duckdb_readonly`)."""

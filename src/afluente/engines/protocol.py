@@ -93,6 +93,11 @@ class Engine(Protocol):
     # --- describe, profile and type data outside a model (observability, contracts, unit
     # tests; issue 13). These never disturb a model's result that is still streaming.
 
+    def describe_query(self, sql: str) -> dict[str, str]:
+        """Column -> type (in the project dialect's names) of a query's result, bound but
+        not run; SQL that does not bind is an `EngineError`."""
+        ...
+
     def column_types(self, schema: pa.Schema) -> dict[str, str]:
         """Column -> this engine's type name, for a result with this Arrow schema."""
         ...

@@ -22,8 +22,10 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from afluente.engines.duckdb_connection import duckdb_connect
+from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.frames import to_reader
-from afluente.engines.protocol import Capability
+from afluente.engines.protocol import Capability, Workspace
 from afluente.engines.settings import SparkSettings
 from afluente.engines.spark_errors import python_error, spark_error, summary
 from afluente.engines.spark_frames import arrow_of, delta_ready, spark_frame
@@ -43,8 +45,12 @@ def view_name(ref: TableRef) -> str:
     return f"__afluente_{ref.layer}__{ref.name}".lower()
 
 
-class SparkEngine:
-    """Models run on a Spark session (local, standalone cluster or Spark Connect)."""
+class SparkEngine(DuckDBProfiling):
+    """Models run on a Spark session (local, standalone cluster or Spark Connect).
+
+    Describing and profiling data that is already Arrow on the driver (contracts, run
+    metrics, unit-test fixtures) runs on a small local DuckDB: declared types are written
+    in the project's dialect, DuckDB's, whatever engine computes the models."""
 
     name = "spark"
     capabilities = frozenset({Capability.SQL, Capability.PYTHON_MODELS, Capability.PARQUET_FILES})
@@ -56,6 +62,7 @@ class SparkEngine:
         self._session: Any = None
         self._views: dict[TableRef, str] = {}
         self._variables: dict[str, Any] = {}
+        self.connection = duckdb_connect(config={"threads": 1})  # for DuckDBProfiling
 
     @property
     def session(self) -> Any:
@@ -176,6 +183,20 @@ class SparkEngine:
         except Exception as exc:
             raise EngineError(f"query failed: {summary(exc)}", hint="check the SQL") from None
 
+    def describe_query(self, sql: str) -> dict[str, str]:
+        """The result's Arrow schema from Spark's analysis (`LIMIT 0` reads no row), in the
+        DuckDB type names expectations and contracts are declared with."""
+        return self.column_types(self.query(f"SELECT * FROM ({sql}) AS __described LIMIT 0")
+                                 .schema)
+
+    def workspace(self) -> Workspace:
+        """The incremental kinds' workspace: not on Spark yet (the runtime refuses those
+        models up front, `runtime/engine_fit.py`; this is the last line of defence)."""
+        raise EngineError(
+            "the Spark engine cannot build incremental kinds yet (it has no workspace)",
+            hint="run this project on `engine: duckdb`, or make the model `kind: full`",
+        )
+
     def interrupt(self) -> None:
         if self._session is None:
             return
@@ -188,6 +209,7 @@ class SparkEngine:
     def close(self) -> None:
         """Drop this engine's views; a Spark Connect session is closed on the server. The
         process's Spark keeps running for the next engine."""
+        self.connection.close()
         if self._session is None:
             return
         for ref in list(self._views):

@@ -26,6 +26,8 @@ SAMPLE_ROWS = 5
 class Queryable(Protocol):
     def query(self, sql: str) -> pa.Table: ...
 
+    def describe_query(self, sql: str) -> dict[str, str]: ...
+
 
 @dataclass(frozen=True)
 class Target:
@@ -37,8 +39,7 @@ class Target:
 
 def describe(engine: Queryable, source_sql: str) -> dict[str, str]:
     """Output column -> SQL type, without reading any row."""
-    described = engine.query(f"DESCRIBE {source_sql}").to_pylist()
-    return {str(r["column_name"]): str(r["column_type"]) for r in described}
+    return engine.describe_query(source_sql)
 
 
 def check_rules(
@@ -54,7 +55,7 @@ def check_rules(
         probe = _probe(rule, source_sql)
         if probe is not None:
             try:
-                engine.query(probe)
+                engine.describe_query(probe)
             except AfluenteError as exc:
                 raise ConfigError(
                     f"expectation `{rule.name}`: invalid SQL in `{rule.rule}`: "
@@ -90,9 +91,9 @@ def check_regex(rule: Expectation, target: Target) -> None:
 
 def _probe(rule: Expectation, source_sql: str) -> str | None:
     if rule.scope == "row":
-        return f"DESCRIBE SELECT {qc.passes(rule)} FROM ({source_sql}) AS __afq_model"
+        return f"SELECT {qc.passes(rule)} FROM ({source_sql}) AS __afq_model"
     if rule.scope == "table":
-        return f"DESCRIBE {qc.table_query(f'({source_sql}) AS __afq_model', rule)}"
+        return qc.table_query(f"({source_sql}) AS __afq_model", rule)
     return None
 
 

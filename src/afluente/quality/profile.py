@@ -38,9 +38,8 @@ class ColumnProfile:
 
 
 def profile(engine: Queryable, relation: str) -> list[ColumnProfile]:
-    described = engine.query(f"DESCRIBE SELECT * FROM {relation}").to_pylist()
-    return [_column(engine, relation, str(d["column_name"]), str(d["column_type"]))
-            for d in described]
+    described = engine.describe_query(f"SELECT * FROM {relation}")
+    return [_column(engine, relation, name, type_) for name, type_ in described.items()]
 
 
 def _column(engine: Queryable, relation: str, name: str, type_: str) -> ColumnProfile:

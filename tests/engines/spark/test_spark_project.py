@@ -20,11 +20,13 @@ from deltalake import DeltaTable
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
 from afluente.runtime.runner import run_project
+from afluente.state import StateStore
 
 SPARK = "engine: {type: spark, master: 'local[2]', conf: {spark.sql.shuffle.partitions: 2}}"
 TABLES = [
     ("silver", "orders"), ("silver", "customers"), ("gold", "revenue_by_state"),
     ("gold", "big_orders"), ("gold", "state_orders"), ("gold", "orders_per_day"),
+    ("gold", "checked_orders"),
 ]
 
 BIG_ORDERS = '''import afluente
@@ -52,6 +54,16 @@ PER_DAY = """SELECT ordered_at, CAST(ordered_at AS TIMESTAMP) AS day_start,
 FROM silver.orders
 GROUP BY ordered_at
 """
+# expectations evaluated in the same pass on either engine: one row quarantined (amount
+# over 200), one warned about (amount under 50), the kept rows written
+CHECKED = """/* @config
+expectations:
+  - {name: amount_in_range, between: {column: amount, max: 200}, action: quarantine}
+  - {name: not_tiny, expression: "amount >= 50", action: warn}
+  - {name: has_customer, not_null: [customer_id], action: fail}
+*/
+SELECT order_id, customer_id, amount FROM silver.orders
+"""
 
 
 def make_project(root: Path, engine: str) -> Path:
@@ -65,6 +77,7 @@ def make_project(root: Path, engine: str) -> Path:
     (models / "silver" / "paid_orders.sql").write_text(PAID)
     (models / "gold" / "state_orders.sql").write_text(STATE_ORDERS)
     (models / "gold" / "orders_per_day.sql").write_text(PER_DAY)
+    (models / "gold" / "checked_orders.sql").write_text(CHECKED)
     return root
 
 
@@ -152,3 +165,27 @@ def test_a_failing_model_on_spark_leaves_its_table_at_its_previous_version(
     assert "no_such_column" in str(failure.error)
     assert "revenue_by_state.sql:" in str(failure.error)
     assert DeltaTable(table_path(root, "gold", "revenue_by_state")).version() == before
+
+
+def test_expectations_quarantine_the_same_rows_on_spark(built: tuple[Path, Path]) -> None:
+    kept, quarantined, tallies = {}, {}, {}
+    for root in built:
+        kept[root] = sorted(
+            DeltaTable(table_path(root, "gold", "checked_orders")).to_pyarrow_table()
+            .column("order_id").to_pylist())
+        rows = DeltaTable(table_path(root, "gold", "checked_orders__quarantine")) \
+            .to_pyarrow_table().to_pylist()
+        quarantined[root] = sorted((r["_rules"], r["_reason"], r["_row"]) for r in rows)
+        project = load_project(root)
+
+        with StateStore.open(project.state_url) as store:
+            tallies[root] = sorted(
+                (r["rule"], r["rows_evaluated"], r["rows_failed"])
+                for r in store.quality_history() if r["model"] == "gold.checked_orders")
+    on_duckdb, on_spark = built
+    assert kept[on_duckdb] == [10, 11, 12]  # order 13 (210.00) quarantined
+    assert kept[on_spark] == kept[on_duckdb]
+    assert [q[0] for q in quarantined[on_duckdb]] == [["amount_in_range"]]
+    assert quarantined[on_spark] == quarantined[on_duckdb]
+    assert ("not_tiny", 4, 1) in tallies[on_duckdb]
+    assert tallies[on_spark] == tallies[on_duckdb]
