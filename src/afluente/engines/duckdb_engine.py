@@ -9,7 +9,6 @@ Arrow record batches straight into the Delta writer.
 from __future__ import annotations
 
 import re
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from afluente.engines.duckdb_readonly import access_error, lock_down, read_only_
 from afluente.engines.duckdb_workspace import DuckDBWorkspace
 from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
+from afluente.engines.python_errors import python_model_error
 from afluente.engines.settings import DuckDBSettings
 from afluente.errors import EngineError, Location
 from afluente.model import TableRef
@@ -146,7 +146,7 @@ class DuckDBEngine(DuckDBProfiling):
         except duckdb.Error as exc:
             raise self._error(exc, origin, table) from None
         except Exception as exc:
-            raise _python_error(exc, origin, table) from exc
+            raise python_model_error(exc, origin, table, str(exc)) from exc
         return guarded(reader, lambda e: _translate(e, origin, table))
 
     def set_variables(self, variables: Mapping[str, Any]) -> None:
@@ -246,15 +246,3 @@ def _clean(exc: BaseException) -> str:
 def _engine_error(exc: Exception, origin: Location, table: str, prefix: str = "") -> EngineError:
     return engine_error(_clean(exc) or type(exc).__name__, origin, table, prefix)
 
-
-def _python_error(exc: Exception, origin: Location, table: str) -> EngineError:
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == Path(origin.file)
-    ]
-    line = frames[-1].lineno if frames else origin.line
-    return EngineError(
-        f"Python model raised {type(exc).__name__}: {exc}",
-        location=Location(origin.file, line),
-        table=table,
-        hint="fix the model function; the table keeps its previous version",
-    )

@@ -9,10 +9,10 @@ those found in the model's SQL gives the line and column in the file.
 from __future__ import annotations
 
 import re
-import traceback
 from pathlib import Path
 from typing import Any
 
+from afluente.engines.python_errors import python_model_error
 from afluente.errors import AfluenteError, EngineError, Location
 
 DEFAULT_HINT = "fix the model's SQL; the table keeps its previous version"
@@ -88,14 +88,5 @@ def _position(origin: Location, sql: str, offset: int) -> Location:
 
 def python_error(exc: Exception, origin: Location, table: str) -> EngineError:
     """A Python model's own exception, at the line of its file that raised it."""
-    frames = [
-        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == Path(origin.file)
-    ]
-    line = frames[-1].lineno if frames else origin.line
-    return EngineError(
-        f"Python model raised {type(exc).__name__}: {summary(exc)}",
-        location=Location(origin.file, line),
-        table=table,
-        hint="fix the model function (its inputs are Spark DataFrames on this engine); the "
-        "table keeps its previous version",
-    )
+    return python_model_error(exc, origin, table, summary(exc),
+                              "its inputs are Spark DataFrames on this engine")
