@@ -25,8 +25,8 @@ class EngineConfig(_Strict):
 
     type: str = Field(
         default="duckdb",
-        json_schema_extra={"hint": "the engine that runs the models: duckdb, or one a "
-                           "plugin registers"},
+        json_schema_extra={"hint": "the engine that runs the models: duckdb, spark, or "
+                           "one a plugin registers"},
     )
 
     @property

@@ -9,7 +9,7 @@ from afluente.engines.registry import (
     project_engine,
     validate_engine,
 )
-from afluente.engines.settings import DuckDBSettings, EngineSettings
+from afluente.engines.settings import DuckDBSettings, EngineSettings, SparkSettings
 from afluente.streams import ResultStream
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Engine",
     "EngineSettings",
     "ResultStream",
+    "SparkSettings",
     "create_engine",
     "engine_settings",
     "engine_types",
