@@ -51,6 +51,7 @@ def _register() -> None:
         commands_repair,
         commands_run,
         commands_schedule,
+        commands_spark,
         commands_tables,
         commands_test,
     )
