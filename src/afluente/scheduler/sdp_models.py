@@ -90,9 +90,10 @@ def model_definition(node: Node, context: Context) -> Definition | Refusal:
     if node.kind in REFUSED_KINDS:
         return Refusal(node.ref, node.location, f"kind `{node.kind}`: {REFUSED_KINDS[node.kind]}")
     try:
-        streamed = _streamed(node, context)
         if node.language == "python":
-            return _python_definition(node, context, streamed)
+            _refuse_duckdb_function(node)
+            return _python_definition(node, context, _streamed(node, context))
+        streamed = _streamed(node, context)
         return _sql_definition(node, context, streamed)
     except _Refused as refused:
         return Refusal(node.ref, node.location, str(refused))
@@ -185,7 +186,6 @@ def spark_expression(sql: str) -> str:
 
 
 def _python_definition(node: Node, context: Context, streamed: TableRef | None) -> Definition:
-    _refuse_duckdb_function(node)
     spec: PythonModelSpec = getattr(node.function, MARKER)
     copy = f"models/{node.ref.layer}/{node.file.name}"
     reads = [_read(TableRef.parse(t), context, streamed) for t in spec.inputs]
