@@ -85,6 +85,22 @@ def status_counts(orders):
     return orders.groupBy("status").count()
 '''
 
+STREAM_PY = '''import afluente
+
+
+@afluente.table(inputs=["bronze.orders"], kind="append")
+def order_stream(orders):
+    return orders.select("order_id", "status")
+'''
+
+PAID_PY = '''import afluente
+
+
+@afluente.table(inputs=["silver.paid"])
+def paid_positive(paid):
+    return paid.filter("amount > 0")
+'''
+
 
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,7 +111,8 @@ def make_project(root: Path) -> Path:
     """bronze.orders, bronze.customer_changes (file streams), bronze.sellers (snapshot files);
     silver.orders (full),
     silver.paid (view) → gold.big_orders; silver.order_log (append); gold.status_counts
-    (Python); gold.customer_history (apply_changes over bronze.order_events, an append)."""
+    and silver.order_stream (append), gold.paid_positive (over the view) in Python;
+    gold.customer_history (apply_changes over bronze.order_events, an append)."""
     write(root / "afluente.yml", AFLUENTE_YML)
     write(root / "landing" / "orders" / "a.csv",
           "order_id;customer_id;amount;status\n1;7;12.50;paid\n2;8;3.00;new\n1;7;12.50;paid\n")
@@ -108,6 +125,8 @@ def make_project(root: Path) -> Path:
     write(models / "silver" / "order_log.sql", LOG_SQL)
     write(models / "gold" / "big_orders.sql", BIG_SQL)
     write(models / "gold" / "status_counts.py", STATUS_PY)
+    write(models / "silver" / "order_stream.py", STREAM_PY)
+    write(models / "gold" / "paid_positive.py", PAID_PY)
     write(models / "bronze" / "order_events.sql", "/* @config\nkind: append\n*/\n"
           "SELECT customer_id, op, changed_at, city FROM bronze.customer_changes\n")
     write(models / "gold" / "customer_history.sql", HISTORY_SQL)

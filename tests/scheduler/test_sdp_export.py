@@ -62,14 +62,17 @@ def test_each_kind_and_source_becomes_its_sdp_construct(project: Path, tmp_path:
     plan = export(project, out)
     spec = yaml.safe_load((out / "spark-pipeline.yml").read_text())
     assert spec == {"name": "shop_sdp", "storage": STORAGE,
+                    "configuration": {"spark.sql.session.timeZone": "UTC"},
                     "libraries": [{"glob": {"include": "transformations/**"}}]}
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert files == [
-        "models/gold/status_counts.py", "spark-pipeline.yml",
+        "models/gold/paid_positive.py", "models/gold/status_counts.py",
+        "models/silver/order_stream.py", "spark-pipeline.yml",
         "transformations/bronze/customer_changes.py", "transformations/bronze/order_events.sql",
         "transformations/bronze/orders.py", "transformations/bronze/sellers.py",
         "transformations/gold/big_orders.sql", "transformations/gold/customer_history.py",
-        "transformations/gold/status_counts.py", "transformations/silver/order_log.sql",
+        "transformations/gold/paid_positive.py", "transformations/gold/status_counts.py",
+        "transformations/silver/order_log.sql", "transformations/silver/order_stream.py",
         "transformations/silver/orders.sql", "transformations/silver/paid.sql",
     ]
     assert {str(d.ref): d.construct for d in plan.definitions} == {
@@ -79,8 +82,10 @@ def test_each_kind_and_source_becomes_its_sdp_construct(project: Path, tmp_path:
         "bronze.sellers": "materialized view (files)",
         "gold.big_orders": "materialized view",
         "gold.customer_history": "streaming table + auto CDC flow",
+        "gold.paid_positive": "materialized view",
         "gold.status_counts": "materialized view",
         "silver.order_log": "streaming table",
+        "silver.order_stream": "streaming table",
         "silver.orders": "materialized view",
         "silver.paid": "temporary view",
     }
@@ -102,10 +107,10 @@ def test_sql_models_are_spark_sql_with_views_streams_vars_and_expectation_commen
     paid = (out / "transformations/silver/paid.sql").read_text()
     assert "CREATE TEMPORARY VIEW silver__paid AS\nSELECT" in paid
     big = (out / "transformations/gold/big_orders.sql").read_text()
-    assert "FROM `silver__paid` AS p WHERE p.amount >= 10" in big  # view renamed, var inlined
+    assert "FROM `silver__paid` AS p\nWHERE\n  p.amount >= 10" in big  # view renamed, var set
     log = (out / "transformations/silver/order_log.sql").read_text()
     assert "CREATE STREAMING TABLE silver.order_log" in log
-    assert "FROM STREAM(bronze.orders) AS o LEFT JOIN silver.orders AS s" in log
+    assert "FROM STREAM(bronze.orders) AS o\nLEFT JOIN silver.orders AS s" in log
 
 
 def test_apply_changes_is_an_auto_cdc_flow_with_its_keys(project: Path, tmp_path: Path) -> None:
@@ -157,6 +162,12 @@ def test_python_models_are_called_with_spark_frames_from_a_copy(
     assert "MODEL(orders=spark.read.table('silver.orders'))" in definition.read_text()
     assert (out / "models/gold/status_counts.py").read_text() == (
         project / "models/gold/status_counts.py").read_text()
+    streamed = (out / "transformations/silver/order_stream.py").read_text()
+    assert "MODEL(spark.readStream.table('bronze.orders'))" in streamed  # its append-only input
+    assert calls(out / "transformations/silver/order_stream.py")["table"] == {
+        "name": "silver.order_stream"}
+    over_view = (out / "transformations/gold/paid_positive.py").read_text()
+    assert "MODEL(spark.read.table('silver__paid'))" in over_view
 
 
 def test_select_exports_the_chosen_tables_and_reports_what_they_read(
@@ -253,6 +264,8 @@ def test_the_command_writes_the_project_and_reports_it(project: Path, tmp_path: 
     again = CliRunner().invoke(app, ["-p", str(project), "spark", "export", "--out", str(out),
                                      "-s", "silver.orders"])
     assert again.exit_code == 0, again.output  # an earlier export is replaced
+    assert again.output.startswith(f"wrote {out}: 1 table(s), check it with `spark-pipelines "
+                                   f"dry-run --spec {out}/spark-pipeline.yml`\n")
     assert not (out / "transformations/silver/paid.sql").exists()
 
 
@@ -283,7 +296,7 @@ def test_spark_pipelines_dry_run_accepts_the_export(project: Path, tmp_path: Pat
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]
     assert "Run is COMPLETED." in log
-    assert "Found 10 files matching glob 'transformations/**/*'" in log
+    assert "Found 12 files matching glob 'transformations/**/*'" in log
 
 
 def test_the_demo_exports_but_for_its_three_tables_sdp_cannot_express(tmp_path: Path) -> None:
@@ -297,5 +310,20 @@ def test_the_demo_exports_but_for_its_three_tables_sdp_cannot_express(tmp_path: 
     rest = " ".join(str(r) for r in graph.order if str(r) not in refused)
     plan = plan_export(loaded, graph, rest, STORAGE)
     assert len(plan.definitions) == 21
+    assert plan.notes[-1] == ("19 expectation(s) written as comments (not enforced: "
+                              "pyspark.pipelines has no expectations API)")
     assert [str(r) for r in plan.external] == refused
     assert plan.expectations == 19
+
+
+def test_a_spark_projects_sql_settings_go_into_the_spec(project: Path, tmp_path: Path) -> None:
+    config = project / "afluente.yml"
+    config.write_text(config.read_text() + "engine:\n  type: spark\n  conf:\n"
+                      "    spark.sql.shuffle.partitions: 4\n    spark.sql.ansi.enabled: true\n"
+                      "    spark.executor.memory: 2g\n")
+    out = tmp_path / "sdp"
+    export(project, out)
+    spec = yaml.safe_load((out / "spark-pipeline.yml").read_text())
+    assert spec["configuration"] == {"spark.sql.session.timeZone": "UTC",
+                                     "spark.sql.ansi.enabled": "true",
+                                     "spark.sql.shuffle.partitions": "4"}
