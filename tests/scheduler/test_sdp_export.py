@@ -195,6 +195,9 @@ def test_tables_without_an_sdp_equivalent_are_refused_all_at_once(
           "SELECT order_id FROM silver.orders\n")
     write(models / "gold" / "asof.sql", "SELECT a.order_id FROM silver.orders AS a\n"
           "ASOF JOIN silver.orders AS b ON a.order_id >= b.order_id\n")
+    write(models / "gold" / "history.sql", "/* @config\nkind: apply_changes\nkeys: [id]\n"
+          "sequence_by: at\napply_as_deletes: \"op = (\"\n*/\n"
+          "SELECT 1 AS id, op, _ingested_at AS at FROM bronze.orders\n")
     write(models / "gold" / "duck.py", "import duckdb\n\nimport afluente\n\n\n"
           "@afluente.table(inputs=['silver.orders'])\n"
           "def duck(orders: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:\n"
@@ -203,7 +206,7 @@ def test_tables_without_an_sdp_equivalent_are_refused_all_at_once(
     with pytest.raises(ModelError) as caught:
         export(project, out)
     message = caught.value.render()
-    assert message.startswith("6 table(s) have no Spark Declarative Pipelines equivalent:\n")
+    assert message.startswith("7 table(s) have no Spark Declarative Pipelines equivalent:\n")
     expected = {
         "silver.latest": "kind `merge`: SDP has no upsert in arrival order",
         "silver.daily": "kind `time_range`: SDP has no flow that replaces time partitions",
@@ -212,6 +215,7 @@ def test_tables_without_an_sdp_equivalent_are_refused_all_at_once(
                          "is append-only in the export",
         "gold.asof": "ASOF JOIN is DuckDB-only SQL and does not translate to Spark SQL",
         "gold.duck": "a Python model written for DuckDB relations",
+        "gold.history": "`apply_as_deletes: op = (` does not translate to Spark SQL",
     }
     for ref, reason in expected.items():
         line = next(x for x in message.splitlines() if x.startswith(f"  {ref} ("))

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlglot
+from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
 from afluente.engines.spark_sql import Names, generate, parse_one, rewrite
 from afluente.errors import AfluenteError, Location
@@ -179,9 +180,14 @@ def _sql_string(text: str) -> str:
     return sqlglot.exp.Literal.string(" ".join(text.split())).sql(dialect="spark")
 
 
-def spark_expression(sql: str) -> str:
+def spark_expression(sql: str, key: str) -> str:
     """A DuckDB SQL expression (a delete condition) in Spark SQL."""
-    return sqlglot.parse_one(sql, read="duckdb").sql(dialect="spark")
+    try:
+        return sqlglot.parse_one(sql, read="duckdb").sql(
+            dialect="spark", unsupported_level=ErrorLevel.RAISE)
+    except (ParseError, UnsupportedError) as exc:
+        raise _Refused(f"`{key}: {sql}` does not translate to Spark SQL: "
+                       f"{str(exc).splitlines()[0]}") from None
 
 
 # -- Python models ------------------------------------------------------------------------------
@@ -266,7 +272,8 @@ def _python_cdc(node: Node, changes: str) -> str:
             f"keys={_py(list(config.keys or ()))}",
             f"sequence_by={_py(config.sequence_by)}"]
     if config.apply_as_deletes:
-        flow.append(f"apply_as_deletes={_py(spark_expression(config.apply_as_deletes))}")
+        deletes = spark_expression(config.apply_as_deletes, "apply_as_deletes")
+        flow.append(f"apply_as_deletes={_py(deletes)}")
     if config.except_columns:
         flow.append(f"except_column_list={_py(list(config.except_columns))}")
     flow.append(f"stored_as_scd_type={config.scd_type or 1}")
