@@ -31,6 +31,7 @@ from afluente.scheduler.sdp_models import (
     Definition,
     Refusal,
     model_definition,
+    reads,
     view_name,
 )
 from afluente.scheduler.sdp_sources import source_definition, streams
@@ -78,7 +79,8 @@ def plan_export(project: Project, graph: Graph, selector: str | None,
     refused = [r for r in results if isinstance(r, Refusal)]
     if refused:
         raise _refusal_error(refused)
-    external = sorted({u for r in chosen for u in graph[r].upstream} - set(chosen))
+    external = sorted({u for r in chosen if graph[r].language != "source"
+                       for u in reads(graph[r])} - set(chosen))
     return SdpExport(
         spec=render_spec(project.config.name, storage, spark_configuration(project)),
         definitions=tuple(r for r in results if isinstance(r, Definition)),

@@ -107,7 +107,7 @@ class _Refused(Exception):
     pass
 
 
-def _inputs(node: Node) -> tuple[TableRef, ...]:
+def reads(node: Node) -> tuple[TableRef, ...]:
     """The tables the model's code reads (not those only its expectations name)."""
     if node.language == "python":
         spec: PythonModelSpec = getattr(node.function, MARKER)
@@ -120,7 +120,7 @@ def _streamed(node: Node, context: Context) -> TableRef | None:
     """The one input an `append`/`apply_changes` model streams (None for the other kinds)."""
     if node.kind not in ("append", "apply_changes"):
         return None
-    candidates = sorted({r for r in _inputs(node) if r in context.append_only})
+    candidates = sorted({r for r in reads(node) if r in context.append_only})
     if len(candidates) == 1:
         return candidates[0]
     if not candidates:
