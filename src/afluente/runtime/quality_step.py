@@ -161,11 +161,12 @@ class QualityStep:
         traced, added = with_lineage(source, self._lineage_columns, wanted)
         carried = {c: hidden(c) for c in added}
         if carried:
-            try:  # what was rewritten must still bind, to exactly the model's columns more
+            try:  # the rewrite must still bind, to the model's very columns and types
                 found = describe(self.engine, traced)
             except AfluenteError:
                 found = {}
-            if list(found) != [*columns, *carried.values()]:
+            if list(found) != [*columns, *carried.values()] or any(
+                    found[c] != t for c, t in columns.items()):
                 return source
         self._carried = carried
         return traced
