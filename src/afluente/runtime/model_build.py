@@ -159,8 +159,9 @@ class ModelBuilder:
             return self._build(node, step, read, None)
         quality = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
                               step.fingerprint)
-        before = self._holding(node, None if self.plan.full_refresh
-                               else self.plan.observations[node.ref].version)
+        before = Holding(0, 0)  # what a batch of new rows adds to (incremental kinds only)
+        if node.table_kind.build == "incremental" and not self.plan.full_refresh:
+            before = self._holding(node, self.plan.observations[node.ref].version)
         try:  # checked before anything is committed; the kept rows stream from the engine
             written = self._build(node, step, read, quality)
         finally:
