@@ -2,7 +2,8 @@
 
 The starter project is run once so its bronze tables exist; then a misspelt column is
 caught by `validate` at the model's line and column with DuckDB's candidate name, and a run
-reports the same position while the stored table keeps its previous version.
+reports the same position while the stored table keeps its previous version. Before any run,
+a csv/tsv source's bronze columns come from its landing files' headers.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def test_run_reports_the_real_line_and_keeps_the_previous_version(built: Path) -
     assert after == before
 
 
-def test_validate_notes_models_whose_inputs_have_no_schema_yet(tmp_path: Path) -> None:
+def test_validate_binds_a_fresh_project_over_its_landing_files_headers(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "fresh"
     scaffold(root)
 
@@ -99,12 +102,69 @@ def test_validate_notes_models_whose_inputs_have_no_schema_yet(tmp_path: Path) -
 
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert payload["bound"] == 0
-    assert payload["not_bound"] == {
-        "silver.customers": "bronze.customers",
-        "silver.orders": "bronze.orders",
-        "gold.revenue_by_state": "bronze.orders",
-    }
+    assert (payload["bound"], payload["not_bound"]) == (3, {})
+    model = root / "models/silver/orders.sql"
+    _misspell(model, "CAST(order_id", "CAST(ordr_id")
+
+    result = afluente(root, "validate")
+
+    assert result.returncode == 2
+    first, hint = result.stderr.splitlines()
+    assert first == (
+        f"error: {model}:5:10: `silver.orders` does not bind: DuckDB: Binder Error: "
+        'Referenced column "ordr_id" not found in FROM clause!'
+    )
+    assert hint.startswith("  hint: did you mean `order_id`?")
+    assert not (root / "warehouse").exists()  # nothing was ingested to find it
+
+
+def _landing_project(root: Path, source: str, model: str) -> Path:
+    (root / "models/silver").mkdir(parents=True)
+    (root / "landing").mkdir()
+    (root / "afluente.yml").write_text(f"name: ahead\nwarehouse: warehouse\nsources:\n{source}")
+    (root / "models/silver/t.sql").write_text(model)
+    return root
+
+
+def test_headers_of_every_file_and_the_type_hints_give_bronze_its_columns(
+    tmp_path: Path,
+) -> None:
+    root = _landing_project(
+        tmp_path / "hints",
+        "  s:\n    type: files\n    path: landing/*.tsv\n    format: tsv\n"
+        "    columns: {amount: INTEGER}\n",
+        "SELECT amount + 1 AS next, note, _source\nFROM bronze.s\n",
+    )
+    (root / "landing/a.tsv").write_text("id\tamount\n1\t2\n")
+    (root / "landing/b.tsv").write_text("id\tamount\tnote\n2\t3\tx\n")
+
+    result = afluente(root, "--json", "validate")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["bound"] == 1
+    (root / "models/silver/t.sql").write_text("SELECT amount + 1 AS next, nte\nFROM bronze.s\n")
+
+    result = afluente(root, "validate")
+
+    assert result.returncode == 2
+    first, hint = result.stderr.splitlines()
+    assert first.startswith(f"error: {root / 'models/silver/t.sql'}:1:")
+    assert hint.startswith("  hint: did you mean `note`?")
+
+
+def test_validate_notes_models_over_a_source_it_cannot_read_ahead(tmp_path: Path) -> None:
+    root = _landing_project(
+        tmp_path / "json",
+        "  s:\n    type: files\n    path: landing/*.json\n    format: json\n",
+        "SELECT id FROM bronze.s\n",
+    )
+    (root / "landing/a.json").write_text('[{"id": 1}]')
+
+    result = afluente(root, "--json", "validate")
+
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert (payload["bound"], payload["not_bound"]) == (0, {"silver.t": "bronze.s"})
 
 
 def test_an_enforced_contract_gives_its_columns_before_the_model_ever_ran(

@@ -442,3 +442,19 @@ def test_postgres_url_is_a_fresh_database_each_time(postgres_url: str) -> None:
     with StateStore.open(postgres_url) as store:
         assert store.list_runs() == []
         assert "postgresql+psycopg://postgres@127.0.0.1:" in store.url
+
+
+def test_last_event_is_the_newest_of_its_type_about_its_model(store_url: str) -> None:
+    with StateStore.open(store_url) as store:
+        assert store.last_event("quality_accounted", "silver.orders") is None
+        base = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+        for seconds, kind, model, n in [(1, "quality_accounted", "silver.orders", 1),
+                                        (2, "quality_accounted", "silver.items", 2),
+                                        (3, "quality_checked", "silver.orders", 3),
+                                        (4, "quality_accounted", "silver.orders", 4)]:
+            store.emit(Event(kind, model=model, payload={"n": n},
+                             ts=base + timedelta(seconds=seconds)))
+
+        found = store.last_event("quality_accounted", "silver.orders")
+
+    assert found is not None and found.payload == {"n": 4}

@@ -29,7 +29,9 @@ from afluente.streams import ResultStream, SourceQuery, guarded
 
 RESCUED = "_rescued_data"
 SOURCE = "_source"
-METADATA_COLUMNS = (RESCUED, SOURCE, "_ingested_at", "_run_id", "_row_hash")
+METADATA_TYPES = {RESCUED: "VARCHAR", SOURCE: "VARCHAR", "_ingested_at": "TIMESTAMPTZ",
+                  "_run_id": "VARCHAR", "_row_hash": "VARCHAR"}  # as bronze stores them
+METADATA_COLUMNS = tuple(METADATA_TYPES)
 BATCH_ROWS = 256_000
 
 

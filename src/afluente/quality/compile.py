@@ -8,7 +8,7 @@ table-level rule is one aggregate query returning `(evaluated, failed)`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from afluente.quality.checkdigits import cnpj_valid, cpf_valid
 from afluente.quality.rules import Expectation
@@ -90,9 +90,11 @@ def any_flag(indexes: Sequence[int]) -> str:
     return " OR ".join(flag_name(i) for i in indexes) or "FALSE"
 
 
-def kept_query(relation: str, rules: Sequence[Expectation]) -> str:
-    """The rows that go to the table: all but those a drop or quarantine rule removes."""
-    exclude = ", ".join(flag_name(i) for i in range(len(rules)))
+def kept_query(relation: str, rules: Sequence[Expectation],
+               hidden: Sequence[str] = ()) -> str:
+    """The rows that go to the table: all but those a drop or quarantine rule removes
+    (without the flags and the `hidden` columns carried for the quarantine)."""
+    exclude = ", ".join([flag_name(i) for i in range(len(rules))] + [quote(h) for h in hidden])
     return (
         f"SELECT * EXCLUDE ({exclude}) FROM {relation} "
         f"WHERE NOT ({any_flag(removing(rules))})"
@@ -112,18 +114,21 @@ def tally_query(relation: str, rules: Sequence[Expectation]) -> str:
             f"FROM {relation}")
 
 
-def json_of(columns: Sequence[str]) -> str:
-    """The columns as one JSON object text (`{"a": 1, ...}`)."""
-    row = ", ".join(f"{quote(c)} := {row_value(c)}" for c in columns)
+def json_of(columns: Sequence[str], carried: Mapping[str, str] | None = None) -> str:
+    """The columns as one JSON object text (`{"a": 1, ...}`), plus each `carried` key with
+    the value of the relation's column it names."""
+    row = ", ".join([f"{quote(c)} := {row_value(c)}" for c in columns]
+                    + [f"{quote(k)} := {row_value(k, v)}" for k, v in (carried or {}).items()])
     return f"CAST(to_json(struct_pack({row})) AS VARCHAR)"
 
 
 def quarantine_query(
     relation: str, rules: Sequence[Expectation], columns: Sequence[str], run_id: str,
-    key: str = "NULL", version: int | None = None,
+    key: str = "NULL", version: int | None = None, carried: Mapping[str, str] | None = None,
 ) -> str:
-    """Rows failing a quarantine rule: rule names, reason, run id, the row as JSON, the
-    row's key (what a later build of the same record replaces) and the table version."""
+    """Rows failing a quarantine rule: rule names, reason, run id, the row as JSON (with the
+    `carried` lineage columns), the row's key (what a later build of the same record
+    replaces) and the table version."""
     chosen = quarantined(rules)
     names = ", ".join(
         f"CASE WHEN {flag_name(i)} THEN {literal(rules[i].name)} END" for i in chosen
@@ -135,7 +140,7 @@ def quarantine_query(
         f"SELECT CAST(list_filter([{names}], x -> x IS NOT NULL) AS VARCHAR[]) AS _rules, "
         f"CAST(concat_ws('; ', {reasons}) AS VARCHAR) AS _reason, "
         f"CAST({literal(run_id)} AS VARCHAR) AS _run_id, "
-        f"current_timestamp AS _quarantined_at, {json_of(columns)} AS _row, "
+        f"current_timestamp AS _quarantined_at, {json_of(columns, carried)} AS _row, "
         f"CAST({key} AS VARCHAR) AS _key, CAST({literal(version)} AS BIGINT) AS _version "
         f"FROM {relation} WHERE {any_flag(chosen)}"
     )
@@ -144,14 +149,15 @@ def quarantine_query(
 RESCUED = "_rescued_data"  # bronze's JSON text of what did not land (file and line included)
 
 
-def row_value(column: str) -> str:
-    """A column's value in a quarantined row's JSON: `_rescued_data` is nested as JSON, so the
-    copy of a rescued line keeps its file and line readable (`_row->'_rescued_data'->>'_line'`)
-    rather than as an escaped string."""
-    if column != RESCUED:
-        return quote(column)
-    text = f"CAST({quote(column)} AS VARCHAR)"
-    return f"CASE WHEN json_valid({text}) THEN json({text}) ELSE to_json({quote(column)}) END"
+def row_value(key: str, column: str | None = None) -> str:
+    """The value of `column` (default: `key`) under `key` in a quarantined row's JSON:
+    `_rescued_data` is nested as JSON, so the copy of a rescued line keeps its file and line
+    readable (`_row->'_rescued_data'->>'_line'`) rather than as an escaped string."""
+    value = quote(column or key)
+    if key != RESCUED:
+        return value
+    text = f"CAST({value} AS VARCHAR)"
+    return f"CASE WHEN json_valid({text}) THEN json({text}) ELSE to_json({value}) END"
 
 
 def sample_query(relation: str, index: int, columns: Sequence[str], limit: int) -> str:

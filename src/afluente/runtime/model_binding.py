@@ -5,18 +5,24 @@ as a view over its (already bindable) upstreams and its output becomes an empty 
 columns it gives (a table, not the view: views of views would be bound again by every
 reader, exponentially in the depth of the graph); a source, a Python model or an
 apply_changes table contributes the schema of its stored Delta table, or else the columns an
-enforced contract declares (`contract: enforced`, a `type` on every column). A misspelt column or
+enforced contract declares (`contract: enforced`, a `type` on every column); a source never
+ingested, the columns its connector can tell beforehand (a csv/tsv landing zone: its files'
+headers, typed by the `columns:` hints) plus bronze's metadata columns. A misspelt column or
 table is then DuckDB's bind error, at the model's line and column, with DuckDB's candidate
-names as the hint. A model whose upstream has no known schema yet (a source never ingested,
-a Python model never run) is skipped, and said so.
+names as the hint. A model whose upstream has no known schema yet (a source of another
+format never ingested, a Python model never run) is skipped, and said so.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from afluente.config import Project
+from afluente.connectors import connector_for
 from afluente.engines import Engine, create_engine, engine_settings
+from afluente.engines.bronze import METADATA_TYPES
 from afluente.engines.duckdb_errors import DEFAULT_HINT
 from afluente.errors import EngineError, ModelError
 from afluente.model import Graph, Node, TableRef
@@ -49,13 +55,39 @@ def bind_models(project: Project, graph: Graph) -> Binding:
         settings = settings.model_copy(update={"threads": 1})
     engine = create_engine(settings, project.config.vars)
     try:
-        return bind_graph(engine, Warehouse(project.warehouse_uri), graph)
+        return bind_graph(engine, Warehouse(project.warehouse_uri), graph,
+                          lambda node: source_columns(project, node))
     finally:
         engine.close()
 
 
-def bind_graph(engine: Engine, warehouse: Warehouse, graph: Graph) -> Binding:
-    """Make every table of `graph` bindable (no rows) on `engine`, in dependency order."""
+@runtime_checkable
+class DeclaresColumns(Protocol):
+    """A connector that can tell its bronze data columns before anything was ingested."""
+
+    def declared_columns(self) -> dict[str, str] | None: ...
+
+
+Declared = Callable[[Node], dict[str, str] | None]  # a source node -> its data columns
+
+
+def source_columns(project: Project, node: Node) -> dict[str, str] | None:
+    """The data columns (DuckDB types) a source's bronze table will have, when its
+    connector can tell them without ingesting."""
+    if node.source_name is None:
+        return None
+    connector = connector_for(project, node.source_name)
+    return connector.declared_columns() if isinstance(connector, DeclaresColumns) else None
+
+
+def _undeclared(node: Node) -> None:
+    return None
+
+
+def bind_graph(engine: Engine, warehouse: Warehouse, graph: Graph,
+               declared: Declared = _undeclared) -> Binding:
+    """Make every table of `graph` bindable (no rows) on `engine`, in dependency order
+    (`declared`: the columns of a source never ingested)."""
     binding = Binding()
     known = binding.readable
     for ref in graph.order:
@@ -66,7 +98,7 @@ def bind_graph(engine: Engine, warehouse: Warehouse, graph: Graph) -> Binding:
         elif node.language == "sql":
             _bind_sql(engine, node)
             binding.bound.append(ref)
-        if _bindable(engine, warehouse, node, unknown is None):
+        if _bindable(engine, warehouse, node, unknown is None, declared):
             known.add(ref)
     return binding
 
@@ -93,7 +125,8 @@ def _validate_hint(run_hint: str | None) -> str:
     return f"{advice} — {FIX_HINT}" if advice else FIX_HINT
 
 
-def _bindable(engine: Engine, warehouse: Warehouse, node: Node, inputs_known: bool) -> bool:
+def _bindable(engine: Engine, warehouse: Warehouse, node: Node, inputs_known: bool,
+              declared: Declared) -> bool:
     """Whether readers of `node` can now bind against it (attaching its stored schema
     when its SQL does not give its columns)."""
     if node.language == "sql" and node.table_kind.stores_query_output:
@@ -102,6 +135,10 @@ def _bindable(engine: Engine, warehouse: Warehouse, node: Node, inputs_known: bo
     if schema is not None:
         attach_stored(engine, node, schema.empty_table())
         return True
+    if node.language == "source":
+        columns = declared(node)
+        return columns is not None and _attach_columns(engine, node,
+                                                       {**columns, **METADATA_TYPES})
     return _attach_contract(engine, node)
 
 
@@ -111,9 +148,14 @@ def _attach_contract(engine: Engine, node: Node) -> bool:
     columns = node.config.columns
     if node.config.contract != "enforced" or not all(c.type for c in columns.values()):
         return False
-    selects = ", ".join(f"CAST(NULL AS {c.type}) AS {quote(name)}" for name, c in columns.items())
+    return _attach_columns(engine, node, {name: str(c.type) for name, c in columns.items()})
+
+
+def _attach_columns(engine: Engine, node: Node, columns: dict[str, str]) -> bool:
+    """An empty table of `columns` (name -> type) as `node`'s table."""
+    selects = ", ".join(f"CAST(NULL AS {kind}) AS {quote(name)}" for name, kind in columns.items())
     try:
         engine.materialize(node.ref, f"SELECT {selects} WITH NO DATA", node.location, node.name)
     except EngineError:
-        return False  # a type DuckDB does not know: the run's contract check reports it
+        return False  # a type DuckDB does not know: the run reports it
     return True

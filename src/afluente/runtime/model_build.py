@@ -25,7 +25,9 @@ from afluente.runtime.incremental_build import IncrementalBuild
 from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
+from afluente.runtime.quality_accounting import ACCOUNTED, Holding, ReadScope, account
 from afluente.runtime.quality_step import QualityStep, QualityTally, checked_view_sql
+from afluente.runtime.quarantine import quarantine_ref
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
 from afluente.runtime.transient import as_afluente_error
@@ -51,6 +53,7 @@ class ModelBuilder:
     reasons: dict[TableRef, str]  # shared: how incremental ones read
     attached: dict[TableRef, int | None] = field(default_factory=dict)  # on this engine
     tallies: dict[TableRef, QualityTally | None] = field(default_factory=dict)
+    read_modes: dict[TableRef, str] = field(default_factory=dict)  # incremental: full or not
 
     def skip(self, step: PlanStep, reason: str) -> ModelResult:
         result = ModelResult(step.ref, "skipped", reason)
@@ -156,11 +159,38 @@ class ModelBuilder:
             return self._build(node, step, read, None)
         quality = QualityStep(self.engine, self.warehouse, self.state, self.run_id,
                               step.fingerprint)
+        before = Holding(0, 0)  # what a batch of new rows adds to (incremental kinds only)
+        if node.table_kind.build == "incremental" and not self.plan.full_refresh:
+            before = self._holding(node, self.plan.observations[node.ref].version)
         try:  # checked before anything is committed; the kept rows stream from the engine
-            return self._build(node, step, read, quality)
+            written = self._build(node, step, read, quality)
         finally:
             quality.release()
             self.tallies[node.ref] = quality.tally
+        if quality.tally is not None and node.materialized:
+            self._account(node, quality.tally, before, written)
+        return written
+
+    def _account(self, node: Node, tally: QualityTally, before: Holding,
+                 written: WriteResult | None) -> None:
+        """Record where the rows read went, totalled since the last full read
+        (afluente.runtime.quality_accounting)."""
+        kind = node.table_kind
+        mode = self.read_modes.get(node.ref, "full") if kind.build == "incremental" else "full"
+        scope: ReadScope = ("all" if mode == "full" else
+                            "partitions" if kind.time_partitioned else "new")
+        version = written.version if written else self.warehouse.version(node.ref)
+        previous = self.state.last_event(ACCOUNTED, node.name)
+        payload = account(previous.payload if previous else None, tally, scope, before,
+                          self._holding(node, version))
+        self._event(ACCOUNTED, node.name, "info", dict(payload))
+
+    def _holding(self, node: Node, version: int | None) -> Holding:
+        """The rows in `node`'s table at `version` and in its quarantine now."""
+        quarantine = quarantine_ref(node.ref)
+        held = (int(self.warehouse.dataset(quarantine).count_rows())
+                if self.warehouse.exists(quarantine) else 0)
+        return Holding(self._visible_rows(node, version) or 0, held)
 
     def _build(self, node: Node, step: PlanStep, read: dict[str, int],
                quality: QualityStep | None) -> WriteResult | None:
@@ -226,6 +256,7 @@ class ModelBuilder:
         )
         outcome = build.run()
         self.reasons[node.ref] = outcome.reason
+        self.read_modes[node.ref] = outcome.mode
         if outcome.written is not None:
             self.versions[node.ref] = outcome.written.version
             self._event("table_committed", node.name, "info", {

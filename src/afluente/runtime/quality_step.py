@@ -16,6 +16,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from afluente.engines import Engine
+from afluente.errors import AfluenteError
 from afluente.model import Node, TableRef
 from afluente.quality import compile as qc
 from afluente.quality.evaluate import (
@@ -28,6 +29,7 @@ from afluente.quality.evaluate import (
     table_results,
 )
 from afluente.quality.results import RuleResult, failure_error
+from afluente.quality.row_lineage import LINEAGE_COLUMNS, hidden, with_lineage
 from afluente.quality.rules import Expectation, parse_expectations
 from afluente.runtime.quarantine import REPLACE_ALL, QuarantineWriter, key_sql
 from afluente.sql_text import table as qualified
@@ -76,6 +78,7 @@ class QualityStep:
     tally: QualityTally | None = None
     _rules: list[Expectation] = dataclasses.field(default_factory=list)
     _columns: list[str] = dataclasses.field(default_factory=list)
+    _carried: dict[str, str] = dataclasses.field(default_factory=dict)  # lineage -> hidden
 
     def apply(self, node: Node, where: str | None = None) -> Node:
         """Check `node`'s output (only its rows matching `where`, when given); return a node
@@ -84,15 +87,18 @@ class QualityStep:
         rules = parse_expectations(node.config.expectations, node.location, node.name,
                                    node.config_doc)
         source = self._source(node)
-        if where is not None:
-            source = f"SELECT * FROM ({source}) AS __afq_all WHERE {where}"
-        columns = describe(self.engine, source)
-        check_rules(self.engine, rules, columns, source, Target(node.name, node.location))
+        columns = describe(self.engine, _where(source, where))
+        check_rules(self.engine, rules, columns, _where(source, where),
+                    Target(node.name, node.location))
         row_rules = by_scope(rules, "row")
-        self._rules, self._columns = row_rules, list(columns)
+        self._rules, self._columns, self._carried = row_rules, list(columns), {}
+        if any(r.action == "quarantine" for r in row_rules):
+            source = self._with_lineage(source, columns)
+        source = _where(source, where)
         flagged_sql = qc.flagged_query(source, row_rules) if row_rules else source
         self.engine.materialize(FLAGGED, flagged_sql, node.location, node.name)
-        self.engine.attach_view(KEPT, qc.kept_query(qualified(FLAGGED), row_rules)
+        hidden = list(self._carried.values())
+        self.engine.attach_view(KEPT, qc.kept_query(qualified(FLAGGED), row_rules, hidden)
                                 if row_rules else f"SELECT * FROM {qualified(FLAGGED)}",
                                 node.location)
         results = schema_results(by_scope(rules, "schema"), columns, node.name)
@@ -119,7 +125,7 @@ class QualityStep:
         if not any(r.action == "quarantine" for r in self._rules):
             return []
         return [qc.quarantine_query(qualified(FLAGGED), self._rules, self._columns,
-                                    self.run_id, key_sql(node), version)]
+                                    self.run_id, key_sql(node), version, self._carried)]
 
     def commit_quarantine(self, node: Node, version: int | None) -> None:
         """After a rebuild's commit: its rejects replace the quarantine in one commit."""
@@ -148,6 +154,31 @@ class QualityStep:
             f"SELECT count(*) - count(DISTINCT ({distinct})) AS n FROM {qualified(KEPT)}")
         return int(found["n"][0].as_py())
 
+    def _with_lineage(self, source: str, columns: dict[str, str]) -> str:
+        """`source` carrying, under hidden names, the bronze lineage columns (file, rescued
+        line) of each row that it does not select itself (afluente.quality.row_lineage)."""
+        wanted = [c for c in LINEAGE_COLUMNS if c not in columns]
+        traced, added = with_lineage(source, self._lineage_columns, wanted)
+        carried = {c: hidden(c) for c in added}
+        if carried:
+            try:  # the rewrite must still bind, to the model's very columns and types
+                found = describe(self.engine, traced)
+            except AfluenteError:
+                found = {}
+            if list(found) != [*columns, *carried.values()] or any(
+                    found[c] != t for c, t in columns.items()):
+                return source
+        self._carried = carried
+        return traced
+
+    def _lineage_columns(self, schema: str, table: str) -> list[str]:
+        name = f"{qc.quote(schema)}.{qc.quote(table)}" if schema else qc.quote(table)
+        try:
+            found = describe(self.engine, f"SELECT * FROM {name}")
+        except AfluenteError:  # not a table the engine has (a table function, ...)
+            return []
+        return [c for c in LINEAGE_COLUMNS if c in found]
+
     def _source(self, node: Node) -> str:
         if node.language == "sql":
             assert node.sql is not None
@@ -159,6 +190,10 @@ class QualityStep:
         output = TableRef(SCRATCH, "python_output")
         self.engine.attach_table(output, stream.reader.read_all())
         return f"SELECT * FROM {qualified(output)}"
+
+
+def _where(source: str, where: str | None) -> str:
+    return source if where is None else f"SELECT * FROM ({source}) AS __afq_all WHERE {where}"
 
 
 def checked_view_sql(node: Node, source: str) -> str:

@@ -22,7 +22,7 @@ from afluente.lineage import ModelLineage, update_lineage
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.evaluate import Target, check_columns, check_regex, check_rules, describe
 from afluente.quality.rules import Expectation, parse_expectations
-from afluente.runtime.model_binding import bind_graph
+from afluente.runtime.model_binding import Declared, bind_graph, source_columns
 from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
 
@@ -35,7 +35,8 @@ def validate_expectations(project: Project, graph: Graph) -> int:
     warehouse = Warehouse(project.warehouse_uri)
     engine = project_engine(project)
     try:
-        bound = attach_empty(engine, warehouse, graph)
+        bound = attach_empty(engine, warehouse, graph,
+                             lambda node: source_columns(project, node))
         lineage = graph_lineage(graph, warehouse) if any(n.ref not in bound for n in nodes) else {}
         for node in nodes:
             rules = parse_expectations(node.config.expectations, node.location, node.name,
@@ -52,10 +53,13 @@ def validate_expectations(project: Project, graph: Graph) -> int:
         engine.close()
 
 
-def attach_empty(engine: Engine, warehouse: Warehouse, graph: Graph) -> set[TableRef]:
+def attach_empty(engine: Engine, warehouse: Warehouse, graph: Graph,
+                 declared: Declared | None = None) -> set[TableRef]:
     """Make every table bindable with no rows (`model_binding`); return the tables that
     could be bound. A SQL model is its current SQL (not its stored, maybe older, schema)."""
-    return bind_graph(engine, warehouse, graph).readable
+    if declared is None:
+        return bind_graph(engine, warehouse, graph).readable
+    return bind_graph(engine, warehouse, graph, declared).readable
 
 
 def _target_bound(rule: Expectation, bound: set[TableRef]) -> bool:

@@ -259,6 +259,15 @@ class StateStore:
             records = [event_record(row) for row in conn.execute(query).mappings()]
         return records if limit is None else records[::-1]
 
+    def last_event(self, type_: str, model: str) -> Event | None:
+        """The most recent event of one type about one model, if any."""
+        table = schema.events
+        query = (select(table).where(table.c.type == type_, table.c.model == model)
+                 .order_by(table.c.ts.desc(), table.c.id.desc()).limit(1))
+        with self._read("read events") as conn:
+            row = conn.execute(query).mappings().first()
+        return None if row is None else event_record(row)
+
     # -- data quality ------------------------------------------------------------------------
 
     def record_quality(self, run_id: str, results: Sequence[dict[str, Any]]) -> None:

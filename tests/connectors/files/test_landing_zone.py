@@ -164,3 +164,35 @@ def test_a_fixed_quarantined_file_replaces_its_quarantine_row(
     assert files_project.rows("id", "name", "_rescued_data") == [
         ("1", "a", None), ("2", "b", None)
     ]
+
+
+def test_the_quarantined_copy_keeps_file_and_line_whatever_the_model_selects(
+    files_project: FilesProject,
+) -> None:
+    files_project.source("""\
+        path: landing/*.csv
+    """)
+    models = files_project.root / "models" / "silver"
+    models.mkdir(parents=True)
+    (models / "t.sql").write_text(  # selects no lineage column, through a CTE
+        "/* @config\nkind: full\nexpectations:\n"
+        "  - {name: has_id, not_null: id, action: quarantine}\n"
+        "  - {name: small, expression: id < 5, action: quarantine}\n*/\n"
+        "WITH typed AS (SELECT CAST(id AS INTEGER) AS id, name FROM bronze.s AS b)\n"
+        "SELECT id, upper(name) AS name FROM typed\n"
+    )
+    files_project.write("a.csv", "id,name\n1,a\n2,b,extra\n7,c\n")
+
+    assert files_project.run().status == "success"
+
+    quarantine = files_project.warehouse.dataset(TableRef("silver", "t__quarantine"))
+    rows = sorted((json.loads(r) for r in quarantine.to_table().column("_row").to_pylist()),
+                  key=lambda r: r["id"] or 0)
+    assert [(r["id"], r["name"], r["_source"]) for r in rows] == [
+        (None, None, "landing/a.csv"), (7, "C", "landing/a.csv")]
+    assert (rows[0]["_rescued_data"]["_line"], rows[0]["_rescued_data"]["_raw"]) == (
+        3, "2,b,extra")
+    assert rows[1]["_rescued_data"] is None
+    table = files_project.warehouse.dataset(TableRef("silver", "t")).to_table()
+    assert table.column_names == ["id", "name"]  # the lineage rode along, not into the table
+    assert table.to_pylist() == [{"id": 1, "name": "A"}]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from afluente.connectors.files.config import FilesSource
+from afluente.connectors.files.header_schema import header_columns
 from afluente.connectors.files.listing import FileEntry, list_files
 from afluente.connectors.files.readers import FileReader
 from afluente.connectors.protocol import IngestContext, Ingestion, SourceCheck
@@ -46,6 +47,11 @@ class FilesConnector:
                 hint=f"check `path` (resolved against {self.root}) or add files there",
             )
         return found
+
+    def declared_columns(self) -> dict[str, str] | None:
+        """The data columns (DuckDB types) bronze will have, from the files' headers, when
+        that is cheap to tell (afluente.connectors.files.header_schema)."""
+        return header_columns(self.name, self.config, self.root, self.location)
 
     def check(self, history: Sequence[Mapping[str, Any]]) -> SourceCheck:
         try:
