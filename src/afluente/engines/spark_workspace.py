@@ -140,6 +140,8 @@ class SparkWorkspace:
 
     def _from_arrow(self, name: str, data: pa.Table | pa.RecordBatchReader) -> Any:
         """Arrow data as a DataFrame: Parquet written batch by batch and read by Spark."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
         if self._remote:
             table = data if isinstance(data, pa.Table) else data.read_all()
             return self.session.createDataFrame(table)
@@ -151,7 +153,8 @@ class SparkWorkspace:
                               allow_truncated_timestamps=True) as writer:
             for batch in reader:
                 writer.write_batch(batch)
-        return self.session.read.parquet(str(path))
+        schema = from_arrow_schema(reader.schema, prefer_timestamp_ntz=True)
+        return self.session.read.schema(schema).parquet(str(path))  # no job to read it
 
 
 def _is_spark_frame(value: object) -> bool:

@@ -142,3 +142,23 @@ def test_a_failing_incremental_model_on_spark_leaves_its_table_at_its_previous_v
     assert "duplicated value(s) of unique key (order_id), e.g. order_id=15 (2 rows)" in str(
         failure.error)
     assert DeltaTable(table_path(root, "gold", "orders_by_id")).version() == before
+
+
+def test_a_bad_delete_when_on_spark_names_the_model_and_the_column(
+    built: dict[str, tuple[Path, list[dict[str, int]]]], tmp_path: Path
+) -> None:
+    root = tmp_path / "spark"
+    shutil.copytree(built["spark"][0], root)
+    before = DeltaTable(table_path(root, "gold", "orders_by_id")).version()
+    model = root / "models" / "gold" / "orders_by_id.sql"  # a new definition: a rebuild
+    model.write_text("/* @config\nkind: merge\nunique_key: order_id\n"
+                     f"delete_when: no_such_column < 0\n*/\nSELECT * FROM {TYPED}\n"
+                     "WHERE order_id IN (11, 13)\n")
+
+    result = run_project(load_project(root), "gold.orders_by_id")
+
+    failure = next(m for m in result.models if m.status == "failed")
+    assert "an incremental step failed on Spark" in str(failure.error)
+    assert "`no_such_column` cannot be resolved" in str(failure.error)
+    assert "delete_when" in str(failure.error)  # the hint
+    assert DeltaTable(table_path(root, "gold", "orders_by_id")).version() == before
