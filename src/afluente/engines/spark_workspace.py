@@ -51,7 +51,7 @@ class SparkWorkspace:
         if _is_spark_frame(source):
             self._register(name, source)
         elif isinstance(source, pa.Table | pa.RecordBatchReader):
-            self._register(name, self._from_arrow(name, source))
+            self._register(name, self._run(lambda: self._from_arrow(source)))
         else:
             raise EngineError(
                 f"cannot load a {type(source).__name__} into scratch table `{name}` of a "
@@ -62,9 +62,9 @@ class SparkWorkspace:
 
     def expose(self, name: str, data: pads.Dataset | pa.Table | pa.RecordBatchReader) -> None:
         if isinstance(data, pa.Table | pa.RecordBatchReader):
-            self._register(name, self._from_arrow(name, data))
+            self._register(name, self._run(lambda: self._from_arrow(data)))
         else:
-            self._register(name, spark_frame(self.session, data, name))
+            self._register(name, self._run(lambda: spark_frame(self.session, data, name)))
 
     def create(self, name: str, query: str, parameters: Mapping[str, Any] | None = None
                ) -> None:
@@ -138,7 +138,7 @@ class SparkWorkspace:
             raise EngineError(f"an incremental step failed on Spark: {summary(exc)}",
                               hint=HINT) from None
 
-    def _from_arrow(self, name: str, data: pa.Table | pa.RecordBatchReader) -> Any:
+    def _from_arrow(self, data: pa.Table | pa.RecordBatchReader) -> Any:
         """Arrow data as a DataFrame: Parquet written batch by batch and read by Spark."""
         from pyspark.sql.pandas.types import from_arrow_schema
 
