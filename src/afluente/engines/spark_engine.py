@@ -192,8 +192,10 @@ class SparkEngine(DuckDBProfiling):
                                  .schema)
 
     def workspace(self) -> SparkWorkspace:
-        """The incremental kinds' workspace: scratch views on this engine's session."""
-        return SparkWorkspace(self.session, remote=bool(self.settings.connect_url))
+        """The incremental kinds' workspace: scratch views on this engine's session. Its
+        scratch files are on the driver's disk, which only a local master's executors see."""
+        remote = bool(self.settings.connect_url) or not self.settings.master.startswith("local")
+        return SparkWorkspace(self.session, remote=remote)
 
     def interrupt(self) -> None:
         if self._session is None:

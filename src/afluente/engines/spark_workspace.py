@@ -6,8 +6,8 @@ with `localCheckpoint` (held by the executors, spilled to their disk), so a stat
 read the table it replaces. Arrow data handed to the workspace (the model's output, a
 stream) is written once as Parquet into a scratch folder the workspace owns and read by
 Spark from there, batch by batch, never gathered in Python a second time; a stored table
-version is read from its own files (`spark_frames`). Over Spark Connect, whose server does
-not see the client's disk, Arrow data is sent to the server instead.
+version is read from its own files (`spark_frames`). Over Spark Connect or on a cluster,
+whose executors do not see the driver's disk, Arrow data is sent from the driver instead.
 
 Views are named per workspace (`<name>__ws<N>`), so two workspaces on one engine never see
 each other's tables. The SQL is translated by `spark_kind_sql`.
@@ -42,7 +42,7 @@ class SparkWorkspace:
 
     def __init__(self, session: Any, *, remote: bool = False) -> None:
         self.session = session
-        self._remote = remote  # Spark Connect: Arrow data goes to the server, not to files
+        self._remote = remote  # executors cannot read the driver's files: send Arrow data
         self._suffix = f"__ws{next(_NUMBERS)}"
         self._views: dict[str, str] = {}  # scratch name -> temporary view
         self._folder: Path | None = None

@@ -11,6 +11,7 @@ import pyarrow.dataset as pads
 import pytest
 
 from afluente.engines.spark_engine import SparkEngine
+from afluente.engines.spark_workspace import SparkWorkspace
 from afluente.errors import EngineError
 
 ROWS = pa.table({"id": [1, 2, 3], "v": ["a", "b", None]})
@@ -64,3 +65,11 @@ def test_loading_something_else_says_what_a_workspace_takes(
 
     assert "cannot load a list into scratch table `t` of a Spark workspace" in str(raised.value)
     assert "Arrow table or record batch reader" in str(raised.value)
+
+
+def test_on_a_cluster_arrow_data_is_sent_from_the_driver(spark_engine: SparkEngine) -> None:
+    with closing(SparkWorkspace(spark_engine.session, remote=True)) as ws:
+        assert ws.load("t", pa.RecordBatchReader.from_batches(ROWS.schema, ROWS.to_batches())) \
+            == ["id", "v"]
+        ws.expose("d", ROWS)
+        assert ws.rows("SELECT count(*), count(t.v) FROM t JOIN d USING (id)") == [(3, 2)]
