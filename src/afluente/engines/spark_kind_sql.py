@@ -7,9 +7,9 @@ DISTINCT FROM` have Spark forms) after four rewrites on the parsed tree:
   alias);
 - `$name` parameters become literals (a naive datetime a `TIMESTAMP_NTZ`, as DuckDB's
   `TIMESTAMP`);
-- a row's text for its hash, `CAST(struct_pack(...) AS VARCHAR)`, becomes `to_json(struct)`:
-  Spark's cast of a struct to text writes a NULL field and the text `null` alike, JSON
-  leaves the NULL field out;
+- a row's text for its hash, `CAST(struct_pack(...) AS VARCHAR)`, becomes the struct's JSON
+  (`spark_sql.json_text`): Spark's cast of a struct to text writes a NULL field and the text
+  `null` alike, JSON writes `null` and `"null"`;
 - a top-level `QUALIFY` becomes a filter on a marker column, which the caller drops from
   the result (`KindQuery.marker`): sqlglot's own rewrite would keep its window column in a
   `SELECT *`.
@@ -25,7 +25,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
-from afluente.engines.spark_sql import READ, generate
+from afluente.engines.spark_sql import READ, generate, json_text
 from afluente.errors import EngineError, Location
 
 ORIGIN = Location("<incremental kind>")
@@ -66,7 +66,7 @@ def _rewrite(node: exp.Expr, views: Mapping[str, str], parameters: Mapping[str, 
         return literal(parameters[node.name])
     if (isinstance(node, exp.Cast) and isinstance(node.this, exp.Struct)
             and node.to.is_type(*exp.DataType.TEXT_TYPES)):
-        return exp.Anonymous(this="to_json", expressions=[node.this])
+        return json_text(node.this)
     return node
 
 

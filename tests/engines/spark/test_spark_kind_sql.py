@@ -33,7 +33,8 @@ def test_parameters_become_literals_of_duckdbs_types() -> None:
 def test_a_row_hash_is_taken_of_the_rows_json() -> None:
     query = kind_sql(f"SELECT {row_hash(['k', 'v'], 's')} FROM t AS s", {}, None)
 
-    assert query.text == "SELECT MD5(TO_JSON(STRUCT(s.`k` AS `k`, s.`v` AS `v`))) FROM t AS s"
+    assert query.text == ("SELECT MD5(TO_JSON(STRUCT(s.`k` AS `k`, s.`v` AS `v`), "
+                          "MAP('ignoreNullFields', 'false'))) FROM t AS s")
 
 
 def test_a_top_level_qualify_filters_on_a_marker_column_for_the_caller_to_drop() -> None:

@@ -178,3 +178,28 @@ def test_a_full_refresh_on_spark_rebuilds_the_same_change_history(
     # apply_changes is order- and batch-independent: all events at once, the same table
     assert content_hash(root, "gold", "customer_history") == content_hash(
         root, "gold", "customer_history", before)
+
+
+def test_null_keys_are_quarantined_alike_on_spark(
+    built: dict[str, tuple[Path, list[dict[str, int]]]], tmp_path: Path
+) -> None:
+    quarantined = {}
+    for engine, (source, _) in built.items():
+        root = tmp_path / engine
+        shutil.copytree(source, root)
+        (root / "models" / "gold" / "keyed.sql").write_text(
+            "/* @config\nkind: merge\nunique_key: k\non_null_key: quarantine\n*/\n"
+            "SELECT CASE WHEN order_id = 11 THEN NULL ELSE order_id END AS k, amount "
+            f"FROM {TYPED} WHERE order_id IN (11, 13)\n")
+
+        result = run_project(load_project(root), "gold.keyed")
+
+        assert result.status == "success", result.error
+        rows = DeltaTable(table_path(root, "gold", "keyed__quarantine")).to_pyarrow_table()
+        quarantined[engine] = [(r["_rules"], r["_reason"], r["_row"], r["_key"])
+                               for r in rows.to_pylist()]
+    assert quarantined["duckdb"] == [
+        (["null_key"], "null_key: NULL in key column(s) k", '{"k":null,"amount":80.00}', None)]
+    assert quarantined["spark"] == quarantined["duckdb"]
+    assert content_hash(tmp_path / "spark", "gold", "keyed") == content_hash(
+        tmp_path / "duckdb", "gold", "keyed")
