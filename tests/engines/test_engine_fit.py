@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 
 from afluente.cli.scaffold import scaffold
-from afluente.config import load_project
+from afluente.config import Project, load_project
 from afluente.engines import Capability
 from afluente.engines.registry import engine_capabilities
+from afluente.errors import EngineError
+from afluente.model.discover import load_graph
+from afluente.runtime import engine_fit
+from afluente.runtime.runner import run_project
 
 MERGE_MODEL = """/* @config
 kind: merge
@@ -44,27 +48,41 @@ def shop(tmp_path: Path) -> Path:
     return root
 
 
-def test_duckdb_has_a_workspace_and_spark_has_none_yet(shop: Path) -> None:
+def test_duckdb_and_spark_have_a_workspace(shop: Path) -> None:
     assert Capability.WORKSPACE in engine_capabilities(load_project(shop))
     on_engine(shop, "engine: {type: spark}")
-    assert Capability.WORKSPACE not in engine_capabilities(load_project(shop))
+    assert Capability.WORKSPACE in engine_capabilities(load_project(shop))
 
 
-def test_validate_names_the_incremental_model_an_engine_cannot_build(shop: Path) -> None:
-    on_engine(shop, "engine: {type: spark}")
-    done = afluente(shop, "validate")
-    assert done.returncode != 0
-    assert "orders_by_id.sql" in done.stderr
-    assert "`silver.orders_by_id` is a `merge` table" in done.stderr
-    assert "engine: duckdb" in done.stderr  # the hint
+@pytest.fixture
+def without_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The project's engine as one that has no workspace (as a third-party engine may)."""
+    def capabilities(project: Project) -> frozenset[Capability]:
+        return engine_capabilities(project) - {Capability.WORKSPACE}
+
+    monkeypatch.setattr(engine_fit, "engine_capabilities", capabilities)
 
 
+@pytest.mark.usefixtures("without_workspace")
+def test_an_engine_without_a_workspace_names_the_incremental_model(shop: Path) -> None:
+    project = load_project(shop)
+    graph = load_graph(project)
+
+    with pytest.raises(EngineError) as raised:
+        engine_fit.check_engine_fits(project, graph, graph.nodes)
+
+    message = str(raised.value)
+    assert "orders_by_id.sql" in message
+    assert "`silver.orders_by_id` is a `merge` table" in message
+    assert "engine: duckdb" in message  # the hint
+
+
+@pytest.mark.usefixtures("without_workspace")
 def test_run_refuses_before_writing_anything(shop: Path) -> None:
-    on_engine(shop, "engine: {type: spark}")
-    done = afluente(shop, "run")
-    assert done.returncode != 0
-    assert "cannot build incremental kinds" in done.stderr
-    assert not (shop / "warehouse").exists()  # `run` on DuckDB creates it (next test)
+    with pytest.raises(EngineError, match="cannot build incremental kinds"):
+        run_project(load_project(shop))
+
+    assert not (shop / "warehouse" / "silver" / "orders_by_id").exists()
 
 
 def test_the_same_project_validates_and_runs_on_duckdb(shop: Path) -> None:

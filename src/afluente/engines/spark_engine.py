@@ -25,13 +25,14 @@ import pyarrow.parquet as pq
 from afluente.engines.duckdb_connection import duckdb_connect
 from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.frames import to_reader
-from afluente.engines.protocol import Capability, Workspace
+from afluente.engines.protocol import Capability
 from afluente.engines.settings import SparkSettings
 from afluente.engines.spark_errors import python_error, spark_error, summary
 from afluente.engines.spark_frames import arrow_of, delta_ready, spark_frame
 from afluente.engines.spark_readonly import read_only_spark_sql
 from afluente.engines.spark_session import spark_session
 from afluente.engines.spark_sql import Names, to_spark
+from afluente.engines.spark_workspace import SparkWorkspace
 from afluente.errors import EngineError, Location
 from afluente.model import TableRef
 from afluente.streams import ResultStream, guarded
@@ -53,7 +54,8 @@ class SparkEngine(DuckDBProfiling):
     in the project's dialect, DuckDB's, whatever engine computes the models."""
 
     name = "spark"
-    capabilities = frozenset({Capability.SQL, Capability.PYTHON_MODELS, Capability.PARQUET_FILES})
+    capabilities = frozenset({Capability.SQL, Capability.PYTHON_MODELS, Capability.PARQUET_FILES,
+                              Capability.WORKSPACE})
 
     config_model = SparkSettings
 
@@ -189,13 +191,11 @@ class SparkEngine(DuckDBProfiling):
         return self.column_types(self.query(f"SELECT * FROM ({sql}) AS __described LIMIT 0")
                                  .schema)
 
-    def workspace(self) -> Workspace:
-        """The incremental kinds' workspace: not on Spark yet (the runtime refuses those
-        models up front, `runtime/engine_fit.py`; this is the last line of defence)."""
-        raise EngineError(
-            "the Spark engine cannot build incremental kinds yet (it has no workspace)",
-            hint="run this project on `engine: duckdb`, or make the model `kind: full`",
-        )
+    def workspace(self) -> SparkWorkspace:
+        """The incremental kinds' workspace: scratch views on this engine's session. Its
+        scratch files are on the driver's disk, which only a local master's executors see."""
+        remote = bool(self.settings.connect_url) or not self.settings.master.startswith("local")
+        return SparkWorkspace(self.session, remote=remote)
 
     def interrupt(self) -> None:
         if self._session is None:

@@ -1,12 +1,13 @@
 """Models' SQL (DuckDB's dialect) rewritten for Spark SQL with sqlglot.
 
-Three rewrites on the parsed tree, then Spark SQL text:
+Four rewrites on the parsed tree, then Spark SQL text:
 
 - `layer.table` names the temporary view the engine registered for that table (Spark's
   temporary views cannot live in a schema); the table keeps its name as its alias, so
   `orders.amount` still resolves;
 - `getvariable('name')` becomes the project var's value as a literal (NULL when unset, as in
   DuckDB);
+- `to_json(x)` keeps NULL fields (`{"a":null}`), as DuckDB's does;
 - DuckDB-only constructs sqlglot would pass through unchanged (ASOF and POSITIONAL joins,
   `COLUMNS(...)`, the short `PIVOT` statement) and anything sqlglot reports as unsupported
   are an `EngineError` naming the construct and its line in the model file.
@@ -89,9 +90,20 @@ def rewrite(tree: exp.Expr, names: Names) -> exp.Expr:
                 return exp.column(node.this, table=node.table)
         if _is_getvariable(node):
             return _literal(names.variables.get(node.expressions[0].name))
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "to_json" \
+                and len(node.expressions) == 1:
+            return json_text(node.expressions[0])
         return node
 
     return tree.copy().transform(visit)
+
+
+def json_text(value: exp.Expr) -> exp.Expr:
+    """`to_json(value)` keeping NULL fields as `null`, as DuckDB's does (Spark's own leaves
+    them out)."""
+    keep_nulls = exp.VarMap(keys=exp.Array(expressions=[exp.Literal.string("ignoreNullFields")]),
+                            values=exp.Array(expressions=[exp.Literal.string("false")]))
+    return exp.Anonymous(this="to_json", expressions=[value.copy(), keep_nulls])
 
 
 def _is_getvariable(node: exp.Expr) -> bool:

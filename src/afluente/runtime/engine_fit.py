@@ -22,10 +22,11 @@ def check_engine_fits(project: Project, graph: Graph, refs: Iterable[TableRef]) 
         if node.table_kind.incremental and Capability.WORKSPACE not in capabilities:
             raise EngineError(
                 f"`{node.name}` is a `{node.table_kind.name}` table, and the `{engine}` "
-                "engine cannot build incremental kinds yet (it has no workspace)",
+                "engine cannot build incremental kinds (it has no workspace)",
                 location=node.location,
                 table=node.name,
-                hint="run this project on `engine: duckdb`, or make the model `kind: full`",
+                hint="run this project on an engine with a workspace (`engine: duckdb` or "
+                "`engine: spark`), or make the model `kind: full`",
             )
         if node.language == "python" and Capability.PYTHON_MODELS not in capabilities:
             raise EngineError(

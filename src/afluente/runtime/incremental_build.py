@@ -158,9 +158,8 @@ class IncrementalBuild:
         affected = sorted(set(fresh[column].to_pylist()) - {None})
         if not affected:
             return self._bookkeeping()
-        with self._workspace() as ws:
-            wanted = with_lookback(ws, affected, self.node.config.partition_by or "day",
-                                   self.node.config.lookback or 0)
+        wanted = with_lookback(affected, self.node.config.partition_by or "day",
+                               self.node.config.lookback or 0)
         values = ", ".join(literal(str(p)) for p in wanted)
         stream = self._run_query(checked=True, where=f"{key_sql(self.node)} IN ({values})")
         try:

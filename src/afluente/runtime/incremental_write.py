@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -59,19 +60,29 @@ def with_partition(ws: Workspace, node: Node, reader: pa.RecordBatchReader) -> p
         ws.drop(OUTPUT)
 
 
-def with_lookback(ws: Workspace, partitions: Sequence[object], unit: str, lookback: int
-                  ) -> list[object]:
-    """The partitions plus the `lookback` ones before the newest (late data)."""
+def with_lookback(partitions: Sequence[object], unit: str, lookback: int) -> list[object]:
+    """The partitions plus the `lookback` ones before the newest (late data). Partition
+    values are the start of their unit (a date, or a timestamp for `hour`), so the earlier
+    ones are plain calendar steps back; no engine is needed."""
     if not lookback:
         return list(partitions)
     newest = max(partitions, key=str)
-    cast = "TIMESTAMP" if unit == "hour" else "DATE"
-    rows = ws.rows(
-        f"SELECT CAST(date_trunc('{unit}', $newest - to_{unit}s(k)) AS {cast}) "
-        f"FROM range(1, {int(lookback) + 1}) t(k)",
-        {"newest": newest},
-    )
-    return sorted({*partitions, *(r[0] for r in rows)}, key=str)
+    earlier = [_units_before(newest, unit, k) for k in range(1, int(lookback) + 1)]
+    return sorted({*partitions, *earlier}, key=str)
+
+
+def _units_before(start: object, unit: str, count: int) -> object:
+    """The start of the partition `count` units before the one starting at `start`."""
+    if unit == "hour":
+        assert isinstance(start, datetime)
+        return start - timedelta(hours=count)
+    assert isinstance(start, date)
+    if unit == "day":
+        return start - timedelta(days=count)
+    if unit == "month":
+        year, month = divmod(start.year * 12 + start.month - 1 - count, 12)
+        return start.replace(year=year, month=month + 1, day=1)
+    return start.replace(year=start.year - count, month=1, day=1)
 
 
 def replace_partitions(

@@ -193,7 +193,7 @@ def _collect_events(
         held = f"SELECT {col_list(columns)}, {SEQUENCE}, {DELETED} FROM {OLD}"
         if spec.scd_type == 2:
             held += f" WHERE NOT {VISIBLE}"
-        incoming = f"{incoming} UNION ALL BY NAME {held}"
+        incoming = f"{incoming} UNION ALL {held}"  # the same columns in the same order
     ws.create(EVENTS, first_per(incoming, f"{col_list(spec.keys)}, {SEQUENCE}",
                                 f"{DELETED} DESC, {row_hash(columns)} DESC"))
 
@@ -208,10 +208,10 @@ def _diff(
     else:
         ws.create(
             DIFF,
-            f"SELECT n.*, 'U' AS {ident(ACTION)} FROM {NEW} n LEFT JOIN {OLD} o ON {on} "
-            f"WHERE o.{ident(identity[0])} IS NULL "
+            f"SELECT {col_list(stored, 'n')}, 'U' AS {ident(ACTION)} FROM {NEW} n "
+            f"LEFT JOIN {OLD} o ON {on} WHERE o.{ident(identity[0])} IS NULL "
             f"OR {row_hash(stored, 'n')} IS DISTINCT FROM {row_hash(stored, 'o')} "
-            f"UNION ALL BY NAME SELECT o.*, 'D' AS {ident(ACTION)} FROM {OLD} o "
+            f"UNION ALL SELECT {col_list(stored, 'o')}, 'D' AS {ident(ACTION)} FROM {OLD} o "
             f"ANTI JOIN {NEW} n ON {on}"
         )
     return action_counts(ws, DIFF)

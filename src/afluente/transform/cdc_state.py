@@ -56,8 +56,8 @@ def scd2_rows(keys: Sequence[str], columns: Sequence[str], tracked: Sequence[str
     )
     ends = (
         f"SELECT *, min({SEQUENCE}) OVER g AS __from, "
-        f"row_number() OVER (g ORDER BY {SEQUENCE} DESC) AS __last FROM ({grouped}) "
-        f"WINDOW g AS (PARTITION BY {part}, __grp)"
+        f"row_number() OVER (PARTITION BY {part}, __grp ORDER BY {SEQUENCE} DESC) AS __last "
+        f"FROM ({grouped}) WINDOW g AS (PARTITION BY {part}, __grp)"
     )
     versions = (
         f"SELECT {col_list(columns)}, __from AS {ident(VALID_FROM)}, "
@@ -69,4 +69,4 @@ def scd2_rows(keys: Sequence[str], columns: Sequence[str], tracked: Sequence[str
         f"SELECT {col_list(columns)}, NULL AS {ident(VALID_FROM)}, NULL AS {ident(VALID_TO)}, "
         f"NULL AS {ident(IS_CURRENT)}, {SEQUENCE}, {DELETED}, false AS {VISIBLE} FROM {EVENTS}"
     )
-    return f"{versions} UNION ALL BY NAME {events}"
+    return f"{versions} UNION ALL {events}"  # the same columns in the same order
