@@ -24,10 +24,10 @@ _PROFILED = "__afluente_profiled"
 # Distinct values are estimated by linear counting: each value's 64-bit hash sets one bit of
 # a BITMAP_BITS-bit bitmap (`bitstring_agg`, 128 KiB a column whatever the rows), and
 # n = -m ln(zero bits / m). Up to m values (the profile reads at most 1M rows) it is within
-# 0.1 % of the exact count (measured: bench/RESULTS.md §13), where an exact
+# 0.3 % of the exact count (measured: bench/RESULTS.md §13), where an exact
 # `count(DISTINCT)` keeps every value of every column in a hash table. DuckDB's own
-# `approx_count_distinct` (HyperLogLog, 64 registers) is off by up to 50 %: too coarse for
-# the anomaly detector.
+# `approx_count_distinct` (HyperLogLog) was off by up to 59 %: too coarse for the anomaly
+# detector.
 BITMAP_BITS = 1 << 20
 _TEXT = "__afluente_text"
 

@@ -7,7 +7,7 @@ added). afluente's own `_` columns are skipped, and so are rows that carry no co
 The rows are streamed to the engine, never gathered in memory, and a large batch is
 profiled on its first PROFILE_ROWS rows: the scan stops there (one file and one batch read
 ahead), so the cost and memory stay bounded whatever the table size. Distinct counts are
-the engine's estimate (DuckDB: linear counting over a 2^20-bit bitmap, within 0.5 % of the
+the engine's estimate (DuckDB: linear counting over a 2^20-bit bitmap, within 0.3 % of the
 exact count at up to PROFILE_ROWS rows, docs/observability.md), far below the detector's
 5 % floor, so they are judged against exact counts of older runs without false alarms."""
 
