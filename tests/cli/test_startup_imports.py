@@ -69,3 +69,10 @@ def test_a_query_of_data_tables_leaves_the_state_store_closed(shop: Path) -> Non
 def test_a_query_of_no_table_loads_neither_the_models_nor_arrow_datasets(shop: Path) -> None:
     modules = modules_imported_by(shop, "query", "select 1")
     assert not modules & {"pyarrow.dataset", "afluente.model.discover", "sqlalchemy", "sqlglot"}
+
+
+def test_a_query_of_a_table_leaves_an_installed_pandas_unimported(shop: Path) -> None:
+    pytest.importorskip("pandas")  # pyarrow imports it with `pyarrow.dataset` when installed
+    modules = modules_imported_by(shop, "query", "select count(*) from silver.orders")
+    assert "pyarrow.dataset" in modules
+    assert not {m for m in modules if m.startswith("pandas.")}

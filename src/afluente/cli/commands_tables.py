@@ -156,10 +156,12 @@ def query(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
 ) -> None:
     """Run read-only SQL over every table (as layer.table) and the event log (afluente.*)."""
+    from afluente.cli.lean_imports import pandas_hidden_from_pyarrow
     from afluente.runtime import query_project
 
     cli = state_of(ctx)
-    result = query_project(cli.project(), sql)
+    with pandas_hidden_from_pyarrow():
+        result = query_project(cli.project(), sql)
     _print_arrow(cli.console, result, Format.json if cli.json else fmt)
 
 
