@@ -58,3 +58,20 @@ def test_a_profile_streams_at_most_profile_rows(monkeypatch: pytest.MonkeyPatch)
     finally:
         engine.close()
     assert measured == {"n": {"rows": 5.0, "null_rate": 0.0, "distinct": 5.0, "mean": 2.0}}
+
+
+def test_an_append_models_whole_table_profiles_are_no_baseline_for_its_batches() -> None:
+    from datetime import UTC, datetime
+
+    from afluente.observability.monitor import profiled_added_rows
+    from afluente.state.observability import MetricsRow
+
+    def run(rows_added: int, profiled: float) -> MetricsRow:
+        return MetricsRow("r", "silver.order_log", datetime.now(UTC), rows_added=rows_added,
+                          profile={"order_id": {"rows": profiled, "distinct": profiled}})
+
+    assert profiled_added_rows(run(100, 100.0))  # the first run: the table is the batch
+    assert not profiled_added_rows(run(30, 130.0))  # recorded before: the whole table
+    assert profiled_added_rows(run(30, 30.0))
+    assert profiled_added_rows(run(30, 28.0))  # rows without column values left out
+    assert profiled_added_rows(MetricsRow("r", "silver.order_log", datetime.now(UTC)))
