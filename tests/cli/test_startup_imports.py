@@ -69,3 +69,11 @@ def test_a_query_of_data_tables_leaves_the_state_store_closed(shop: Path) -> Non
 def test_a_query_of_no_table_loads_neither_the_models_nor_arrow_datasets(shop: Path) -> None:
     modules = modules_imported_by(shop, "query", "select 1")
     assert not modules & {"pyarrow.dataset", "afluente.model.discover", "sqlalchemy", "sqlglot"}
+
+
+def test_query_and_show_of_a_table_leave_an_installed_pandas_unimported(shop: Path) -> None:
+    pytest.importorskip("pandas")  # pyarrow imports it with `pyarrow.dataset` when installed
+    for command in (["query", "select count(*) from silver.orders"], ["show", "silver.orders"]):
+        modules = modules_imported_by(shop, *command)
+        assert "pyarrow.dataset" in modules, command
+        assert not {m for m in modules if m.startswith("pandas.")}, command

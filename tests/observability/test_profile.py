@@ -47,7 +47,7 @@ def files(tmp_path: Path) -> list[str]:
 
 
 def test_first_rows_reads_only_the_profiled_columns(files: list[str]) -> None:
-    rows = profile.first_rows(files, SCHEMA)
+    rows = profile.first_rows(files, SCHEMA).read_all()
     assert rows.column_names == ["order_id", "channel", "_rescued_data"]
     assert rows.column("order_id").to_pylist() == [1, 2, 3, 4, None]
     assert rows.column("channel").to_pylist() == ["web", "web", None, None, None]
@@ -57,7 +57,8 @@ def test_first_rows_stops_at_the_profile_limit_in_file_order(
     files: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(profile, "PROFILE_ROWS", 4)
-    assert profile.first_rows(files, SCHEMA).column("order_id").to_pylist() == [1, 2, 3, 4]
+    rows = profile.first_rows(files, SCHEMA).read_all()
+    assert rows.column("order_id").to_pylist() == [1, 2, 3, 4]
 
 
 def test_profile_of_ingested_files_leaves_out_rows_without_column_values(

@@ -14,7 +14,7 @@ import typer
 
 from afluente.cli.app import app
 from afluente.cli.console import Console, to_jsonable
-from afluente.cli.context import state_of
+from afluente.cli.context import CliState, state_of
 from afluente.errors import AfluenteError, DamagedTableError
 
 if TYPE_CHECKING:
@@ -64,11 +64,17 @@ def show(
     limit: int = typer.Option(20, "--limit", "-n", help="Rows to show."),
 ) -> None:
     """Show rows of a table, now or at a past version (time travel)."""
+    from afluente.cli.lean_imports import pandas_hidden_from_pyarrow
+
+    with pandas_hidden_from_pyarrow():
+        _show(state_of(ctx), table, version, as_of, limit)
+
+
+def _show(cli: CliState, table: str, version: int | None, as_of: str | None, limit: int) -> None:
     from afluente.model import load_graph
     from afluente.storage import Warehouse
     from afluente.transform import visible_scan
 
-    cli = state_of(ctx)
     project = cli.project()
     ref = load_graph(project).resolve(table)
     moment = _parse_as_of(as_of) if as_of else None
@@ -156,10 +162,12 @@ def query(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
 ) -> None:
     """Run read-only SQL over every table (as layer.table) and the event log (afluente.*)."""
+    from afluente.cli.lean_imports import pandas_hidden_from_pyarrow
     from afluente.runtime import query_project
 
     cli = state_of(ctx)
-    result = query_project(cli.project(), sql)
+    with pandas_hidden_from_pyarrow():
+        result = query_project(cli.project(), sql)
     _print_arrow(cli.console, result, Format.json if cli.json else fmt)
 
 

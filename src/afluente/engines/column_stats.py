@@ -1,5 +1,6 @@
 """What an engine reports when it profiles rows: per column, how many values are present,
-how many distinct, and the mean of a numeric column (engine-neutral result types)."""
+about how many distinct (an estimate such as HyperLogLog's), and the mean of a numeric
+column (engine-neutral result types)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ class ColumnStats:
     """One column of profiled rows."""
 
     present: int  # non-null values
-    distinct: int  # distinct non-null values
+    distinct: int  # distinct non-null values, estimated (docs/observability.md: error)
     mean: float | None  # only for the columns asked to be averaged
 
 

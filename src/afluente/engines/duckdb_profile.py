@@ -1,6 +1,7 @@
 """DuckDB's side of describing and profiling data outside a model's query: the types a
-result with an Arrow schema has, a declared type's canonical spelling, column profiles,
-and typed rows cast from text (unit-test fixtures).
+result with an Arrow schema has, a declared type's canonical spelling, column profiles
+(distinct counts estimated by linear counting, see `BITMAP_BITS`), and typed rows cast from
+text (unit-test fixtures).
 
 These run on a cursor of the engine's database, not on its main connection, so they never
 disturb a result still streaming from a model (a contract is checked on the schema of a
@@ -8,6 +9,7 @@ result that has not been read yet)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
@@ -19,6 +21,14 @@ from afluente.errors import EngineError
 from afluente.sql_text import ident, string
 
 _PROFILED = "__afluente_profiled"
+# Distinct values are estimated by linear counting: each value's 64-bit hash sets one bit of
+# a BITMAP_BITS-bit bitmap (`bitstring_agg`, 128 KiB a column whatever the rows), and
+# n = -m ln(zero bits / m). Up to m values (the profile reads at most 1M rows) it is within
+# 0.3 % of the exact count (measured: bench/RESULTS.md §13), where an exact
+# `count(DISTINCT)` keeps every value of every column in a hash table. DuckDB's own
+# `approx_count_distinct` (HyperLogLog) was off by up to 59 %: too coarse for the anomaly
+# detector.
+BITMAP_BITS = 1 << 20
 _TEXT = "__afluente_text"
 
 
@@ -57,7 +67,7 @@ class DuckDBProfiling:
 
     def profile_rows(
         self,
-        rows: pa.Table,
+        rows: pa.Table | pa.RecordBatchReader,
         columns: Sequence[str],
         averaged: Collection[str] = (),
         skip_prefixed: tuple[str, str] | None = None,
@@ -66,7 +76,9 @@ class DuckDBProfiling:
         for name in columns:
             q = ident(name)
             mean = f"avg({q})::DOUBLE" if name in averaged else "NULL"
-            parts += [f"count({q})", f"count(DISTINCT {q})", mean]
+            ones = (f"bit_count(bitstring_agg(hash({q}) % {BITMAP_BITS}, 0::UBIGINT, "
+                    f"{BITMAP_BITS - 1}::UBIGINT) FILTER (WHERE {q} IS NOT NULL))")
+            parts += [f"count({q})", ones, mean]
         where = ""
         if skip_prefixed is not None:
             q = ident(skip_prefixed[0])
@@ -83,7 +95,7 @@ class DuckDBProfiling:
         stats = {
             name: ColumnStats(
                 present=int(row[1 + 3 * i]),
-                distinct=int(row[2 + 3 * i]),
+                distinct=_distinct(row[2 + 3 * i], int(row[1 + 3 * i])),
                 mean=float(row[3 + 3 * i]) if row[3 + 3 * i] is not None else None,
             )
             for i, name in enumerate(columns)
@@ -103,3 +115,14 @@ class DuckDBProfiling:
         finally:
             aside.unregister(_TEXT)
         return typed
+
+
+def _distinct(ones: int | None, present: int) -> int:
+    """The linear-counting estimate from the bits set, never more than the values present
+    (a full bitmap, only possible past BITMAP_BITS values, gives its bit count)."""
+    if not ones:
+        return 0
+    if ones >= BITMAP_BITS:
+        return min(int(ones), present)
+    estimate = -BITMAP_BITS * math.log((BITMAP_BITS - ones) / BITMAP_BITS)
+    return min(round(estimate), present)

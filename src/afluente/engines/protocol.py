@@ -109,13 +109,14 @@ class Engine(Protocol):
 
     def profile_rows(
         self,
-        rows: pa.Table,
+        rows: pa.Table | pa.RecordBatchReader,
         columns: Sequence[str],
         averaged: Collection[str] = (),
         skip_prefixed: tuple[str, str] | None = None,
     ) -> RowsProfile:
-        """Row count and, per column of `columns`, values present, distinct values and (for
-        the `averaged` ones) the mean, in one pass; rows whose `skip_prefixed[0]` column
+        """Row count and, per column of `columns`, values present, distinct values (an
+        estimate is fine: HyperLogLog or similar) and (for the `averaged` ones) the mean, in
+        one pass over `rows` (a stream is read once); rows whose `skip_prefixed[0]` column
         starts with `skip_prefixed[1]` are left out."""
         ...
 

@@ -20,6 +20,8 @@ from afluente.storage import Warehouse
 
 #: Tables measured at once: reading Delta logs and profiling release the GIL.
 METRICS_THREADS = 4
+#: Kinds whose new version only adds rows: their profile is of the rows added, not the table.
+ADDED_ROWS = frozenset({"ingest", "append"})
 
 
 class Outcome(Protocol):
@@ -94,7 +96,8 @@ def _metrics(
         count = _row_count(warehouse, ref, version)
         before = _row_count(warehouse, ref, version - 1) if version > 0 else 0
     added = set(files) - set(files_before)
-    is_source = graph[ref].language == "source"
+    kind = graph[ref].kind
+    is_source = kind == "ingest"
     read = outcome.rows if is_source else _rows_read(warehouse, outcome.versions_read)
     schema = pa.schema(table.schema().to_arrow())
     return MetricsRow(
@@ -111,8 +114,8 @@ def _metrics(
         versions_read=dict(outcome.versions_read),
         version_written=version,
         columns={f.name: str(f.type) for f in schema},
-        profile=_profile(warehouse, ref, version, schema, added, run_id if is_source else None,
-                         engine)
+        profile=_profile(warehouse, ref, version, schema, added, kind in ADDED_ROWS,
+                         run_id if is_source else None, engine)
         if engine is not None
         else {},
     )
@@ -120,11 +123,12 @@ def _metrics(
 
 def _profile(
     warehouse: Warehouse, ref: TableRef, version: int, schema: pa.Schema, added: set[str],
-    run_id: str | None, engine: Engine,
+    appended: bool, run_id: str | None, engine: Engine,
 ) -> dict[str, dict[str, float | None]]:
-    """Profile what the run wrote: for an ingested (appended) table, the files this version
-    added, read directly (no filter over the whole table); otherwise the whole version."""
-    if run_id is not None and added and warehouse.is_local:
+    """Profile what the run wrote: for an ingested table or an `append` model, the rows
+    this version added, read from the files it added (no scan of the rows already there);
+    otherwise the whole version."""
+    if appended and added and warehouse.is_local:
         paths = [f"{warehouse.uri(ref)}/{p}" for p in sorted(added)]
         return profile_table(first_rows(paths, schema), engine)
     return profile_table(warehouse.dataset(ref, version), engine, run_id)

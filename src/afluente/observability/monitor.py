@@ -22,6 +22,7 @@ from afluente.observability.pillars import (
     check_schema,
     check_volume,
 )
+from afluente.observability.profile import PROFILE_ROWS
 from afluente.state.observability import IncidentRow, MetricsRow, ObservabilityStore
 from afluente.storage import Warehouse
 
@@ -88,11 +89,24 @@ def _pillars(
     }
     volume = check_volume(row, _healthy(history, incidents, row.model, "volume"), config)
     baseline = _healthy(history, incidents, row.model, "distribution")
+    if graph[TableRef.parse(row.model)].kind == "append":
+        baseline = [h for h in baseline if profiled_added_rows(h)]
     # distinct counts follow the volume: a volume incident already explains them
     distribution = check_distribution(row, baseline, config, skip=stopped)
     if volume:
         distribution = [f for f in distribution if not f.metric.endswith(".distinct")]
     return schema + volume + distribution
+
+
+def profiled_added_rows(row: MetricsRow) -> bool:
+    """Was this run's profile of the rows it added (no more rows profiled than added, up to
+    the profile's limit; rescued rows are left out)? An `append` model is profiled that way;
+    runs recorded before it was (profiles of the whole table) are no baseline for a batch."""
+    first = next(iter(row.profile.values()), None)
+    if first is None or row.rows_added is None:
+        return True
+    profiled = first.get("rows")
+    return profiled is None or profiled <= min(row.rows_added, PROFILE_ROWS)
 
 
 def _healthy(

@@ -1,0 +1,77 @@
+"""What the post-run profile reads: the rows a version added for append-like writes, the
+whole version otherwise, and distinct counts close to exact at any size."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pytest
+
+from afluente.engines import DuckDBSettings, create_engine
+from afluente.observability import profile
+from afluente.state.observability import ObservabilityStore
+
+from .conftest import Shop
+
+LOG = "/* @config\nkind: append\n*/\nSELECT CAST(order_id AS INTEGER) AS order_id, channel\n" \
+      "FROM bronze.orders\n"
+
+
+def profiled_rows(shop: Shop, model: str) -> list[float | None]:
+    with ObservabilityStore.open(shop.project.state_url) as store:
+        return [m.profile["order_id"]["rows"] for m in store.metrics(model)]
+
+
+def test_an_append_model_is_profiled_on_the_rows_it_added(shop: Shop) -> None:
+    (shop.root / "models" / "silver" / "order_log.sql").write_text(LOG)
+    shop.run(rows=100)
+    shop.run(rows=30)
+    assert profiled_rows(shop, "silver.order_log") == [100.0, 30.0]
+    assert profiled_rows(shop, "bronze.orders") == [100.0, 30.0]
+    # a full rebuild is profiled whole
+    assert profiled_rows(shop, "silver.orders") == [100.0, 130.0]
+
+
+@pytest.mark.parametrize("count", [1, 7, 1_000, 200_000])
+def test_distinct_counts_are_within_half_a_percent_of_exact(count: int) -> None:
+    engine = create_engine(DuckDBSettings(threads=1))
+    try:
+        ids = pa.array(range(count), pa.int64())
+        text = pa.array([f"customer-{i % max(count // 2, 1)}" for i in range(count)])
+        rows = pa.table({"id": ids, "name": text, "empty": pa.nulls(count, pa.string())})
+        measured = engine.profile_rows(rows, ["id", "name", "empty"])
+    finally:
+        engine.close()
+    assert abs(measured.columns["id"].distinct - count) <= 0.005 * count
+    exact_names = max(count // 2, 1)
+    assert abs(measured.columns["name"].distinct - exact_names) <= 0.005 * exact_names
+    assert measured.columns["empty"].distinct == 0
+
+
+def test_a_profile_streams_at_most_profile_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(profile, "PROFILE_ROWS", 5)
+    batches = [pa.record_batch({"n": list(range(i * 4, i * 4 + 4))}) for i in range(3)]
+    dataset = pa.Table.from_batches(batches)
+    engine = create_engine(DuckDBSettings(threads=1))
+    try:
+        measured = profile.profile_table(pads.dataset(dataset), engine)
+    finally:
+        engine.close()
+    assert measured == {"n": {"rows": 5.0, "null_rate": 0.0, "distinct": 5.0, "mean": 2.0}}
+
+
+def test_an_append_models_whole_table_profiles_are_no_baseline_for_its_batches() -> None:
+    from datetime import UTC, datetime
+
+    from afluente.observability.monitor import profiled_added_rows
+    from afluente.state.observability import MetricsRow
+
+    def run(rows_added: int, profiled: float) -> MetricsRow:
+        return MetricsRow("r", "silver.order_log", datetime.now(UTC), rows_added=rows_added,
+                          profile={"order_id": {"rows": profiled, "distinct": profiled}})
+
+    assert profiled_added_rows(run(100, 100.0))  # the first run: the table is the batch
+    assert not profiled_added_rows(run(30, 130.0))  # recorded before: the whole table
+    assert profiled_added_rows(run(30, 30.0))
+    assert profiled_added_rows(run(30, 28.0))  # rows without column values left out
+    assert profiled_added_rows(MetricsRow("r", "silver.order_log", datetime.now(UTC)))
