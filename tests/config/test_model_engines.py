@@ -164,3 +164,12 @@ def test_validate_refuses_an_unknown_engine_name(shop: Path) -> None:
     assert "orders.sql:2" in done.stderr
     assert "no engine named `bigg`" in done.stderr
     assert "did you mean `big`?" in done.stderr
+
+
+def test_moving_a_model_to_another_engine_does_not_make_it_stale(shop: Path) -> None:
+    before = load_graph(load_project(shop)).fingerprints
+    set_engine(shop, "silver/orders", "big")
+
+    after = load_graph(load_project(shop)).fingerprints
+
+    assert after == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from afluente.cli.console import Console
@@ -50,7 +52,7 @@ class RichRunReporter:
         from afluente.runtime.engine_fit import model_engine
 
         engines = {s.ref: model_engine(self.project, s.node) for s in plan.steps}
-        counts = {name: list(engines.values()).count(name) for name in engines.values()}
+        counts = Counter(engines.values())
         if len(counts) < 2:
             return ""
         self.engines = engines
