@@ -8,6 +8,7 @@ the `spark_started` fixture."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,24 @@ def test_plan_adds_an_engine_column_only_when_models_use_several(
     assert [w for w in header.split() if w.isalpha()] == [
         "table", "kind", "engine", "action", "reason"]
     assert "engine" not in one
+
+
+def test_run_says_which_engine_builds_each_model(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root = tmp_path / "mixed"
+    shutil.copytree(built[1], root)
+    _register()
+
+    done = CliRunner().invoke(app, ["-p", str(root), "run", "--select", "+gold.state_orders",
+                                    "--full-refresh"])
+
+    assert done.exit_code == 0, done.output
+    assert "6 to build, 0 up to date; engines: duckdb 4, big 2" in done.output
+    lines = {line.split()[1]: line for line in done.output.splitlines()
+             if line.startswith("✓ ")}
+    assert lines["silver.orders"].rstrip().endswith("big")
+    assert lines["silver.customers"].rstrip().endswith("duckdb")
 
 
 def test_a_run_of_duckdb_models_never_starts_a_declared_spark_engine(tmp_path: Path) -> None:
