@@ -78,20 +78,29 @@ def plan(
 ) -> None:
     """Show what `afluente run` would build, and why."""
     from afluente.runtime import plan_project
+    from afluente.runtime.engine_fit import model_engine
 
     cli = state_of(ctx)
-    planned = plan_project(cli.project(), select, full_refresh)
+    project = cli.project()
+    planned = plan_project(project, select, full_refresh)
     steps = planned.plan.steps
+    engines = [model_engine(project, s.node) for s in steps]
     payload = {
         "steps": [
-            {"table": str(s.ref), "kind": s.node.kind, "action": s.action, "reason": s.reason}
-            for s in steps
+            {"table": str(s.ref), "kind": s.node.kind, "engine": engine, "action": s.action,
+             "reason": s.reason}
+            for s, engine in zip(steps, engines, strict=True)
         ]
     }
 
     def render(console: Console) -> None:
         rows = [[str(s.ref), s.node.kind, s.action, s.reason] for s in steps]
-        console.table(["table", "kind", "action", "reason"], rows)
+        header = ["table", "kind", "action", "reason"]
+        if len(set(engines)) > 1:  # which engine builds each model, when there is a choice
+            rows = [[*row[:2], engine, *row[2:]] for row, engine in zip(rows, engines,
+                                                                        strict=True)]
+            header = [*header[:2], "engine", *header[2:]]
+        console.table(header, rows)
         console.line(f"{len(planned.plan.to_run)} to build, "
                      f"{len(steps) - len(planned.plan.to_run)} up to date")
 
@@ -153,8 +162,9 @@ def _run_and_report(
 
     cli = state_of(ctx)
     console = cli.console
-    reporter = SilentReporter() if console.json_mode else RichRunReporter(console)
-    result = run_project(cli.project(), select, full_refresh=full_refresh, reporter=reporter,
+    project = cli.project()
+    reporter = SilentReporter() if console.json_mode else RichRunReporter(console, project)
+    result = run_project(project, select, full_refresh=full_refresh, reporter=reporter,
                          workers=workers, retries=retries, trigger=trigger)
     console.emit(run_payload(result), lambda c: render_run_summary(c, result))
     if result.status != "success":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from afluente.cli.console import Console
+from afluente.config import Project
 from afluente.connectors import IngestStats
 from afluente.model import TableRef
 from afluente.runtime import ModelResult, Plan, PlanStep, RunResult
@@ -18,8 +21,10 @@ MARKS = {
 
 
 class RichRunReporter:
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, project: Project | None = None) -> None:
         self.console = console
+        self.project = project
+        self.engines: dict[TableRef, str] = {}  # filled when models run on several engines
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -35,16 +40,34 @@ class RichRunReporter:
         todo = len(plan.to_run)
         self.console.line(
             f"run [bold]{run_id}[/]: {todo} to build, {len(plan.steps) - todo} up to date"
+            + self._engines_of(plan)
         )
         self.progress.update(self.task, total=len(plan.steps), description="running")
         self.progress.start()
 
+    def _engines_of(self, plan: Plan) -> str:
+        """`; engines: duckdb 4, big 2` when the plan's models run on more than one engine."""
+        if self.project is None:
+            return ""
+        from afluente.runtime.engine_fit import model_engine
+
+        engines = {s.ref: model_engine(self.project, s.node) for s in plan.steps}
+        counts = Counter(engines.values())
+        if len(counts) < 2:
+            return ""
+        self.engines = engines
+        return "; engines: " + ", ".join(f"{name} {n}" for name, n in counts.items())
+
     def model_started(self, step: PlanStep) -> None:
-        self.progress.update(self.task, description=f"building {step.ref}")
+        engine = self.engines.get(step.ref)
+        where = f" on {engine}" if engine else ""
+        self.progress.update(self.task, description=f"building {step.ref}{where}")
 
     def model_finished(self, result: ModelResult) -> None:
         self.progress.advance(self.task)
-        self.progress.console.print(_line(result), highlight=False)
+        engine = self.engines.get(result.ref)
+        where = f"  [dim]{engine}[/]" if engine else ""
+        self.progress.console.print(_line(result) + where, highlight=False)
 
     def ingest_progress(self, ref: TableRef, stats: IngestStats) -> None:
         seen = self.ingested.get(ref, IngestStats())

@@ -123,6 +123,8 @@ class ProjectConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
     warehouse: str = "warehouse"
     engine: EngineConfig = EngineConfig()
+    # more engines, by name, that a model picks with `engine: NAME` in its config
+    engines: dict[str, EngineConfig] = Field(default_factory=dict)
     state: str | None = None
     models: ModelsConfig = ModelsConfig()
     layers: tuple[str, ...] = DEFAULT_LAYERS
@@ -141,6 +143,25 @@ class ProjectConfig(_Strict):
     @classmethod
     def _engine_shorthand(cls, value: Any) -> Any:
         return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("engines", mode="before")
+    @classmethod
+    def _engines_shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {name: {"type": spec} if isinstance(spec, str) else spec
+                for name, spec in value.items()}
+
+    @field_validator("engines")
+    @classmethod
+    def _engine_names_are_identifiers(
+        cls, value: dict[str, EngineConfig]
+    ) -> dict[str, EngineConfig]:
+        for name in value:
+            if not name.isidentifier():
+                raise ValueError(f"engine name {name!r} must be an identifier (letters, "
+                                 "digits, _)")
+        return value
 
     @field_validator("models", mode="before")
     @classmethod

@@ -12,10 +12,11 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Protocol
 
 from afluente.config import Project, validate_with_locations
+from afluente.config.schema import EngineConfig
 from afluente.config.yaml_lines import KeyPath
 from afluente.engines.protocol import Capability, Engine
 from afluente.engines.settings import DuckDBSettings, EngineSettings, SparkSettings
-from afluente.errors import ConfigError
+from afluente.errors import ConfigError, Location
 
 ENTRY_POINT_GROUP = "afluente.engines"
 
@@ -43,7 +44,9 @@ def engine_types() -> list[str]:
     return sorted(set(BUILTIN) | set(_plugins()))
 
 
-def factory_for(engine_type: str, project: Project | None = None) -> EngineFactory:
+def factory_for(
+    engine_type: str, project: Project | None = None, path: KeyPath | None = None
+) -> EngineFactory:
     """The engine class registered for `engine_type`; an unknown type names the line."""
     if engine_type in BUILTIN:
         module, _, attribute = BUILTIN[engine_type][1].partition(":")
@@ -53,8 +56,9 @@ def factory_for(engine_type: str, project: Project | None = None) -> EngineFacto
     if plugin is None:
         close = difflib.get_close_matches(engine_type, engine_types(), n=1)
         hint = f"did you mean `{close[0]}`? " if close else ""
-        location = project.source_doc().location((*_engine_path(project), "type")) \
-            if project else None
+        where = path if path is not None else _engine_path(project) if project else None
+        location = project.source_doc().location((*where, "type")) \
+            if project and where else None
         raise ConfigError(
             f"no engine of type `{engine_type}`",
             location=location,
@@ -65,13 +69,55 @@ def factory_for(engine_type: str, project: Project | None = None) -> EngineFacto
     return factory
 
 
-def engine_settings(project: Project) -> EngineSettings:
-    """The project's `engine:` validated by its engine's own settings model (file:line)."""
-    spec = project.config.engine
+def engine_settings(project: Project, choice: str | None = None) -> EngineSettings:
+    """The settings of the engine `choice` names (a model's `engine:`; None: the project's
+    `engine:`), validated by its engine's own settings model (file:line)."""
+    label = engine_label(project, choice)
+    if label in project.config.engines:
+        return _validated(project, project.config.engines[label], ("engines", label))
+    if label == project.config.engine.type:
+        return _validated(project, project.config.engine, _engine_path(project))
+    return _validated(project, EngineConfig(type=label), None)
+
+
+def _validated(project: Project, spec: EngineConfig, path: KeyPath | None) -> EngineSettings:
     known = BUILTIN.get(spec.type)  # a built-in's settings load without its engine
-    model = known[0] if known else factory_for(spec.type, project).config_model
+    model = known[0] if known else factory_for(spec.type, project, path).config_model
     data = {"type": spec.type, **spec.extra}
-    return validate_with_locations(model, data, project.source_doc(), _engine_path(project))
+    return validate_with_locations(model, data, project.source_doc(), path or ())
+
+
+def engine_label(project: Project, choice: str | None, location: Location | None = None) -> str:
+    """Which engine `choice` (a model's `engine:`) names: an engine of `engines:` by its
+    name; else by type, the project's `engine:` when of that type, or the one engine of
+    `engines:` of that type, or that type with its default settings. None is the project's
+    `engine:`. An unknown or ambiguous choice is a ConfigError at `location`."""
+    engines, default = project.config.engines, project.config.engine.type
+    if choice is None or choice == default:
+        return default
+    if choice in engines:
+        return choice
+    of_type = sorted(name for name, spec in engines.items() if spec.type == choice)
+    if len(of_type) > 1:
+        raise ConfigError(
+            f"`engine: {choice}` is ambiguous: engines {', '.join(of_type)} are all of type "
+            f"`{choice}`", location=location, hint="name one of them instead of the type")
+    if of_type or choice in engine_types():
+        return of_type[0] if of_type else choice
+    close = difflib.get_close_matches(choice, known_engines(project), n=1)
+    hint = f"did you mean `{close[0]}`? " if close else ""
+    raise ConfigError(
+        f"no engine named `{choice}`",
+        location=location,
+        hint=hint + f"known engines: {', '.join(known_engines(project))} (name more "
+        "under `engines:` in afluente.yml)",
+    )
+
+
+def known_engines(project: Project) -> list[str]:
+    """What a model's `engine:` may say: the names under `engines:`, then engine types."""
+    names = sorted(project.config.engines)
+    return names + [t for t in engine_types() if t not in names]
 
 
 def _engine_path(project: Project) -> KeyPath:
@@ -84,16 +130,30 @@ def _engine_path(project: Project) -> KeyPath:
     return ("engine",)
 
 
-def engine_capabilities(project: Project) -> frozenset[Capability]:
-    """What the project's engine can do (from its class: no engine is started)."""
-    capabilities: frozenset[Capability] = factory_for(
-        project.config.engine.type, project).capabilities
+def engine_capabilities(project: Project, choice: str | None = None) -> frozenset[Capability]:
+    """What the engine `choice` names can do (from its class: no engine is started)."""
+    label = engine_label(project, choice)
+    named = project.config.engines.get(label)
+    engine_type = named.type if named else label
+    path = ("engines", label) if named else None
+    capabilities: frozenset[Capability] = factory_for(engine_type, project, path).capabilities
     return capabilities
 
 
 def validate_engine(project: Project) -> None:
-    """Check the `engine:` block (raises a ConfigError naming the line)."""
+    """Check the `engine:` block and each of `engines:` (raises a ConfigError naming the
+    line)."""
     engine_settings(project)
+    default = project.config.engine.type
+    if default in project.config.engines:
+        raise ConfigError(
+            f"the engine name `{default}` is the type of the project's `engine:`, so a "
+            "model's `engine: " + default + "` would be ambiguous",
+            location=project.source_doc().location(("engines", default)),
+            hint="give that engine another name under `engines:`",
+        )
+    for name in project.config.engines:
+        engine_settings(project, name)
 
 
 def create_engine(

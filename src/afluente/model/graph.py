@@ -152,7 +152,9 @@ def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str
             "vars": {k: v for k, v in sorted(variables.items()) if _reads_var(node.code, k)},
             "language": node.language,
             "code": node.code,
-            "config": node.config.model_dump(mode="json", exclude={"description", "columns"}),
+            # which engine builds it changes no row: moving a model rebuilds nothing
+            "config": node.config.model_dump(
+                mode="json", exclude={"description", "columns", "engine"}),
             "upstream": [prints[u] for u in sorted(set(node.upstream))],
         }
         digest = hashlib.sha256(

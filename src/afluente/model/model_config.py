@@ -72,6 +72,9 @@ class ModelConfig(BaseModel):
     track_history_columns: tuple[str, ...] | None = None
     track_columns: tuple[str, ...] | None = None
     on_schema_change: SchemaChange | None = None
+    # which engine builds it: a name from `engines:` in afluente.yml, or an engine type
+    # (duckdb, spark); by default the project's `engine:`
+    engine: str | None = None
     # orchestration: override `run:` retries and timeout of afluente.yml for this model
     retries: int | None = Field(default=None, ge=0, le=100)
     timeout: timedelta | None = None

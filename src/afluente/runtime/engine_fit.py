@@ -1,6 +1,7 @@
-"""Whether the project's engine can build every selected model, checked before anything
-runs (`validate`, `plan`, `run`): a model its engine cannot build is an error naming the
-model's file, not a failure half-way through a run."""
+"""Whether each selected model's engine (its own `engine:`, else the project's) can build
+it, checked before anything runs (`validate`, `plan`, `run`): a model its engine cannot
+build, or naming an engine the project does not have, is an error naming the model's file,
+not a failure half-way through a run."""
 
 from __future__ import annotations
 
@@ -8,17 +9,28 @@ from collections.abc import Iterable
 
 from afluente.config import Project
 from afluente.engines import Capability
-from afluente.engines.registry import engine_capabilities
+from afluente.engines.registry import engine_capabilities, engine_label
 from afluente.errors import EngineError
-from afluente.model import Graph, TableRef
+from afluente.model import Graph, Node, TableRef
+
+
+def model_engine(project: Project, node: Node) -> str:
+    """The engine that builds `node`: a name of `engines:` or an engine type (a ConfigError
+    at the model's `engine:` line when the project has no such engine)."""
+    choice = node.config.engine
+    location = node.location
+    if choice is not None and node.config_doc is not None and ("engine",) in \
+            node.config_doc.lines:
+        location = node.config_doc.location(("engine",))
+    return engine_label(project, choice, location)
 
 
 def check_engine_fits(project: Project, graph: Graph, refs: Iterable[TableRef]) -> None:
-    """Raise an EngineError for the first selected model the engine cannot build."""
-    capabilities = engine_capabilities(project)
-    engine = project.config.engine.type
+    """Raise an EngineError for the first selected model its engine cannot build."""
     for ref in sorted(refs, key=str):
         node = graph[ref]
+        engine = model_engine(project, node)
+        capabilities = engine_capabilities(project, engine)
         if node.table_kind.incremental and Capability.WORKSPACE not in capabilities:
             raise EngineError(
                 f"`{node.name}` is a `{node.table_kind.name}` table, and the `{engine}` "

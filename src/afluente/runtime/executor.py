@@ -4,7 +4,9 @@ a transient reason, stop models that run past their timeout, isolate failures.
 A failed model leaves its table at its previous Delta version (the write is one commit that
 never happens); its downstream models are skipped with the reason; independent branches go
 on. Each worker has its own engine (a DuckDB connection) so models run truly in parallel;
-the versions committed during the run are shared. With one worker the order is the plan's.
+the versions committed during the run are shared. A model built on another engine than the
+project's (`engine:` in its config) gets a builder on an engine of that kind, made on first
+need. With one worker the order is the plan's.
 """
 
 from __future__ import annotations
@@ -14,17 +16,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from afluente.config import Project
 from afluente.config.orchestration import RunSettings
-from afluente.engines import Engine
 from afluente.errors import ModelTimeoutError
 from afluente.model import Graph, TableRef
 from afluente.runtime.model_build import ModelBuilder
+from afluente.runtime.model_engines import ModelEngines
 from afluente.runtime.planner import Plan, PlanStep
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
@@ -69,13 +71,13 @@ class Executor:
     reporter: Reporter
     run_id: str
     started_at: datetime
-    new_engine: Callable[[], Engine]
+    engines: ModelEngines
     settings: RunSettings = field(default_factory=RunSettings)
     stop: threading.Event = field(default_factory=threading.Event)
     versions: dict[TableRef, int] = field(default_factory=dict)
     reasons: dict[TableRef, str] = field(default_factory=dict)
     _builders: list[ModelBuilder] = field(default_factory=list)
-    _free: queue.SimpleQueue[ModelBuilder] = field(default_factory=queue.SimpleQueue)
+    _free: dict[str, queue.SimpleQueue[ModelBuilder]] = field(default_factory=dict)
 
     def execute(self) -> tuple[ModelResult, ...]:
         steps = self.plan.steps
@@ -109,14 +111,14 @@ class Executor:
                     if immediate is not None:
                         finished(step, immediate)
                         continue
-                    task = _Task(step, self._builder(), _Clock(self._timeout(step)))
+                    task = _Task(step, self._builder(step), _Clock(self._timeout(step)))
                     running[pool.submit(self._run, task)] = task
                 if not running:
                     continue
                 done, _ = wait(running, timeout=_TICK_S, return_when=FIRST_COMPLETED)
                 for future in done:
                     task = running.pop(future)
-                    self._free.put(task.builder)
+                    self._free[self.engines.name_of(task.step.node)].put(task.builder)
                     finished(task.step, future.result())
                 self._enforce_timeouts(running.values())
         for builder in self._builders:
@@ -132,13 +134,13 @@ class Executor:
             broken[step.ref] = root
             return self._skip(step, f"upstream `{root}` failed")
         if step.action == "skip":
-            return self._any_builder().up_to_date(step)
+            return self._any_builder(step).up_to_date(step)
         if self.stop.is_set():
             return self._skip(step, "the run was stopped before this model started")
         return None
 
     def _skip(self, step: PlanStep, reason: str) -> ModelResult:
-        return self._any_builder().skip(step, reason)
+        return self._any_builder(step).skip(step, reason)
 
     def _run(self, task: _Task) -> ModelResult:
         """On a worker: attempt the model until it succeeds, fails for good or runs out of
@@ -198,20 +200,24 @@ class Executor:
     def _timeout(self, step: PlanStep) -> timedelta | None:
         return step.node.config.timeout or self.settings.timeout
 
-    def _builder(self) -> ModelBuilder:
+    def _builder(self, step: PlanStep) -> ModelBuilder:
+        """A free builder on the engine that builds `step`'s model (made when none is)."""
+        name = self.engines.name_of(step.node)
+        free = self._free.setdefault(name, queue.SimpleQueue())
         try:
-            return self._free.get_nowait()
+            return free.get_nowait()
         except queue.Empty:
             builder = ModelBuilder(
-                self.project, self.graph, self.plan, self.new_engine(), self.warehouse,
+                self.project, self.graph, self.plan, self.engines.create(name), self.warehouse,
                 self.state, self.reporter, self.run_id, self.started_at, self.versions,
                 self.reasons,
             )
             self._builders.append(builder)
             return builder
 
-    def _any_builder(self) -> ModelBuilder:
+    def _any_builder(self, step: PlanStep) -> ModelBuilder:
         """A builder for bookkeeping on the scheduling thread (no engine work)."""
         if not self._builders:
-            self._free.put(self._builder())
+            name = self.engines.name_of(step.node)
+            self._free.setdefault(name, queue.SimpleQueue()).put(self._builder(step))
         return self._builders[0]

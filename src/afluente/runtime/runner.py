@@ -25,7 +25,6 @@ from afluente.runtime.results import RunResult, RunStatus
 from afluente.storage import Warehouse
 
 if TYPE_CHECKING:
-    from afluente.engines import Engine
     from afluente.state import StateStore
     from afluente.state.locks import LockHolder
 
@@ -114,10 +113,7 @@ def run_project(
     resume = run_id is not None
     run_id = run_id or new_run_id(started)
 
-    from afluente.engines import project_engine
-
-    def new_engine() -> Engine:
-        return project_engine(project)
+    from afluente.runtime.model_engines import ModelEngines
 
     state = StateStore.open(project.state_url)
     args: dict[str, Any] = {"full_refresh": full_refresh, "host": socket.gethostname(),
@@ -148,7 +144,7 @@ def run_project(
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(
             project, planned.graph, planned.plan, planned.warehouse, state, reporter,
-            run_id, started, new_engine, settings, stop or threading.Event(),
+            run_id, started, ModelEngines(project), settings, stop or threading.Event(),
         )
         models = executor.execute()
         # Optional step: sinks with `publish_after_run: true` publish the tables just rebuilt.
