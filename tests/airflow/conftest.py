@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_inprocess import run_afluente
 from tests.conftest import require_component
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,7 +88,6 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Airflow:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo project (500 orders), generated and built once for the module."""
     root = tmp_path_factory.mktemp("demo") / "shop"
-    made = subprocess.run([AFLUENTE_BIN, "demo", "--dir", str(root), "--orders", "500"],
-                          capture_output=True, text=True, timeout=600)
+    made = run_afluente(["demo", "--dir", str(root), "--orders", "500"])
     assert made.returncode == 0, made.stdout[-3000:] + made.stderr[-3000:]
     return root

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from tests.airflow.conftest import AFLUENTE_BIN, Airflow
+from tests.cli_inprocess import run_afluente
 
 from afluente.config import load_project
 from afluente.model import TableRef, load_graph, select
@@ -72,11 +73,11 @@ def tiny(tmp_path: Path) -> Path:
 
 
 def export(project: Path, *args: str, out: Path | None = None) -> subprocess.CompletedProcess[str]:
-    command = [AFLUENTE_BIN, "-p", str(project), "airflow", "export", "--start-date", START,
+    command = ["-p", str(project), "airflow", "export", "--start-date", START,
                "--afluente-command", AFLUENTE_BIN, *args]
     if out is not None:
         command += ["--out", str(out)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return run_afluente(command)
 
 
 def export_ok(project: Path, folder: Path, *args: str) -> Path:
@@ -288,8 +289,7 @@ def test_an_unwritable_out_is_a_clear_error(tiny: Path, tmp_path: Path) -> None:
 
 
 def test_an_empty_afluente_command_is_refused(tiny: Path) -> None:
-    done = subprocess.run([AFLUENTE_BIN, "-p", str(tiny), "airflow", "export",
-                           "--afluente-command", " "], capture_output=True, text=True)
+    done = run_afluente(["-p", str(tiny), "airflow", "export", "--afluente-command", " "])
 
     assert done.returncode == 2
     assert "--afluente-command ' ' is not a command" in done.stderr
@@ -323,8 +323,7 @@ def test_layers_that_depend_on_each_other_cannot_be_one_task_each(tiny: Path) ->
 
 def test_json_output_names_the_file_dags_and_tasks(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "dags" / "tiny.py"
-    done = subprocess.run([AFLUENTE_BIN, "--json", "-p", str(tiny), "airflow", "export",
-                           "--out", str(out)], capture_output=True, text=True)
+    done = run_afluente(["--json", "-p", str(tiny), "airflow", "export", "--out", str(out)])
 
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)

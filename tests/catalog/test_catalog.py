@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from tests.browser import dump_dom
+from tests.cli_inprocess import run_afluente
 
 from afluente.config import load_project
 from afluente.runtime import run_project
 
-CLI = [sys.executable, "-m", "afluente.cli"]
 SILVER = """/* @config
 description: Customers, cleaned.
 owner: crm-team
@@ -54,8 +53,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, "-p", str(root), *args], capture_output=True, text=True,
-                          check=False)
+    return run_afluente(["-p", str(root), *args])
 
 
 def search(root: Path, term: str) -> list[dict[str, str]]:

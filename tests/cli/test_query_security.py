@@ -6,12 +6,11 @@ same Delta version."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
@@ -25,10 +24,7 @@ Snapshot = dict[str, tuple[int, int]]
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("secure") / "shop"
     scaffold(root)
-    built = subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(root), "run"],
-        capture_output=True, text=True, check=False,
-    )
+    built = run_afluente(["-p", str(root), "run"])
     assert built.returncode == 0, built.stderr
     return root
 
@@ -177,17 +173,12 @@ def test_readable_folders_are_the_warehouse_and_landing_folders(shop: Path) -> N
 
 def test_the_reported_bypass_through_the_cli_writes_nothing(shop: Path, unchanged: Path) -> None:
     target = delta_log(shop) / "00000000000000000001.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(shop), "query",
-         f"describe select 1; COPY (select 'x') TO '{target}'"],
-        capture_output=True, text=True, check=False,
+    completed = run_afluente(
+        ["-p", str(shop), "query", f"describe select 1; COPY (select 'x') TO '{target}'"]
     )
     assert completed.returncode == 1
     assert "runs exactly one read-only statement; got 2 (SELECT, COPY)" in completed.stderr
     assert not target.exists()
-    history = subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(shop), "--json", "history",
-         "silver.orders"],
-        capture_output=True, text=True, check=True,
-    )
+    history = run_afluente(["-p", str(shop), "--json", "history", "silver.orders"])
+    assert history.returncode == 0, history.stderr
     assert [h["version"] for h in json.loads(history.stdout)] == [0]

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from tests.cli_inprocess import run_afluente
 
 from afluente.cli.scaffold import scaffold
 
 
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(root), *args],
-        capture_output=True, text=True, check=False,
-    )
+    return run_afluente(["-p", str(root), *args])
 
 
 def test_show_travels_by_version_and_time(tmp_path: Path) -> None:

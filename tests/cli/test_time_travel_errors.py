@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
@@ -20,10 +20,7 @@ ORDERS = TableRef("silver", "orders")
 
 
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "afluente", "-p", str(root), *args],
-        capture_output=True, text=True, check=False,
-    )
+    return run_afluente(["-p", str(root), *args])
 
 
 @pytest.fixture(scope="module")

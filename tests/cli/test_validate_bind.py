@@ -9,22 +9,17 @@ a csv/tsv source's bronze columns come from its landing files' headers.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.cli.scaffold import scaffold
 
 
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "afluente", "-p", str(root), *args],
-        capture_output=True, text=True, check=False, env=env, timeout=120,
-    )
+    return run_afluente(["-p", str(root), *args], env={"NO_COLOR": "1"})
 
 
 @pytest.fixture(scope="module")

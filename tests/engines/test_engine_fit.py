@@ -3,12 +3,11 @@ model's file: `validate` reports it, `run` writes nothing."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import Project, load_project
@@ -29,10 +28,7 @@ FROM bronze.orders
 
 
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(root), *args],
-        capture_output=True, text=True, check=False, env=dict(os.environ),
-    )
+    return run_afluente(["-p", str(root), *args])
 
 
 def on_engine(root: Path, engine: str) -> None:

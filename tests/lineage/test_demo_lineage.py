@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -13,14 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.cli_inprocess import run_afluente
 from tests.lineage.openlineage_schemas import validate_event
 
 from afluente.config import load_project
 from afluente.demo.build import prepare_demo
 from afluente.runtime import run_project
 from afluente.runtime.openlineage import run_uuid
-
-CLI = [sys.executable, "-m", "afluente.cli"]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, "-p", str(root), *args], capture_output=True, text=True,
-                          check=False)
+    return run_afluente(["-p", str(root), *args])
 
 
 def events(root: Path) -> list[dict[str, Any]]:

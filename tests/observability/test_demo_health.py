@@ -4,11 +4,10 @@ of every table it wrote, with the freshness SLAs the demo declares."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.config import load_project
 from afluente.demo.build import prepare_demo
@@ -28,10 +27,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def health(demo: Path, *args: str) -> dict[str, dict[str, object]]:
-    done = subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(demo), "--json", "health", *args],
-        capture_output=True, text=True, check=False,
-    )
+    done = run_afluente(["-p", str(demo), "--json", "health", *args])
     assert done.returncode == 0, done.stderr
     return {t["table"]: t for t in json.loads(done.stdout)["tables"]}
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.browser import dump_dom
+from tests.cli_inprocess import run_afluente
 from typer.testing import CliRunner
 
 from afluente.cli.app import _register, app
@@ -88,10 +89,7 @@ def test_health_html_opens_in_chromium_with_pillars_tables_and_charts(
     for _ in range(3):
         shop.run()
     report = tmp_path / "health.html"
-    done = subprocess.run(
-        [*CLI, "-p", str(shop.root), "health", "--html", str(report)],
-        capture_output=True, text=True, check=False,
-    )
+    done = run_afluente(["-p", str(shop.root), "health", "--html", str(report)])
     assert done.returncode == 0, done.stderr
     dom = dump_dom(report.as_uri(), tmp_path)
     assert "<h1>shop: health</h1>" in dom

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from tests.browser import dump_dom
+from tests.cli_inprocess import run_afluente
 
-CLI = [sys.executable, "-m", "afluente.cli"]
 RULES = (
     "  - {name: cpf_ok, format: {column: cpf, as: cpf}, action: quarantine}\n"
     "  - {name: email_ok, format: {column: email, as: email}, action: warn}\n"
@@ -21,8 +20,7 @@ RULES = (
 
 
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CLI, "-p", str(root), *args], capture_output=True, text=True,
-                          check=False)
+    return run_afluente(["-p", str(root), *args])
 
 
 @pytest.fixture

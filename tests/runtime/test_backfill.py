@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.config import load_project
 from afluente.model import TableRef
@@ -75,9 +77,32 @@ def land(root: Path, name: str, per_day: dict[int, int]) -> None:
     assert run_project(load_project(root), "bronze.events").status == "success"
 
 
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project with bronze.events built, once for the module: each test takes a copy."""
+    return make_project(tmp_path_factory.mktemp("made") / "p")
+
+
+@pytest.fixture(scope="module")
+def backfilled(made: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of `made` with silver.daily backfilled for 2026-01-01..02."""
+    root = copy_of(made, tmp_path_factory.mktemp("backfilled"))
+    backfill(root, "silver.daily", "--start", "2026-01-01", "--end", "2026-01-02")
+    return root
+
+
+def copy_of(project: Path, folder: Path) -> Path:
+    return Path(shutil.copytree(project, folder / "p"))
+
+
 def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([AFLUENTE, "-p", str(root), *args], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "COLUMNS": "200"})
+
+
+def afluente_here(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`afluente` in this process, for commands that stop at bad input before any work."""
+    return run_afluente(["-p", str(root), *args], env={"COLUMNS": "200"})
 
 
 def backfill(root: Path, *args: str) -> dict[str, object]:
@@ -112,8 +137,8 @@ def recorded(root: Path, backfill_id: str) -> list[PartitionRecord]:
         return store.partitions(backfill_id)
 
 
-def test_backfill_builds_exactly_the_range_with_two_workers(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p")
+def test_backfill_builds_exactly_the_range_with_two_workers(made: Path, tmp_path: Path) -> None:
+    root = copy_of(made, tmp_path)
     payload = backfill(root, "silver.daily", "--start", "2026-01-03", "--end", "2026-01-07",
                        "--workers", "2")
     assert payload["status"] == "success"
@@ -127,8 +152,8 @@ def test_backfill_builds_exactly_the_range_with_two_workers(tmp_path: Path) -> N
     assert version(root, DAILY) == 4
 
 
-def test_rerunning_one_partition_replaces_only_that_partition(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p")
+def test_rerunning_one_partition_replaces_only_that_partition(made: Path, tmp_path: Path) -> None:
+    root = copy_of(made, tmp_path)
     backfill(root, "silver.daily", "--start", "2026-01-01", "--end", "2026-01-10")
     before = content(root, DAILY)
     land(root, "b.csv", {4: 3, 8: 2})  # late events on the 4th and the 8th
@@ -143,8 +168,10 @@ def test_rerunning_one_partition_replaces_only_that_partition(tmp_path: Path) ->
     assert len(after["2026-01-04"]) == 1
 
 
-def test_a_killed_backfill_resumes_only_the_remaining_partitions(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p")
+def test_a_killed_backfill_resumes_only_the_remaining_partitions(
+    made: Path, tmp_path: Path
+) -> None:
+    root = copy_of(made, tmp_path)
     process = subprocess.Popen(
         [AFLUENTE, "-p", str(root), "backfill", "silver.slow_daily", "--start", "2026-01-01",
          "--end", "2026-01-10", "--workers", "1", "--json"],
@@ -202,36 +229,36 @@ def _wait_for_a_success(
     ],
 )
 def test_bad_input_is_a_clear_error_and_writes_nothing(
-    tmp_path: Path, args: list[str], message: str
+    backfilled: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
-    root = make_project(tmp_path / "p")
-    backfill(root, "silver.daily", "--start", "2026-01-01", "--end", "2026-01-02")
+    root = copy_of(backfilled, tmp_path)
     before = version(root, DAILY)
-    done = afluente(root, "backfill", *args)
+    assert before == 1  # two partitions: versions 0 and 1
+    done = afluente_here(root, "backfill", *args)
     assert done.returncode != 0
     assert message in done.stderr and "hint:" in done.stderr
     assert version(root, DAILY) == before
 
 
-def test_no_time_range_selection_names_the_models_that_exist(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p")
-    done = afluente(root, "backfill", "bronze.*", "--start", "2026-01-01", "--end",
+def test_no_time_range_selection_names_the_models_that_exist(made: Path, tmp_path: Path) -> None:
+    root = copy_of(made, tmp_path)
+    done = afluente_here(root, "backfill", "bronze.*", "--start", "2026-01-01", "--end",
                     "2026-01-02")
     assert "this project has: silver.daily, silver.slow_daily" in done.stderr
 
 
-def test_validate_names_a_time_column_the_output_lacks(tmp_path: Path) -> None:
-    root = make_project(tmp_path / "p")
+def test_validate_names_a_time_column_the_output_lacks(made: Path, tmp_path: Path) -> None:
+    root = copy_of(made, tmp_path)
     model = root / "models" / "silver" / "daily.sql"
     model.write_text(DAILY_SQL.replace("time_column: day", "time_column: event_day"))
-    done = afluente(root, "validate")
+    done = afluente_here(root, "validate")
     assert done.returncode != 0
     assert f"{model}:3:" in done.stderr
     assert "time_column `event_day` is not a column of the output of `silver.daily`" in (
         done.stderr
     )
     assert "day DATE, events BIGINT" in done.stderr
-    again = afluente(root, "backfill", "silver.daily", "--start", "2026-01-01", "--end",
+    again = afluente_here(root, "backfill", "silver.daily", "--start", "2026-01-01", "--end",
                      "2026-01-01")
     assert "time_column `event_day`" in again.stderr
     assert version(root, DAILY) is None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
+from tests.cli_inprocess import run_afluente
 from tests.conftest import require_component
 
 from afluente.config import Project, load_project
@@ -206,10 +206,7 @@ def test_full_refresh_of_the_damaged_table_rebuilds_it(project: Project) -> None
 
 def afluente(root: Path, *args: str, json_output: bool = True) -> subprocess.CompletedProcess[str]:
     options = ["--json"] if json_output else []
-    return subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(root), *options, *args],
-        capture_output=True, text=True, check=False,
-    )
+    return run_afluente(["-p", str(root), *options, *args])
 
 
 def test_commands_name_the_damage_and_keep_working(project: Project, project_dir: Path) -> None:

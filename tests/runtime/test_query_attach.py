@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
@@ -35,8 +34,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "models" / "gold" / "big_orders.sql").write_text(
         "/* @config\nkind: view\n*/\nSELECT * FROM silver.orders WHERE amount > 100\n"
     )
-    built = subprocess.run([sys.executable, "-m", "afluente", "-p", str(root), "run"],
-                           capture_output=True, text=True, check=False)
+    built = run_afluente(["-p", str(root), "run"])
     assert built.returncode == 0, built.stderr
     return root
 

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 from tests.sinks.conftest import MakeProject, fetch
 
 from afluente.runtime import run_project
 
-AFLUENTE = str(Path(sys.executable).parent / "afluente")
-
 
 def afluente(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "AFLUENTE_ENV"}
-    return subprocess.run([AFLUENTE, *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return run_afluente(args, env={"AFLUENTE_ENV": None})
 
 
 def test_publish_command_json_then_up_to_date(
