@@ -53,8 +53,8 @@ def test_duckdb_and_spark_have_a_workspace(shop: Path) -> None:
 @pytest.fixture
 def without_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
     """The project's engine as one that has no workspace (as a third-party engine may)."""
-    def capabilities(project: Project) -> frozenset[Capability]:
-        return engine_capabilities(project) - {Capability.WORKSPACE}
+    def capabilities(project: Project, engine: str | None = None) -> frozenset[Capability]:
+        return engine_capabilities(project, engine) - {Capability.WORKSPACE}
 
     monkeypatch.setattr(engine_fit, "engine_capabilities", capabilities)
 
