@@ -69,6 +69,8 @@ def test_a_query_of_data_tables_leaves_the_state_store_closed(shop: Path) -> Non
 def test_a_query_of_no_table_loads_neither_the_models_nor_arrow_datasets(shop: Path) -> None:
     modules = modules_imported_by(shop, "query", "select 1")
     assert not modules & {"pyarrow.dataset", "afluente.model.discover", "sqlalchemy", "sqlglot"}
+    # a project whose landing paths are local never loads the object-storage client (and TLS)
+    assert not modules & {"afluente.connectors.files.object_storage", "pyarrow.fs", "ssl"}
 
 
 def test_query_and_show_of_a_table_leave_an_installed_pandas_unimported(shop: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from afluente.connectors.files.object_storage import is_remote
+from afluente.connectors.files.remote_path import is_remote
 
 _GLOB_CHARS = frozenset("*?[")
 

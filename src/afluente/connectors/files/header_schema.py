@@ -14,7 +14,7 @@ from pathlib import Path
 from afluente.connectors.files.config import TEXT_FORMATS, FilesSource
 from afluente.connectors.files.delimited import DelimitedScan, UnreadableFile
 from afluente.connectors.files.listing import list_local
-from afluente.connectors.files.object_storage import is_remote
+from afluente.connectors.files.remote_path import is_remote
 from afluente.connectors.files.staging import LocalFile
 from afluente.errors import Location
 

@@ -16,15 +16,13 @@ from pyarrow import fs as pafs
 
 from afluente.connectors.files.config import StorageOptions
 from afluente.connectors.files.entry import FileEntry
+from afluente.connectors.files.remote_path import SCHEME, is_remote
 from afluente.errors import ConnectorError, Location, TransientConnectorError
 
-SCHEME = "s3://"
+__all__ = ["SCHEME", "download", "glob_regex", "is_remote", "list_objects", "s3_filesystem"]
+
 GLOB_CHARS = re.compile(r"[*?\[]")
 CHUNK = 1 << 20
-
-
-def is_remote(path: str) -> bool:
-    return path.startswith(SCHEME)
 
 
 def s3_filesystem(
