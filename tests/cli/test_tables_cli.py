@@ -39,7 +39,12 @@ def test_show_travels_by_version_and_time(tmp_path: Path) -> None:
     assert [(h["version"], h["rows"]) for h in history] == [(1, 5), (0, 4)]
     runs = json.loads(afluente(root, "--json", "runs").stdout)
     assert [r["run_id"] for r in runs] == [h["run_id"] for h in history]
-    detail = json.loads(afluente(root, "--json", "runs", runs[0]["run_id"][:17]).stdout)
+    # a run is found by a prefix of its id: the shortest one the other run does not share (two
+    # runs in the same second share the timestamp part, `20261202T234638-`)
+    latest, other = runs[0]["run_id"], runs[1]["run_id"]
+    prefix = next(latest[:n] for n in range(1, len(latest) + 1) if not other.startswith(latest[:n]))
+    detail = json.loads(afluente(root, "--json", "runs", prefix).stdout)
+    assert detail["run_id"] == latest
     statuses = {m["model"]: m["status"] for m in detail["models"]}
     assert statuses["silver.customers"] == "up_to_date"
     assert statuses["silver.orders"] == "success"
