@@ -9,13 +9,15 @@ are DuckDB temp tables, which DuckDB spills to disk under memory pressure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
+from afluente.engines.duckdb_errors import parse_message
 from afluente.errors import EngineError
 from afluente.sql_text import ident as quote
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     import pyarrow.dataset as pads
 
 INCOMING = "__afluente_incoming"
+HINT = "fix the model's kind settings (delete_when, apply_as_deletes, keys)"
 
 
 class DuckDBWorkspace:
@@ -80,21 +83,27 @@ class DuckDBWorkspace:
         self.execute(f"CREATE OR REPLACE TEMP TABLE {quote(name)} AS {query}", parameters)
 
     def execute(self, statement: str, parameters: Mapping[str, Any] | None = None) -> None:
-        self.connection.execute(statement, _params(parameters))
+        with _translated():
+            self.connection.execute(statement, _params(parameters))
 
     def rows(self, query: str, parameters: Mapping[str, Any] | None = None
              ) -> list[tuple[Any, ...]]:
-        return list(self.connection.execute(query, _params(parameters)).fetchall())
+        with _translated():
+            return list(self.connection.execute(query, _params(parameters)).fetchall())
 
     def scalar(self, query: str) -> Any:
-        row = self.connection.execute(query).fetchone()
+        with _translated():
+            row = self.connection.execute(query).fetchone()
         return row[0] if row else None
 
     def stream(self, query: str) -> pa.RecordBatchReader:
-        return relation_reader(self.connection.sql(query))
+        with _translated():
+            return relation_reader(self.connection.sql(query))
 
     def columns(self, name: str) -> list[str]:
-        return [row[0] for row in self.connection.execute(f"DESCRIBE {quote(name)}").fetchall()]
+        with _translated():
+            described = self.connection.execute(f"DESCRIBE {quote(name)}").fetchall()
+        return [row[0] for row in described]
 
     def drop(self, name: str) -> None:
         if name in self._exposed:
@@ -112,6 +121,19 @@ class DuckDBWorkspace:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """DuckDB's error as an `EngineError` (the kinds' SQL is afluente's; what goes wrong in
+    it comes from a model's settings, such as a `delete_when` naming no column)."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        raise EngineError(
+            f"an incremental step failed on DuckDB: {parse_message(str(exc)).summary}",
+            hint=HINT,
+        ) from exc
 
 
 def _session(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pyarrow as pa
@@ -75,6 +75,8 @@ class IncrementalBuild:
     attach: Attach  # attach a dataset as a table (through the visible rows of CDC tables)
     reattach: Callable[[TableRef], None]  # put back the whole table
     quality: QualityStep | None = None  # the model's expectations, checked on what is written
+    # the inputs attached as their new rows only (an incremental read), until put back whole
+    _partial: list[UpstreamChange] = field(default_factory=list, init=False)
 
     def run(self) -> Outcome:
         rebuild, mode, reason, changed = self._decide()
@@ -82,15 +84,19 @@ class IncrementalBuild:
             return Outcome(None, "incremental", reason)
         if mode == "incremental" and self.node.table_kind.time_partitioned:
             return Outcome(self._time_range(changed[0]), mode, reason)
-        incremental = [c for c in changed if mode == "incremental"]
+        self._partial = [c for c in changed if mode == "incremental"]
         try:
-            for change in incremental:
+            for change in self._partial:
                 self.attach(change.upstream, new_rows(self.warehouse, change))
             written = self._write(rebuild or (mode == "full" and self._full_rebuilds))
         finally:
-            for change in incremental:
-                self.reattach(change.upstream)
+            self._read_whole_inputs()
         return Outcome(written, mode, reason)
+
+    def _read_whole_inputs(self) -> None:
+        for change in self._partial:
+            self.reattach(change.upstream)
+        self._partial = []
 
     @property
     def _full_rebuilds(self) -> bool:
@@ -122,6 +128,10 @@ class IncrementalBuild:
             exists = self.warehouse.exists(ref)
             if exists and not rebuild:
                 rebuild = self._schema_change(schema)
+                if rebuild and self._partial:  # `sync` rebuilds from all upstream rows
+                    stream.reader.close()
+                    self._read_whole_inputs()
+                    stream = self._run_query(checked=True)
             if rebuild and exists:
                 return self._rebuild(stream)
             with self._workspace() as ws:

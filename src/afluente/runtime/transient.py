@@ -34,8 +34,13 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def as_afluente_error(exc: Exception, node: Node) -> AfluenteError:
-    """`exc` as an afluente error that keeps its transient mark."""
+    """`exc` as an afluente error that keeps its transient mark and names the model's file
+    (an error raised below the runtime, such as a kind's duplicate key, may not)."""
     if isinstance(exc, AfluenteError):
+        if exc.location is None:
+            exc.location = node.location
+            exc.table = exc.table or node.name
+            exc.args = (exc.render(),)
         return exc
     error = EngineError(
         f"unexpected {type(exc).__name__}: {exc}", location=node.location, table=node.name

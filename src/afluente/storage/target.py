@@ -106,7 +106,9 @@ class Target:
         table = self._open()
         assert table is not None, "upsert needs an existing table (use create)"
         before = table.version()
-        with self._translated(DELTA_FAILURES):
+        # delta-rs raises a plain Exception for a value its MERGE cannot cast to the stored
+        # type (an int64 beyond an int32 column), as its writer does for append/overwrite
+        with self._translated((Exception,)):
             _merge(table, diff, identity, columns, commit)
         return table.version() if table.version() != before else None
 

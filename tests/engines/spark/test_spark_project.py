@@ -8,7 +8,6 @@ version the run committed."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +19,6 @@ from deltalake import DeltaTable
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
 from afluente.runtime.runner import run_project
-from afluente.state import StateStore
 
 SPARK = "engine: {type: spark, master: 'local[2]', conf: {spark.sql.shuffle.partitions: 2}}"
 TABLES = [
@@ -146,46 +144,3 @@ def test_delta_rs_reads_each_table_at_the_committed_version(built: tuple[Path, P
         assert content_hash(on_spark, layer, name, version) == content_hash(
             on_spark, layer, name)
     assert not any((on_spark / "warehouse" / "_staging").rglob("*.parquet"))
-
-
-def test_a_failing_model_on_spark_leaves_its_table_at_its_previous_version(
-    built: tuple[Path, Path], tmp_path: Path
-) -> None:
-    root = tmp_path / "spark"
-    shutil.copytree(built[1], root)
-    before = DeltaTable(table_path(root, "gold", "revenue_by_state")).version()
-    model = root / "models" / "gold" / "revenue_by_state.sql"
-    model.write_text(model.read_text().replace("sum(o.amount)", "sum(o.no_such_column)"))
-
-    result = run_project(load_project(root), "gold.revenue_by_state")
-
-    assert result.status != "success"
-    failure = next(m for m in result.models if m.status == "failed")
-    assert failure.error is not None
-    assert "no_such_column" in str(failure.error)
-    assert "revenue_by_state.sql:" in str(failure.error)
-    assert DeltaTable(table_path(root, "gold", "revenue_by_state")).version() == before
-
-
-def test_expectations_quarantine_the_same_rows_on_spark(built: tuple[Path, Path]) -> None:
-    kept, quarantined, tallies = {}, {}, {}
-    for root in built:
-        kept[root] = sorted(
-            DeltaTable(table_path(root, "gold", "checked_orders")).to_pyarrow_table()
-            .column("order_id").to_pylist())
-        rows = DeltaTable(table_path(root, "gold", "checked_orders__quarantine")) \
-            .to_pyarrow_table().to_pylist()
-        quarantined[root] = sorted((r["_rules"], r["_reason"], r["_row"]) for r in rows)
-        project = load_project(root)
-
-        with StateStore.open(project.state_url) as store:
-            tallies[root] = sorted(
-                (r["rule"], r["rows_evaluated"], r["rows_failed"])
-                for r in store.quality_history() if r["model"] == "gold.checked_orders")
-    on_duckdb, on_spark = built
-    assert kept[on_duckdb] == [10, 11, 12]  # order 13 (210.00) quarantined
-    assert kept[on_spark] == kept[on_duckdb]
-    assert [q[0] for q in quarantined[on_duckdb]] == [["amount_in_range"]]
-    assert quarantined[on_spark] == quarantined[on_duckdb]
-    assert ("not_tiny", 4, 1) in tallies[on_duckdb]
-    assert tallies[on_spark] == tallies[on_duckdb]

@@ -1,5 +1,6 @@
 """One Spark session for the whole test session: starting Spark takes tens of seconds, so
-every Spark test shares it (each engine still works in a session of its own on top).
+every Spark test (`tests/engines/spark/`, the Spark half of `tests/engines/contract/`)
+shares it; each engine still works in a session of its own on top.
 
 Without pyspark or Java the Spark tests skip, or fail under `CI=true`."""
 

@@ -1,0 +1,104 @@
+"""The Workspace every engine gives the incremental kinds (`Engine.workspace()`): scratch
+tables from Arrow data and queries, exposed data, parameters, isolation, and its bad input;
+then a kind written through it keeps the stored column types."""
+
+from __future__ import annotations
+
+import re
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pytest
+from deltalake import DeltaTable
+
+from afluente.engines import Engine
+from afluente.errors import EngineError, StorageError
+from afluente.transform import MergeSpec, Target, merge
+
+ROWS = pa.table({"id": [1, 2, 3], "v": ["a", "b", None]})
+
+
+def test_scratch_tables_from_tables_streams_and_queries(engine: Engine) -> None:
+    with closing(engine.workspace()) as ws:
+        assert ws.load("t", ROWS) == ["id", "v"]
+        assert ws.load("s", pa.RecordBatchReader.from_batches(ROWS.schema, ROWS.to_batches())) \
+            == ["id", "v"]
+        ws.create("u", "SELECT id * $k AS id FROM t WHERE v IS NOT NULL", {"k": 10})
+        assert ws.columns("u") == ["id"]
+        assert ws.rows("SELECT id FROM u ORDER BY id") == [(10,), (20,)]
+        assert ws.scalar("SELECT count(*) FROM s") == 3
+        assert ws.scalar("SELECT id FROM u WHERE false") is None
+        assert ws.stream("FROM t ORDER BY id").read_all().column("id").to_pylist() == [1, 2, 3]
+        ws.create("t", "FROM t WHERE id > 1")  # a table may be rebuilt from itself
+        assert ws.scalar("SELECT min(id) FROM t") == 2
+        ws.create("q", "FROM s QUALIFY row_number() OVER (ORDER BY id DESC) = 1")
+        assert ws.columns("q") == ["id", "v"]  # the QUALIFY marker is not a column
+        assert ws.rows("SELECT id FROM q") == [(3,)]
+        ws.drop("u")
+        ws.drop("u")  # nothing when there is none
+        with pytest.raises(EngineError, match=r"an incremental step failed on \w+: "):
+            ws.scalar("SELECT count(*) FROM u")
+
+
+def test_exposed_data_is_read_in_place_and_dropped(engine: Engine) -> None:
+    with closing(engine.workspace()) as ws:
+        ws.expose("d", pads.dataset(ROWS))
+        ws.expose("a", ROWS.slice(0, 2))
+        assert ws.scalar("SELECT count(*) FROM d WHERE id >= 2") == 2
+        assert ws.rows("SELECT count(*), count(a.v) FROM d JOIN a USING (id)") == [(2, 2)]
+        ws.drop("d")
+        with pytest.raises(EngineError, match="an incremental step failed"):
+            ws.scalar("SELECT count(*) FROM d")
+
+
+def test_timestamp_parameters(engine: Engine) -> None:
+    at = datetime(2026, 3, 1, 12, 30)
+    with closing(engine.workspace()) as ws:
+        assert ws.rows("SELECT $at AS at, $at > CAST('2026-01-01' AS TIMESTAMP) AS later",
+                       {"at": at}) == [(at, True)]
+
+
+def test_two_workspaces_of_one_engine_keep_their_tables_apart(engine: Engine) -> None:
+    with closing(engine.workspace()) as one, closing(engine.workspace()) as two:
+        one.load("t", ROWS)
+        two.load("t", ROWS.slice(0, 1))
+        assert (one.scalar("SELECT count(*) FROM t"), two.scalar("SELECT count(*) FROM t")) \
+            == (3, 1)
+
+
+def test_loading_something_else_says_what_a_workspace_takes(engine: Engine) -> None:
+    with closing(engine.workspace()) as ws, pytest.raises(EngineError) as raised:
+        ws.load("t", [1, 2, 3])
+
+    assert re.match(r"cannot load a list into scratch table `t` of a \w+ workspace",
+                    str(raised.value))
+    assert "Arrow table or record batch reader" in str(raised.value)
+
+
+def test_a_kind_keeps_the_stored_type_and_refuses_a_value_it_cannot_hold(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Type widening: a batch whose column is wider (int64) than the table's (int32) is
+    written in the table's type; a value the stored type cannot hold is refused and the
+    table keeps its version. The table's type never changes under a kind."""
+    target = Target(str(tmp_path / "t"), None, "gold.t")
+    narrow = pa.table({"id": pa.array([1, 2], pa.int32()), "v": pa.array([1, 2], pa.int32())})
+    wide = pa.table({"id": pa.array([2, 3], pa.int32()), "v": pa.array([20, 30], pa.int64())})
+    too_big = pa.table({"id": pa.array([4], pa.int32()), "v": pa.array([2**40], pa.int64())})
+    spec = MergeSpec(keys=("id",))
+    with closing(engine.workspace()) as ws:
+        merge(target, narrow, spec, workspace=ws)
+        assert merge(target, wide, spec, workspace=ws).version == 1
+        with pytest.raises(StorageError) as raised:
+            merge(target, too_big, spec, workspace=ws)
+
+    assert str(raised.value).startswith("writing `gold.t` failed:")
+    assert "1099511627776" in str(raised.value)  # the value, in delta-rs's words
+    table = DeltaTable(target.uri)
+    assert table.version() == 1
+    assert table.schema().to_arrow().field("v").type == pa.int32()
+    assert sorted(table.to_pyarrow_table().to_pylist(), key=lambda r: r["id"]) == [
+        {"id": 1, "v": 1}, {"id": 2, "v": 20}, {"id": 3, "v": 30}]
