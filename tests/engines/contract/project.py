@@ -106,8 +106,9 @@ def make_project(root: Path, engine_config: str) -> Path:
     scaffold(root)
     config = root / "afluente.yml"
     config.write_text(config.read_text().replace("engine: duckdb", engine_config))
-    for scaffolded in ("monthly_revenue.py", "revenue_by_state.sql"):
-        (root / "models" / "gold" / scaffolded).unlink()
+    for scaffolded in ("gold/monthly_revenue.py", "gold/revenue_by_state.sql",
+                       "silver/customers.sql"):
+        (root / "models" / scaffolded).unlink()
     for name, (header, query) in MODELS.items():
         write_model(root, name, header, query)
     return root
