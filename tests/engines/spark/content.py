@@ -67,7 +67,8 @@ def land_second_batch(root: Path) -> None:
          "purchased_at": "2031-03-04 09:15:00", "updated_at": "2031-03-04 09:15:00"},
     ])
     _write_csv(root / "landing/customer_updates/customer_updates_9999_1.csv", [
-        {"customer_id": "2", "name": "", "cpf": "", "email": "novo@example.com",
+        {"customer_id": "2", "name": "Cliente Dois", "cpf": "52998224725",
+         "email": "novo@example.com",
          "phone": "(92) 99999-0000", "city": "Manaus", "uf": "AM",
          "updated_at": "2030-06-01 12:00:00", "op": "U"},
     ])
@@ -96,3 +97,8 @@ def differing(first: Path, second: Path) -> list[str]:
     return [f"{layer}.{name}" for layer, name in tables
             if content_hash(first, layer, name, exclude=RUN_COLUMNS)
             != content_hash(second, layer, name, exclude=RUN_COLUMNS)]
+
+
+def merged_last(root: Path, layer: str, name: str) -> bool:
+    """Whether the table's latest Delta version is a MERGE (an incremental upsert)."""
+    return DeltaTable(table_path(root, layer, name)).history(1)[0]["operation"] == "MERGE"
