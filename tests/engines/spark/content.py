@@ -99,6 +99,7 @@ def differing(first: Path, second: Path) -> list[str]:
             != content_hash(second, layer, name, exclude=RUN_COLUMNS)]
 
 
-def merged_last(root: Path, layer: str, name: str) -> bool:
-    """Whether the table's latest Delta version is a MERGE (an incremental upsert)."""
-    return DeltaTable(table_path(root, layer, name)).history(1)[0]["operation"] == "MERGE"
+def merged(root: Path, layer: str, name: str) -> bool:
+    """Whether a version of the table was a MERGE (an incremental upsert, not a rewrite)."""
+    return any(entry["operation"] == "MERGE"
+               for entry in DeltaTable(table_path(root, layer, name)).history())

@@ -30,7 +30,7 @@ from tests.engines.spark.content import (
     demo_tables,
     differing,
     land_second_batch,
-    merged_last,
+    merged,
 )
 from tests.engines.spark.test_spark_project import TABLES, make_project
 
@@ -212,7 +212,7 @@ def demo_on_cluster(
     spark_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """`afluente demo`'s project through the CLI on the cluster and in-process on DuckDB:
-    a first run, then an incremental run over a second batch of landing files."""
+    a first run, then a second over a second batch of landing files."""
     base = tmp_path_factory.mktemp("cluster-demo")
     on_duckdb = demo_project(base / "duck", "engine: duckdb")
     on_cluster = demo_project(base / "cluster",
@@ -234,13 +234,5 @@ def test_the_cluster_builds_the_demo_as_duckdb_does(demo_on_cluster: dict[str, A
 
     assert differing(demo_on_cluster["duckdb"], demo_on_cluster["cluster"]) == []
     assert len(demo_tables(demo_on_cluster["cluster"])) == 19
+    assert merged(demo_on_cluster["cluster"], "silver", "orders")  # the second run upserted
 
-
-def test_the_cluster_merged_the_second_batch_incrementally(
-    demo_on_cluster: dict[str, Any],
-) -> None:
-    second = demo_on_cluster["runs"][1]
-    assert second.returncode == 0, second.stderr[-3000:]
-
-    assert merged_last(demo_on_cluster["cluster"], "silver", "orders")
-    assert merged_last(demo_on_cluster["duckdb"], "silver", "orders")

@@ -24,7 +24,7 @@ from tests.engines.spark.content import (
     demo_project,
     differing,
     land_second_batch,
-    merged_last,
+    merged,
 )
 from tests.engines.spark.test_spark_project import TABLES, make_project
 
@@ -99,7 +99,8 @@ def test_spark_connect_writes_the_same_tables_as_duckdb(
 
 def test_spark_connect_builds_the_demo_as_duckdb_does(connect_url: str, tmp_path: Path) -> None:
     """`afluente demo`'s project over Spark Connect (Python models, apply_changes, merge,
-    quarantine), a first and an incremental run, content as on DuckDB after each."""
+    quarantine), a first run and a second over new landing files: content as on DuckDB
+    after each."""
     on_duckdb = demo_project(tmp_path / "duck", "engine: duckdb")
     on_connect = demo_project(tmp_path / "connect",
                               f"engine: {{type: spark, connect_url: '{connect_url}'}}")
@@ -114,4 +115,4 @@ def test_spark_connect_builds_the_demo_as_duckdb_does(connect_url: str, tmp_path
         if run == 0:
             land_second_batch(on_duckdb)
             land_second_batch(on_connect)
-    assert merged_last(on_connect, "silver", "orders")
+    assert merged(on_connect, "silver", "orders")  # the second run upserted

@@ -15,7 +15,7 @@ from tests.engines.spark.content import (
     demo_tables,
     differing,
     land_second_batch,
-    merged_last,
+    merged,
     table_path,
 )
 
@@ -60,7 +60,7 @@ def test_the_incremental_run_writes_the_same_tables_on_both_engines(
     demo_runs: dict[str, Any],
 ) -> None:
     assert demo_runs["reasons"]["silver.orders"].startswith("incremental: ")
-    assert merged_last(demo_runs["spark"], "silver", "orders")
+    assert merged(demo_runs["spark"], "silver", "orders")
 
     assert differing(demo_runs["duckdb"], demo_runs["spark"]) == []
 
