@@ -4,8 +4,20 @@ Importing `afluente` is cheap: it exposes the decorators Python models use and n
 pulls in DuckDB, Arrow or Delta.
 """
 
+from typing import Any
+
 from afluente.model.decorators import materialized_view, table, view
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "materialized_view", "table", "view"]
+__all__ = ["__version__", "materialized_view", "sql", "table", "view"]
+
+
+def sql(query: str, **frames: Any) -> Any:
+    """Run `query`, written in the project's SQL (DuckDB's dialect, as SQL models), over the
+    named frames a Python model received, on the engine that gave them: a DuckDB relation
+    on DuckDB, a Spark DataFrame on Spark. The one way to write a Python model that runs
+    on either engine: `return afluente.sql("SELECT ... FROM orders", orders=orders)`."""
+    from afluente.engines.frame_sql import run_sql
+
+    return run_sql(query, frames)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from afluente.engines import DuckDBSettings, engine_settings
+from afluente.engines import DuckDBSettings, SparkSettings, engine_settings
 from afluente.errors import Location
 
 from .conftest import WriteProject, config_error, load
@@ -99,7 +99,7 @@ def test_typo_inside_an_environment(write_project: WriteProject) -> None:
     assert error.message == "unknown key `environments.prod.warehose`"
     assert error.location == Location(root / "afluente.yml", 8)
     assert error.hint == (
-        "did you mean `warehouse`? valid keys here: engine, state, vars, warehouse"
+        "did you mean `warehouse`? valid keys here: engine, engines, state, vars, warehouse"
     )
 
 
@@ -112,3 +112,41 @@ def test_secret_of_another_environment_is_not_needed(
     )
 
     assert load(root, "dev").config.state is None
+
+
+ENGINES = """\
+    name: shop
+    engines:
+      big: {type: spark, master: 'spark://etl:7077'}
+    environments:
+      dev:
+        engines:
+          big: {type: duckdb, threads: 1}    # the heavy models run locally in dev
+          scratch: duckdb
+      prod: {}
+      broken:
+        engines:
+          big: {type: duckdb, thread: 1}
+    """
+
+
+def test_an_environment_replaces_or_adds_engines_by_name(write_project: WriteProject) -> None:
+    root = write_project(ENGINES)
+
+    dev, prod = load(root, "dev"), load(root, "prod")
+
+    assert engine_settings(dev, "big") == DuckDBSettings(threads=1)
+    assert engine_settings(dev, "scratch") == DuckDBSettings()
+    assert engine_settings(prod, "big") == SparkSettings(master="spark://etl:7077")
+    assert sorted(prod.config.engines) == ["big"]
+
+
+def test_an_environments_engine_error_points_into_the_environment(
+    write_project: WriteProject,
+) -> None:
+    error = config_error(write_project(ENGINES), "broken")
+
+    assert "unknown key `environments.broken.engines.big.thread`" in error.message
+    assert error.hint is not None and "did you mean `threads`?" in error.hint
+    assert error.location is not None
+    assert error.location.line == 12

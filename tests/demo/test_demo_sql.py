@@ -306,11 +306,11 @@ def test_fct_orders_joins_are_hash_joins(con: duckdb.DuckDBPyConnection) -> None
 def test_fct_orders_matches_the_or_form_of_the_customer_lookup(
     con: duckdb.DuckDBPyConnection,
 ) -> None:
-    """The open end as +infinity and the unconditional first-version join give the rows the
+    """The open end as the end of time and the unconditional first-version join give the rows the
     plain predicates give: `valid_to IS NULL OR at < valid_to`, the first version only when
     no version is valid."""
     sql = fct_orders_sql()
-    lookup = "AND o.customer_at < coalesce(c.valid_to, 'infinity')"
+    lookup = "AND o.customer_at < coalesce(c.valid_to, TIMESTAMPTZ '9999-12-31 23:59:59+00')"
     first = "ON f.customer_id = o.customer_id\n"
     assert lookup in sql and first in sql
     plain = sql.replace(lookup, "AND (c.valid_to IS NULL OR o.customer_at < c.valid_to)").replace(

@@ -129,6 +129,9 @@ def _apply_environment(
             merged[key] = getattr(env, key)
     if env.engine is not None:
         merged["engine"] = env.engine.model_dump()
+    if env.engines:
+        merged["engines"] = {**{n: e.model_dump() for n, e in config.engines.items()},
+                             **{n: e.model_dump() for n, e in env.engines.items()}}
     merged["vars"] = {**config.vars, **env.vars}
     return validate_with_locations(ProjectConfig, merged, doc)
 

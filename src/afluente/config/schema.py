@@ -88,7 +88,22 @@ class EnvironmentConfig(_Strict):
     warehouse: str | None = None
     state: str | None = None
     engine: EngineConfig | None = None
+    # engines by name: each replaces the project's engine of that name, or adds one
+    engines: dict[str, EngineConfig] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("engine", mode="before")
+    @classmethod
+    def _engine_shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("engines", mode="before")
+    @classmethod
+    def _engines_shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {name: {"type": spec} if isinstance(spec, str) else spec
+                for name, spec in value.items()}
 
 
 class OpenLineageConfig(_Strict):

@@ -74,7 +74,7 @@ def engine_settings(project: Project, choice: str | None = None) -> EngineSettin
     `engine:`), validated by its engine's own settings model (file:line)."""
     label = engine_label(project, choice)
     if label in project.config.engines:
-        return _validated(project, project.config.engines[label], ("engines", label))
+        return _validated(project, project.config.engines[label], _engines_path(project, label))
     if label == project.config.engine.type:
         return _validated(project, project.config.engine, _engine_path(project))
     return _validated(project, EngineConfig(type=label), None)
@@ -128,6 +128,15 @@ def _engine_path(project: Project) -> KeyPath:
     if env is not None and ("environments", env, "engine") in doc.lines:
         return ("environments", env, "engine")
     return ("engine",)
+
+
+def _engines_path(project: Project, name: str) -> KeyPath:
+    """Where engine `name` of `engines:` is declared: the selected environment's `engines:`
+    when it overrides or adds it."""
+    env = project.environment
+    if env is not None and ("environments", env, "engines", name) in project.source_doc().lines:
+        return ("environments", env, "engines", name)
+    return ("engines", name)
 
 
 def engine_capabilities(project: Project, choice: str | None = None) -> frozenset[Capability]:

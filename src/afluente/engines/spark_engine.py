@@ -28,7 +28,7 @@ from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
 from afluente.engines.settings import SparkSettings
 from afluente.engines.spark_errors import python_error, spark_error, summary
-from afluente.engines.spark_frames import arrow_of, delta_ready, spark_frame
+from afluente.engines.spark_frames import arrow_of, delta_ready, kept, let_go, spark_frame
 from afluente.engines.spark_readonly import read_only_spark_sql
 from afluente.engines.spark_session import spark_session
 from afluente.engines.spark_sql import Names, to_spark
@@ -63,6 +63,8 @@ class SparkEngine(DuckDBProfiling):
         self.settings = settings or SparkSettings()
         self._session: Any = None
         self._views: dict[TableRef, str] = {}
+        # the frames behind the views (a persisted one is unpersisted when its view goes)
+        self._frames: dict[TableRef, Any] = {}
         self._variables: dict[str, Any] = {}
         self.connection = duckdb_connect(config={"threads": 1})  # for DuckDBProfiling
 
@@ -79,6 +81,10 @@ class SparkEngine(DuckDBProfiling):
     def _register(self, ref: TableRef, frame: Any) -> None:
         frame.createOrReplaceTempView(view_name(ref))
         self._views[ref] = view_name(ref)
+        replaced = self._frames.pop(ref, None)
+        if replaced is not None:
+            let_go(replaced)
+        self._frames[ref] = frame
 
     def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
         self._register(ref, spark_frame(self.session, dataset, str(ref)))
@@ -109,12 +115,15 @@ class SparkEngine(DuckDBProfiling):
         empty = _NO_DATA.search(sql)
         frame = self._frame(_NO_DATA.sub("", sql), origin, table)
         try:
-            frame = frame.limit(0) if empty else frame.localCheckpoint()
+            frame = frame.limit(0) if empty else kept(frame)
         except Exception as exc:
             raise spark_error(exc, origin, table, sql) from None
         self._register(ref, frame)
 
     def release(self, ref: TableRef) -> None:
+        frame = self._frames.pop(ref, None)
+        if frame is not None:
+            let_go(frame)
         if self._views.pop(ref, None) is not None:
             self.session.catalog.dropTempView(view_name(ref))
 

@@ -10,6 +10,7 @@ literal columns to that partition's files.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import defaultdict
 from typing import Any
@@ -36,16 +37,16 @@ def delta_ready(data_type: Any) -> bool:
 def spark_frame(session: Any, source: pads.Dataset | pa.Table, table: str) -> Any:
     """A DataFrame over `source` (files read by Spark; an Arrow table sent as is)."""
     if isinstance(source, pa.Table):
-        return session.createDataFrame(source)
+        return arrow_frame(session, source)
     if not isinstance(source, pads.FileSystemDataset):
-        return session.createDataFrame(source.to_table())
+        return arrow_frame(session, source.to_table())
     root = _local_root(source.filesystem, table)
     groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
     for fragment in source.get_fragments():
         keys = pads.get_partition_keys(fragment.partition_expression)
         groups[tuple(sorted(keys.items()))].append(os.path.join(root, fragment.path))
     if not groups:
-        return session.createDataFrame(source.schema.empty_table())
+        return arrow_frame(session, source.schema.empty_table())
     frames = [_read(session, source.schema, files, dict(keys)) for keys, files in groups.items()]
     frame = frames[0]
     for more in frames[1:]:
@@ -88,4 +89,42 @@ def arrow_of(frame: Any) -> pa.Table:
     """A Spark DataFrame's rows as one Arrow table (collected on the driver)."""
     table = frame.toArrow()
     assert isinstance(table, pa.Table)
-    return table
+    return nullable(table)
+
+
+def nullable(table: pa.Table) -> pa.Table:
+    """`table` with every column nullable, as DuckDB returns results (and Spark writes its
+    Parquet files): Spark knows some columns cannot be NULL (`count(*)`, literals, coalesce
+    with a constant), and a Delta schema taking that from Spark would differ from the one
+    DuckDB writes for the same table, and refuse a later NULL."""
+    if all(field.nullable for field in table.schema):
+        return table
+    return table.cast(pa.schema([field.with_nullable(True) for field in table.schema],
+                                metadata=table.schema.metadata))
+
+
+def arrow_frame(session: Any, table: pa.Table) -> Any:
+    """An Arrow table as a DataFrame, timestamps without time zone kept so (TIMESTAMP_NTZ;
+    Spark would read them as its session-zone TIMESTAMP)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return session.createDataFrame(
+        table, schema=from_arrow_schema(table.schema, prefer_timestamp_ntz=True))
+
+
+
+def kept(frame: Any) -> Any:
+    """`frame` computed once and kept for the statements that read it again: a local
+    checkpoint, or on Spark Connect a persisted frame (pyspark's Connect client frees a
+    checkpoint's server copy when any Python object naming it is collected, even while
+    another one still uses it, which fails later reads with DATAFRAME_NOT_FOUND)."""
+    if type(frame).__module__.startswith("pyspark.sql.connect"):
+        return frame.persist()
+    return frame.localCheckpoint()
+
+
+def let_go(frame: Any) -> None:
+    """Free what `kept` holds (a checkpoint is freed with its last reference)."""
+    if type(frame).__module__.startswith("pyspark.sql.connect"):
+        with contextlib.suppress(Exception):  # a view it read may be gone: the session's
+            frame.unpersist()  # end frees it then

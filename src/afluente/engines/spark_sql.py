@@ -25,6 +25,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
+from afluente.engines.spark_functions import json_or_text, rewrite_function
 from afluente.errors import EngineError, Location
 
 READ = "duckdb"
@@ -95,7 +96,25 @@ def rewrite(tree: exp.Expr, names: Names) -> exp.Expr:
             return json_text(node.expressions[0])
         return node
 
-    return tree.copy().transform(visit)
+    copy = tree.copy()
+    for case in list(copy.find_all(exp.Case)):
+        variant = json_or_text(case)
+        if variant is not None:
+            copy = variant if case is copy else copy
+            case.replace(variant)
+    return spark_functions(copy.transform(visit))
+
+
+def spark_functions(tree: exp.Expr) -> exp.Expr:
+    """DuckDB calls Spark lacks rewritten (`spark_functions`), innermost first, so a
+    rewritten call's arguments are already Spark's."""
+    for node in reversed(list(tree.walk(bfs=False))):
+        translated = rewrite_function(node)
+        if translated is not None:
+            if node is tree:
+                return translated
+            node.replace(translated)
+    return tree
 
 
 def json_text(value: exp.Expr) -> exp.Expr:

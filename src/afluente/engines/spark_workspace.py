@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from afluente.engines.spark_errors import summary
-from afluente.engines.spark_frames import arrow_of, spark_frame
+from afluente.engines.spark_frames import arrow_frame, arrow_of, kept, let_go, spark_frame
 from afluente.engines.spark_kind_sql import KindQuery, kind_sql
 from afluente.errors import EngineError
 
@@ -45,6 +45,7 @@ class SparkWorkspace:
         self._remote = remote  # executors cannot read the driver's files: send Arrow data
         self._suffix = f"__ws{next(_NUMBERS)}"
         self._views: dict[str, str] = {}  # scratch name -> temporary view
+        self._frames: dict[str, Any] = {}  # the frames behind the views
         self._folder: Path | None = None
 
     def load(self, name: str, source: object) -> list[str]:
@@ -69,7 +70,7 @@ class SparkWorkspace:
     def create(self, name: str, query: str, parameters: Mapping[str, Any] | None = None
                ) -> None:
         frame = self._frame(query, parameters)
-        self._register(name, self._run(lambda: frame.localCheckpoint()))
+        self._register(name, self._run(lambda: kept(frame)))
 
     def execute(self, statement: str, parameters: Mapping[str, Any] | None = None) -> None:
         self._table(statement, parameters)
@@ -90,6 +91,9 @@ class SparkWorkspace:
         return list(self.session.table(self._view(name)).columns)
 
     def drop(self, name: str) -> None:
+        frame = self._frames.pop(name, None)
+        if frame is not None:
+            let_go(frame)
         view = self._views.pop(name, None)
         if view is not None:
             self.session.catalog.dropTempView(view)
@@ -111,6 +115,10 @@ class SparkWorkspace:
         view = f"{name}{self._suffix}"
         frame.createOrReplaceTempView(view)
         self._views[name] = view
+        replaced = self._frames.pop(name, None)
+        if replaced is not None and replaced is not frame:
+            let_go(replaced)
+        self._frames[name] = frame
 
     def _view(self, name: str) -> str:
         view = self._views.get(name)
@@ -144,7 +152,7 @@ class SparkWorkspace:
 
         if self._remote:
             table = data if isinstance(data, pa.Table) else data.read_all()
-            return self.session.createDataFrame(table)
+            return arrow_frame(self.session, table)
         if self._folder is None:
             self._folder = Path(tempfile.mkdtemp(prefix="afluente-spark-workspace-"))
         path = self._folder / f"scratch-{next(_NUMBERS)}.parquet"  # no `_`: Spark skips those

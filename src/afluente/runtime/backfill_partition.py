@@ -80,7 +80,8 @@ def build_partition(phase: ModelPhase, partition: Partition, run_id: str) -> Kin
 def _build_once(phase: ModelPhase, partition: Partition, run_id: str) -> KindOutcome:
     node, config = phase.node, phase.project.config
     variables = {**config.vars, START_VAR: partition.start, END_VAR: partition.end}
-    engine = create_engine(engine_settings(phase.project), variables)
+    # the model's own `engine:` (else the project's), as `run` builds it
+    engine = create_engine(engine_settings(phase.project, node.config.engine), variables)
     try:
         for up in dict.fromkeys(node.upstream):
             _attach(engine, phase, up)

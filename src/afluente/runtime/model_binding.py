@@ -26,6 +26,7 @@ from afluente.engines.bronze import METADATA_TYPES
 from afluente.engines.duckdb_errors import DEFAULT_HINT
 from afluente.errors import EngineError, ModelError
 from afluente.model import Graph, Node, TableRef
+from afluente.runtime.engine_fit import model_engine
 from afluente.runtime.incremental_views import attach_stored
 from afluente.sql_text import ident as quote
 from afluente.sql_text import table as qualified
@@ -49,14 +50,34 @@ def bind_models(project: Project, graph: Graph) -> Binding:
     """Bind every SQL model whose inputs have a known schema; a bind error is a ModelError."""
     if not any(graph[ref].language == "sql" for ref in graph.order):
         return Binding()
+    # each SQL model binds on its own engine (its `engine:`, else the project's), as `run`
+    # builds it: a model on Spark binds as Spark SQL (transpiled), the others on DuckDB
+    names = {graph[r].ref: model_engine(project, graph[r]) for r in graph.order
+             if graph[r].language == "sql"}
+    binding = Binding()
+    for name in sorted(set(names.values())):
+        part = _bind_on(project, graph, name, _engine_is(names, name))
+        binding.bound += part.bound
+        binding.skipped.update(part.skipped)
+        binding.readable |= part.readable
+    binding.bound.sort(key=graph.order.index)
+    return binding
+
+
+def _engine_is(names: dict[TableRef, str], name: str) -> Callable[[Node], bool]:
+    return lambda node: names.get(node.ref) == name
+
+
+def _bind_on(project: Project, graph: Graph, name: str, mine: Callable[[Node], bool]
+             ) -> Binding:
     # one thread: binding is many tiny statements, which a thread pool only slows down
-    settings = engine_settings(project)
+    settings = engine_settings(project, name)
     if "threads" in type(settings).model_fields:
         settings = settings.model_copy(update={"threads": 1})
     engine = create_engine(settings, project.config.vars)
     try:
         return bind_graph(engine, Warehouse(project.warehouse_uri), graph,
-                          lambda node: source_columns(project, node))
+                          lambda node: source_columns(project, node), mine)
     finally:
         engine.close()
 
@@ -84,23 +105,43 @@ def _undeclared(node: Node) -> None:
     return None
 
 
+def _every(node: Node) -> bool:
+    return True
+
+
 def bind_graph(engine: Engine, warehouse: Warehouse, graph: Graph,
-               declared: Declared = _undeclared) -> Binding:
+               declared: Declared = _undeclared, mine: Callable[[Node], bool] = _every
+               ) -> Binding:
     """Make every table of `graph` bindable (no rows) on `engine`, in dependency order
-    (`declared`: the columns of a source never ingested)."""
+    (`declared`: the columns of a source never ingested), binding the SQL models `mine`
+    selects (another engine binds the others; here they are only their stored schema)."""
     binding = Binding()
     known = binding.readable
     for ref in graph.order:
         node = graph[ref]
         unknown = next((up for up in node.upstream if up not in known), None)
         if node.language == "sql" and unknown is not None:
-            binding.skipped[ref] = binding.skipped.get(unknown, unknown)
-        elif node.language == "sql":
+            if mine(node):
+                binding.skipped[ref] = binding.skipped.get(unknown, unknown)
+        elif node.language == "sql" and mine(node):
             _bind_sql(engine, node)
             binding.bound.append(ref)
+        elif node.language == "sql" and node.table_kind.stores_query_output \
+                and not _attached_elsewhere(engine, node):
+            continue
         if _bindable(engine, warehouse, node, unknown is None, declared):
             known.add(ref)
     return binding
+
+
+def _attached_elsewhere(engine: Engine, node: Node) -> bool:
+    """A model another engine binds, whose table is its query's output: its columns on this
+    engine too, for the models here that read it (False when this engine cannot bind it)."""
+    try:
+        _bind_sql(engine, node)
+    except ModelError:
+        return False
+    return True
 
 
 def _bind_sql(engine: Engine, node: Node) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from afluente.config import Project
 from afluente.engines import Engine, project_engine
 from afluente.errors import ModelError
-from afluente.model import Node, TableRef, load_graph
+from afluente.model import Graph, Node, TableRef, load_graph
 from afluente.model.selector import select
 from afluente.quality import compile as qc
 from afluente.quality.evaluate import (
@@ -23,6 +23,7 @@ from afluente.quality.evaluate import (
 from afluente.quality.profile import ColumnProfile, profile
 from afluente.quality.results import RuleResult
 from afluente.quality.rules import parse_expectations
+from afluente.runtime.model_engines import ModelEngines
 from afluente.runtime.quality_step import FLAGGED, record_results
 from afluente.runtime.query import attach_catalog
 from afluente.runtime.runner import new_run_id
@@ -37,16 +38,17 @@ def check_project(project: Project, selector: str | None = None) -> list[RuleRes
     graph = load_graph(project)
     chosen = select(graph, selector)
     warehouse = Warehouse(project.warehouse_uri)
-    engine = project_engine(project)
     run_id = f"check-{new_run_id()}"
     results: list[RuleResult] = []
+    engines = ModelEngines(project)
+    opened: dict[str, Engine] = {}  # each model is checked on its own engine, as run builds it
     try:
-        attach_catalog(engine, project, graph)
         state = StateStore.open(project.state_url)
         try:
             for ref in graph.order:
                 node = graph[ref]
                 if ref in chosen and node.config.expectations and _checkable(node, warehouse):
+                    engine = _engine_of(node, engines, opened, graph)
                     found = _check_table(engine, _source(node), node.config.expectations,
                                          Target(node.name, node.location))
                     record_results(state, run_id, node.name, found)
@@ -54,8 +56,19 @@ def check_project(project: Project, selector: str | None = None) -> list[RuleRes
         finally:
             state.close()
     finally:
-        engine.close()
+        for engine in opened.values():
+            engine.close()
     return results
+
+
+def _engine_of(node: Node, engines: ModelEngines, opened: dict[str, Engine],
+               graph: Graph) -> Engine:
+    """The engine of `node` (started, with the catalog attached, on first use)."""
+    name = engines.name_of(node)
+    if name not in opened:
+        opened[name] = engines.create(name)
+        attach_catalog(opened[name], engines.project, graph)
+    return opened[name]
 
 
 def _checkable(node: Node, warehouse: Warehouse) -> bool:

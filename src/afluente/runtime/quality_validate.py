@@ -1,6 +1,7 @@
 """`afluente validate` checks every model's expectations without reading a row.
 
-Each model's output columns come from DuckDB binding its SQL over empty tables: stored tables
+Each model's output columns come from its engine (its `engine:`, else the project's) binding
+its SQL over empty tables: stored tables
 contribute only their Delta schema, a SQL model is an empty table of the columns its current
 SQL gives (`model_binding`). When
 a model cannot be bound that way (its source was never ingested, a Python model never ran),
@@ -16,13 +17,14 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from afluente.config import Project
-from afluente.engines import Engine, project_engine
+from afluente.engines import Engine
 from afluente.errors import ConfigError
 from afluente.lineage import ModelLineage, update_lineage
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.evaluate import Target, check_columns, check_regex, check_rules, describe
 from afluente.quality.rules import Expectation, parse_expectations
 from afluente.runtime.model_binding import Declared, bind_graph, source_columns
+from afluente.runtime.model_engines import ModelEngines
 from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
 
@@ -33,24 +35,36 @@ def validate_expectations(project: Project, graph: Graph) -> int:
     if not nodes:
         return 0
     warehouse = Warehouse(project.warehouse_uri)
-    engine = project_engine(project)
-    try:
-        bound = attach_empty(engine, warehouse, graph,
-                             lambda node: source_columns(project, node))
-        lineage = graph_lineage(graph, warehouse) if any(n.ref not in bound for n in nodes) else {}
-        for node in nodes:
-            rules = parse_expectations(node.config.expectations, node.location, node.name,
-                                   node.config_doc)
-            target = Target(node.name, node.location)
-            if node.ref in bound:
-                source = f"SELECT * FROM {qualified(node.ref)}"
-                checkable = [r for r in rules if _target_bound(r, bound)]
-                check_rules(engine, checkable, describe(engine, source), source, target)
-            else:
-                check_unbound(rules, _columns(node, lineage), target)
-        return sum(len(n.config.expectations) for n in nodes)
-    finally:
-        engine.close()
+    engines = ModelEngines(project)
+    by_engine: dict[str, list[Node]] = {}  # each model's rules bind on its own engine
+    for node in nodes:
+        by_engine.setdefault(engines.name_of(node), []).append(node)
+    lineage: dict[str, ModelLineage] | None = None
+    for name, mine in by_engine.items():
+        engine = engines.create(name)
+        try:
+            bound = attach_empty(engine, warehouse, graph,
+                                 lambda node: source_columns(project, node))
+            if lineage is None and any(n.ref not in bound for n in mine):
+                lineage = graph_lineage(graph, warehouse)
+            for node in mine:
+                _validate_node(engine, node, bound, lineage or {})
+        finally:
+            engine.close()
+    return sum(len(n.config.expectations) for n in nodes)
+
+
+def _validate_node(engine: Engine, node: Node, bound: set[TableRef],
+                   lineage: dict[str, ModelLineage]) -> None:
+    rules = parse_expectations(node.config.expectations, node.location, node.name,
+                               node.config_doc)
+    target = Target(node.name, node.location)
+    if node.ref in bound:
+        source = f"SELECT * FROM {qualified(node.ref)}"
+        checkable = [r for r in rules if _target_bound(r, bound)]
+        check_rules(engine, checkable, describe(engine, source), source, target)
+    else:
+        check_unbound(rules, _columns(node, lineage), target)
 
 
 def attach_empty(engine: Engine, warehouse: Warehouse, graph: Graph,

@@ -99,6 +99,14 @@ def needs_protocol_upgrade(table_uri: str, staged: StagedFiles) -> bool:
     return "timestampNtz" not in features
 
 
+def nullable_schema(schema: pa.Schema) -> pa.Schema:
+    """The Delta schema of staged files: every column nullable. A file's `required` column
+    says only that this batch has no NULL (Spark marks `count(*)` or a literal so, DuckDB
+    never does): the table keeps one schema whichever engine wrote it, and a later NULL is
+    not refused."""
+    return pa.schema([field.with_nullable(True) for field in schema], metadata=schema.metadata)
+
+
 def commit_staged(
     table_uri: str,
     ref: TableRef,
@@ -114,7 +122,7 @@ def commit_staged(
     """Move the staged files into the table and commit them in one version: replacing its
     content (`overwrite`) or adding to it (`append`, first adding any new columns)."""
     try:
-        arrow_schema = pq.read_schema(staged.files[0])
+        arrow_schema = nullable_schema(pq.read_schema(staged.files[0]))
         actions = [_move(file, Path(table_uri)) for file in staged.files]
         metadata = commit_metadata(
             run_id, str(ref), fingerprint, inputs, staged.rows, progress=progress

@@ -18,6 +18,10 @@ from typer.testing import CliRunner
 
 from afluente.cli.app import _register, app
 from afluente.config import load_project
+from afluente.errors import AfluenteError
+from afluente.model import TableRef, load_graph
+from afluente.runtime.model_binding import bind_models
+from afluente.runtime.quality_check import check_project
 from afluente.runtime.runner import run_project
 
 BIG = ("engines:\n  big: {type: spark, master: 'local[2]', "
@@ -129,3 +133,45 @@ def test_a_run_of_duckdb_models_never_starts_a_declared_spark_engine(tmp_path: P
     assert only_duckdb.status == "success", only_duckdb.error
     assert with_spark.status == "failed"
     assert "spark://127.0.0.1:9" in (with_spark.error or "")
+
+
+def test_check_evaluates_a_model_on_its_own_engine(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """`check` of a model on the declared Spark engine gives DuckDB's tallies; the same
+    model pointed at an unreachable Spark fails naming it (so `check` used the model's
+    engine, not the project's DuckDB)."""
+    on_duckdb, mixed = built
+    root = with_engines(copy(mixed, tmp_path / "on_big"), "", {"gold/checked_orders": "big"})
+    gone = make_project(tmp_path / "gone", "engine: duckdb")
+    assert run_project(load_project(gone)).status == "success"
+    with_engines(gone, UNREACHABLE, {"gold/checked_orders": "big"})
+
+    tallies = [sorted((r.rule, r.evaluated, r.failed) for r in
+                      check_project(load_project(p), "gold.checked_orders"))
+               for p in (root, on_duckdb)]
+    with pytest.raises(AfluenteError, match=r"spark://127\.0\.0\.1:9"):
+        check_project(load_project(gone), "gold.checked_orders")
+
+    assert tallies[0] == tallies[1]
+    assert ("not_tiny", 3, 1) in tallies[0]  # the stored rows: the quarantined one is gone
+
+
+def test_validate_binds_each_model_on_its_own_engine(tmp_path: Path) -> None:
+    """Binding (`validate`) runs a model's SQL on its engine: Spark's transpiled SQL for a
+    model on Spark, so an unreachable Spark is reported, and DuckDB binds the rest."""
+    root = with_engines(make_project(tmp_path / "p", "engine: duckdb"), UNREACHABLE,
+                        {"gold/revenue_by_state": "big"})
+    project = load_project(root)
+    assert run_project(project, "+silver.orders +silver.customers").status == "success"
+
+    with pytest.raises(AfluenteError, match=r"spark://127\.0\.0\.1:9"):
+        bind_models(project, load_graph(project, cache=False))
+    (root / "models" / "gold" / "revenue_by_state.sql").unlink()
+    binding = bind_models(project, load_graph(project, cache=False))
+    assert TableRef("gold", "orders_per_day") in binding.bound
+
+
+def copy(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target

@@ -24,7 +24,15 @@ from typing import Any
 
 import pytest
 from tests.conftest import require_component
-from tests.engines.spark.test_spark_project import TABLES, content_hash, make_project
+from tests.engines.spark.content import (
+    content_hash,
+    demo_project,
+    demo_tables,
+    differing,
+    land_second_batch,
+    merged,
+)
+from tests.engines.spark.test_spark_project import TABLES, make_project
 
 from afluente.config import load_project
 from afluente.runtime.runner import run_project
@@ -197,3 +205,34 @@ def test_the_cluster_ran_executors_on_both_workers(
     for n in range(WORKERS):  # each worker launched an executor JVM for the run
         assert list((spark_cluster.work / f"worker{n}" / app_id).iterdir())
     assert _alive_workers(spark_cluster.ui) == WORKERS
+
+
+@pytest.fixture(scope="module")
+def demo_on_cluster(
+    spark_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """`afluente demo`'s project through the CLI on the cluster and in-process on DuckDB:
+    a first run, then a second over a second batch of landing files."""
+    base = tmp_path_factory.mktemp("cluster-demo")
+    on_duckdb = demo_project(base / "duck", "engine: duckdb")
+    on_cluster = demo_project(base / "cluster",
+                              CLUSTER_ENGINE.format(master=spark_cluster.master))
+    runs = []
+    for run in range(2):
+        assert run_project(load_project(on_duckdb)).status == "success"
+        runs.append(run_cli(on_cluster, "run"))
+        if run == 0:
+            land_second_batch(on_duckdb)
+            land_second_batch(on_cluster)
+    return {"duckdb": on_duckdb, "cluster": on_cluster, "runs": runs}
+
+
+def test_the_cluster_builds_the_demo_as_duckdb_does(demo_on_cluster: dict[str, Any]) -> None:
+    first, second = demo_on_cluster["runs"]
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+
+    assert differing(demo_on_cluster["duckdb"], demo_on_cluster["cluster"]) == []
+    assert len(demo_tables(demo_on_cluster["cluster"])) == 19
+    assert merged(demo_on_cluster["cluster"], "silver", "orders")  # the second run upserted
+

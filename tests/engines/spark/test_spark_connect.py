@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import require_component
-from tests.engines.spark.test_spark_project import TABLES, content_hash, make_project
+from tests.engines.spark.content import (
+    content_hash,
+    demo_project,
+    differing,
+    land_second_batch,
+    merged,
+)
+from tests.engines.spark.test_spark_project import TABLES, make_project
 
 from afluente.config import load_project
 from afluente.runtime.runner import run_project
@@ -88,3 +95,24 @@ def test_spark_connect_writes_the_same_tables_as_duckdb(
 
     for layer, name in TABLES:
         assert content_hash(on_connect, layer, name) == content_hash(on_duckdb, layer, name)
+
+
+def test_spark_connect_builds_the_demo_as_duckdb_does(connect_url: str, tmp_path: Path) -> None:
+    """`afluente demo`'s project over Spark Connect (Python models, apply_changes, merge,
+    quarantine), a first run and a second over new landing files: content as on DuckDB
+    after each."""
+    on_duckdb = demo_project(tmp_path / "duck", "engine: duckdb")
+    on_connect = demo_project(tmp_path / "connect",
+                              f"engine: {{type: spark, connect_url: '{connect_url}'}}")
+    for run in range(2):
+        assert run_project(load_project(on_duckdb)).status == "success"
+        built = subprocess.run(
+            [sys.executable, "-m", "afluente.cli", "-p", str(on_connect), "run"],
+            capture_output=True, text=True, check=False,
+        )
+        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+        assert differing(on_duckdb, on_connect) == [], f"after run {run + 1}"
+        if run == 0:
+            land_second_batch(on_duckdb)
+            land_second_batch(on_connect)
+    assert merged(on_connect, "silver", "orders")  # the second run upserted

@@ -7,14 +7,13 @@ version the run committed."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date, datetime
-from decimal import Decimal
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from deltalake import DeltaTable
+from tests.engines.spark.content import content_hash, table_path
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
@@ -77,30 +76,6 @@ def make_project(root: Path, engine: str) -> Path:
     (models / "gold" / "orders_per_day.sql").write_text(PER_DAY)
     (models / "gold" / "checked_orders.sql").write_text(CHECKED)
     return root
-
-
-def table_path(root: Path, layer: str, name: str) -> str:
-    return str(root / "warehouse" / layer / name)
-
-
-def content_hash(root: Path, layer: str, name: str, version: int | None = None) -> str:
-    """Order-independent hash of a table's column names and values as delta-rs reads them
-    (numbers compared by value, so DuckDB's DECIMAL(38,2) sum equals Spark's DECIMAL(28,2))."""
-    table = DeltaTable(table_path(root, layer, name), version=version).to_pyarrow_table()
-    rows = sorted(repr(tuple(_value(v) for v in row.values())) for row in table.to_pylist())
-    return hashlib.sha256(repr((table.column_names, rows)).encode()).hexdigest()
-
-
-def _value(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, Decimal)):
-        return str(Decimal(value).normalize())
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=None).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 @pytest.fixture(scope="module")

@@ -5,48 +5,41 @@ and the CRM's change feed (silver.customer_updates: moves, new e-mails, LGPD del
 updated_at). apply_changes orders them by that business time whatever order they landed in,
 so an event that arrives late is put in its place in the history. A customer who moves gets a
 new version valid from the move; a deletion closes the current version. The surrogate key
-hashes (customer_id, changed_at): stable across runs.
+hashes (customer_id, changed_at as text): stable across runs and engines.
 """
 
-import duckdb
+from typing import Any
 
 import afluente
-from afluente.transform import UNKNOWN_KEY, surrogate_key_sql, unknown_member_sql
+from afluente.transform import UNKNOWN_KEY, surrogate_key_sql
 
 TRACKED = ["name", "cpf", "email", "phone", "city", "uf"]
-COLUMNS = {
-    "name": "VARCHAR",
-    "cpf": "VARCHAR",
-    "cpf_valid": "BOOLEAN",
-    "email": "VARCHAR",
-    "phone": "VARCHAR",
-    "city": "VARCHAR",
-    "uf": "VARCHAR",
-    "created_at": "TIMESTAMP",
-}
-UNKNOWN_COLUMNS = {"customer_id": "BIGINT", **COLUMNS, "changed_at": "TIMESTAMPTZ"}
-UNKNOWN = (
-    f"SELECT * REPLACE ({UNKNOWN_KEY} AS customer_id, 'Cliente desconhecido' AS name, "
-    "false AS cpf_valid, NULL AS cpf, NULL AS email, NULL AS phone, NULL AS city, NULL AS uf, "
-    "TIMESTAMPTZ '1900-01-01 00:00:00+00' AS changed_at) "
-    f"FROM ({unknown_member_sql('customer_key', UNKNOWN_COLUMNS)})"
-)
 STATE = "customer_id, name, cpf, cpf_valid, email, phone, city, uf, created_at"
-REGISTERED = f"""
-SELECT {STATE}, CAST(coalesce(created_at, TIMESTAMP '1900-01-01') AS TIMESTAMPTZ) AS changed_at,
-       'U' AS op
-FROM customers
-"""
-# a change event: the feed's new values, the registration's name and CPF
-CHANGED = (
-    "u.customer_id, c.name, c.cpf, c.cpf_valid, u.email, u.phone, u.city, u.uf, c.created_at, "
-    "CAST(u.updated_at AS TIMESTAMPTZ) AS changed_at, u.op"
-)
+# the registration, then the feed's change events with the registration's name and CPF; the
+# surrogate key hashes the customer and the event's time as text both engines write alike
 EVENTS = f"""
-SELECT {surrogate_key_sql(["customer_id", "changed_at"])} AS customer_key, *
-FROM events
-UNION ALL BY NAME
-{UNKNOWN}
+WITH events AS (
+    SELECT {STATE},
+           CAST(coalesce(created_at, TIMESTAMP '1900-01-01') AS TIMESTAMPTZ) AS changed_at,
+           'U' AS op
+    FROM customers
+    UNION ALL
+    SELECT u.customer_id, c.name, c.cpf, c.cpf_valid, u.email, u.phone, u.city, u.uf,
+           c.created_at, CAST(u.updated_at AS TIMESTAMPTZ) AS changed_at, u.op
+    FROM updates AS u
+    LEFT JOIN customers AS c ON u.customer_id = c.customer_id
+),
+keyed AS (
+    SELECT *, strftime(changed_at, '%Y-%m-%d %H:%M:%S') AS changed_text FROM events
+)
+SELECT {surrogate_key_sql(["customer_id", "changed_text"])} AS customer_key,
+       {STATE}, changed_at, op
+FROM keyed
+UNION ALL
+SELECT {UNKNOWN_KEY}, {UNKNOWN_KEY}, 'Cliente desconhecido', CAST(NULL AS VARCHAR), false,
+       CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR),
+       CAST(NULL AS VARCHAR), CAST(NULL AS TIMESTAMP), TIMESTAMPTZ '1900-01-01 00:00:00+00',
+       CAST(NULL AS VARCHAR)
 """
 
 
@@ -75,11 +68,6 @@ UNION ALL BY NAME
         "name": {"tags": ["pii"]},
     },
 )
-def dim_customer(
-    customers: duckdb.DuckDBPyRelation, updates: duckdb.DuckDBPyRelation
-) -> duckdb.DuckDBPyRelation:
-    registered = customers.query("customers", REGISTERED)
-    changed = updates.set_alias("u").join(
-        customers.set_alias("c"), "u.customer_id = c.customer_id", how="left"
-    ).project(CHANGED)
-    return registered.union(changed).query("events", EVENTS)
+def dim_customer(customers: Any, updates: Any) -> Any:
+    """The change events as one query in the project's SQL, on whichever engine runs it."""
+    return afluente.sql(EVENTS, customers=customers, updates=updates)

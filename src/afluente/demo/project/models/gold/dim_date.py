@@ -1,6 +1,9 @@
-"""gold.dim_date: the calendar of the orders' date range, in Portuguese, with holidays."""
+"""gold.dim_date: the calendar of the orders' date range, in Portuguese, with holidays.
 
-import duckdb
+`afluente.sql` runs the calendar query on whichever engine gave the frame (DuckDB or
+Spark), so the same function builds the table on both."""
+
+from typing import Any
 
 import afluente
 
@@ -9,10 +12,13 @@ WITH bounds AS (
     SELECT min(order_date) AS first_day, max(order_date) AS last_day
     FROM orders
 ),
-days AS (
-    SELECT CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS d
+series AS (
+    SELECT unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS d
     FROM bounds
     WHERE first_day IS NOT NULL
+),
+days AS (
+    SELECT CAST(d AS DATE) AS d FROM series
 ),
 holidays(month, day, name, since) AS (
     VALUES
@@ -60,5 +66,5 @@ ORDER BY date_key
         " national holidays. date_key is yyyymmdd; -1 is the unknown date."
     ),
 )
-def dim_date(orders: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
-    return orders.query("orders", CALENDAR_SQL)
+def dim_date(orders: Any) -> Any:
+    return afluente.sql(CALENDAR_SQL, orders=orders)

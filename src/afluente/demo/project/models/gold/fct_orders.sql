@@ -5,7 +5,7 @@ description: >
   and to the date, item and payment totals. The customer lookup is SCD2-aware: the version
   of gold.dim_customer with valid_from <= purchased_at < valid_to (the join
   `afluente.transform.scd2_lookup_join` generates with sequence_type TIMESTAMPTZ: an open
-  valid_to counts as +infinity, no OR, so DuckDB hash-joins); an order older than the
+  valid_to counts as the end of time, no OR, so DuckDB hash-joins); an order older than the
   customer's first version takes that first version (coalesce prefers the valid version), an order without a parseable purchase time the current
   one, an order of a missing customer the unknown member (-1). Orders without a parseable
   purchase date get date_key -1.
@@ -37,14 +37,15 @@ items AS (
     SELECT
         order_id,
         count(*) AS items,
-        sum(quantity) AS units,
-        sum(revenue) AS gross_amount,
-        sum(freight_value) AS freight_amount
+        -- sums cast to one type: DuckDB and Spark widen a sum differently (docs/engines.md)
+        CAST(sum(quantity) AS BIGINT) AS units,
+        CAST(sum(revenue) AS DECIMAL(38, 2)) AS gross_amount,
+        CAST(sum(freight_value) AS DECIMAL(38, 2)) AS freight_amount
     FROM silver.order_items
     GROUP BY order_id
 ),
 payments AS (
-    SELECT order_id, sum(amount) AS paid_amount, count(*) AS payments
+    SELECT order_id, CAST(sum(amount) AS DECIMAL(38, 2)) AS paid_amount, count(*) AS payments
     FROM silver.payments
     GROUP BY order_id
 )
@@ -67,7 +68,7 @@ FROM orders AS o
 LEFT JOIN gold.dim_customer AS c
     ON o.customer_id = c.customer_id
     AND o.customer_at >= c.valid_from
-    AND o.customer_at < coalesce(c.valid_to, 'infinity')
+    AND o.customer_at < coalesce(c.valid_to, TIMESTAMPTZ '9999-12-31 23:59:59+00')
 LEFT JOIN first_version AS f ON f.customer_id = o.customer_id
 LEFT JOIN items AS i ON i.order_id = o.order_id
 LEFT JOIN payments AS p ON p.order_id = o.order_id

@@ -18,7 +18,7 @@ SELECT
     coalesce(c.uf, '??') AS uf,
     d.month_start AS month,
     count(*) AS orders,
-    sum(f.items) AS items,
+    CAST(sum(f.items) AS BIGINT) AS items,
     sum(f.gross_amount) AS gross_revenue,
     CAST(sum(f.gross_amount) / count(*) AS DECIMAL(18, 2)) AS average_ticket
 FROM gold.fct_orders AS f

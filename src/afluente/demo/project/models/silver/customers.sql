@@ -46,14 +46,22 @@ checked AS (
                 string_split(lower(raw_name), ' '),
                 lambda w: CASE
                     WHEN w IN ('da', 'de', 'do', 'das', 'dos', 'e') THEN w
-                    ELSE upper(w[1]) || w[2:]
+                    ELSE upper(substr(w, 1, 1)) || substr(w, 2)
                 END
             ),
             ' '
         ) AS name,
-        CASE
-            WHEN length(cpf_digits) = 11 THEN CAST(string_split(cpf_digits, '') AS DOUBLE[])
-        END AS d
+        TRY_CAST(substr(cpf_digits, 1, 1) AS INTEGER) AS d1,
+        TRY_CAST(substr(cpf_digits, 2, 1) AS INTEGER) AS d2,
+        TRY_CAST(substr(cpf_digits, 3, 1) AS INTEGER) AS d3,
+        TRY_CAST(substr(cpf_digits, 4, 1) AS INTEGER) AS d4,
+        TRY_CAST(substr(cpf_digits, 5, 1) AS INTEGER) AS d5,
+        TRY_CAST(substr(cpf_digits, 6, 1) AS INTEGER) AS d6,
+        TRY_CAST(substr(cpf_digits, 7, 1) AS INTEGER) AS d7,
+        TRY_CAST(substr(cpf_digits, 8, 1) AS INTEGER) AS d8,
+        TRY_CAST(substr(cpf_digits, 9, 1) AS INTEGER) AS d9,
+        TRY_CAST(substr(cpf_digits, 10, 1) AS INTEGER) AS d10,
+        TRY_CAST(substr(cpf_digits, 11, 1) AS INTEGER) AS d11
     FROM typed
     WHERE customer_id IS NOT NULL
 ),
@@ -62,11 +70,9 @@ validated AS (
         *,
         coalesce(
             length(cpf_digits) = 11
-            AND cpf_digits <> repeat(cpf_digits[1], 11)
-            AND CAST(list_dot_product(d[1:9], [10, 9, 8, 7, 6, 5, 4, 3, 2]) AS INTEGER)
-                * 10 % 11 % 10 = d[10]
-            AND CAST(list_dot_product(d[1:10], [11, 10, 9, 8, 7, 6, 5, 4, 3, 2]) AS INTEGER)
-                * 10 % 11 % 10 = d[11],
+            AND cpf_digits <> repeat(substr(cpf_digits, 1, 1), 11)
+            AND (10 * d1 + 9 * d2 + 8 * d3 + 7 * d4 + 6 * d5 + 5 * d6 + 4 * d7 + 3 * d8 + 2 * d9) * 10 % 11 % 10 = d10
+            AND (11 * d1 + 10 * d2 + 9 * d3 + 8 * d4 + 7 * d5 + 6 * d6 + 5 * d7 + 4 * d8 + 3 * d9 + 2 * d10) * 10 % 11 % 10 = d11,
             false
         ) AS cpf_valid
     FROM checked
