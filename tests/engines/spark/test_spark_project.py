@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
@@ -26,7 +27,7 @@ SPARK = "engine: {type: spark, master: 'local[2]', conf: {spark.sql.shuffle.part
 TABLES = [
     ("silver", "orders"), ("silver", "customers"), ("gold", "revenue_by_state"),
     ("gold", "big_orders"), ("gold", "state_orders"), ("gold", "orders_per_day"),
-    ("gold", "checked_orders"),
+    ("gold", "checked_orders"), ("gold", "big_orders_pandas"),
 ]
 
 BIG_ORDERS = '''import afluente
@@ -35,6 +36,15 @@ BIG_ORDERS = '''import afluente
 @afluente.table(inputs=["silver.orders"], description="Orders above the threshold.")
 def big_orders(orders):
     return orders.filter("amount > 100")
+'''
+# the same function on both engines: its inputs arrive as pandas frames (`frame=`)
+BIG_ORDERS_PANDAS = '''import afluente
+
+
+@afluente.table(inputs=["silver.orders"], frame="pandas")
+def big_orders_pandas(orders):
+    big = orders[orders["amount"] > 100]
+    return big[["order_id", "amount"]].reset_index(drop=True)
 '''
 PAID = """/* @config
 kind: view
@@ -74,6 +84,7 @@ def make_project(root: Path, engine: str) -> Path:
     models = root / "models"
     (models / "gold" / "monthly_revenue.py").unlink()
     (models / "gold" / "big_orders.py").write_text(BIG_ORDERS)
+    (models / "gold" / "big_orders_pandas.py").write_text(BIG_ORDERS_PANDAS)
     (models / "silver" / "paid_orders.sql").write_text(PAID)
     (models / "gold" / "state_orders.sql").write_text(STATE_ORDERS)
     (models / "gold" / "orders_per_day.sql").write_text(PER_DAY)
@@ -89,6 +100,11 @@ def content_hash(root: Path, layer: str, name: str, version: int | None = None) 
     """Order-independent hash of a table's column names and values as delta-rs reads them
     (numbers compared by value, so DuckDB's DECIMAL(38,2) sum equals Spark's DECIMAL(28,2))."""
     table = DeltaTable(table_path(root, layer, name), version=version).to_pyarrow_table()
+    return table_hash(table)
+
+
+def table_hash(table: pa.Table) -> str:
+    """Order-independent hash of an Arrow table's column names and values."""
     rows = sorted(repr(tuple(_value(v) for v in row.values())) for row in table.to_pylist())
     return hashlib.sha256(repr((table.column_names, rows)).encode()).hexdigest()
 
