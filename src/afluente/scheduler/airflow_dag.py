@@ -351,8 +351,9 @@ def _task_block(task: TaskSpec, full_refresh: bool) -> list[str]:
         f"        bash_command=AFLUENTE + {_str(' ' + shlex.join(args))},",
     ]
     if task.engines:
-        engines = ", ".join(task.engines)
-        lines.append(f"        doc_md={_str(f'Builds `{task.select}` on the engine {engines}.')},")
+        engines = ("the engine " if len(task.engines) == 1 else "the engines ") + \
+            " and ".join(task.engines)
+        lines.append(f"        doc_md={_str(f'Builds `{task.select}` on {engines}.')},")
     if task.retries is not None:
         lines.append(f"        retries={task.retries},")
     if task.timeout is not None:
