@@ -4,11 +4,11 @@
     python airflow_probe.py run DAG_FOLDER DAG_ID [DAG_ID ...] OUT_JSON
 
 `inspect` loads the folder with Airflow's DagBag and writes what the tests compare: import
-errors, and per DAG its schedule, timezone, catchup and tasks (downstream ids, retries,
-delays, timeout, command). `run` executes one run of each DAG, in order, with `dag.test()`
-(AIRFLOW_HOME and AIRFLOW__CORE__DAGS_FOLDER must point at a migrated database and at
-DAG_FOLDER) and writes each run's state and its task instances' states. JSON goes to a
-file because Airflow logs to stdout.
+errors, and per DAG its schedule, timezone, catchup, tags and tasks (downstream ids,
+retries, delays, timeout, command, documentation). `run` executes one run of each DAG,
+in order, with `dag.test()` (AIRFLOW_HOME and AIRFLOW__CORE__DAGS_FOLDER must point at a
+migrated database and at DAG_FOLDER) and writes each run's state and its task instances'
+states. JSON goes to a file because Airflow logs to stdout.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def _task(task: Any) -> dict[str, Any]:
         "max_retry_delay": _seconds(task.max_retry_delay),
         "execution_timeout": _seconds(task.execution_timeout),
         "bash_command": task.bash_command,
+        "doc_md": task.doc_md,
         "operator": type(task).__name__,
     }
 
@@ -44,6 +45,7 @@ def _dag(dag: Any) -> dict[str, Any]:
         "cron": getattr(timetable, "expression", None),
         "timezone": str(getattr(timetable, "timezone", "")) or None,
         "catchup": dag.catchup,
+        "tags": sorted(dag.tags or ()),
         "start_date": dag.start_date.isoformat() if dag.start_date else None,
         "tasks": {task.task_id: _task(task) for task in dag.tasks},
     }

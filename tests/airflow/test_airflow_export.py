@@ -242,6 +242,53 @@ def test_group_by_layer_runs_only_the_selected_tables_of_a_layer(
     assert hourly["tasks"]["silver"]["execution_timeout"] == 30.0
 
 
+# -- a Spark project ----------------------------------------------------------------------------
+
+
+SPARK_ENGINES = """\
+engine: {type: spark, master: "spark://127.0.0.1:7077", conf: {spark.cores.max: 2}}
+engines:
+  small: {type: duckdb}
+"""
+
+
+def test_a_spark_projects_tasks_name_their_engine_and_run_afluente_on_it(
+    airflow: Airflow, tiny: Path, tmp_path: Path
+) -> None:
+    """Each task is `afluente run --select …` of the project, which builds its models on the
+    project's engines (tests/engines/spark/test_spark_cluster.py runs that command on a real
+    cluster); the DAG says which engine and where, as Airflow loads it."""
+    config = tiny / "afluente.yml"
+    config.write_text(config.read_text().replace("run:\n", SPARK_ENGINES + "run:\n", 1))
+    totals = tiny / "models" / "gold" / "totals.sql"
+    totals.write_text("/* @config\nengine: small\n*/\n" + totals.read_text())
+    dags = export_ok(tiny, tmp_path / "dags")
+
+    bag = airflow.inspect(tmp_path / "home", dags.parent)
+
+    assert bag["import_errors"] == {}
+    hourly = bag["dags"]["tiny_hourly"]
+    assert hourly["tags"] == ["afluente", "engine:small", "engine:spark"]
+    tasks = hourly["tasks"]
+    assert tasks["silver.clean"]["doc_md"] == (
+        "Builds `silver.clean` on the engine spark at spark://127.0.0.1:7077.")
+    assert tasks["gold.totals"]["doc_md"] == "Builds `gold.totals` on the engine small (duckdb)."
+    assert tasks["bronze.events"]["doc_md"] is None  # sources are read by afluente itself
+    assert tasks["silver.clean"]["bash_command"] == (
+        f"{AFLUENTE_BIN} -p {tiny} run --select silver.clean --retries 0")
+
+
+def test_a_model_on_an_engine_the_project_lacks_is_refused_at_export(tiny: Path) -> None:
+    clean = tiny / "models" / "silver" / "clean.sql"
+    clean.write_text(clean.read_text().replace("retries: 5", "retries: 5\nengine: bigg"))
+
+    done = export(tiny)
+
+    assert done.returncode != 0
+    assert "clean.sql:3" in done.stderr
+    assert "no engine named `bigg`" in done.stderr
+
+
 # -- the file itself ----------------------------------------------------------------------------
 
 

@@ -53,6 +53,7 @@ class DuckDBEngine(DuckDBProfiling):
     )
 
     config_model = DuckDBSettings
+    native_frame = "duckdb"  # what Python models get as inputs
 
     def __init__(self, settings: DuckDBSettings | None = None) -> None:
         settings = settings or DuckDBSettings()

@@ -149,6 +149,17 @@ def engine_capabilities(project: Project, choice: str | None = None) -> frozense
     return capabilities
 
 
+def engine_frame(project: Project, choice: str | None = None) -> str | None:
+    """The frame type the engine `choice` names hands Python models (`duckdb`, `spark`;
+    None for an engine that does not say)."""
+    label = engine_label(project, choice)
+    named = project.config.engines.get(label)
+    engine_type = named.type if named else label
+    path = ("engines", label) if named else None
+    frame = getattr(factory_for(engine_type, project, path), "native_frame", None)
+    return frame if isinstance(frame, str) else None
+
+
 def validate_engine(project: Project) -> None:
     """Check the `engine:` block and each of `engines:` (raises a ConfigError naming the
     line)."""

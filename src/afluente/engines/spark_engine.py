@@ -58,6 +58,7 @@ class SparkEngine(DuckDBProfiling):
                               Capability.WORKSPACE})
 
     config_model = SparkSettings
+    native_frame = "spark"  # what Python models get as inputs
 
     def __init__(self, settings: SparkSettings | None = None) -> None:
         self.settings = settings or SparkSettings()

@@ -5,7 +5,8 @@ A Delta version arrives as the Arrow dataset storage built from that version's f
 (`storage/arrow_dataset.py`). Spark reads the same files by path with the dataset's schema
 (a column older files lack reads as NULL, as Delta's schema evolution means), and each
 partition's values, which Delta keeps in the log and not in the files, are added as
-literal columns to that partition's files.
+literal columns to that partition's files. A table on object storage is read by the
+executors through the dataset's own Arrow filesystem instead (`spark_remote_files`).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.dataset as pads
 from pyarrow.fs import FileSystem, LocalFileSystem, SubTreeFileSystem
-
-from afluente.errors import EngineError
 
 # Spark types whose Parquet form Delta reads as is; others (arrays, maps, structs, NULL,
 # intervals, variants) go through the Delta writer, which converts them.
@@ -40,7 +39,13 @@ def spark_frame(session: Any, source: pads.Dataset | pa.Table, table: str) -> An
         return arrow_frame(session, source)
     if not isinstance(source, pads.FileSystemDataset):
         return arrow_frame(session, source.to_table())
-    root = _local_root(source.filesystem, table)
+    if not source.files:
+        return arrow_frame(session, source.schema.empty_table())
+    root = _local_root(source.filesystem)
+    if root is None:
+        from afluente.engines.spark_remote_files import remote_frame
+
+        return remote_frame(session, source)
     groups: dict[tuple[tuple[str, Any], ...], list[str]] = defaultdict(list)
     for fragment in source.get_fragments():
         keys = pads.get_partition_keys(fragment.partition_expression)
@@ -67,22 +72,15 @@ def _read(session: Any, schema: pa.Schema, files: list[str], partition: dict[str
     return frame.select(*schema.names)
 
 
-def _local_root(filesystem: FileSystem, table: str) -> str:
-    """The folder the dataset's paths are relative to; only local tables are readable."""
+def _local_root(filesystem: FileSystem) -> str | None:
+    """The folder the dataset's paths are relative to on the local disk (None elsewhere)."""
     if isinstance(filesystem, LocalFileSystem):
         return "/"
     if isinstance(filesystem, SubTreeFileSystem) and isinstance(
         filesystem.base_fs, LocalFileSystem
     ):
         return str(filesystem.base_path)
-    raise EngineError(
-        f"the Spark engine reads tables on the local disk only; `{table}` is on "
-        f"{filesystem.type_name}",
-        table=table,
-        hint="use a local warehouse with `engine: spark`, or the DuckDB engine for object "
-        "storage (Spark reading s3:// needs the hadoop-aws jars, which afluente does not "
-        "ship)",
-    )
+    return None
 
 
 def arrow_of(frame: Any) -> pa.Table:
@@ -110,7 +108,6 @@ def arrow_frame(session: Any, table: pa.Table) -> Any:
 
     return session.createDataFrame(
         table, schema=from_arrow_schema(table.schema, prefer_timestamp_ntz=True))
-
 
 
 def kept(frame: Any) -> Any:

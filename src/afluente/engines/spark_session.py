@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from importlib import import_module
@@ -102,6 +103,10 @@ def _process_session(settings: SparkSettings, builder: Any) -> Any:
     with _lock:
         if _root is None:
             require_java()
+            if settings.master.startswith("local"):
+                # local executors run Python (UDFs, the object-storage reader) with the
+                # driver's own interpreter, not whatever `python3` is first on PATH
+                os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = builder.master(settings.master)
             for key, value in {**START_CONF, **SESSION_CONF, **settings.conf}.items():
                 builder = builder.config(key, conf_value(value))

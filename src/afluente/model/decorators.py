@@ -4,8 +4,10 @@
     def dim_date(orders): ...
 
 The table is named after the function (or `name=`); its layer is the folder of the file
-(or the `layer.` prefix of `name=`). Inputs arrive as DuckDB relations, positionally in the
-order of `inputs`, or by keyword when `inputs` is a mapping of parameter name to table.
+(or the `layer.` prefix of `name=`). Inputs arrive as the engine's own frames (DuckDB
+relations, Spark DataFrames), or as the `frame=` the function declares (`arrow`, `pandas`,
+`polars`; `duckdb`/`spark` only on that engine), positionally in the order of `inputs`, or by
+keyword when `inputs` is a mapping of parameter name to table.
 """
 
 from __future__ import annotations

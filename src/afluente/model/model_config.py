@@ -22,6 +22,9 @@ NodeKind = Literal[
 ]
 SchemaChange = Literal["fail", "append_new_columns", "sync"]
 PartitionUnit = Literal["hour", "day", "month", "year"]
+# what a Python model's inputs arrive as: the engine's own frames (a DuckDB relation, a
+# Spark DataFrame; only on that engine) or a frame any engine converts to
+FrameType = Literal["duckdb", "spark", "arrow", "pandas", "polars"]
 
 
 class ColumnDoc(BaseModel):
@@ -75,6 +78,8 @@ class ModelConfig(BaseModel):
     # which engine builds it: a name from `engines:` in afluente.yml, or an engine type
     # (duckdb, spark); by default the project's `engine:`
     engine: str | None = None
+    # Python models: the frame type the function takes (by default the engine's own)
+    frame: FrameType | None = None
     # orchestration: override `run:` retries and timeout of afluente.yml for this model
     retries: int | None = Field(default=None, ge=0, le=100)
     timeout: timedelta | None = None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from afluente.config import Project
 from afluente.engines import Engine, create_engine, engine_settings
+from afluente.engines.frames import model_function
 from afluente.errors import AfluenteError, CommitConflictError, EngineError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.backfill_range import Partition
@@ -118,7 +119,7 @@ def _attach(engine: Engine, phase: ModelPhase, ref: TableRef) -> None:
 def _run_query(engine: Engine, node: Node) -> ResultStream:
     if node.language == "python":
         assert node.function is not None
-        return engine.run_python(node.function, node.upstream, node.keywords, node.location,
+        return engine.run_python(model_function(node), node.upstream, node.keywords, node.location,
                                  node.name)
     assert node.sql is not None
     return engine.run_sql(node.sql, node.location, node.name)

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 
 from afluente.config import Project
 from afluente.engines import Capability
-from afluente.engines.registry import engine_capabilities, engine_label
-from afluente.errors import EngineError
+from afluente.engines.registry import engine_capabilities, engine_frame, engine_label
+from afluente.errors import EngineError, Location
 from afluente.model import Graph, Node, TableRef
 
 
@@ -48,3 +48,38 @@ def check_engine_fits(project: Project, graph: Graph, refs: Iterable[TableRef]) 
                 table=node.name,
                 hint="write the model in SQL, or run the project on `engine: duckdb`",
             )
+        check_frame(project, node, engine)
+
+
+def check_frame(project: Project, node: Node, engine: str) -> None:
+    """A model's `frame:` must be one its engine can give: a Python model asking for another
+    engine's own frame (a DuckDB relation on Spark) fails here, before anything runs."""
+    wanted = node.config.frame
+    if wanted is None:
+        return
+    location = _frame_location(node)
+    if node.language != "python":
+        raise EngineError(
+            f"`frame: {wanted}` applies to Python models only; `{node.name}` is a "
+            f"{node.language} model",
+            location=location, table=node.name, hint="remove `frame:` from its config",
+        )
+    if wanted not in ("duckdb", "spark"):
+        return  # Arrow, pandas and Polars frames are converted from any engine's
+    given = engine_frame(project, engine)
+    if given != wanted:
+        raise EngineError(
+            f"`{node.name}` takes {wanted} frames (`frame: {wanted}`), and the `{engine}` "
+            f"engine gives {given or 'its own'} frames",
+            location=location,
+            table=node.name,
+            hint=f"run this model on a {wanted} engine (`engine: {wanted}` in its config), "
+            "or declare `frame: arrow`, `pandas` or `polars` and write the function for that",
+        )
+
+
+def _frame_location(node: Node) -> Location:
+    if node.config_doc is not None and ("frame",) in node.config_doc.lines:
+        return node.config_doc.location(("frame",))
+    return node.location
+

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 
 from afluente.engines import Engine
+from afluente.engines.frames import model_function
 from afluente.engines.protocol import Workspace
 from afluente.model import Graph, Node, TableRef
 from afluente.model.kinds import PARTITION_PREFIX, RESERVED_COLUMNS
@@ -199,7 +200,7 @@ class IncrementalBuild:
         if node.language == "python":
             assert node.function is not None
             return self.engine.run_python(
-                node.function, node.upstream, node.keywords, node.location, node.name
+                model_function(node), node.upstream, node.keywords, node.location, node.name
             )
         assert node.sql is not None
         return self.engine.run_sql(node.sql, node.location, node.name)

@@ -18,6 +18,7 @@ import pyarrow.dataset as pads
 
 from afluente.config import Project
 from afluente.engines import Capability, Engine
+from afluente.engines.frames import model_function
 from afluente.errors import AfluenteError, EngineError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.contracts import check_contract
@@ -221,7 +222,7 @@ class ModelBuilder:
             if node.language == "python":
                 assert node.function is not None
                 stream = self.engine.run_python(
-                    node.function, node.upstream, node.keywords, node.location, node.name
+                    model_function(node), node.upstream, node.keywords, node.location, node.name
                 )
             else:
                 assert node.sql is not None
@@ -402,7 +403,7 @@ class ModelBuilder:
         if node.language == "python":
             assert node.function is not None
             stream = self.engine.run_python(
-                node.function, node.upstream, node.keywords, node.location, node.name
+                model_function(node), node.upstream, node.keywords, node.location, node.name
             )
             if not node.config.expectations:
                 self.engine.attach_table(node.ref, stream.reader.read_all())

@@ -16,6 +16,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from afluente.engines import Engine
+from afluente.engines.frames import model_function
 from afluente.errors import AfluenteError
 from afluente.model import Node, TableRef
 from afluente.quality import compile as qc
@@ -185,7 +186,7 @@ class QualityStep:
             return node.sql
         assert node.function is not None
         stream = self.engine.run_python(
-            node.function, node.upstream, node.keywords, node.location, node.name
+            model_function(node), node.upstream, node.keywords, node.location, node.name
         )
         output = TableRef(SCRATCH, "python_output")
         self.engine.attach_table(output, stream.reader.read_all())

@@ -7,6 +7,12 @@ The file imports only Airflow and the standard library, so it loads in an Airflo
 environment where afluente is not importable; afluente itself only has to be on the workers'
 PATH (or named with `--afluente-command`).
 
+Each task builds its models on the engine the project gives them (`engine:`, a model's own
+`engine:` of `engines:`), exactly as `afluente run` does: a Spark project's tasks are Spark
+drivers of the project's master or Connect URL. The export checks those engines as
+`validate` does and writes them into the file: each task's documentation names the engine
+and where it runs, and each DAG is tagged `engine:<name>` per engine its tasks use.
+
 Retries move to Airflow: the `run:` block and each model's `retries`/`timeout` become task
 arguments, and every task calls afluente with `--retries 0` so a failure is retried once, by
 Airflow, and shows up there. The text is a pure function of the project, the graph and the
@@ -25,10 +31,12 @@ from typing import Literal
 
 from afluente.config import Project
 from afluente.config.orchestration import RunSettings, ScheduleSpec
+from afluente.engines.registry import engine_settings, validate_engine
 from afluente.errors import ConfigError, ModelError
 from afluente.model.graph import Graph
 from afluente.model.refs import TableRef
 from afluente.model.selector import select
+from afluente.runtime.engine_fit import check_engine_fits, model_engine
 from afluente.scheduler.checks import validate_orchestration
 
 GroupBy = Literal["model", "layer"]
@@ -55,6 +63,7 @@ class TaskSpec:
     upstream: tuple[str, ...]
     retries: int | None = None
     timeout: timedelta | None = None
+    engines: tuple[str, ...] = ()  # where its models run: `spark (spark://host:7077)`
 
 
 @dataclass(frozen=True)
@@ -81,22 +90,45 @@ def plan_dags(project: Project, graph: Graph, options: ExportOptions) -> list[Da
     import error.
     """
     validate_orchestration(project, graph)
+    validate_engine(project)
+    check_engine_fits(project, graph, graph.order)
+    engines = _model_engines(project, graph)
     name = project.config.name
     schedules = project.config.schedules
     if not schedules:
-        tasks = _tasks(graph, set(graph.nodes), options.group_by)
+        tasks = _tasks(graph, set(graph.nodes), options.group_by, engines)
         return [DagSpec(_safe_id(name), f"afluente project {name}: every table", None, "UTC",
                         False, False, tasks)]
-    dags = [_scheduled_dag(project, graph, key, spec, options)
+    dags = [_scheduled_dag(project, graph, key, spec, options, engines)
             for key, spec in sorted(schedules.items())]
     _check_unique([d.dag_id for d in dags], "DAG id", "rename one of the schedules")
     return dags
 
 
+def _model_engines(project: Project, graph: Graph) -> dict[TableRef, str]:
+    """Each model's engine as the file shows it: its name, its type when the name is not
+    one, and where it runs when that is not the task's own process (`spark at
+    spark://host:7077`). Sources have none: they are ingested by afluente's readers."""
+    shown: dict[str, str] = {}
+    engines = {}
+    for ref, node in graph.nodes.items():
+        if node.language == "source":
+            continue
+        label = model_engine(project, node)
+        if label not in shown:
+            settings = engine_settings(project, label)
+            text = label if label == settings.type else f"{label} ({settings.type})"
+            where = getattr(settings, "connect_url", None) or getattr(settings, "master", None)
+            shown[label] = f"{text} at {where}" if where else text
+        engines[ref] = shown[label]
+    return engines
+
+
 def _scheduled_dag(
-    project: Project, graph: Graph, key: str, spec: ScheduleSpec, options: ExportOptions
+    project: Project, graph: Graph, key: str, spec: ScheduleSpec, options: ExportOptions,
+    engines: dict[TableRef, str],
 ) -> DagSpec:
-    tasks = _tasks(graph, select(graph, spec.select), options.group_by)
+    tasks = _tasks(graph, select(graph, spec.select), options.group_by, engines)
     description = spec.description or f"afluente schedule {key}: {spec.select or 'every table'}"
     return DagSpec(
         dag_id=_safe_id(f"{project.config.name}_{key}"),
@@ -109,12 +141,14 @@ def _scheduled_dag(
     )
 
 
-def _tasks(graph: Graph, selected: set[TableRef], group_by: GroupBy) -> tuple[TaskSpec, ...]:
+def _tasks(
+    graph: Graph, selected: set[TableRef], group_by: GroupBy, engines: dict[TableRef, str]
+) -> tuple[TaskSpec, ...]:
     """Tasks in the graph's (deterministic, topological) order."""
     edges = selected_edges(graph, selected)
     ordered = [ref for ref in graph.order if ref in selected]
     if group_by == "layer":
-        return _layer_tasks(graph, ordered, edges)
+        return _layer_tasks(graph, ordered, edges, engines)
     ids = {ref: _safe_id(str(ref)) for ref in ordered}
     _check_unique(list(ids.values()), "task id", "rename one of the tables")
     return tuple(
@@ -124,6 +158,7 @@ def _tasks(graph: Graph, selected: set[TableRef], group_by: GroupBy) -> tuple[Ta
             upstream=tuple(sorted(ids[up] for up, down in edges if down == ref)),
             retries=graph.nodes[ref].config.retries,
             timeout=graph.nodes[ref].config.timeout,
+            engines=(engines[ref],) if ref in engines else (),
         )
         for ref in ordered
     )
@@ -151,7 +186,8 @@ def selected_edges(graph: Graph, selected: set[TableRef]) -> set[tuple[TableRef,
 
 
 def _layer_tasks(
-    graph: Graph, ordered: list[TableRef], edges: set[tuple[TableRef, TableRef]]
+    graph: Graph, ordered: list[TableRef], edges: set[tuple[TableRef, TableRef]],
+    engines: dict[TableRef, str],
 ) -> tuple[TaskSpec, ...]:
     layers = list(dict.fromkeys(ref.layer for ref in ordered))
     upstream = {layer: sorted({u.layer for u, d in edges if d.layer == layer and u.layer != layer})
@@ -167,6 +203,7 @@ def _layer_tasks(
             upstream=tuple(_safe_id(up) for up in upstream[layer]),
             retries=_max_or_none(graph.nodes[ref].config.retries for ref in members),
             timeout=_sum_or_none([graph.nodes[ref].config.timeout for ref in members]),
+            engines=tuple(sorted({engines[ref] for ref in members if ref in engines})),
         ))
     return tuple(tasks)
 
@@ -292,7 +329,7 @@ def _dag_block(dag: DagSpec, start: date) -> list[str]:
         f"    catchup={dag.catchup},",
         "    max_active_runs=1,",
         "    default_args=DEFAULT_ARGS,",
-        '    tags=["afluente"],',
+        f"    tags={_tags(dag)},",
         "):",
         "    tasks = {}",
     ]
@@ -313,11 +350,20 @@ def _task_block(task: TaskSpec, full_refresh: bool) -> list[str]:
         f"        task_id={_str(task.task_id)},",
         f"        bash_command=AFLUENTE + {_str(' ' + shlex.join(args))},",
     ]
+    if task.engines:
+        engines = ("the engine " if len(task.engines) == 1 else "the engines ") + \
+            " and ".join(task.engines)
+        lines.append(f"        doc_md={_str(f'Builds `{task.select}` on {engines}.')},")
     if task.retries is not None:
         lines.append(f"        retries={task.retries},")
     if task.timeout is not None:
         lines.append(f"        execution_timeout={_timedelta(task.timeout)},")
     return [*lines, "    )"]
+
+
+def _tags(dag: DagSpec) -> str:
+    names = sorted({e.split(" ")[0] for task in dag.tasks for e in task.engines})
+    return "[" + ", ".join(_str(t) for t in ["afluente", *(f"engine:{n}" for n in names)]) + "]"
 
 
 def _str(value: str) -> str:

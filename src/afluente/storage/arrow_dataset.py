@@ -10,23 +10,35 @@ an active exception` after a correct result (about 1 short `query` or `show` in 
 
 For tables on the local disk the dataset reads through Arrow's own local filesystem instead:
 no Python object is involved in a scan, so its teardown is safe at any time (and reads skip
-the GIL). Object-store tables keep deltalake's handler, which holds their credentials.
+the GIL). Object-store tables keep deltalake's handler, which holds their credentials:
+the options the table was opened with, else the object-store settings of the environment
+(`AWS_*`, `AZURE_*`, `GOOGLE_*`), given to the handler explicitly. A pickled dataset (the
+Spark engine ships it to executors, `engines/spark_remote_files.py`) then reaches the same
+store in a process whose environment lacks them.
 """
 
 from __future__ import annotations
 
+import os
 from urllib.parse import unquote, urlparse
 
 import pyarrow.dataset as pads
 from deltalake import DeltaTable
-from pyarrow.fs import LocalFileSystem, SubTreeFileSystem
+from deltalake.fs import DeltaStorageHandler
+from pyarrow.fs import LocalFileSystem, PyFileSystem, SubTreeFileSystem
+
+OBJECT_STORE_ENVIRONMENT = ("AWS_", "AZURE_", "GOOGLE_")
 
 
-def delta_dataset(table: DeltaTable) -> pads.Dataset:
+def delta_dataset(table: DeltaTable, storage_options: dict[str, str] | None = None
+                  ) -> pads.Dataset:
     """An Arrow dataset over `table` at its loaded version (see the module docstring)."""
     root = local_root(table.table_uri)
     if root is None:
-        return table.to_pyarrow_dataset()
+        options = storage_options or {k: v for k, v in os.environ.items()
+                                      if k.startswith(OBJECT_STORE_ENVIRONMENT)}
+        handler = DeltaStorageHandler(table.table_uri, options=options)
+        return table.to_pyarrow_dataset(filesystem=PyFileSystem(handler))
     return table.to_pyarrow_dataset(filesystem=SubTreeFileSystem(root, LocalFileSystem()))
 
 

@@ -60,7 +60,7 @@ class Target:
         """The latest version as an Arrow dataset (projection and filter pushdown), or None
         when the table was never written."""
         table = self._open()
-        return None if table is None else delta_dataset(table)
+        return None if table is None else delta_dataset(table, self.storage_options)
 
     def schema(self) -> pa.Schema | None:
         table = self._open()

@@ -131,7 +131,7 @@ class Warehouse:
         """The dataset of a version already loaded, its data files checked (see `dataset`),
         scanned through Arrow's own file system (`arrow_dataset.delta_dataset`)."""
         self.verify_files(ref, table)
-        return delta_dataset(table)
+        return delta_dataset(table, self.storage_options)
 
     def history(self, ref: TableRef, limit: int | None = None) -> list[CommitInfo]:
         """Versions newest first."""

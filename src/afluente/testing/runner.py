@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from afluente.config import Project
 from afluente.engines import Engine
+from afluente.engines.frames import model_function
 from afluente.errors import AfluenteError, EngineError, Location
 from afluente.model import Graph, Node, TableRef
 from afluente.testing.compare import Diff, compare
@@ -183,7 +184,7 @@ class _TestRun:
     def _run(self, node: Node) -> pa.Table:
         if node.language == "python":
             assert node.function is not None
-            stream = self.engine.run_python(node.function, node.upstream, node.keywords,
+            stream = self.engine.run_python(model_function(node), node.upstream, node.keywords,
                                             node.location, node.name)
         else:
             assert node.sql is not None

@@ -18,6 +18,7 @@ from sqlglot.optimizer.scope import traverse_scope
 
 from afluente.config import Project
 from afluente.engines import DuckDBSettings, Engine, create_engine
+from afluente.engines.frames import model_function
 from afluente.model import Graph, Node, TableRef
 from afluente.model.model_config import kind_columns
 
@@ -131,7 +132,7 @@ def _run_empty(
             engine.attach_table(ref, empty_table(types, engine))
         if node.language == "python":
             assert node.function is not None
-            stream = engine.run_python(node.function, node.upstream, node.keywords,
+            stream = engine.run_python(model_function(node), node.upstream, node.keywords,
                                        node.location, node.name)
         else:
             assert node.sql is not None

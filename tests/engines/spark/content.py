@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from deltalake import DeltaTable
 
 from afluente.demo.build import prepare_demo
@@ -32,7 +33,11 @@ def content_hash(root: Path, layer: str, name: str, version: int | None = None,
     """Order-independent hash of a table's column names and values as delta-rs reads them
     (numbers compared by value, so DuckDB's DECIMAL(38,2) sum equals Spark's DECIMAL(28,2))."""
     table = DeltaTable(table_path(root, layer, name), version=version).to_pyarrow_table()
-    table = table.drop_columns([c for c in table.column_names if c in set(exclude)])
+    return table_hash(table.drop_columns([c for c in table.column_names if c in set(exclude)]))
+
+
+def table_hash(table: pa.Table) -> str:
+    """Order-independent hash of an Arrow table's column names and values."""
     rows = sorted(repr(tuple(_value(v) for v in row.values())) for row in table.to_pylist())
     return hashlib.sha256(repr((table.column_names, rows)).encode()).hexdigest()
 

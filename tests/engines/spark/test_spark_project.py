@@ -7,7 +7,6 @@ version the run committed."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ SPARK = "engine: {type: spark, master: 'local[2]', conf: {spark.sql.shuffle.part
 TABLES = [
     ("silver", "orders"), ("silver", "customers"), ("gold", "revenue_by_state"),
     ("gold", "big_orders"), ("gold", "state_orders"), ("gold", "orders_per_day"),
-    ("gold", "checked_orders"),
+    ("gold", "checked_orders"), ("gold", "big_orders_pandas"),
 ]
 
 BIG_ORDERS = '''import afluente
@@ -32,6 +31,15 @@ BIG_ORDERS = '''import afluente
 @afluente.table(inputs=["silver.orders"], description="Orders above the threshold.")
 def big_orders(orders):
     return orders.filter("amount > 100")
+'''
+# the same function on both engines: its inputs arrive as pandas frames (`frame=`)
+BIG_ORDERS_PANDAS = '''import afluente
+
+
+@afluente.table(inputs=["silver.orders"], frame="pandas")
+def big_orders_pandas(orders):
+    big = orders[orders["amount"] > 100]
+    return big[["order_id", "amount"]].reset_index(drop=True)
 '''
 PAID = """/* @config
 kind: view
@@ -71,6 +79,7 @@ def make_project(root: Path, engine: str) -> Path:
     models = root / "models"
     (models / "gold" / "monthly_revenue.py").unlink()
     (models / "gold" / "big_orders.py").write_text(BIG_ORDERS)
+    (models / "gold" / "big_orders_pandas.py").write_text(BIG_ORDERS_PANDAS)
     (models / "silver" / "paid_orders.sql").write_text(PAID)
     (models / "gold" / "state_orders.sql").write_text(STATE_ORDERS)
     (models / "gold" / "orders_per_day.sql").write_text(PER_DAY)
