@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from afluente.engines.duckdb_connection import relation_reader
 from afluente.errors import EngineError
@@ -14,6 +15,8 @@ ACCEPTED = "a DuckDB relation, an Arrow table/batch/reader, or a Polars or panda
 
 def to_reader(result: Any) -> pa.RecordBatchReader:
     """Convert a model's return value without copying through pandas."""
+    import pyarrow as pa
+
     if isinstance(result, pa.RecordBatchReader):
         return result
     if isinstance(result, pa.Table):
