@@ -61,9 +61,13 @@ def test_query_and_run_skip_alembic_and_an_unconfigured_openlineage(shop: Path) 
         assert not modules & {"alembic", "openlineage"}, command
 
 
-def test_a_query_of_data_tables_leaves_the_state_store_closed(shop: Path) -> None:
-    modules = imported_by(shop, "query", "select count(*) from silver.orders")
-    assert not modules & {"sqlalchemy", "alembic", "sqlglot"}
+def test_a_query_of_data_tables_leaves_the_state_store_and_the_quality_compiler_closed(
+    shop: Path,
+) -> None:
+    modules = modules_imported_by(shop, "query", "select count(*) from silver.orders")
+    assert not {m.split(".")[0] for m in modules} & {"sqlalchemy", "alembic", "sqlglot"}
+    # quarantine tables are named without loading the quarantine writer and what it compiles
+    assert not modules & {"afluente.runtime.quarantine", "afluente.quality.compile"}
 
 
 def test_a_query_of_no_table_loads_neither_the_models_nor_arrow(shop: Path) -> None:

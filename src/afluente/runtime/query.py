@@ -117,7 +117,7 @@ def tables_wanted(graph: Graph, names: Set[str] | None) -> Wanted | None:
 
 def _attachable_names(graph: Graph) -> dict[str, TableRef]:
     """Every name `attach_tables` may define, to the table that defines it."""
-    from afluente.runtime.quarantine import quarantine_ref
+    from afluente.runtime.quarantine_names import quarantine_ref
 
     known: dict[str, TableRef] = {}
     for ref in graph.order:
@@ -178,7 +178,7 @@ def attach_tables(
     if not order:
         return {}
     from afluente.runtime.incremental_views import attach_stored
-    from afluente.runtime.quarantine import quarantine_ref
+    from afluente.runtime.quarantine_names import quarantine_ref
     from afluente.storage import Warehouse
 
     warehouse = Warehouse(project.warehouse_uri)
