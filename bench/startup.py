@@ -9,11 +9,17 @@ CPU (from `wait4`) and the median wall time of each. See bench/README.md and RES
 
 With `--source LABEL=DIR` (repeatable) each command also alternates between source trees
 (PYTHONPATH=DIR), which compares two commits on the same machine in the same minutes.
+
+Each source tree is byte-compiled first, as `pip install` does: with PYTHONDONTWRITEBYTECODE
+set (or a read-only tree) every call would otherwise compile afluente's modules from source,
+about 0.08 s of CPU that no installed afluente pays (RESULTS.md §15).
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import os
 import statistics
 import sys
@@ -54,6 +60,16 @@ def run(name: str, project: Path, source: str | None) -> Measurement:
     return measure(argv(name, project), timeout_s=120, env=env)
 
 
+def byte_compile(sources: dict[str, str | None]) -> None:
+    """Write the .pyc files of each tree (the installed afluente when no --source)."""
+    for source in sources.values():
+        if source is None:
+            spec = importlib.util.find_spec("afluente")
+            assert spec is not None and spec.submodule_search_locations
+            source = str(Path(next(iter(spec.submodule_search_locations))).parent)
+        compileall.compile_dir(source, quiet=1)
+
+
 def cpu(m: Measurement) -> float:
     return m.user_s + m.sys_s
 
@@ -80,6 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     sources = dict(s.split("=", 1) for s in args.source) or {"": None}
     project = prepare(args.orders)
+    byte_compile(sources)
     busy = wait_for_idle(args.wait_idle)
     keys = [(label, name) for name in COMMANDS for label in sources]
     runs: dict[tuple[str, str], list[Measurement]] = {key: [] for key in keys}

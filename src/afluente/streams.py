@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:  # imported where a stream is built: `query "select 1"` needs no Arrow
+    import pyarrow as pa
 
 BATCH_ROWS = 1_000_000
 
@@ -33,6 +34,8 @@ def guarded(
 ) -> ResultStream:
     """Wrap `reader` so an error it raises is translated and kept on the stream;
     `on_close` runs once the stream is exhausted, failed or dropped."""
+    import pyarrow as pa
+
     stream = ResultStream(reader=reader, keepalive=keepalive)
 
     def batches() -> Iterator[pa.RecordBatch]:

@@ -2,10 +2,13 @@
 
 Scanning a Delta table through an Arrow dataset and exiting is the path that used to abort
 at interpreter exit with `terminate called without an active exception` (see
-afluente.storage.arrow_dataset): 3 of 500 `afluente show` calls did before the fix. One is
-enough to fail. 50 of the calls are the real `afluente show`; the other 450 run the same read
-(`Warehouse.dataset(...).head`) in a bare interpreter, which costs half the CPU of the CLI's
-start-up, so the 500 fit the suite's time on 2 cores (about 2 minutes).
+afluente.storage.arrow_dataset): 3 of 500 `afluente show` calls did before the fix, and about
+1 `query` in 250. One is enough to fail. 50 of the calls are the real CLI, `afluente query`
+(DuckDB scanning the table's dataset) and `afluente show` (`Dataset.head`) in turn; the other
+450 run the same read as `show` (`Warehouse.dataset(...).head`) in a bare interpreter, with
+pyarrow loaded as the CLI loads it (without numpy and pandas, `cli/lean_imports.py`): a third
+of the CLI's CPU. The bare read on the pre-fix dataset (`DeltaTable.to_pyarrow_dataset()`)
+aborted 5 times in 500 (bench/RESULTS.md §15), so the cheap calls still catch the defect.
 """
 
 from __future__ import annotations
@@ -22,12 +25,19 @@ from afluente.cli.scaffold import scaffold
 
 CALLS = 500
 CLI_CALLS = 50
+EVERY = CALLS // CLI_CALLS
 READ = (
     "import sys\n"
-    "from afluente.model import TableRef\n"
-    "from afluente.storage import Warehouse\n"
-    "rows = Warehouse(sys.argv[1]).dataset(TableRef('silver', 'orders')).head(2)\n"
+    "from afluente.cli.lean_imports import pyarrow_without_pandas_or_numpy\n"
+    "with pyarrow_without_pandas_or_numpy():\n"
+    "    from afluente.model import TableRef\n"
+    "    from afluente.storage import Warehouse\n"
+    "    rows = Warehouse(sys.argv[1]).dataset(TableRef('silver', 'orders')).head(2)\n"
     "print(rows.num_rows)\n"
+)
+CLI = (
+    ("--json", "query", "select order_id from silver.orders order by 1 limit 2"),
+    ("--json", "show", "silver.orders", "-n", "2"),
 )
 
 
@@ -38,19 +48,20 @@ def afluente(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.slow  # 500 processes: about 2 minutes on 2 cores
+@pytest.mark.slow  # 500 processes: about 160 s of CPU, 80 s on 2 idle cores
 def test_500_short_calls_all_exit_cleanly(tmp_path: Path) -> None:
     root = tmp_path / "shop"
     scaffold(root)
     assert afluente(root, "run").returncode == 0
-    expected = afluente(root, "--json", "show", "silver.orders", "-n", "2").stdout
-    assert '"order_id": 10' in expected
+    expected = [afluente(root, *args).stdout for args in CLI]
+    assert expected[0] == '[{"order_id": 10}, {"order_id": 11}]\n'
+    assert '"order_id": 10' in expected[1]
 
     warehouse = str(root / "warehouse")
 
     def call(index: int) -> subprocess.CompletedProcess[str]:
-        if index % (CALLS // CLI_CALLS) == 0:
-            return afluente(root, "--json", "show", "silver.orders", "-n", "2")
+        if index % EVERY == 0:
+            return afluente(root, *CLI[index // EVERY % len(CLI)])
         return subprocess.run([sys.executable, "-c", READ, warehouse],
                               capture_output=True, text=True, check=False)
 
@@ -63,7 +74,7 @@ def test_500_short_calls_all_exit_cleanly(tmp_path: Path) -> None:
         f"{len(failed)} of {CALLS} calls failed; first: exit {failed[0].returncode}, "
         f"stderr {failed[0].stderr[-500:]!r}"
     )
-    shown = [c.stdout for i, c in enumerate(calls) if i % (CALLS // CLI_CALLS) == 0]
-    read = [c.stdout for i, c in enumerate(calls) if i % (CALLS // CLI_CALLS) != 0]
-    assert len(shown) == CLI_CALLS and all(out == expected for out in shown)
+    cli = [(i // EVERY % len(CLI), c.stdout) for i, c in enumerate(calls) if i % EVERY == 0]
+    assert len(cli) == CLI_CALLS and all(out == expected[kind] for kind, out in cli)
+    read = [c.stdout for i, c in enumerate(calls) if i % EVERY != 0]
     assert all(out == "2\n" for out in read)

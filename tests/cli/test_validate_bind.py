@@ -3,7 +3,8 @@
 The starter project is run once so its bronze tables exist; then a misspelt column is
 caught by `validate` at the model's line and column with DuckDB's candidate name, and a run
 reports the same position while the stored table keeps its previous version. Before any run,
-a csv/tsv source's bronze columns come from its landing files' headers.
+a csv/tsv source's bronze columns come from its landing files' headers, a parquet source's
+from the footers and a json one's from DuckDB's type sample, typed as the ingest lands them.
 """
 
 from __future__ import annotations
@@ -149,17 +150,86 @@ def test_headers_of_every_file_and_the_type_hints_give_bronze_its_columns(
 
 def test_validate_notes_models_over_a_source_it_cannot_read_ahead(tmp_path: Path) -> None:
     root = _landing_project(
-        tmp_path / "json",
-        "  s:\n    type: files\n    path: landing/*.json\n    format: json\n",
+        tmp_path / "orc",
+        "  s:\n    type: files\n    path: landing/*.orc\n    format: orc\n",
         "SELECT id FROM bronze.s\n",
     )
-    (root / "landing/a.json").write_text('[{"id": 1}]')
+    (root / "landing/a.orc").write_bytes(b"not read by validate")
 
     result = afluente(root, "--json", "validate")
 
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert (payload["bound"], payload["not_bound"]) == (0, {"silver.t": "bronze.s"})
+
+
+DOCUMENTS = (
+    "  j:\n    type: files\n    path: landing/*.json\n    format: json\n"
+    "  p:\n    type: files\n    path: landing/*.parquet\n    format: parquet\n"
+)
+DOCUMENT_MODEL = (
+    "SELECT j.id + 1 AS next, upper(j.kind) AS kind, p.amount * 2 AS twice,\n"
+    "       year(p.paid_at) AS paid_year, p.note\n"
+    "FROM bronze.j AS j JOIN bronze.p AS p ON p.id = j.id\n"
+)
+
+
+def test_parquet_footers_and_a_json_sample_give_bronze_the_ingests_columns(
+    tmp_path: Path,
+) -> None:
+    pq = pytest.importorskip("pyarrow.parquet")
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from afluente.config import load_project
+    from afluente.connectors import connector_for
+    from afluente.engines.duckdb_files import DuckDBFileScanner
+    from afluente.runtime.query import query_project
+
+    root = _landing_project(tmp_path / "documents", DOCUMENTS, DOCUMENT_MODEL)
+    (root / "landing/a.json").write_text('[{"id": 1, "kind": "a"}, {"id": 2, "kind": 5}]')
+    paid = datetime(2024, 5, 1, 12, 30)
+    pq.write_table(pa.table({"id": [1], "amount": [10]}), root / "landing/a.parquet")
+    pq.write_table(pa.table({"id": [2], "amount": [20], "paid_at": [paid], "note": ["x"]}),
+                   root / "landing/b.parquet")  # a column only some files have: the union
+
+    result = afluente(root, "--json", "validate")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["bound"] == 1
+    project = load_project(root)
+    declared = {name: connector_for(project, name).declared_columns(DuckDBFileScanner())
+                for name in ("j", "p")}
+    assert declared == {"j": {"id": "BIGINT", "kind": "VARCHAR"},
+                        "p": {"id": "BIGINT", "amount": "BIGINT", "paid_at": "TIMESTAMP",
+                              "note": "VARCHAR"}}
+    assert not (root / "warehouse").exists()  # nothing was ingested to tell them
+
+    assert afluente(root, "run").returncode == 0
+    for name, columns in declared.items():  # the ingest lands the same types
+        landed = query_project(load_project(root), f"DESCRIBE bronze.{name}").to_pylist()
+        types = {r["column_name"]: r["column_type"] for r in landed}
+        assert {column: types[column] for column in columns} == columns
+
+
+def test_a_misspelt_field_of_a_json_source_is_caught_before_its_first_run(
+    tmp_path: Path,
+) -> None:
+    root = _landing_project(
+        tmp_path / "json",
+        "  s:\n    type: files\n    path: landing/*.json\n    format: json\n",
+        "SELECT id,\n       upper(knd) AS kind\nFROM bronze.s\n",
+    )
+    (root / "landing/a.json").write_text('[{"id": 1, "kind": "a"}]')
+
+    result = afluente(root, "validate")
+
+    assert result.returncode == 2
+    first, hint = result.stderr.splitlines()
+    assert first.startswith(f"error: {root / 'models/silver/t.sql'}:2:14: ")
+    assert hint.startswith("  hint: did you mean `kind`?")
+    assert not (root / "warehouse").exists()
 
 
 def test_an_enforced_contract_gives_its_columns_before_the_model_ever_ran(

@@ -18,7 +18,7 @@ from afluente.cli.context import CliState, state_of
 from afluente.errors import AfluenteError, DamagedTableError
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from afluente.engines.query_rows import QueryRows
 
 
 class Format(StrEnum):
@@ -27,22 +27,18 @@ class Format(StrEnum):
     csv = "csv"
 
 
-def _rows(table: pa.Table) -> list[list[Any]]:
-    return [list(row.values()) for row in table.to_pylist()]
-
-
-def _print_arrow(console: Console, table: pa.Table, fmt: Format) -> None:
+def _print_rows(console: Console, result: QueryRows, fmt: Format) -> None:
     if fmt is Format.table and not console.json_mode:
-        console.table(table.column_names, _rows(table))
-        console.line(f"{table.num_rows} rows", style="dim")
+        console.table(result.columns, [list(row) for row in result.rows])
+        console.line(f"{len(result.rows)} rows", style="dim")
     elif fmt is Format.csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(table.column_names)
-        writer.writerows(_rows(table))
+        writer.writerow(result.columns)
+        writer.writerows(result.rows)
         sys.stdout.write(buffer.getvalue())
     else:
-        sys.stdout.write(json.dumps(table.to_pylist(), default=to_jsonable,
+        sys.stdout.write(json.dumps(result.records(), default=to_jsonable,
                                     ensure_ascii=False) + "\n")
 
 
@@ -64,13 +60,14 @@ def show(
     limit: int = typer.Option(20, "--limit", "-n", help="Rows to show."),
 ) -> None:
     """Show rows of a table, now or at a past version (time travel)."""
-    from afluente.cli.lean_imports import pandas_hidden_from_pyarrow
+    from afluente.cli.lean_imports import pyarrow_without_pandas_or_numpy
 
-    with pandas_hidden_from_pyarrow():
+    with pyarrow_without_pandas_or_numpy():
         _show(state_of(ctx), table, version, as_of, limit)
 
 
 def _show(cli: CliState, table: str, version: int | None, as_of: str | None, limit: int) -> None:
+    from afluente.engines.query_rows import QueryRows
     from afluente.model import load_graph
     from afluente.storage import Warehouse
     from afluente.transform import visible_scan
@@ -86,7 +83,8 @@ def _show(cli: CliState, table: str, version: int | None, as_of: str | None, lim
     console = cli.console
     if not console.json_mode:
         console.line(f"{ref} at version {delta.version()}", style="bold")
-    _print_arrow(console, data, Format.json if console.json_mode else Format.table)
+    fmt = Format.json if console.json_mode else Format.table
+    _print_rows(console, QueryRows.of_arrow(data), fmt)
 
 
 @app.command()
@@ -162,13 +160,13 @@ def query(
     fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
 ) -> None:
     """Run read-only SQL over every table (as layer.table) and the event log (afluente.*)."""
-    from afluente.cli.lean_imports import pandas_hidden_from_pyarrow
-    from afluente.runtime import query_project
+    from afluente.cli.lean_imports import pyarrow_without_pandas_or_numpy
+    from afluente.runtime import query_rows
 
     cli = state_of(ctx)
-    with pandas_hidden_from_pyarrow():
-        result = query_project(cli.project(), sql)
-    _print_arrow(cli.console, result, Format.json if cli.json else fmt)
+    with pyarrow_without_pandas_or_numpy():
+        result = query_rows(cli.project(), sql)
+    _print_rows(cli.console, result, Format.json if cli.json else fmt)
 
 
 @app.command()

@@ -1,8 +1,10 @@
-"""Imports kept out of short commands. pyarrow imports pandas, when it is installed, while
-`pyarrow.dataset` loads (its pandas shim is asked about a scalar at import time): 0.35-0.4 s
-of CPU that `afluente query` never uses, and more than all its other work on a small table
-(bench/RESULTS.md §9, §13). afluente itself never converts to or from pandas; a project may
-have pandas installed for its own reasons (pyspark brings it)."""
+"""Imports kept out of short commands. pyarrow imports numpy, when it is installed, while it
+loads (`pyarrow.lib`), and pandas while `pyarrow.dataset` loads (its pandas shim is asked
+about a scalar at import time): together about 0.4 s of CPU that `afluente query` and
+`afluente show` never use, more than all their other work on a small table (bench/RESULTS.md
+§9, §13, §15). Both commands read Arrow and print Python values; afluente never converts to
+or from pandas or numpy there. A project may have both installed for its own reasons
+(pyspark brings them)."""
 
 from __future__ import annotations
 
@@ -13,33 +15,39 @@ from importlib.abc import MetaPathFinder
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
+#: a package pyarrow would import -> the pyarrow modules during whose loading it is hidden
+#: (numpy is asked for by `pyarrow.lib` and again by `pyarrow._compute`, which the others load)
+_ARROW_MODULES = ("pyarrow", "pyarrow.dataset", "pyarrow.compute", "pyarrow.parquet", "pyarrow.fs")
+_HIDDEN_WHILE = {"numpy": _ARROW_MODULES, "pandas": _ARROW_MODULES}
 
-def _loading_pyarrow_dataset() -> bool:
-    module = sys.modules.get("pyarrow.dataset")
+
+def _loading(module_name: str) -> bool:
+    module = sys.modules.get(module_name)
     return module is not None and bool(getattr(module.__spec__, "_initializing", False))
 
 
-class _NoPandasForPyarrow(MetaPathFinder):
-    """Answers `import pandas` with ModuleNotFoundError while `pyarrow.dataset` is being
-    imported, and only then: user code that imports pandas is not affected."""
+class _LeanPyarrow(MetaPathFinder):
+    """Answers `import numpy` / `import pandas` with ModuleNotFoundError while pyarrow's
+    own modules that ask for them are being imported, and only then: user code that imports
+    either is not affected."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if fullname.split(".")[0] == "pandas" and _loading_pyarrow_dataset():
+        loaders = _HIDDEN_WHILE.get(fullname.split(".")[0], ())
+        if any(_loading(name) for name in loaders):
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
         return None
 
 
 @contextmanager
-def pandas_hidden_from_pyarrow() -> Iterator[None]:
-    """Within: if `pyarrow.dataset` gets imported, it is imported without pandas, and pyarrow
-    records pandas as absent for the rest of the process (`Table.to_pandas` then fails). For
-    commands that read Arrow and print it (`query`), never for ones that run user code."""
-    if "pandas" in sys.modules:
-        yield
-        return
-    finder = _NoPandasForPyarrow()
+def pyarrow_without_pandas_or_numpy() -> Iterator[None]:
+    """Within: if pyarrow (or `pyarrow.dataset`) gets imported, it is imported without numpy
+    (and pandas), and pyarrow records them as absent for the rest of the process
+    (`Array.to_numpy`, `Table.to_pandas` then fail). For commands that read Arrow and print
+    it (`query`, `show`), never for ones that run user code. A package imported already
+    stays as it is."""
+    finder = _LeanPyarrow()
     sys.meta_path.insert(0, finder)
     try:
         yield

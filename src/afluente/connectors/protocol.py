@@ -103,6 +103,12 @@ class FileScan(Protocol):
         """The readable files' rows (`union_by_name`, `_source`), then one row per
         quarantined file; a JSON field of mixed types lands as each value's text."""
 
+    def document_columns(
+        self, fmt: Literal["json", "ndjson", "parquet"], paths: Sequence[str]
+    ) -> dict[str, str]:
+        """Column -> engine type of the data columns `documents` would give these files,
+        read from parquet footers and the engine's JSON type sample, not from every row."""
+
     def stream(self, query: SourceQuery, rows: int) -> pa.RecordBatchReader:
         """A query of this scan as Arrow batches of up to `rows`, follow-ups last."""
 

@@ -5,9 +5,10 @@ Only `afluente.engines` talks to DuckDB; every DuckDB connection of the package 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from afluente.streams import BATCH_ROWS
 
@@ -24,6 +25,8 @@ def duckdb_connect(database: str = ":memory:", config: dict[str, Any] | None = N
 
 def relation_reader(relation: Any, rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
     """A streaming reader over a DuckDB relation, across DuckDB versions."""
+    import pyarrow as pa
+
     method = getattr(relation, "to_arrow_reader", None) or relation.fetch_record_batch
     reader = method(rows)
     assert isinstance(reader, pa.RecordBatchReader)

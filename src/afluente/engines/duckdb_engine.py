@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pyarrow as pa
 
-if TYPE_CHECKING:  # annotations only: Arrow's dataset module costs a start-up
+if TYPE_CHECKING:  # annotations only: a query that reads no table loads no Arrow
+    import pyarrow as pa
     import pyarrow.dataset as pads
 
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
@@ -27,6 +27,7 @@ from afluente.engines.duckdb_workspace import DuckDBWorkspace
 from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
 from afluente.engines.python_errors import python_model_error
+from afluente.engines.query_rows import QueryRows
 from afluente.engines.settings import DuckDBSettings
 from afluente.errors import EngineError, Location
 from afluente.model import TableRef
@@ -35,6 +36,7 @@ from afluente.sql_text import ident as quote
 from afluente.streams import ResultStream, guarded
 
 qualified = DUCKDB.table
+T = TypeVar("T")
 
 
 class DuckDBEngine(DuckDBProfiling):
@@ -167,10 +169,20 @@ class DuckDBEngine(DuckDBProfiling):
     def read_only_query(self, sql: str, readable: Sequence[str]) -> pa.Table:
         """Run one read-only statement with file reads limited to `readable` folders; the
         engine stays locked down afterwards (see `duckdb_readonly`)."""
+        table: pa.Table = self._read_only(sql, readable, lambda r: r.to_arrow_table())
+        return table
+
+    def read_only_rows(self, sql: str, readable: Sequence[str]) -> QueryRows:
+        """`read_only_query` fetched as Python values by DuckDB itself, no Arrow between."""
+        return self._read_only(sql, readable, lambda r: QueryRows(list(r.columns), r.fetchall()))
+
+    def _read_only(
+        self, sql: str, readable: Sequence[str], fetch: Callable[[duckdb.DuckDBPyRelation], T]
+    ) -> T:
         lock_down(self.connection, readable)
         statement = read_only_statement(self.connection, sql)
         try:
-            return self.connection.sql(statement).to_arrow_table()
+            return fetch(self.connection.sql(statement))
         except duckdb.Error as exc:
             denied = access_error(exc, sql, readable)
             if denied is not None:

@@ -208,12 +208,8 @@ class DuckDBFileScan:
     def _documents_sql(self, fmt: str, files: Sequence[ScanFile]) -> str:
         self._files_table([(f.path, f.name) for f in files])
         scan = _documents_function(fmt, [f.path for f in files])
-        described = self.connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
-        columns = [
-            _document_column(fmt, name, type_name)
-            for name, type_name, *_ in described
-            if name != "filename"
-        ]
+        columns = [_document_column(fmt, name, type_name)
+                   for name, type_name in self._described(scan)]
         named = name_by_prefix(files)
         if named is not None:
             return f"SELECT {', '.join([*columns, f'{named} AS {SOURCE}'])} FROM {scan} AS s"
@@ -221,6 +217,22 @@ class DuckDBFileScan:
             f"SELECT {', '.join([*columns, f'f.name AS {SOURCE}'])} "
             f"FROM {scan} AS s JOIN {FILES_TABLE} AS f ON f.path = s.filename"
         )
+
+    def document_columns(
+        self, fmt: Literal["json", "ndjson", "parquet"], paths: Sequence[str]
+    ) -> dict[str, str]:
+        """The data columns `documents` gives, typed as it lands them: parquet from the
+        footers, JSON from DuckDB's type sample (a field of mixed types is text)."""
+        scan = _documents_function(fmt, list(paths))
+        mixed = fmt != "parquet"
+        return {name: "VARCHAR" if mixed and type_name == "JSON" else type_name
+                for name, type_name in self._described(scan)}
+
+    def _described(self, scan: str) -> list[tuple[str, str]]:
+        """Name and type of each data column of a `_documents_function` scan (no row is
+        read beyond what DuckDB samples to type them)."""
+        described = self.connection.sql(f"DESCRIBE SELECT * FROM {scan}").fetchall()
+        return [(name, type_name) for name, type_name, *_ in described if name != "filename"]
 
 
 def _documents_function(fmt: str, paths: list[str]) -> str:

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
 
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.engines.duckdb_errors import parse_message
@@ -22,6 +21,7 @@ from afluente.errors import EngineError
 from afluente.sql_text import ident as quote
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.dataset as pads
 
 INCOMING = "__afluente_incoming"
@@ -61,6 +61,8 @@ class DuckDBWorkspace:
                 con.execute(f"DROP VIEW {INCOMING}")
                 return self.columns(name)
             source = relation_reader(source)
+        import pyarrow as pa
+
         if not isinstance(source, pa.Table | pa.RecordBatchReader):
             raise EngineError(
                 f"cannot load a {type(source).__name__} into scratch table `{name}` of a "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 from afluente.engines.duckdb_connection import relation_reader
 from afluente.errors import EngineError
@@ -17,6 +18,8 @@ ACCEPTED = "a DuckDB relation, an Arrow table/batch/reader, or a Polars or panda
 
 def to_reader(result: Any) -> pa.RecordBatchReader:
     """Convert a model's return value without copying through pandas."""
+    import pyarrow as pa
+
     if isinstance(result, pa.RecordBatchReader):
         return result
     if isinstance(result, pa.Table):
@@ -70,6 +73,8 @@ def as_frame(value: Any, frame: str) -> Any:
 
 
 def _arrow(value: Any) -> pa.Table:
+    import pyarrow as pa
+
     if isinstance(value, pa.Table):
         return value
     if type(value).__name__ == "DuckDBPyRelation":

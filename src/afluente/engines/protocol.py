@@ -7,12 +7,12 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import pyarrow as pa
-
-if TYPE_CHECKING:  # annotations only: Arrow's dataset module costs a start-up
+if TYPE_CHECKING:  # annotations only: a query that reads no table loads no Arrow
+    import pyarrow as pa
     import pyarrow.dataset as pads
 
 from afluente.engines.column_stats import RowsProfile
+from afluente.engines.query_rows import QueryRows
 from afluente.errors import Location
 from afluente.model import TableRef
 from afluente.streams import ResultStream
@@ -78,6 +78,9 @@ class Engine(Protocol):
         """Run one user statement that must only read: anything that writes, more than one
         statement, or a file read outside the `readable` folders is refused with an
         `EngineError`. The engine is for this query only afterwards."""
+
+    def read_only_rows(self, sql: str, readable: Sequence[str]) -> QueryRows:
+        """`read_only_query`'s result as Python values (what `afluente query` prints)."""
 
     def workspace(self) -> Workspace:
         """A workspace for the incremental kinds' SQL on this engine (close it after use)."""

@@ -26,6 +26,7 @@ from afluente.engines.duckdb_connection import duckdb_connect
 from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.frames import to_reader
 from afluente.engines.protocol import Capability
+from afluente.engines.query_rows import QueryRows
 from afluente.engines.settings import SparkSettings
 from afluente.engines.spark_errors import python_error, spark_error, summary
 from afluente.engines.spark_frames import arrow_of, delta_ready, kept, let_go, spark_frame
@@ -194,6 +195,9 @@ class SparkEngine(DuckDBProfiling):
             return arrow_of(self.session.sql(text))
         except Exception as exc:
             raise EngineError(f"query failed: {summary(exc)}", hint="check the SQL") from None
+
+    def read_only_rows(self, sql: str, readable: Sequence[str]) -> QueryRows:
+        return QueryRows.of_arrow(self.read_only_query(sql, readable))
 
     def describe_query(self, sql: str) -> dict[str, str]:
         """The result's Arrow schema from Spark's analysis (`LIMIT 0` reads no row), in the

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from afluente.runtime.planner import Plan, PlanStep
-    from afluente.runtime.query import query_project
+    from afluente.runtime.query import query_project, query_rows
     from afluente.runtime.reporter import Reporter, SilentReporter
     from afluente.runtime.results import ModelResult, RunResult
     from afluente.runtime.runner import new_run_id, plan_project, run_project
@@ -23,6 +23,7 @@ _EXPORTS = {
     "new_run_id": "afluente.runtime.runner",
     "plan_project": "afluente.runtime.runner",
     "query_project": "afluente.runtime.query",
+    "query_rows": "afluente.runtime.query",
     "run_project": "afluente.runtime.runner",
 }
 
@@ -36,6 +37,7 @@ __all__ = [
     "new_run_id",
     "plan_project",
     "query_project",
+    "query_rows",
     "run_project",
 ]
 

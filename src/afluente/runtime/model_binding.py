@@ -7,7 +7,8 @@ reader, exponentially in the depth of the graph); a source, a Python model or an
 apply_changes table contributes the schema of its stored Delta table, or else the columns an
 enforced contract declares (`contract: enforced`, a `type` on every column); a source never
 ingested, the columns its connector can tell beforehand (a csv/tsv landing zone: its files'
-headers, typed by the `columns:` hints) plus bronze's metadata columns. A misspelt column or
+headers, typed by the `columns:` hints; parquet: the footers; json/ndjson: DuckDB's type
+sample of each file, as the ingest types them) plus bronze's metadata columns. A misspelt column or
 table is then DuckDB's bind error, at the model's line and column, with DuckDB's candidate
 names as the hint. A model whose upstream has no known schema yet (a source of another
 format never ingested, a Python model never run) is skipped, and said so.
@@ -21,9 +22,11 @@ from typing import Protocol, runtime_checkable
 
 from afluente.config import Project
 from afluente.connectors import connector_for
+from afluente.connectors.protocol import FileScanner
 from afluente.engines import Engine, create_engine, engine_settings
 from afluente.engines.bronze import METADATA_TYPES
 from afluente.engines.duckdb_errors import DEFAULT_HINT
+from afluente.engines.duckdb_files import DuckDBFileScanner
 from afluente.errors import EngineError, ModelError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.engine_fit import model_engine
@@ -86,7 +89,7 @@ def _bind_on(project: Project, graph: Graph, name: str, mine: Callable[[Node], b
 class DeclaresColumns(Protocol):
     """A connector that can tell its bronze data columns before anything was ingested."""
 
-    def declared_columns(self) -> dict[str, str] | None: ...
+    def declared_columns(self, scanner: FileScanner) -> dict[str, str] | None: ...
 
 
 Declared = Callable[[Node], dict[str, str] | None]  # a source node -> its data columns
@@ -98,7 +101,9 @@ def source_columns(project: Project, node: Node) -> dict[str, str] | None:
     if node.source_name is None:
         return None
     connector = connector_for(project, node.source_name)
-    return connector.declared_columns() if isinstance(connector, DeclaresColumns) else None
+    if not isinstance(connector, DeclaresColumns):
+        return None
+    return connector.declared_columns(DuckDBFileScanner())  # the reader `afluente run` uses
 
 
 def _undeclared(node: Node) -> None:

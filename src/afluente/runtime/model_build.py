@@ -28,7 +28,7 @@ from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
 from afluente.runtime.quality_accounting import ACCOUNTED, Holding, ReadScope, account
 from afluente.runtime.quality_step import QualityStep, QualityTally, checked_view_sql
-from afluente.runtime.quarantine import quarantine_ref
+from afluente.runtime.quarantine_names import quarantine_ref
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import ModelResult
 from afluente.runtime.transient import as_afluente_error

@@ -26,6 +26,7 @@ import pyarrow as pa
 from afluente.engines import Engine
 from afluente.model import Node, TableRef
 from afluente.quality.compile import json_of, literal, quote
+from afluente.runtime.quarantine_names import quarantine_ref
 from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
 
@@ -33,10 +34,6 @@ QuarantineCommit = Literal["none", "append", "replace"]
 SCRATCH = "__afluente_quarantine"
 REPLACE_ALL = "TRUE"
 KEEP_ALL = "FALSE"
-
-
-def quarantine_ref(ref: TableRef) -> TableRef:
-    return TableRef(ref.layer, f"{ref.name}__quarantine")
 
 
 def key_sql(node: Node) -> str:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from afluente.config import Project
 from afluente.engines import Engine, project_engine
@@ -26,6 +26,7 @@ from afluente.model import Graph, Node, TableRef, load_graph
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from afluente.engines.query_rows import QueryRows
     from afluente.state import StateTable
 
 STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events", "quality_results")
@@ -36,18 +37,29 @@ STATE_NAMES = frozenset(
 _MENTIONS_STATE = re.compile(r"\bafluente\s*\.", re.IGNORECASE)
 
 log = logging.getLogger("afluente.query")
+T = TypeVar("T")
 
 
 def query_project(project: Project, sql: str) -> pa.Table:
     """Run `sql` (one read-only statement) over the project's tables and event log, on an
     engine that can read files only under the warehouse and the landing folders and can
     write nothing (docs/architecture.md, "Ad-hoc queries")."""
+    return _read_only(project, sql, lambda engine, folders: engine.read_only_query(sql, folders))
+
+
+def query_rows(project: Project, sql: str) -> QueryRows:
+    """`query_project`'s result as Python values, what `afluente query` prints: on DuckDB a
+    statement that reads no table (`select 1`) then loads no Arrow at all."""
+    return _read_only(project, sql, lambda engine, folders: engine.read_only_rows(sql, folders))
+
+
+def _read_only(project: Project, sql: str, fetch: Callable[[Engine, list[str]], T]) -> T:
     engine = project_engine(project)
     try:
         wanted = _attach_project_tables(engine, project, sql)
         if wanted is None or wanted.state:
             _attach_state_unless_broken(engine, project, sql)
-        return engine.read_only_query(sql, readable_folders(project))
+        return fetch(engine, readable_folders(project))
     finally:
         engine.close()
 
@@ -105,7 +117,7 @@ def tables_wanted(graph: Graph, names: Set[str] | None) -> Wanted | None:
 
 def _attachable_names(graph: Graph) -> dict[str, TableRef]:
     """Every name `attach_tables` may define, to the table that defines it."""
-    from afluente.runtime.quarantine import quarantine_ref
+    from afluente.runtime.quarantine_names import quarantine_ref
 
     known: dict[str, TableRef] = {}
     for ref in graph.order:
@@ -166,7 +178,7 @@ def attach_tables(
     if not order:
         return {}
     from afluente.runtime.incremental_views import attach_stored
-    from afluente.runtime.quarantine import quarantine_ref
+    from afluente.runtime.quarantine_names import quarantine_ref
     from afluente.storage import Warehouse
 
     warehouse = Warehouse(project.warehouse_uri)

@@ -10,9 +10,10 @@ from typing import Any
 
 from afluente.connectors.files.config import FilesSource
 from afluente.connectors.files.header_schema import header_columns
-from afluente.connectors.files.listing import FileEntry, list_files
-from afluente.connectors.files.readers import FileReader
-from afluente.connectors.protocol import IngestContext, Ingestion, SourceCheck
+from afluente.connectors.files.listing import FileEntry, list_files, list_local
+from afluente.connectors.files.readers import DOCUMENT_FORMATS, FileReader
+from afluente.connectors.files.remote_path import is_remote
+from afluente.connectors.protocol import FileScanner, IngestContext, Ingestion, SourceCheck
 from afluente.errors import ConnectorError, Location
 
 SUMMARY_EVERY = 50  # commits of progress read back before one sums them all up
@@ -48,10 +49,24 @@ class FilesConnector:
             )
         return found
 
-    def declared_columns(self) -> dict[str, str] | None:
-        """The data columns (DuckDB types) bronze will have, from the files' headers, when
-        that is cheap to tell (afluente.connectors.files.header_schema)."""
-        return header_columns(self.name, self.config, self.root, self.location)
+    def declared_columns(self, scanner: FileScanner) -> dict[str, str] | None:
+        """The data columns (DuckDB types) bronze will have, when that is cheap to tell:
+        csv/tsv from the files' headers (afluente.connectors.files.header_schema), parquet
+        from the footers, json/ndjson from the engine's type sample (`FileReader`); not for
+        object storage, nor when `options.flatten` reshapes the columns."""
+        config = self.config
+        if config.format not in DOCUMENT_FORMATS:
+            return header_columns(self.name, config, self.root, self.location)
+        if config.options.flatten or is_remote(config.path):
+            return None
+        files = list_local(config.path, self.root)
+        if not files:
+            return None
+        reader = FileReader(self.name, config, self.root, self.location, scanner)
+        try:
+            return reader.document_columns(files)
+        except ConnectorError:
+            return None  # the ingest reports what cannot be read, naming the file
 
     def check(self, history: Sequence[Mapping[str, Any]]) -> SourceCheck:
         try:

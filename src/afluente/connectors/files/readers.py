@@ -104,6 +104,21 @@ class FileReader:
         report(IngestStats(files=len(files), bytes=sum(f.size for f in files)))
         return query
 
+    def document_columns(self, files: list[FileEntry]) -> dict[str, str] | None:
+        """The data columns (engine types) reading json, ndjson or parquet `files` gives,
+        told from parquet footers and the engine's JSON type sample, the way `read` types
+        them; None when no file is readable (the ingest quarantines those)."""
+        fmt = self.config.format
+        assert fmt in DOCUMENT_FORMATS
+        opened = self._open(files)
+        try:
+            readable = [f.path for f in opened.files if self._probe(f, opened.scan)]
+            return opened.scan.document_columns(fmt, readable) if readable else None
+        except Exception as exc:
+            raise self._error(exc) from None
+        finally:
+            opened.close()
+
     def _open(self, files: list[FileEntry]) -> _Opened:
         """Local copies where needed, and the engine's scan to read them with."""
         staging = Staging(self.name, self.config, self.location)

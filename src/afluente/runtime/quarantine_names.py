@@ -1,0 +1,11 @@
+"""The name of the quarantine table beside a checked table (`runtime/quarantine.py` writes
+it), apart from the writer so `afluente query` can name quarantines without loading the
+quality compiler."""
+
+from __future__ import annotations
+
+from afluente.model import TableRef
+
+
+def quarantine_ref(ref: TableRef) -> TableRef:
+    return TableRef(ref.layer, f"{ref.name}__quarantine")
