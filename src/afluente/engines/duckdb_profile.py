@@ -72,35 +72,28 @@ class DuckDBProfiling:
         averaged: Collection[str] = (),
         skip_prefixed: tuple[str, str] | None = None,
     ) -> RowsProfile:
-        parts = ["count(*)"]
-        for name in columns:
-            q = ident(name)
-            mean = f"avg({q})::DOUBLE" if name in averaged else "NULL"
-            ones = (f"bit_count(bitstring_agg(hash({q}) % {BITMAP_BITS}, 0::UBIGINT, "
-                    f"{BITMAP_BITS - 1}::UBIGINT) FILTER (WHERE {q} IS NOT NULL))")
-            parts += [f"count({q})", ones, mean]
-        where = ""
-        if skip_prefixed is not None:
-            q = ident(skip_prefixed[0])
-            where = f" WHERE {q} IS NULL OR NOT starts_with({q}, {string(skip_prefixed[1])})"
         aside = self._aside()
         aside.register(_PROFILED, rows)
         try:
-            row = aside.execute(f"SELECT {', '.join(parts)} FROM {_PROFILED}{where}").fetchone()
-        except duckdb.Error as exc:
-            raise EngineError(f"profiling failed: {str(exc).strip()}") from None
+            return _profile(aside, _PROFILED, columns, averaged, skip_prefixed)
         finally:
             aside.unregister(_PROFILED)
-        assert row is not None
-        stats = {
-            name: ColumnStats(
-                present=int(row[1 + 3 * i]),
-                distinct=_distinct(row[2 + 3 * i], int(row[1 + 3 * i])),
-                mean=float(row[3 + 3 * i]) if row[3 + 3 * i] is not None else None,
-            )
-            for i, name in enumerate(columns)
-        }
-        return RowsProfile(rows=int(row[0]), columns=stats)
+
+    def profile_files(
+        self,
+        paths: Sequence[str],
+        columns: Sequence[str],
+        averaged: Collection[str] = (),
+        skip_prefixed: tuple[str, str] | None = None,
+        equals: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> RowsProfile:
+        files = ", ".join(string(p) for p in paths)
+        where = f" WHERE {ident(equals[0])} = {string(equals[1])}" if equals else ""
+        first = f" LIMIT {int(limit)}" if limit is not None else ""
+        source = (f"(SELECT * FROM read_parquet([{files}], union_by_name = true){where}"
+                  f"{first})")
+        return _profile(self._aside(), source, columns, averaged, skip_prefixed)
 
     def cast_text(self, text: pa.Table, types: Mapping[str, str]) -> pa.Table:
         casts = ", ".join(
@@ -115,6 +108,38 @@ class DuckDBProfiling:
         finally:
             aside.unregister(_TEXT)
         return typed
+
+
+def _profile(
+    aside: Any, source: str, columns: Sequence[str], averaged: Collection[str],
+    skip_prefixed: tuple[str, str] | None,
+) -> RowsProfile:
+    """The one aggregate query of a profile over `source` (a table name or subquery)."""
+    parts = ["count(*)"]
+    for name in columns:
+        q = ident(name)
+        mean = f"avg({q})::DOUBLE" if name in averaged else "NULL"
+        ones = (f"bit_count(bitstring_agg(hash({q}) % {BITMAP_BITS}, 0::UBIGINT, "
+                f"{BITMAP_BITS - 1}::UBIGINT) FILTER (WHERE {q} IS NOT NULL))")
+        parts += [f"count({q})", ones, mean]
+    where = ""
+    if skip_prefixed is not None:
+        q = ident(skip_prefixed[0])
+        where = f" WHERE {q} IS NULL OR NOT starts_with({q}, {string(skip_prefixed[1])})"
+    try:
+        row = aside.execute(f"SELECT {', '.join(parts)} FROM {source}{where}").fetchone()
+    except duckdb.Error as exc:
+        raise EngineError(f"profiling failed: {str(exc).strip()}") from None
+    assert row is not None
+    stats = {
+        name: ColumnStats(
+            present=int(row[1 + 3 * i]),
+            distinct=_distinct(row[2 + 3 * i], int(row[1 + 3 * i])),
+            mean=float(row[3 + 3 * i]) if row[3 + 3 * i] is not None else None,
+        )
+        for i, name in enumerate(columns)
+    }
+    return RowsProfile(rows=int(row[0]), columns=stats)
 
 
 def _distinct(ones: int | None, present: int) -> int:

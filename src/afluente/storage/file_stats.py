@@ -17,3 +17,12 @@ def rows_from_stats(table: DeltaTable) -> int | None:
     if records.null_count:
         return None
     return int(pc.sum(records).as_py() or 0)
+
+
+def plain_files(table: DeltaTable) -> bool:
+    """Whether the version's data files hold every column under its own name: no partition
+    columns (their values live in the log and the paths) and no column mapping (physical
+    names differ), so a Parquet reader sees the table's columns in the files themselves."""
+    metadata = table.metadata()
+    mapping = metadata.configuration.get("delta.columnMapping.mode", "none")
+    return not metadata.partition_columns and mapping in ("none", None)
