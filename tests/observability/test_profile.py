@@ -101,3 +101,14 @@ def test_a_column_no_file_has_is_an_engine_error(files: list[str], engine: Engin
     wider = SCHEMA.insert(1, pa.field("coupon", pa.string()))
     with pytest.raises(EngineError, match="profiling failed"):
         profile.profile_files(files[1:], wider, engine)
+
+
+@pytest.mark.parametrize("limit", [2, 3, 4, 5, 9])
+def test_profile_of_files_cut_at_the_limit_equals_the_arrow_profile(
+    files: list[str], engine: Engine, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    # within the first file, exactly the first file, into the second one, all of them
+    monkeypatch.setattr(profile, "PROFILE_ROWS", limit)
+    through_arrow = profile.profile_table(profile.first_rows(files, SCHEMA), engine)
+    assert profile.profile_files(files, SCHEMA, engine) == through_arrow
+    assert through_arrow["order_id"]["rows"] == min(limit, 4)  # the 5th row is skipped

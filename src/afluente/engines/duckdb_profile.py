@@ -88,12 +88,12 @@ class DuckDBProfiling:
         equals: tuple[str, str] | None = None,
         limit: int | None = None,
     ) -> RowsProfile:
-        files = ", ".join(string(p) for p in paths)
-        where = f" WHERE {ident(equals[0])} = {string(equals[1])}" if equals else ""
-        first = f" LIMIT {int(limit)}" if limit is not None else ""
-        source = (f"(SELECT * FROM read_parquet([{files}], union_by_name = true){where}"
-                  f"{first})")
-        return _profile(self._aside(), source, columns, averaged, skip_prefixed)
+        aside = self._aside()
+        try:
+            source = _files_source(aside, paths, equals, limit)
+        except duckdb.Error as exc:
+            raise EngineError(f"profiling failed: {str(exc).strip()}") from None
+        return _profile(aside, source, columns, averaged, skip_prefixed)
 
     def cast_text(self, text: pa.Table, types: Mapping[str, str]) -> pa.Table:
         casts = ", ".join(
@@ -108,6 +108,46 @@ class DuckDBProfiling:
         finally:
             aside.unregister(_TEXT)
         return typed
+
+
+def _files_source(
+    aside: Any, paths: Sequence[str], equals: tuple[str, str] | None, limit: int | None
+) -> str:
+    """The subquery of the first `limit` rows (in file order) of `paths` matching `equals`.
+
+    An order-keeping `LIMIT` over a parallel scan costs about twice the scan's CPU and a
+    buffer of rows (bench/RESULTS.md §16), so without a row filter the cut is made from the
+    files' footers instead: the whole files that fit, and the next one's first rows by
+    `file_row_number`."""
+    listed = ", ".join(string(p) for p in paths)
+    scan = f"read_parquet([{listed}], union_by_name = true"
+    if equals is not None:
+        first = f" LIMIT {int(limit)}" if limit is not None else ""
+        return (f"(SELECT * FROM {scan}) WHERE {ident(equals[0])} = {string(equals[1])}"
+                f"{first})")
+    if limit is None:
+        return f"{scan})"
+    counts = dict(aside.execute(
+        f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])").fetchall())
+    whole: list[str] = []
+    left = int(limit)
+    for path in paths:
+        if path not in counts:
+            raise duckdb.InvalidInputException(f"no footer read for {path}")
+        rows = int(counts[path])
+        if rows > left and left > 0:  # this file is cut: its first `left` rows
+            kept = ", ".join(string(p) for p in [*whole, path])
+            keep = f"filename IN ({', '.join(string(p) for p in whole)}) OR " if whole else ""
+            return (f"(SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet([{kept}], "
+                    f"union_by_name = true, filename = true, file_row_number = true) "
+                    f"WHERE {keep}(filename = {string(path)} AND file_row_number < {left}))")
+        if rows > left:
+            break
+        whole.append(path)
+        left -= rows
+    if len(whole) == len(paths):
+        return f"{scan})"
+    return f"read_parquet([{', '.join(string(p) for p in whole)}], union_by_name = true)"
 
 
 def _profile(
