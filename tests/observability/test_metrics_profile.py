@@ -3,13 +3,18 @@ whole version otherwise, and distinct counts close to exact at any size."""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pytest
+from deltalake import DeltaTable, write_deltalake
 
 from afluente.engines import DuckDBSettings, create_engine
 from afluente.observability import profile
 from afluente.state.observability import ObservabilityStore
+from afluente.storage.file_stats import plain_files
 
 from .conftest import Shop
 
@@ -22,10 +27,15 @@ def profiled_rows(shop: Shop, model: str) -> list[float | None]:
         return [m.profile["order_id"]["rows"] for m in store.metrics(model)]
 
 
-def test_an_append_model_is_profiled_on_the_rows_it_added(shop: Shop) -> None:
+def test_an_append_model_is_profiled_on_the_rows_it_added(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
     (shop.root / "models" / "silver" / "order_log.sql").write_text(LOG)
-    shop.run(rows=100)
-    shop.run(rows=30)
+    with caplog.at_level(logging.DEBUG, logger="afluente.observability"):
+        shop.run(rows=100)
+        shop.run(rows=30)
+    # every table's files were read by DuckDB itself, none fell back to the Arrow scan
+    assert not [r.message for r in caplog.records if "through Arrow" in r.message]
     assert profiled_rows(shop, "silver.order_log") == [100.0, 30.0]
     assert profiled_rows(shop, "bronze.orders") == [100.0, 30.0]
     # a full rebuild is profiled whole
@@ -75,3 +85,12 @@ def test_an_append_models_whole_table_profiles_are_no_baseline_for_its_batches()
     assert profiled_added_rows(run(30, 30.0))
     assert profiled_added_rows(run(30, 28.0))  # rows without column values left out
     assert profiled_added_rows(MetricsRow("r", "silver.order_log", datetime.now(UTC)))
+
+
+def test_partitioned_tables_are_profiled_through_arrow(tmp_path: Path) -> None:
+    rows = pa.table({"day": ["d1", "d1", "d2"], "amount": [1, 2, 5]})
+    write_deltalake(tmp_path / "plain", rows)
+    write_deltalake(tmp_path / "parted", rows, partition_by=["day"])
+    assert plain_files(DeltaTable(str(tmp_path / "plain")))
+    # `day` lives in the log and the paths, not in the files: the engine would not see it
+    assert not plain_files(DeltaTable(str(tmp_path / "parted")))

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from afluente.engines import DuckDBSettings, Engine, create_engine
+from afluente.errors import EngineError
 from afluente.observability import profile
 
 SCHEMA = pa.schema({
@@ -74,3 +75,40 @@ def test_profile_of_ingested_files_leaves_out_rows_without_column_values(
 def test_a_table_of_only_afluente_columns_has_no_profile(engine: Engine) -> None:
     table = pa.table({"_run_id": ["r1"], "_row_hash": ["a"]})
     assert profile.profile_table(table, engine) == {}
+
+
+def test_profile_of_files_read_by_the_engine_equals_the_arrow_profile(
+    files: list[str], engine: Engine
+) -> None:
+    through_arrow = profile.profile_table(profile.first_rows(files, SCHEMA), engine)
+    assert profile.profile_files(files, SCHEMA, engine) == through_arrow
+
+
+def test_profile_of_files_keeps_the_runs_rows_and_stops_at_the_limit(
+    files: list[str], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert profile.profile_files(files, SCHEMA, engine, run_id="r2") == {
+        "order_id": {"rows": 0.0, "null_rate": None, "distinct": 0.0, "mean": None},
+        "channel": {"rows": 0.0, "null_rate": None, "distinct": 0.0, "mean": None},
+    }
+    monkeypatch.setattr(profile, "PROFILE_ROWS", 2)
+    first_two = profile.profile_files(files, SCHEMA, engine, run_id="r1")
+    assert first_two["order_id"] == {"rows": 2.0, "null_rate": 0.0, "distinct": 2.0,
+                                     "mean": 1.5}
+
+
+def test_a_column_no_file_has_is_an_engine_error(files: list[str], engine: Engine) -> None:
+    wider = SCHEMA.insert(1, pa.field("coupon", pa.string()))
+    with pytest.raises(EngineError, match="profiling failed"):
+        profile.profile_files(files[1:], wider, engine)
+
+
+@pytest.mark.parametrize("limit", [2, 3, 4, 5, 9])
+def test_profile_of_files_cut_at_the_limit_equals_the_arrow_profile(
+    files: list[str], engine: Engine, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    # within the first file, exactly the first file, into the second one, all of them
+    monkeypatch.setattr(profile, "PROFILE_ROWS", limit)
+    through_arrow = profile.profile_table(profile.first_rows(files, SCHEMA), engine)
+    assert profile.profile_files(files, SCHEMA, engine) == through_arrow
+    assert through_arrow["order_id"]["rows"] == min(limit, 4)  # the 5th row is skipped

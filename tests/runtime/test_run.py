@@ -70,6 +70,23 @@ def test_second_run_without_new_input_writes_nothing(project: Project) -> None:
     assert versions(project) == before
 
 
+def test_up_to_date_models_report_their_rows_and_are_recorded_in_one_batch(
+    project: Project,
+) -> None:
+    run_project(project)
+    warehouse = Warehouse(project.warehouse_uri)
+    stored = {t: warehouse.dataset(TableRef.parse(t)).count_rows() for t in TABLES}
+    again = run_project(project)
+    # the rows come from the planning's read of each Delta log (file statistics)
+    assert {str(m.ref): m.table_rows for m in again.models} == stored
+    with StateStore.open(project.state_url) as state:
+        recorded = state.get_run(again.run_id).models
+    assert sorted(m.model for m in recorded) == sorted(TABLES)
+    assert {(m.status, m.started_at, m.duration_s) for m in recorded} == {
+        ("up_to_date", None, None)}
+    assert all(m.finished_at is not None for m in recorded)
+
+
 def test_new_source_rebuilds_only_what_depends_on_it(
     project: Project, project_dir: Path
 ) -> None:

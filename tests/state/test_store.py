@@ -95,6 +95,29 @@ def test_run_lifecycle_round_trips(store: StateStore) -> None:
     assert gold.finished_at is not None
 
 
+def test_finish_model_runs_records_many_models_in_one_call(store: StateStore) -> None:
+    store.start_run("run-1", "shop", None, {})
+    store.start_model_run("run-1", "silver.orders", "fp")  # e.g. a resumed run's model
+    names = [f"gold.t{i:04d}" for i in range(1200)] + ["silver.orders"]  # > one IN chunk
+
+    store.finish_model_runs("run-1", names, "up_to_date")
+
+    models = {m.model: m for m in store.get_run("run-1").models}
+    assert sorted(models) == sorted(names)
+    assert {m.status for m in models.values()} == {"up_to_date"}
+    fresh = models["gold.t1199"]
+    assert (fresh.started_at, fresh.duration_s, fresh.versions_read) == (None, None, {})
+    assert fresh.finished_at is not None
+    resumed = models["silver.orders"]
+    assert resumed.fingerprint == "fp" and resumed.duration_s is not None
+
+
+def test_finish_model_runs_of_an_unknown_run_names_it(store: StateStore) -> None:
+    with pytest.raises(StateError, match="run 'nope' was never started") as error:
+        store.finish_model_runs("nope", ["gold.sales"], "up_to_date")
+    assert error.value.hint == "call start_run() before recording its models"
+
+
 def test_list_runs_is_newest_first_with_models(store: StateStore) -> None:
     for run_id in ("run-1", "run-2", "run-3"):
         store.start_run(run_id, "shop", None, {})

@@ -74,35 +74,28 @@ class DuckDBProfiling:
         averaged: Collection[str] = (),
         skip_prefixed: tuple[str, str] | None = None,
     ) -> RowsProfile:
-        parts = ["count(*)"]
-        for name in columns:
-            q = ident(name)
-            mean = f"avg({q})::DOUBLE" if name in averaged else "NULL"
-            ones = (f"bit_count(bitstring_agg(hash({q}) % {BITMAP_BITS}, 0::UBIGINT, "
-                    f"{BITMAP_BITS - 1}::UBIGINT) FILTER (WHERE {q} IS NOT NULL))")
-            parts += [f"count({q})", ones, mean]
-        where = ""
-        if skip_prefixed is not None:
-            q = ident(skip_prefixed[0])
-            where = f" WHERE {q} IS NULL OR NOT starts_with({q}, {string(skip_prefixed[1])})"
         aside = self._aside()
         aside.register(_PROFILED, rows)
         try:
-            row = aside.execute(f"SELECT {', '.join(parts)} FROM {_PROFILED}{where}").fetchone()
-        except duckdb.Error as exc:
-            raise EngineError(f"profiling failed: {str(exc).strip()}") from None
+            return _profile(aside, _PROFILED, columns, averaged, skip_prefixed)
         finally:
             aside.unregister(_PROFILED)
-        assert row is not None
-        stats = {
-            name: ColumnStats(
-                present=int(row[1 + 3 * i]),
-                distinct=_distinct(row[2 + 3 * i], int(row[1 + 3 * i])),
-                mean=float(row[3 + 3 * i]) if row[3 + 3 * i] is not None else None,
-            )
-            for i, name in enumerate(columns)
-        }
-        return RowsProfile(rows=int(row[0]), columns=stats)
+
+    def profile_files(
+        self,
+        paths: Sequence[str],
+        columns: Sequence[str],
+        averaged: Collection[str] = (),
+        skip_prefixed: tuple[str, str] | None = None,
+        equals: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> RowsProfile:
+        aside = self._aside()
+        try:
+            source = _files_source(aside, paths, equals, limit)
+        except duckdb.Error as exc:
+            raise EngineError(f"profiling failed: {str(exc).strip()}") from None
+        return _profile(aside, source, columns, averaged, skip_prefixed)
 
     def cast_text(self, text: pa.Table, types: Mapping[str, str]) -> pa.Table:
         casts = ", ".join(
@@ -117,6 +110,78 @@ class DuckDBProfiling:
         finally:
             aside.unregister(_TEXT)
         return typed
+
+
+def _files_source(
+    aside: Any, paths: Sequence[str], equals: tuple[str, str] | None, limit: int | None
+) -> str:
+    """The subquery of the first `limit` rows (in file order) of `paths` matching `equals`.
+
+    An order-keeping `LIMIT` over a parallel scan costs about twice the scan's CPU and a
+    buffer of rows (bench/RESULTS.md §16), so without a row filter the cut is made from the
+    files' footers instead: the whole files that fit, and the next one's first rows by
+    `file_row_number`."""
+    listed = ", ".join(string(p) for p in paths)
+    scan = f"read_parquet([{listed}], union_by_name = true"
+    if equals is not None:
+        first = f" LIMIT {int(limit)}" if limit is not None else ""
+        return (f"(SELECT * FROM {scan}) WHERE {ident(equals[0])} = {string(equals[1])}"
+                f"{first})")
+    if limit is None:
+        return f"{scan})"
+    counts = dict(aside.execute(
+        f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])").fetchall())
+    whole: list[str] = []
+    left = int(limit)
+    for path in paths:
+        if path not in counts:
+            raise duckdb.InvalidInputException(f"no footer read for {path}")
+        rows = int(counts[path])
+        if rows > left and left > 0:  # this file is cut: its first `left` rows
+            kept = ", ".join(string(p) for p in [*whole, path])
+            keep = f"filename IN ({', '.join(string(p) for p in whole)}) OR " if whole else ""
+            return (f"(SELECT * EXCLUDE (filename, file_row_number) FROM read_parquet([{kept}], "
+                    f"union_by_name = true, filename = true, file_row_number = true) "
+                    f"WHERE {keep}(filename = {string(path)} AND file_row_number < {left}))")
+        if rows > left:
+            break
+        whole.append(path)
+        left -= rows
+    if len(whole) == len(paths):
+        return f"{scan})"
+    return f"read_parquet([{', '.join(string(p) for p in whole)}], union_by_name = true)"
+
+
+def _profile(
+    aside: Any, source: str, columns: Sequence[str], averaged: Collection[str],
+    skip_prefixed: tuple[str, str] | None,
+) -> RowsProfile:
+    """The one aggregate query of a profile over `source` (a table name or subquery)."""
+    parts = ["count(*)"]
+    for name in columns:
+        q = ident(name)
+        mean = f"avg({q})::DOUBLE" if name in averaged else "NULL"
+        ones = (f"bit_count(bitstring_agg(hash({q}) % {BITMAP_BITS}, 0::UBIGINT, "
+                f"{BITMAP_BITS - 1}::UBIGINT) FILTER (WHERE {q} IS NOT NULL))")
+        parts += [f"count({q})", ones, mean]
+    where = ""
+    if skip_prefixed is not None:
+        q = ident(skip_prefixed[0])
+        where = f" WHERE {q} IS NULL OR NOT starts_with({q}, {string(skip_prefixed[1])})"
+    try:
+        row = aside.execute(f"SELECT {', '.join(parts)} FROM {source}{where}").fetchone()
+    except duckdb.Error as exc:
+        raise EngineError(f"profiling failed: {str(exc).strip()}") from None
+    assert row is not None
+    stats = {
+        name: ColumnStats(
+            present=int(row[1 + 3 * i]),
+            distinct=_distinct(row[2 + 3 * i], int(row[1 + 3 * i])),
+            mean=float(row[3 + 3 * i]) if row[3 + 3 * i] is not None else None,
+        )
+        for i, name in enumerate(columns)
+    }
+    return RowsProfile(rows=int(row[0]), columns=stats)
 
 
 def _distinct(ones: int | None, present: int) -> int:

@@ -123,6 +123,21 @@ class Engine(Protocol):
         starts with `skip_prefixed[1]` are left out."""
         ...
 
+    def profile_files(
+        self,
+        paths: Sequence[str],
+        columns: Sequence[str],
+        averaged: Collection[str] = (),
+        skip_prefixed: tuple[str, str] | None = None,
+        equals: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> RowsProfile:
+        """`profile_rows` of local Parquet files read by the engine's own reader (no Arrow
+        scan in between): the rows whose `equals[0]` column is `equals[1]`, the first
+        `limit` of them; a column some files lack reads as null there. A column no file has
+        is an `EngineError` (the caller profiles through Arrow instead)."""
+        ...
+
     def cast_text(self, text: pa.Table, types: Mapping[str, str]) -> pa.Table:
         """Text columns cast to the declared engine types (name -> type, in that order); a
         value that does not convert becomes null, a type that does not exist is an

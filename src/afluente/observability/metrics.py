@@ -4,19 +4,25 @@ The only scan is the column profile (see :mod:`afluente.observability.profile`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import unquote
 
 import pyarrow as pa
 
 from afluente.engines import DuckDBSettings, Engine, create_engine
+from afluente.errors import EngineError
 from afluente.model import Graph, TableRef
-from afluente.observability.profile import first_rows, profile_table
+from afluente.observability.profile import first_rows, profile_files, profile_table
 from afluente.state.observability import MetricsRow
 from afluente.storage import Warehouse
+from afluente.storage.file_stats import plain_files
+
+log = logging.getLogger("afluente.observability")
 
 #: Tables measured at once: reading Delta logs and profiling release the GIL.
 METRICS_THREADS = 4
@@ -114,20 +120,30 @@ def _metrics(
         versions_read=dict(outcome.versions_read),
         version_written=version,
         columns={f.name: str(f.type) for f in schema},
-        profile=_profile(warehouse, ref, version, schema, added, kind in ADDED_ROWS,
-                         run_id if is_source else None, engine)
+        profile=_profile(warehouse, ref, table, list(files), schema, added,
+                         kind in ADDED_ROWS, run_id if is_source else None, engine)
         if engine is not None
         else {},
     )
 
 
 def _profile(
-    warehouse: Warehouse, ref: TableRef, version: int, schema: pa.Schema, added: set[str],
-    appended: bool, run_id: str | None, engine: Engine,
+    warehouse: Warehouse, ref: TableRef, table: Any, files: list[str], schema: pa.Schema,
+    added: set[str], appended: bool, run_id: str | None, engine: Engine,
 ) -> dict[str, dict[str, float | None]]:
     """Profile what the run wrote: for an ingested table or an `append` model, the rows
     this version added, read from the files it added (no scan of the rows already there);
-    otherwise the whole version."""
+    otherwise the whole version. A local table whose files hold every column under its
+    own name (no partition columns, no column mapping) is read by the engine directly."""
+    version = table.version()
+    paths = sorted(added) if appended and added else files
+    if warehouse.is_local and paths and plain_files(table):
+        root = warehouse.local_dir(ref)
+        local = [str(root / unquote(p)) for p in paths]
+        try:
+            return profile_files(local, schema, engine, None if appended and added else run_id)
+        except EngineError as exc:  # e.g. a column no file has yet: Arrow reads it as null
+            log.debug("profiling %s through Arrow: %s", ref, exc.message)
     if appended and added and warehouse.is_local:
         paths = [f"{warehouse.uri(ref)}/{p}" for p in sorted(added)]
         return profile_table(first_rows(paths, schema), engine)

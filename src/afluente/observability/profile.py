@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from afluente.engines import Engine
+from afluente.engines.column_stats import RowsProfile
 
 MAX_COLUMNS = 64  # wide tables: the first columns only, to keep the pass cheap
 PROFILE_ROWS = 1_000_000
@@ -98,7 +99,27 @@ def profile_table(
     else:
         stream = head_rows(rows, pc_filter(rows, run_id))
     averaged = [f.name for f in columns if str(f.type).startswith(_NUMERIC)]
-    measured = engine.profile_rows(stream, [f.name for f in columns], averaged, skip)
+    return _assembled(columns, engine.profile_rows(stream, [f.name for f in columns],
+                                                   averaged, skip))
+
+
+def profile_files(
+    paths: list[str], schema: pa.Schema, engine: Engine, run_id: str | None = None
+) -> Profile:
+    """`profile_table` of a version's local Parquet files (`schema`: the table's), read by
+    the engine itself, which costs less than the Arrow scan (bench/RESULTS.md §16): the
+    rows of `run_id` when the table records runs, at most PROFILE_ROWS of them."""
+    columns, read = profiled_columns(schema)
+    if not columns:
+        return {}
+    skip = (RESCUED, UNPARSED) if RESCUED in read else None
+    only = ("_run_id", run_id) if run_id is not None and "_run_id" in schema.names else None
+    averaged = [f.name for f in columns if str(f.type).startswith(_NUMERIC)]
+    return _assembled(columns, engine.profile_files(
+        paths, [f.name for f in columns], averaged, skip, only, PROFILE_ROWS))
+
+
+def _assembled(columns: list[pa.Field], measured: RowsProfile) -> Profile:
     total = measured.rows
     profile: Profile = {}
     for f in columns:

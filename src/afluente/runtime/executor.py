@@ -78,6 +78,7 @@ class Executor:
     reasons: dict[TableRef, str] = field(default_factory=dict)
     _builders: list[ModelBuilder] = field(default_factory=list)
     _free: dict[str, queue.SimpleQueue[ModelBuilder]] = field(default_factory=dict)
+    _up_to_date: list[str] = field(default_factory=list)  # not recorded in the store yet
 
     def execute(self) -> tuple[ModelResult, ...]:
         steps = self.plan.steps
@@ -104,23 +105,27 @@ class Executor:
 
         workers = max(1, self.settings.workers)
         with ThreadPoolExecutor(workers, thread_name_prefix="afluente-worker") as pool:
-            while ready or running:
-                while ready and len(running) < workers:
-                    step = steps[heapq.heappop(ready)]
-                    immediate = self._without_worker(step, broken)
-                    if immediate is not None:
-                        finished(step, immediate)
+            try:
+                while ready or running:
+                    while ready and len(running) < workers:
+                        step = steps[heapq.heappop(ready)]
+                        immediate = self._without_worker(step, broken)
+                        if immediate is not None:
+                            finished(step, immediate)
+                            continue
+                        self._record_up_to_date()  # before anything else is recorded
+                        task = _Task(step, self._builder(step), _Clock(self._timeout(step)))
+                        running[pool.submit(self._run, task)] = task
+                    if not running:
                         continue
-                    task = _Task(step, self._builder(step), _Clock(self._timeout(step)))
-                    running[pool.submit(self._run, task)] = task
-                if not running:
-                    continue
-                done, _ = wait(running, timeout=_TICK_S, return_when=FIRST_COMPLETED)
-                for future in done:
-                    task = running.pop(future)
-                    self._free[self.engines.name_of(task.step.node)].put(task.builder)
-                    finished(task.step, future.result())
-                self._enforce_timeouts(running.values())
+                    done, _ = wait(running, timeout=_TICK_S, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        task = running.pop(future)
+                        self._free[self.engines.name_of(task.step.node)].put(task.builder)
+                        finished(task.step, future.result())
+                    self._enforce_timeouts(running.values())
+            finally:
+                self._record_up_to_date()
         for builder in self._builders:
             builder.engine.close()
         return tuple(results[s.ref] for s in steps)
@@ -134,10 +139,17 @@ class Executor:
             broken[step.ref] = root
             return self._skip(step, f"upstream `{root}` failed")
         if step.action == "skip":
-            return self._any_builder(step).up_to_date(step)
+            self._up_to_date.append(step.node.name)
+            return self._any_builder(step).up_to_date(step, record=False)
         if self.stop.is_set():
             return self._skip(step, "the run was stopped before this model started")
         return None
+
+    def _record_up_to_date(self) -> None:
+        """Record the models found up to date since the last call, in one transaction."""
+        if self._up_to_date:
+            names, self._up_to_date = self._up_to_date, []
+            self.state.finish_model_runs(self.run_id, names, "up_to_date")
 
     def _skip(self, step: PlanStep, reason: str) -> ModelResult:
         return self._any_builder(step).skip(step, reason)

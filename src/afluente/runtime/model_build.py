@@ -63,13 +63,15 @@ class ModelBuilder:
         self.reporter.model_finished(result)
         return result
 
-    def up_to_date(self, step: PlanStep) -> ModelResult:
-        version = self.plan.observations[step.ref].version
-        result = ModelResult(step.ref, "up_to_date", step.reason, version=version,
-                             table_rows=self._visible_rows(step.node, version))
-        self.state.finish_model_run(
-            self.run_id, step.node.name, "up_to_date", version_written=None
-        )
+    def up_to_date(self, step: PlanStep, record: bool = True) -> ModelResult:
+        """The result of a model the plan found up to date; `record=False`: the caller
+        records it in the state store (the executor batches them)."""
+        seen = self.plan.observations[step.ref]
+        rows = seen.rows if seen.rows is not None else self._visible_rows(step.node, seen.version)
+        result = ModelResult(step.ref, "up_to_date", step.reason, version=seen.version,
+                             table_rows=rows)
+        if record:
+            self.state.finish_model_run(self.run_id, step.node.name, "up_to_date")
         self.reporter.model_finished(result)
         return result
 

@@ -16,9 +16,12 @@ OBSERVE_THREADS = 4
 
 
 def observe(
-    project: Project, graph: Graph, selected: set[TableRef], warehouse: Warehouse
+    project: Project, graph: Graph, selected: set[TableRef], warehouse: Warehouse,
+    count_rows: bool = False,
 ) -> dict[TableRef, Observation]:
-    """Versions and last commits of the selected tables and everything they read."""
+    """Versions and last commits of the selected tables and everything they read;
+    `count_rows`: also the rows of each selected table whose readers see every row, from
+    the same log read (a run reports them for the tables it finds up to date)."""
     wanted = set(selected) | graph.upstream_of(selected)
     refs = [ref for ref in graph.order if ref in wanted]
 
@@ -26,15 +29,17 @@ def observe(
         node = graph[ref]
         if not node.materialized:
             return Observation()
+        counted = count_rows and ref in selected and node.table_kind.visible_column is None
         try:
-            last = warehouse.last_commit(ref, verify=True)
+            head = warehouse.head(ref, verify=True, count_rows=counted)
         except DamagedTableError as damage:
             return Observation(damage=damage)  # this table (and its downstream) fails alone
-        snapshot = None
+        last, snapshot = head.last, None
         if node.language == "source" and ref in selected and last is not None:
             # a source never ingested is read in full anyway: no need to look first
             snapshot = _check(project, graph, ref, warehouse)
-        return Observation(version=last.version if last else None, last=last, snapshot=snapshot)
+        return Observation(version=last.version if last else None, last=last, snapshot=snapshot,
+                           rows=head.rows)
 
     # reading Delta logs releases the GIL: a few threads overlap the I/O and log replay
     with ThreadPoolExecutor(max_workers=OBSERVE_THREADS) as pool:

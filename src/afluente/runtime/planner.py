@@ -24,6 +24,7 @@ class Observation:
     last: CommitInfo | None = None
     snapshot: dict[str, Any] | None = None
     damage: DamagedTableError | None = None  # its log or a data file is unreadable
+    rows: int | None = None  # at `version`, from the log's file statistics, when counted
 
 
 @dataclass(frozen=True)

@@ -61,9 +61,10 @@ def select_project(project: Project, selector: str | None) -> tuple[Graph, set[T
     return graph, chosen
 
 
-def _plan(project: Project, graph: Graph, chosen: set[TableRef], full_refresh: bool) -> Planned:
+def _plan(project: Project, graph: Graph, chosen: set[TableRef], full_refresh: bool,
+          count_rows: bool = False) -> Planned:
     warehouse = Warehouse(project.warehouse_uri)
-    seen = observe(project, graph, chosen, warehouse)
+    seen = observe(project, graph, chosen, warehouse, count_rows)
     changes = observe_changes(graph, chosen, seen, warehouse)
     return Planned(graph, make_plan(graph, chosen, seen, full_refresh, changes), warehouse)
 
@@ -139,7 +140,7 @@ def run_project(
 
         acquire_locks(state, table_locks(graph, chosen), run_id, wait=settings.lock_timeout,
                       on_wait=waiting)
-        planned = _plan(project, graph, chosen, full_refresh)
+        planned = _plan(project, graph, chosen, full_refresh, count_rows=True)
         state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(

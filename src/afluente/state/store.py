@@ -58,6 +58,9 @@ _RECENT_IDS_SHOWN = 5
 _IDS_SCANNED_FOR_SUGGESTIONS = 500
 
 
+_IN_CHUNK = 500  # names per `IN (...)`: far below SQLite's and PostgreSQL's parameter limits
+
+
 class StateStore:
     """Runs, model runs and events of one project. Build it with :meth:`open`."""
 
@@ -210,6 +213,43 @@ class StateStore:
             if started_at is not None:
                 values["duration_s"] = (finished_at - started_at).total_seconds()
             self._upsert_model_run(conn, run_id, model, values)
+
+    def finish_model_runs(self, run_id: str, models: list[str], status: ModelStatus) -> None:
+        """Record many models that never started in this run (up to date) with one outcome,
+        in one transaction: a no-op run of a large project writes one batch, not a
+        transaction per model. A model already recorded in the run (a resumed run) is
+        updated as :meth:`finish_model_run` would."""
+        check_choice("model status", status, FINAL_MODEL_STATUSES)
+        if not models:
+            return
+        table = schema.model_runs
+        finished_at = utc_now()
+        values: dict[str, Any] = {"status": status, "finished_at": finished_at,
+                                  "rows_written": None, "versions_read": {},
+                                  "version_written": None, "error": None, "attempts": None}
+        with self._write(f"record {len(models)} models of run {run_id!r}") as conn:
+            present: dict[str, Any] = {}
+            for start in range(0, len(models), _IN_CHUNK):
+                chunk = models[start:start + _IN_CHUNK]
+                present.update((row.model, row.started_at) for row in conn.execute(
+                    select(table.c.model, table.c.started_at)
+                    .where((table.c.run_id == run_id) & table.c.model.in_(chunk))))
+            fresh = [{**values, "run_id": run_id, "model": m} for m in models if m not in present]
+            if fresh:
+                try:
+                    conn.execute(table.insert(), fresh)
+                except sa_exc.IntegrityError as error:
+                    raise StateError(
+                        f"cannot record {len(fresh)} models: run {run_id!r} was never started "
+                        f"in {self.url}",
+                        run_id=run_id,
+                        hint="call start_run() before recording its models",
+                    ) from error
+            for model, started_at in present.items():
+                again = dict(values)
+                if started_at is not None:
+                    again["duration_s"] = (finished_at - started_at).total_seconds()
+                self._upsert_model_run(conn, run_id, model, again)
 
     def _upsert_model_run(
         self, conn: Connection, run_id: str, model: str, values: dict[str, Any]

@@ -30,6 +30,7 @@ from afluente.storage.damage import (
     missing_files,
     readable_commits,
 )
+from afluente.storage.file_stats import rows_from_stats
 from afluente.storage.repair import Restored, restore_readable, set_aside
 from afluente.storage.schema_history import SchemaChange, schema_changes
 from afluente.storage.staged import (
@@ -44,6 +45,14 @@ from afluente.storage.writable import ensure_writable
 TABLE_CONFIGURATION: dict[str, str | None] = {
     "delta.setTransactionRetentionDuration": "interval 30 days"
 }
+
+
+@dataclass(frozen=True)
+class TableHead:
+    """A table's newest commit and, when asked, its rows from the log's file statistics."""
+
+    last: CommitInfo | None
+    rows: int | None = None  # None: not asked, or a data file without a row count
 
 
 @dataclass(frozen=True)
@@ -156,16 +165,23 @@ class Warehouse:
     def last_commit(self, ref: TableRef, verify: bool = False) -> CommitInfo | None:
         """The newest commit, or None when the table was never written (one log read);
         `verify`: also check the data files it references are there."""
+        return self.head(ref, verify=verify).last
+
+    def head(self, ref: TableRef, *, verify: bool = False, count_rows: bool = False) -> TableHead:
+        """The newest commit (None when the table was never written) from one load of the
+        log; `verify`: check the data files it references are there; `count_rows`: also
+        the version's rows, summed from the files' statistics (no data file read)."""
         if not self.exists(ref):
-            return None
+            return TableHead(None)
         table = self.open(ref)
         if verify:
             self.verify_files(ref, table)
         try:
             history = table.history(1)
+            rows = rows_from_stats(table) if count_rows else None
         except (DeltaError, ValueError, OSError) as exc:
             raise self._unreadable(ref, exc, None, None) from None
-        return CommitInfo.from_history(history[0]) if history else None
+        return TableHead(CommitInfo.from_history(history[0]) if history else None, rows)
 
     def write(
         self,
