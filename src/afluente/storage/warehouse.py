@@ -15,14 +15,20 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
 from afluente.storage.arrow_dataset import delta_dataset
-from afluente.storage.commits import COMPLETE, CommitInfo, app_id, commit_metadata
+from afluente.storage.commits import (
+    COMPLETE,
+    CommitInfo,
+    app_id,
+    commit_metadata,
+    commit_transactions,
+)
 from afluente.storage.damage import (
     damaged,
     first_line,
@@ -195,13 +201,14 @@ class Warehouse:
         mode: Literal["append", "overwrite"],
         schema_mode: Literal["merge", "overwrite"],
         predicate: str | None = None,
+        progress: dict[str, object] | None = None,
     ) -> WriteResult:
-        """One `write_deltalake` commit carrying afluente's metadata and the run's app
-        transaction; its errors become afluente's."""
+        """One `write_deltalake` commit carrying afluente's metadata, the run's app
+        transaction and the progress's source positions; its errors become afluente's."""
         ensure_writable(self.uri(ref), str(ref))
         props = CommitProperties(
             custom_metadata=metadata,
-            app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
+            app_transactions=commit_transactions(run_id, progress),
         )
         try:
             if mode == "overwrite":
@@ -328,11 +335,13 @@ class Warehouse:
         metadata = commit_metadata(run_id, str(ref), fingerprint, inputs, progress=progress)
         if overwrite:
             return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
-                                     schema_mode="overwrite")
+                                     schema_mode="overwrite", progress=progress)
         if replace_where and self.exists(ref):
             return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
-                                     schema_mode="merge", predicate=replace_where)
-        return self._write_delta(ref, data, run_id, metadata, mode="append", schema_mode="merge")
+                                     schema_mode="merge", predicate=replace_where,
+                                     progress=progress)
+        return self._write_delta(ref, data, run_id, metadata, mode="append", schema_mode="merge",
+                                 progress=progress)
 
     def progress_history(self, ref: TableRef) -> list[dict[str, object]]:
         """The progress recorded by each commit since the table was last overwritten (that
@@ -349,6 +358,12 @@ class Warehouse:
             if commit.overwrite:
                 break
         return found
+
+    def transaction_version(self, ref: TableRef, app: str) -> int | None:
+        """The version Delta holds for app transaction `app` (a source position), or None."""
+        if not self.exists(ref):
+            return None
+        return self.open(ref).transaction_version(app)
 
     def schema(self, ref: TableRef) -> pa.Schema | None:
         """The table's current Arrow schema, or None when it was never written."""

@@ -1,0 +1,40 @@
+"""The keys of a `type: kafka` source: where the broker is, which topics, how values decode,
+how much one micro-batch may take, and the client options passed through (TLS, SASL)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from afluente.config import SourceBase
+
+
+class KafkaSource(SourceBase):
+    """Messages of one or more topics (or every topic matching `pattern`) into bronze.
+
+    `options` go to the Kafka client unchanged (`security.protocol`, `ssl.ca.location`,
+    `sasl.mechanism`, `sasl.username`...); put secrets there as `${ENV_VAR}`.
+    `starting_offsets`: where a partition that bronze has never seen starts.
+    `max_records`: at most this many messages per micro-batch (back-pressure).
+    `group_id`: the consumer group whose committed offsets show the lag; afluente never
+    resumes from them (the offsets it resumes from are in the bronze table's commits).
+    """
+
+    type: Literal["kafka"] = "kafka"
+    bootstrap_servers: str
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+    format: Literal["json", "text"] = "json"
+    starting_offsets: Literal["earliest", "latest"] = "earliest"
+    max_records: int = Field(default=10_000, ge=1)
+    poll_timeout: float = Field(default=1.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    group_id: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> KafkaSource:
+        if bool(self.topics) == (self.pattern is not None):
+            raise ValueError("give exactly one of `topics` (a list) and `pattern` (a regex)")
+        return self

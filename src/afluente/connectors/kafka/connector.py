@@ -1,0 +1,147 @@
+"""The Kafka connector: the next micro-batch of messages after the offsets bronze holds.
+
+Each read assigns every partition of the source's topics at the offset recorded in bronze's
+newest commit (never the broker's committed offsets), takes up to `max_records` messages and
+hands them over with the new offsets as progress. The runtime writes rows and offsets in one
+Delta commit (the offsets also as one app transaction per partition), so a process killed at
+any moment resumes exactly after the last committed message. Afterwards the offsets are
+committed to the broker too, only so that its lag tools see how far bronze is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from afluente.connectors.kafka.client import KafkaClient
+from afluente.connectors.kafka.config import KafkaSource
+from afluente.connectors.kafka.records import to_record_batch
+from afluente.connectors.protocol import IngestContext, Ingestion, IngestStats, SourceCheck
+from afluente.errors import ConnectorError, Location
+from afluente.streams import ResultStream
+
+Position = tuple[str, int]  # (topic, partition)
+FETCH = 5_000  # messages asked of the client per poll
+
+
+def position_app_id(source: str, topic: str, partition: int) -> str:
+    """The Delta app-transaction id holding a partition's next offset in bronze."""
+    return f"afluente:kafka:{source}:{topic}:{partition}"
+
+
+def recorded_offsets(progress: Mapping[str, Any]) -> dict[Position, int]:
+    """The next offset per partition that a commit's progress records."""
+    return {
+        (topic, int(partition)): int(offset)
+        for topic, partitions in (progress.get("kafka") or {}).items()
+        for partition, offset in partitions.items()
+    }
+
+
+def _progress(source: str, offsets: dict[Position, int]) -> dict[str, Any]:
+    by_topic: dict[str, dict[str, int]] = {}
+    for (topic, partition), offset in sorted(offsets.items()):
+        by_topic.setdefault(topic, {})[str(partition)] = offset
+    return {
+        "kafka": by_topic,
+        "complete": True,  # every partition's offset: older commits add nothing
+        # the storage keeps these as Delta app transactions in the same commit
+        "transactions": {position_app_id(source, t, p): o for (t, p), o in offsets.items()},
+    }
+
+
+class KafkaConnector:
+    """Messages of Kafka topics, one micro-batch per read."""
+
+    config_model = KafkaSource
+
+    def __init__(self, name: str, config: KafkaSource, root: Path, location: Location) -> None:
+        self.name = name
+        self.config = config
+        self.location = location
+
+    def check(self, history: Sequence[Mapping[str, Any]]) -> SourceCheck:
+        client = KafkaClient(self.name, self.config, self.location)
+        try:
+            partitions = client.partitions()
+        except ConnectorError as exc:
+            return SourceCheck(error=exc.message)
+        finally:
+            client.close()
+        count = sum(len(p) for p in partitions.values())
+        return SourceCheck(detail=f"{len(partitions)} topics, {count} partitions")
+
+    def read(self, context: IngestContext) -> Ingestion | None:
+        client = KafkaClient(self.name, self.config, self.location)
+        try:
+            done = {} if context.full_refresh else recorded_offsets(context.progress)
+            partitions = client.partitions()
+            starts = {(t, p): done.get((t, p)) for t, ps in partitions.items() for p in ps}
+            client.assign(starts)
+            messages = self._poll(client, context)
+        except BaseException:
+            client.close()
+            raise
+        if not messages:
+            client.close()
+            return None
+        offsets = {**done}
+        for message in messages:
+            offsets[(message.topic(), message.partition())] = message.offset() + 1
+        batch = to_record_batch(messages, self.config.format)
+
+        def committed() -> None:
+            try:
+                client.commit(offsets)
+            finally:
+                client.close()
+
+        return Ingestion(
+            stream=ResultStream(pa.RecordBatchReader.from_batches(batch.schema, [batch])),
+            progress=_progress(self.name, offsets),
+            summary=f"{len(messages)} messages from {len(partitions)} topics",
+            on_committed=committed,
+        )
+
+    def _poll(self, client: KafkaClient, context: IngestContext) -> list[Any]:
+        """Up to `max_records` messages: what is there now (a poll that brings nothing
+        ends the micro-batch)."""
+        found: list[Any] = []
+        limit = self.config.max_records
+        while len(found) < limit:
+            got = client.poll(min(FETCH, limit - len(found)), self.config.poll_timeout)
+            for message in got:
+                if message.error() is not None:
+                    raise self._failure(message)
+            found.extend(got)
+            context.report(IngestStats(rows=len(found)))
+            if not got:
+                break
+        return found
+
+    def _failure(self, message: Any) -> ConnectorError:
+        error = message.error()
+        where = f"topic `{message.topic()}` partition {message.partition()}"
+        if error.code() == client_offset_reset_code():
+            return ConnectorError(
+                f"source `{self.name}`: the offset bronze resumes from on {where} is no longer "
+                f"on the broker ({error.str()}): the messages between it and the partition's "
+                "oldest retained offset may be missing",
+                location=self.location,
+                hint="nothing was skipped; backfill bronze from a snapshot of the topic's data, "
+                "then restart with `--full-refresh` or a larger topic retention",
+            )
+        return ConnectorError(
+            f"source `{self.name}`: reading {where} failed: {error.str()}",
+            location=self.location,
+            hint="see the broker's log; the stream resumes from bronze's offsets when restarted",
+        )
+
+
+def client_offset_reset_code() -> int:
+    from afluente.connectors.kafka.client import kafka_module
+
+    return int(kafka_module().KafkaError._AUTO_OFFSET_RESET)
