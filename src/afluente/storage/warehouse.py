@@ -349,15 +349,13 @@ class Warehouse:
         incremental source has already ingested."""
         if not self.exists(ref):
             return []
-        found: list[dict[str, object]] = []
-        for commit in self.history(ref):
-            if commit.progress is not None:
-                found.append(commit.progress)
-                if commit.progress.get(COMPLETE):
-                    break  # a connector's full summary: older commits add nothing
-            if commit.overwrite:
-                break
-        return found
+        # the newest commits first: a stream's every commit sums up its progress, so its
+        # history (one commit per micro-batch) is not read back each time
+        recent = self.history(ref, limit=PROGRESS_WINDOW)
+        found, complete = _progress_since_summary(recent)
+        if complete or len(recent) < PROGRESS_WINDOW:
+            return found
+        return _progress_since_summary(self.history(ref))[0]
 
     def transaction_version(self, ref: TableRef, app: str) -> int | None:
         """The version Delta holds for app transaction `app` (a source position), or None."""
@@ -382,3 +380,22 @@ class Warehouse:
             if commit.run_id == run_id:
                 return WriteResult(commit.version, commit.rows_added or 0, already_written=True)
         return WriteResult(table.version(), 0, already_written=True)
+
+
+PROGRESS_WINDOW = 16  # commits read first when looking for a source's progress
+
+
+def _progress_since_summary(
+    history: list[CommitInfo],
+) -> tuple[list[dict[str, object]], bool]:
+    """The progress of `history` (newest first) back to the last overwrite or complete
+    summary, and whether one was found (if not, older commits may add to it)."""
+    found: list[dict[str, object]] = []
+    for commit in history:
+        if commit.progress is not None:
+            found.append(commit.progress)
+            if commit.progress.get(COMPLETE):
+                return found, True  # a connector's full summary: older commits add nothing
+        if commit.overwrite:
+            return found, True
+    return found, False
