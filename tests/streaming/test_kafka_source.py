@@ -7,7 +7,10 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from confluent_kafka import Consumer, TopicPartition
+
+from afluente.errors import ConfigError
 
 from .conftest import KafkaBroker
 from .helpers import REF, failure, make_project, ok, run, table, version, warehouse
@@ -114,3 +117,48 @@ def test_a_missing_topic_names_the_existing_ones_and_bronze_is_unchanged(
     assert topic in message.split("existing topics:")[1]
     assert version(root) == before
     assert table(root).column("id").to_pylist() == [1]
+
+
+ORDER_SCHEMA = {
+    "type": "record", "name": "Order",
+    "fields": [{"name": "id", "type": "long"}, {"name": "amount", "type": "double"},
+               {"name": "note", "type": ["null", "string"], "default": None}],
+}
+
+
+def _avro(record: dict[str, object]) -> bytes:
+    import io
+
+    import fastavro
+
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, fastavro.parse_schema(ORDER_SCHEMA), record)
+    return b"\x00\x00\x00\x00\x07" + out.getvalue()  # Confluent framing: magic, schema id 7
+
+
+def test_avro_values_decode_with_the_declared_schema_and_garbage_is_rescued(
+    tmp_path: Path, kafka_broker: KafkaBroker, topic: str
+) -> None:
+    kafka_broker.produce(topic, [
+        ("a", _avro({"id": 1, "amount": 9.5, "note": "gift"})),
+        ("b", _avro({"id": 2, "amount": 1.0, "note": None})),
+        ("c", b"\x00\x00\x00\x00\x07\xff"),  # truncated
+        ("d", b'{"id": 4}'),  # no Confluent header
+    ])
+    root = make_project(tmp_path / "p", kafka_broker.bootstrap,
+                        f"topics: [{topic}]\nformat: avro\navro_schema: order.avsc")
+    (root / "order.avsc").write_text(json.dumps(ORDER_SCHEMA))
+    ok(run(root))
+    rows = {r["_kafka_key"]: r for r in table(root).to_pylist()}
+    assert [(rows[k]["id"], rows[k]["amount"], rows[k]["note"]) for k in "ab"] == [
+        (1, 9.5, "gift"), (2, 1.0, None)]
+    assert "does not decode with the declared Avro schema" in json.loads(
+        rows["c"]["_rescued_data"])["_error"]
+    assert "no Confluent Avro header" in json.loads(rows["d"]["_rescued_data"])["_error"]
+    assert rows["d"]["id"] is None
+
+
+def test_avro_without_a_schema_is_refused_at_load_naming_the_key(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", "127.0.0.1:1", "topics: [x]\nformat: avro")
+    with pytest.raises(ConfigError, match="`format: avro` needs `avro_schema`"):
+        run(root)

@@ -3,7 +3,7 @@ how much one micro-batch may take, and the client options passed through (TLS, S
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -15,6 +15,8 @@ class KafkaSource(SourceBase):
 
     `options` go to the Kafka client unchanged (`security.protocol`, `ssl.ca.location`,
     `sasl.mechanism`, `sasl.username`...); put secrets there as `${ENV_VAR}`.
+    `format: avro` decodes each value with the declared `avro_schema` (no schema registry
+    is needed; `avro_framing: confluent` strips the registry's 5-byte header).
     `starting_offsets`: where a partition that bronze has never seen starts.
     `max_records`: at most this many messages per micro-batch (back-pressure).
     `group_id`: the consumer group whose committed offsets show the lag; afluente never
@@ -25,7 +27,9 @@ class KafkaSource(SourceBase):
     bootstrap_servers: str
     topics: tuple[str, ...] = ()
     pattern: str | None = None
-    format: Literal["json", "text"] = "json"
+    format: Literal["json", "text", "avro"] = "json"
+    avro_schema: str | dict[str, Any] | None = None  # an .avsc path, or the schema itself
+    avro_framing: Literal["confluent", "none"] = "confluent"
     starting_offsets: Literal["earliest", "latest"] = "earliest"
     max_records: int = Field(default=10_000, ge=1)
     poll_timeout: float = Field(default=1.0, gt=0)
@@ -37,4 +41,7 @@ class KafkaSource(SourceBase):
     def _one_selector(self) -> KafkaSource:
         if bool(self.topics) == (self.pattern is not None):
             raise ValueError("give exactly one of `topics` (a list) and `pattern` (a regex)")
+        if (self.format == "avro") != (self.avro_schema is not None):
+            raise ValueError("`format: avro` needs `avro_schema` (an .avsc path or the schema), "
+                             "and `avro_schema` needs `format: avro`")
         return self

@@ -19,6 +19,7 @@ import pyarrow as pa
 from afluente.connectors.kafka.client import KafkaClient
 from afluente.connectors.kafka.config import KafkaSource
 from afluente.connectors.kafka.records import to_record_batch
+from afluente.connectors.kafka.values import decoder_for
 from afluente.connectors.protocol import IngestContext, Ingestion, IngestStats, SourceCheck
 from afluente.errors import ConnectorError, Location
 from afluente.streams import ResultStream
@@ -62,6 +63,7 @@ class KafkaConnector:
         self.name = name
         self.config = config
         self.location = location
+        self.decode = decoder_for(name, config, root, location)
 
     def check(self, history: Sequence[Mapping[str, Any]]) -> SourceCheck:
         client = KafkaClient(self.name, self.config, self.location)
@@ -91,7 +93,7 @@ class KafkaConnector:
         offsets = {**done}
         for message in messages:
             offsets[(message.topic(), message.partition())] = message.offset() + 1
-        batch = to_record_batch(messages, self.config.format)
+        batch = to_record_batch(messages, self.decode)
 
         def committed() -> None:
             try:

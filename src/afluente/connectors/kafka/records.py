@@ -2,10 +2,10 @@
 
 Every row carries `_kafka_topic`, `_kafka_partition`, `_kafka_offset`, `_kafka_key` (text),
 `_kafka_timestamp` (UTC) and `_kafka_headers` (a JSON array of `[key, value]` pairs, as
-headers may repeat). A JSON value becomes columns (objects' keys, typed from the batch; see
-`afluente.connectors.rest.to_arrow`); a value that does not decode (not UTF-8, not JSON, not
-an object) keeps its raw text and the reason in `_rescued_data`, so the message is in bronze
-with its partition and offset and never dropped.
+headers may repeat). A decoded value (`values`) becomes columns (its fields, typed from the
+batch; see `afluente.connectors.rest.to_arrow`); a value that does not decode keeps its raw
+text and the reason in `_rescued_data`, so the message is in bronze with its partition and
+offset and never dropped.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ import base64
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import pyarrow as pa
 
+from afluente.connectors.kafka.values import Decoder, Undecodable
 from afluente.connectors.protocol import RESCUED_COLUMN
 from afluente.connectors.rest.to_arrow import infer_schema, to_batch
 
 TOPIC, PARTITION, OFFSET = "_kafka_topic", "_kafka_partition", "_kafka_offset"
 KEY, TIMESTAMP, HEADERS = "_kafka_key", "_kafka_timestamp", "_kafka_headers"
-VALUE = "value"  # the column of a `format: text` source
 KAFKA_FIELDS = [
     pa.field(TOPIC, pa.string()),
     pa.field(PARTITION, pa.int32()),
@@ -38,23 +38,14 @@ def _text(raw: bytes | None) -> str | None:
     return None if raw is None else raw.decode("utf-8", errors="replace")
 
 
-def decode(raw: bytes | None, fmt: Literal["json", "text"]) -> tuple[dict[str, Any], str | None]:
+def _decoded(raw: bytes | None, decoder: Decoder) -> tuple[dict[str, Any], str | None]:
     """The value's fields, or ({}, the reason it does not decode)."""
     if raw is None:
         return {}, None  # a tombstone: a key with no value
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return {}, f"value is not UTF-8 text ({exc.reason} at byte {exc.start})"
-    if fmt == "text":
-        return {VALUE: text}, None
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return {}, f"value is not JSON ({exc.msg} at character {exc.pos})"
-    if not isinstance(value, dict):
-        return {}, f"value is JSON {type(value).__name__}, not an object"
-    return value, None
+        return decoder(raw), None
+    except Undecodable as exc:
+        return {}, str(exc)
 
 
 def _rescued(raw: bytes | None, reason: str) -> str:
@@ -80,10 +71,10 @@ def _timestamp(message: Any) -> datetime | None:
     return datetime.fromtimestamp(millis / 1000, tz=UTC)
 
 
-def to_record_batch(messages: Sequence[Any], fmt: Literal["json", "text"]) -> pa.RecordBatch:
+def to_record_batch(messages: Sequence[Any], decoder: Decoder) -> pa.RecordBatch:
     """One micro-batch of messages as Arrow: value columns, `_rescued_data`, `_source`,
     then the Kafka columns."""
-    decoded = [decode(m.value(), fmt) for m in messages]
+    decoded = [_decoded(m.value(), decoder) for m in messages]
     values = [fields for fields, _ in decoded]
     sources = [f"kafka://{m.topic()}/{m.partition()}" for m in messages]
     schema = infer_schema(values)
