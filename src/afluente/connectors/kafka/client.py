@@ -92,11 +92,9 @@ class KafkaClient:
         )
 
     def assign(self, starts: dict[tuple[str, int], int | None]) -> None:
-        """Read each partition from its offset (None: the source's `starting_offsets`)."""
+        """Read each partition from its offset (None: its first retained message)."""
         part = self.kafka.TopicPartition
-        begin = self.kafka.OFFSET_BEGINNING
-        end = self.kafka.OFFSET_END
-        default = begin if self.config.starting_offsets == "earliest" else end
+        default = self.kafka.OFFSET_BEGINNING
         self.consumer.assign([
             part(topic, partition, default if offset is None else offset)
             for (topic, partition), offset in sorted(starts.items())
