@@ -96,8 +96,9 @@ def stream_project(
     on_batch: Callable[[int, RunResult], None] | None = None,
 ) -> StreamResult:
     """Run micro-batches until `stop` is set (continuous; the current micro-batch finishes
-    first) or the sources are drained (available-now). A failed micro-batch stops the stream with a `RunError` after its
-    commits (the next start resumes from what Delta holds)."""
+    first) or the sources are drained (available-now). A failed micro-batch stops the
+    stream with a `RunError` after its commits (the next start resumes from what Delta
+    holds)."""
     stop = stop or threading.Event()
     chosen = stream_selector(project, selector)
     sources = set(streaming_sources(project))
