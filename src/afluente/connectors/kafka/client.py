@@ -38,6 +38,7 @@ def consumer_settings(name: str, config: KafkaSource) -> dict[str, Any]:
         "auto.offset.reset": "error",  # never skip: a retention gap stops the stream
         "socket.timeout.ms": max(timeout_ms, 1500),
         "fetch.wait.max.ms": 100,
+        "enable.partition.eof": True,  # how a micro-batch knows it has read everything
         "logger": LOGGER,
         **config.options,
     }
@@ -52,6 +53,7 @@ class KafkaClient:
         self.location = location
         self.kafka = kafka_module()
         self.consumer = self.kafka.Consumer(consumer_settings(name, config))
+        self.partition_eof = int(self.kafka.KafkaError._PARTITION_EOF)
 
     def partitions(self) -> dict[str, list[int]]:
         """Every partition of the source's topics; errors name the broker or the topic."""

@@ -18,7 +18,10 @@ class KafkaSource(SourceBase):
     `format: avro` decodes each value with the declared `avro_schema` (no schema registry
     is needed; `avro_framing: confluent` strips the registry's 5-byte header).
     `starting_offsets`: where a partition that bronze has never seen starts (`earliest`).
-    `max_records`: at most this many messages per micro-batch (back-pressure).
+    `max_records`: at most this many messages per micro-batch (back-pressure). A
+    micro-batch ends when every partition is read to its end, at `max_records`, or
+    `poll_timeout` seconds after the broker first answered (partitions that keep
+    trickling); a broker that does not answer ends it after `connect_timeout`.
     `group_id`: the consumer group whose committed offsets show the lag; afluente never
     resumes from them (the offsets it resumes from are in the bronze table's commits).
     """

@@ -10,6 +10,7 @@ committed to the broker too, only so that its lag tools see how far bronze is.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,7 @@ class KafkaConnector:
             partitions = client.partitions()
             starts = {(t, p): done.get((t, p)) for t, ps in partitions.items() for p in ps}
             client.assign(starts)
-            messages = self._poll(client, context)
+            messages = self._poll(client, context, set(starts))
         except BaseException:
             client.close()
             raise
@@ -108,20 +109,33 @@ class KafkaConnector:
             on_committed=committed,
         )
 
-    def _poll(self, client: KafkaClient, context: IngestContext) -> list[Any]:
-        """Up to `max_records` messages: what is there now (a poll that brings nothing
-        ends the micro-batch)."""
+    def _poll(self, client: KafkaClient, context: IngestContext,
+              partitions: set[Position]) -> list[Any]:
+        """Up to `max_records` messages: until every partition is at its end, or
+        `poll_timeout` seconds after the broker first answered (a partition that keeps
+        trickling), or, when it never answers, `connect_timeout`."""
         found: list[Any] = []
-        limit = self.config.max_records
-        while len(found) < limit:
-            got = client.poll(min(FETCH, limit - len(found)), self.config.poll_timeout)
-            for message in got:
-                if message.error() is not None:
-                    raise self._failure(message)
-            found.extend(got)
-            context.report(IngestStats(rows=len(found)))
-            if not got:
+        at_end: set[Position] = set()
+        limit, patience = self.config.max_records, self.config.poll_timeout
+        deadline = time.monotonic() + self.config.connect_timeout
+        answered = False
+        while len(found) < limit and not partitions <= at_end:
+            now = time.monotonic()
+            if now >= deadline:
                 break
+            got = client.poll(min(FETCH, limit - len(found)), min(patience, deadline - now))
+            for message in got:
+                position = (message.topic(), message.partition())
+                if message.error() is None:
+                    found.append(message)
+                    at_end.discard(position)
+                elif message.error().code() == client.partition_eof:
+                    at_end.add(position)
+                else:
+                    raise self._failure(message)
+            if got and not answered:
+                answered, deadline = True, time.monotonic() + patience
+            context.report(IngestStats(rows=len(found)))
         return found
 
     def _failure(self, message: Any) -> ConnectorError:
