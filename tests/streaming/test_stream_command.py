@@ -18,7 +18,7 @@ from afluente.model import TableRef
 from afluente.runtime.stream import parse_trigger, stream_project
 
 from .conftest import KafkaBroker
-from .helpers import make_project, table, version
+from .helpers import make_project, table, version, warehouse
 
 SILVER, GOLD = TableRef("silver", "events"), TableRef("gold", "latest")
 MODELS = {
@@ -116,3 +116,21 @@ def test_a_project_without_a_streaming_source_is_told_how_to_declare_one(
     (root / "afluente.yml").write_text("name: batchonly\n")
     with pytest.raises(ConfigError, match="no streaming source"):
         stream_project(load_project(root), parse_trigger("available-now"))
+
+
+def test_tuning_the_pace_of_a_stream_rebuilds_nothing_downstream(
+    tmp_path: Path, kafka_broker: KafkaBroker, topic: str
+) -> None:
+    root = make_project(tmp_path / "p", kafka_broker.bootstrap,
+                        f"topics: [{topic}]\nmax_records: 2", MODELS)
+    kafka_broker.produce(topic, [(f"k{i}", {"id": i}) for i in range(3)])
+    stream_project(load_project(root), parse_trigger("available-now"))
+    yml = root / "afluente.yml"
+    yml.write_text(yml.read_text().replace("max_records: 2", "max_records: 50\n"
+                                           "    poll_timeout: 0.3\n    group_id: tuned"))
+    kafka_broker.produce(topic, [("k9", {"id": 9})])
+    stream_project(load_project(root), parse_trigger("available-now"))
+    silver = table(root, SILVER)
+    assert sorted(silver.column("id").to_pylist()) == [0, 1, 2, 9]
+    last = warehouse(root).history(SILVER, limit=1)[0]
+    assert last.rows_added == 1  # incremental: only the new bronze row, not a full rebuild
