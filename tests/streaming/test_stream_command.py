@@ -67,12 +67,14 @@ def test_sigterm_stops_after_the_micro_batch_and_available_now_drains_downstream
     assert table(root, SILVER).num_rows == table(root).num_rows > 0
     # more messages, then a drain for cron/Airflow: it stops by itself once nothing is new
     kafka_broker.produce(topic, [(f"k{i % 3}", {"id": i}) for i in range(6, 15)])
-    drained = subprocess.run(afluente(root, "--json", "stream", "--trigger", "available-now"),
-                             env=env(), capture_output=True, text=True, timeout=120)
+    drained = subprocess.run(
+        afluente(root, "--json", "stream", "--trigger", "available-now", "--max-records", "2"),
+        env=env(), capture_output=True, text=True, timeout=120)
     assert drained.returncode == 0, drained.stderr
     payload = json.loads(drained.stdout)
     assert payload["stopped"] is False and payload["trigger"] == "available-now"
-    assert payload["micro_batches"] >= 3  # 4 messages at most per micro-batch, then empty
+    # 9 messages, 2 per micro-batch (the option beats the source's 4), then an empty one
+    assert (payload["micro_batches"], payload["rows"]) == (6, 9)
     bronze, silver = table(root), table(root, SILVER)
     assert sorted(bronze.column("id").to_pylist()) == list(range(15))
     # silver read only the bronze versions new to each micro-batch: no row twice

@@ -26,6 +26,11 @@ def stream(
         help="Tables to include (default: every streaming source and its downstream). "
         + SELECT_HELP,
     ),
+    max_records: int = typer.Option(
+        None, "--max-records", min=1,
+        help="At most this many messages per source and micro-batch (default: each "
+        "source's `max_records`).",
+    ),
 ) -> None:
     """Run the streaming sources (`type: kafka`) and the tables downstream of them as
     micro-batches, exactly once. SIGTERM or Ctrl-C finishes the current micro-batch, then
@@ -33,12 +38,12 @@ def stream(
     import threading
 
     from afluente.runtime import RunResult
-    from afluente.runtime.stream import parse_trigger, stream_project
+    from afluente.runtime.stream import parse_trigger, stream_project, with_max_records
     from afluente.scheduler import stop_on_signals
 
     cli = state_of(ctx)
     console = cli.console
-    project = cli.project()
+    project = with_max_records(cli.project(), max_records)
     parsed = parse_trigger(trigger)
     stop = threading.Event()
     stop_on_signals(stop)

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from afluente.config import Project
 from afluente.errors import ConfigError, RunError
@@ -77,6 +77,21 @@ def stream_selector(project: Project, selector: str | None) -> str:
             "or choose tables with `--select`",
         )
     return " ".join(f"{ref}+" for ref in sources)
+
+
+def with_max_records(project: Project, limit: int | None) -> Project:
+    """`project` with every streaming source taking at most `limit` messages per
+    micro-batch (`--max-records`); a pacing key, so nothing is rebuilt for it."""
+    if limit is None:
+        return project
+    if limit < 1:
+        raise ConfigError(f"--max-records must be at least 1 (got {limit})")
+    sources = {
+        name: spec.model_copy(update={"max_records": limit})
+        if spec.type in STREAMING_TYPES else spec
+        for name, spec in project.config.sources.items()
+    }
+    return replace(project, config=project.config.model_copy(update={"sources": sources}))
 
 
 @dataclass(frozen=True)
