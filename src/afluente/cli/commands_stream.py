@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from afluente.cli.app import app
@@ -61,7 +59,6 @@ def stream(
     console.emit({**summary, "runs": batches}, lambda c: c.line(
         f"stream {'stopped' if outcome.stopped else 'drained'} after {outcome.batches} "
         f"micro-batches, {outcome.rows} source rows"))
-    sys.exit(0)
 
 
 def _render_batch(console: Console, number: int, result: object) -> None:
