@@ -192,14 +192,14 @@ def test_invalid_source_type(write_project: WriteProject) -> None:
         sources:
           orders:
             path: landing/orders.csv
-            type: kafka
+            type: kinesis
         """)
 
     error = config_error(root)
 
-    assert error.message == "no connector for source type `kafka` (source `orders`)"
+    assert error.message == "no connector for source type `kinesis` (source `orders`)"
     assert error.location == Location(root / "afluente.yml", 5)
-    assert error.hint == "available types: files, mariadb, mysql, postgres, rest, seed"
+    assert error.hint == "available types: files, kafka, mariadb, mysql, postgres, rest, seed"
 
 
 def test_source_without_path(write_project: WriteProject) -> None:
@@ -219,7 +219,7 @@ def test_source_without_type(write_project: WriteProject) -> None:
     assert error.location == Location(root / "afluente.yml", 3)
     assert error.message == "missing required key `sources.orders.type`"
     assert error.hint == (
-        "the connector that reads it: files, postgres, mysql, mariadb, rest, seed, "
+        "the connector that reads it: files, postgres, mysql, mariadb, rest, seed, kafka, "
         "or one a plugin registers"
     )
 

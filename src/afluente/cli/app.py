@@ -52,6 +52,7 @@ def _register() -> None:
         commands_run,
         commands_schedule,
         commands_spark,
+        commands_stream,
         commands_tables,
         commands_test,
     )

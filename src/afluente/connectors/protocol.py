@@ -186,6 +186,8 @@ class Ingestion:
     replaces in the same commit (a file that changed). `progress` (JSON-serialisable) is stored
     in the same commit; a callable is called once the stream has been consumed.
     `decimal_comma`: text numbers use `,` for decimals (and `.` for thousands).
+    `on_committed` runs once the commit holding the rows and the progress is done (a stream
+    tells its broker how far bronze got, for lag monitoring).
     """
 
     stream: ResultStream | None = None
@@ -195,6 +197,7 @@ class Ingestion:
     summary: str = ""
     decimal_comma: bool = False
     query: SourceQuery | None = None
+    on_committed: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         if (self.stream is None) == (self.query is None):

@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "mariadb": "afluente.connectors.database:MySqlConnector",
     "rest": "afluente.connectors.rest:RestConnector",
     "seed": "afluente.connectors.seed:SeedConnector",
+    "kafka": "afluente.connectors.kafka:KafkaConnector",
 }
 
 

@@ -91,6 +91,8 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         written = _write_staged(request, ingestion, shaper, overwrite)
     else:
         written = _write_stream(request, ingestion, shaper, overwrite, replace_where, on_stream)
+    if ingestion.on_committed is not None:
+        ingestion.on_committed()
     return IngestOutcome(written, ingestion.summary, ingestion.final_progress())
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from deltalake import Transaction
+
 RUN_ID = "afluente.run_id"
 FINGERPRINT = "afluente.fingerprint"
 INPUTS = "afluente.inputs"
@@ -14,11 +16,23 @@ MODEL = "afluente.model"
 ROWS = "afluente.rows"
 PROGRESS = "afluente.progress"
 COMPLETE = "complete"  # a progress that sums up every earlier one (older ones may be dropped)
+# a progress's source positions kept as Delta app transactions too ({app id: version}): a
+# stream's offsets per partition, readable with `DeltaTable.transaction_version(app_id)`
+TRANSACTIONS = "transactions"
 
 
 def app_id(run_id: str) -> str:
     """The Delta app-transaction id that makes a run's write to a table happen once."""
     return f"afluente:{run_id}"
+
+
+def commit_transactions(run_id: str, progress: dict[str, Any] | None) -> list[Transaction]:
+    """The app transactions of a commit: the run's, plus the source positions its progress
+    names under `transactions` (committed with the rows, atomically)."""
+    found = [Transaction(app_id=app_id(run_id), version=1)]
+    positions = (progress or {}).get(TRANSACTIONS) or {}
+    found += [Transaction(app_id=str(k), version=int(v)) for k, v in sorted(positions.items())]
+    return found
 
 
 @dataclass(frozen=True)

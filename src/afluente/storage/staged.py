@@ -22,13 +22,13 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable, Field, Schema, Transaction
+from deltalake import CommitProperties, DeltaTable, Field, Schema
 from deltalake.exceptions import CommitFailedError, DeltaError
 from deltalake.transaction import AddAction, RemoveAction, create_table_with_add_actions
 
 from afluente.errors import CommitConflictError, StorageError
 from afluente.model import TableRef
-from afluente.storage.commits import app_id, commit_metadata
+from afluente.storage.commits import commit_metadata, commit_transactions
 
 STAGING = "_staging"
 
@@ -129,7 +129,7 @@ def commit_staged(
         )
         props = CommitProperties(
             custom_metadata=metadata,
-            app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
+            app_transactions=commit_transactions(run_id, progress),
         )
         if DeltaTable.is_deltatable(table_uri):
             table = DeltaTable(table_uri)

@@ -15,14 +15,20 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.dataset as pads
-from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
 from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
 from afluente.model import TableRef
 from afluente.storage.arrow_dataset import delta_dataset
-from afluente.storage.commits import COMPLETE, CommitInfo, app_id, commit_metadata
+from afluente.storage.commits import (
+    COMPLETE,
+    CommitInfo,
+    app_id,
+    commit_metadata,
+    commit_transactions,
+)
 from afluente.storage.damage import (
     damaged,
     first_line,
@@ -211,13 +217,14 @@ class Warehouse:
         mode: Literal["append", "overwrite"],
         schema_mode: Literal["merge", "overwrite"],
         predicate: str | None = None,
+        progress: dict[str, object] | None = None,
     ) -> WriteResult:
-        """One `write_deltalake` commit carrying afluente's metadata and the run's app
-        transaction; its errors become afluente's."""
+        """One `write_deltalake` commit carrying afluente's metadata, the run's app
+        transaction and the progress's source positions; its errors become afluente's."""
         ensure_writable(self.uri(ref), str(ref))
         props = CommitProperties(
             custom_metadata=metadata,
-            app_transactions=[Transaction(app_id=app_id(run_id), version=1)],
+            app_transactions=commit_transactions(run_id, progress),
         )
         try:
             if mode == "overwrite":
@@ -344,11 +351,13 @@ class Warehouse:
         metadata = commit_metadata(run_id, str(ref), fingerprint, inputs, progress=progress)
         if overwrite:
             return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
-                                     schema_mode="overwrite")
+                                     schema_mode="overwrite", progress=progress)
         if replace_where and self.exists(ref):
             return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
-                                     schema_mode="merge", predicate=replace_where)
-        return self._write_delta(ref, data, run_id, metadata, mode="append", schema_mode="merge")
+                                     schema_mode="merge", predicate=replace_where,
+                                     progress=progress)
+        return self._write_delta(ref, data, run_id, metadata, mode="append", schema_mode="merge",
+                                 progress=progress)
 
     def progress_history(self, ref: TableRef) -> list[dict[str, object]]:
         """The progress recorded by each commit since the table was last overwritten (that
@@ -356,15 +365,19 @@ class Warehouse:
         incremental source has already ingested."""
         if not self.exists(ref):
             return []
-        found: list[dict[str, object]] = []
-        for commit in self.history(ref):
-            if commit.progress is not None:
-                found.append(commit.progress)
-                if commit.progress.get(COMPLETE):
-                    break  # a connector's full summary: older commits add nothing
-            if commit.overwrite:
-                break
-        return found
+        # the newest commits first: a stream's every commit sums up its progress, so its
+        # history (one commit per micro-batch) is not read back each time
+        recent = self.history(ref, limit=PROGRESS_WINDOW)
+        found, complete = _progress_since_summary(recent)
+        if complete or len(recent) < PROGRESS_WINDOW:
+            return found
+        return _progress_since_summary(self.history(ref))[0]
+
+    def transaction_version(self, ref: TableRef, app: str) -> int | None:
+        """The version Delta holds for app transaction `app` (a source position), or None."""
+        if not self.exists(ref):
+            return None
+        return self.open(ref).transaction_version(app)
 
     def schema(self, ref: TableRef) -> pa.Schema | None:
         """The table's current Arrow schema, or None when it was never written."""
@@ -383,3 +396,22 @@ class Warehouse:
             if commit.run_id == run_id:
                 return WriteResult(commit.version, commit.rows_added or 0, already_written=True)
         return WriteResult(table.version(), 0, already_written=True)
+
+
+PROGRESS_WINDOW = 16  # commits read first when looking for a source's progress
+
+
+def _progress_since_summary(
+    history: list[CommitInfo],
+) -> tuple[list[dict[str, object]], bool]:
+    """The progress of `history` (newest first) back to the last overwrite or complete
+    summary, and whether one was found (if not, older commits may add to it)."""
+    found: list[dict[str, object]] = []
+    for commit in history:
+        if commit.progress is not None:
+            found.append(commit.progress)
+            if commit.progress.get(COMPLETE):
+                return found, True  # a connector's full summary: older commits add nothing
+        if commit.overwrite:
+            return found, True
+    return found, False

@@ -1,0 +1,52 @@
+"""The keys of a `type: kafka` source: where the broker is, which topics, how values decode,
+how much one micro-batch may take, and the client options passed through (TLS, SASL)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from afluente.config import SourceBase
+
+
+class KafkaSource(SourceBase):
+    """Messages of one or more topics (or every topic matching `pattern`) into bronze.
+
+    `options` go to the Kafka client unchanged (`security.protocol`, `ssl.ca.location`,
+    `sasl.mechanism`, `sasl.username`...); put secrets there as `${ENV_VAR}`.
+    `format: avro` decodes each value with the declared `avro_schema` (no schema registry
+    is needed; `avro_framing: confluent` strips the registry's 5-byte header).
+    `starting_offsets`: where a partition that bronze has never seen starts (`earliest`).
+    `max_records`: at most this many messages per micro-batch (back-pressure). A
+    micro-batch ends when every partition is read to its end, at `max_records`, or
+    `poll_timeout` seconds after the broker first answered (partitions that keep
+    trickling); a broker that does not answer ends it after `connect_timeout`.
+    `group_id`: the consumer group whose committed offsets show the lag; afluente never
+    resumes from them (the offsets it resumes from are in the bronze table's commits).
+    """
+
+    type: Literal["kafka"] = "kafka"
+    bootstrap_servers: str
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+    format: Literal["json", "text", "avro"] = "json"
+    avro_schema: str | dict[str, Any] | None = None  # an .avsc path, or the schema itself
+    avro_framing: Literal["confluent", "none"] = "confluent"
+    # `latest` would need each new partition's end offset recorded before its first
+    # message (not done yet: messages between two micro-batches could be skipped)
+    starting_offsets: Literal["earliest"] = "earliest"
+    max_records: int = Field(default=10_000, ge=1)
+    poll_timeout: float = Field(default=1.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    group_id: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> KafkaSource:
+        if bool(self.topics) == (self.pattern is not None):
+            raise ValueError("give exactly one of `topics` (a list) and `pattern` (a regex)")
+        if (self.format == "avro") != (self.avro_schema is not None):
+            raise ValueError("`format: avro` needs `avro_schema` (an .avsc path or the schema), "
+                             "and `avro_schema` needs `format: avro`")
+        return self
