@@ -31,6 +31,7 @@ from afluente.engines.settings import SparkSettings
 from afluente.engines.spark_errors import python_error, spark_error, summary
 from afluente.engines.spark_frames import arrow_of, delta_ready, kept, let_go, spark_frame
 from afluente.engines.spark_readonly import read_only_spark_sql
+from afluente.engines.spark_result_types import DuckDBResultTypes
 from afluente.engines.spark_session import spark_session
 from afluente.engines.spark_sql import Names, to_spark
 from afluente.engines.spark_workspace import SparkWorkspace
@@ -69,6 +70,7 @@ class SparkEngine(DuckDBProfiling):
         self._frames: dict[TableRef, Any] = {}
         self._variables: dict[str, Any] = {}
         self.connection = duckdb_connect(config={"threads": 1})  # for DuckDBProfiling
+        self._result_types = DuckDBResultTypes()  # a SQL model's columns typed as DuckDB's
 
     @property
     def session(self) -> Any:
@@ -82,6 +84,7 @@ class SparkEngine(DuckDBProfiling):
 
     def _register(self, ref: TableRef, frame: Any) -> None:
         frame.createOrReplaceTempView(view_name(ref))
+        self._result_types.forget(ref)
         self._views[ref] = view_name(ref)
         replaced = self._frames.pop(ref, None)
         if replaced is not None:
@@ -90,6 +93,7 @@ class SparkEngine(DuckDBProfiling):
 
     def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
         self._register(ref, spark_frame(self.session, dataset, str(ref)))
+        self._result_types.declare(ref, dataset.schema)
 
     def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
         self._register(ref, self._frame(sql, origin, str(ref)))
@@ -102,8 +106,17 @@ class SparkEngine(DuckDBProfiling):
         except Exception as exc:
             raise spark_error(exc, origin, table, sql) from None
 
-    def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
+    def _model_frame(self, sql: str, origin: Location, table: str) -> Any:
+        """A model's query as a DataFrame whose columns have DuckDB's types of the query
+        (`spark_result_types`): one Delta schema whichever engine writes the table."""
         frame = self._frame(sql, origin, table)
+        try:
+            return self._result_types.typed(frame, sql, self._frames, table)
+        except Exception as exc:
+            raise spark_error(exc, origin, table, sql) from None
+
+    def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
+        frame = self._model_frame(sql, origin, table)
         return self._stream(frame, origin, table, sql)
 
     def _stream(self, frame: Any, origin: Location, table: str, sql: str | None) -> ResultStream:
@@ -124,6 +137,7 @@ class SparkEngine(DuckDBProfiling):
 
     def release(self, ref: TableRef) -> None:
         frame = self._frames.pop(ref, None)
+        self._result_types.forget(ref)
         if frame is not None:
             let_go(frame)
         if self._views.pop(ref, None) is not None:
@@ -132,7 +146,7 @@ class SparkEngine(DuckDBProfiling):
     def write_parquet(
         self, sql: str, origin: Location, table: str, directory: Path
     ) -> tuple[list[Path], int] | None:
-        frame = self._frame(sql, origin, table)
+        frame = self._model_frame(sql, origin, table)
         if not all(delta_ready(field.dataType) for field in frame.schema.fields):
             return None
         target = directory / "spark"
@@ -178,6 +192,7 @@ class SparkEngine(DuckDBProfiling):
 
     def set_variables(self, variables: Mapping[str, Any]) -> None:
         self._variables = dict(variables)
+        self._result_types.set_variables(variables)
 
     def query(self, sql: str) -> pa.Table:
         self.session  # noqa: B018  (Spark not starting is its own error, not the query's)
@@ -224,6 +239,7 @@ class SparkEngine(DuckDBProfiling):
         """Drop this engine's views; a Spark Connect session is closed on the server. The
         process's Spark keeps running for the next engine."""
         self.connection.close()
+        self._result_types.close()
         if self._session is None:
             return
         for ref in list(self._views):

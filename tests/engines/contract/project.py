@@ -27,7 +27,9 @@ MODELS: dict[str, tuple[str, str]] = {
     # layer.name: (config header, query)
     "silver.paid_orders": ("kind: view", "SELECT order_id, amount FROM silver.orders "
                                          "WHERE amount >= 50"),
-    "gold.paid_total": ("kind: full", "SELECT count(*) AS orders, sum(amount) AS total "
+    "gold.paid_total": ("kind: full", "SELECT count(*) AS orders, sum(amount) AS total, "
+                                      "avg(amount) AS mean, "
+                                      "row_number() OVER (ORDER BY count(*)) AS n "
                                       "FROM silver.paid_orders"),
     "gold.order_log": ("kind: append", f"SELECT order_id, amount, ordered_at FROM {TYPED}"),
     "gold.orders_by_id": ("kind: merge\nunique_key: order_id\ndelete_when: amount < 0",

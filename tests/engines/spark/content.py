@@ -31,7 +31,7 @@ def table_path(root: Path, layer: str, name: str) -> str:
 def content_hash(root: Path, layer: str, name: str, version: int | None = None,
                  exclude: Iterable[str] = ()) -> str:
     """Order-independent hash of a table's column names and values as delta-rs reads them
-    (numbers compared by value, so DuckDB's DECIMAL(38,2) sum equals Spark's DECIMAL(28,2))."""
+    (numbers compared by value, whatever their decimal precision)."""
     table = DeltaTable(table_path(root, layer, name), version=version).to_pyarrow_table()
     return table_hash(table.drop_columns([c for c in table.column_names if c in set(exclude)]))
 

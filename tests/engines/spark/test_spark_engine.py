@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +204,37 @@ def test_interrupt_cancels_the_running_query(spark_engine: SparkEngine) -> None:
     assert len(failures) == 1
     assert failures[0].message.startswith("query failed: ")
     assert "cancelled" in failures[0].message, failures[0].message
+
+
+def test_a_models_result_has_duckdbs_types_where_sparks_differ(
+    spark_engine: SparkEngine
+) -> None:
+    spark_engine.attach_table(ORDERS, pa.table({
+        "uf": ["SP", "SP", "RJ"], "amount": pa.array([10, 20, 5], pa.decimal128(18, 2))}))
+    sql = ("SELECT uf, sum(amount) AS total, avg(amount) AS mean, "
+           "row_number() OVER (ORDER BY uf) AS n FROM silver.orders GROUP BY uf")
+
+    result = spark_engine.run_sql(sql, HERE, "gold.m").reader.read_all().sort_by("uf")
+
+    # Spark alone: DECIMAL(28,2), DECIMAL(22,6), INT
+    assert {f.name: f.type for f in result.schema} == {
+        "uf": pa.string(), "total": pa.decimal128(38, 2), "mean": pa.float64(),
+        "n": pa.int64()}
+    assert result.to_pylist() == [
+        {"uf": "RJ", "total": Decimal("5.00"), "mean": 5.0, "n": 1},
+        {"uf": "SP", "total": Decimal("30.00"), "mean": 15.0, "n": 2}]
+
+
+def test_a_query_duckdb_cannot_type_keeps_sparks_types(
+    spark_engine: SparkEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spark_engine.attach_table(ORDERS, pa.table({"order_id": [1, 2]}))
+    sql = "SELECT order_id, crc32('a') AS check FROM silver.orders"  # no crc32 in DuckDB
+
+    with caplog.at_level(logging.DEBUG, logger="afluente.engines.spark"):
+        written = spark_engine.write_parquet(sql, HERE, "gold.m", tmp_path / "stage")
+
+    assert written is not None
+    assert pq.read_table(written[0]).column("check").to_pylist() == [3904355907] * 2
+    assert "`gold.m`: DuckDB cannot type the query" in caplog.text
+    assert "Spark's types kept" in caplog.text
