@@ -4,14 +4,19 @@ fixture on 127.0.0.1, each worker with one core and 1g, executors in JVMs of the
 A pyspark process holds one SparkContext, and the other Spark tests share theirs
 (`local[2]`), so the project is built in a subprocess through the CLI (`python -m
 afluente.cli run`) with `master: spark://127.0.0.1:<port>`; its tables must hold what
-DuckDB writes. Without Java or pyspark the test skips, or fails under `CI=true`."""
+DuckDB writes. Before that build, the same run is started and killed with SIGKILL (its
+process group: the Python driver and its JVM) once its first model committed: every table
+it leaves must be whole, the run shown as failed, and the cluster free for the next run.
+Without Java or pyspark the test skips, or fails under `CI=true`."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -23,24 +28,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from deltalake import DeltaTable
 from tests.conftest import require_component
 from tests.engines.spark.content import (
+    RUN_COLUMNS,
     content_hash,
     demo_project,
     demo_tables,
     differing,
     land_second_batch,
     merged,
+    table_path,
 )
 from tests.engines.spark.test_spark_project import TABLES, make_project
 
 from afluente.config import load_project
 from afluente.runtime.runner import run_project
+from afluente.storage.staged import STAGING
 
 pytestmark = pytest.mark.slow
 
 WORKERS = 2
 REGISTER_WITHIN_S = 120.0
+KILL_WITHIN_S = 600.0  # the killed run's first model commits after its Spark session starts
+# the values of a run's moment, in bronze too: they differ between any two runs
+RUN_TIME_COLUMNS = RUN_COLUMNS | {"_ingested_at"}
 SPARK_CLASS = Path(sys.executable).with_name("spark-class")
 
 
@@ -80,12 +92,18 @@ def _cluster_env(work: Path) -> dict[str, str]:
     return env
 
 
-def _alive_workers(ui: str) -> int:
+def _master_status(ui: str) -> dict[str, Any]:
+    """The master's JSON status (workers, active and completed apps); {} while it is not up."""
     try:
         with urllib.request.urlopen(f"{ui}/json/", timeout=2) as response:
             status: dict[str, Any] = json.load(response)
     except OSError:
-        return 0  # the master's UI is not up yet
+        return {}
+    return status
+
+
+def _alive_workers(ui: str) -> int:
+    status = _master_status(ui)
     return sum(1 for worker in status.get("workers", []) if worker.get("state") == "ALIVE")
 
 
@@ -153,25 +171,176 @@ CLUSTER_ENGINE = (
 )
 
 
+def _cli_env() -> dict[str, str]:
+    return dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
+                PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+
+
 def run_cli(root: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
     """`python -m afluente.cli` in a process of its own (its own SparkContext)."""
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable, SPARK_LOCAL_IP="127.0.0.1",
-               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     return subprocess.run(
         [sys.executable, "-m", "afluente.cli", "--project", str(root), *arguments],
-        capture_output=True, text=True, env=env, timeout=900, check=False)
+        capture_output=True, text=True, env=_cli_env(), timeout=900, check=False)
+
+
+@dataclass(frozen=True)
+class KilledRun:
+    """What a run killed with SIGKILL after its first model committed left behind."""
+
+    root: Path
+    returncode: int  # -SIGKILL: the run was killed, it did not finish
+    run_id: str
+    app_id: str  # its Spark application on the cluster
+    tables: dict[str, str]  # layer.table -> its content hash at its latest version, or why not
+    stray_files: dict[str, list[str]]  # layer.table -> data files missing or outside its folder
+    runs: list[dict[str, Any]]  # `afluente --json runs` right after the kill
+    cluster: dict[str, Any]  # the master's status once it freed the run's executors
+
+
+def _committed_tables(root: Path) -> list[tuple[str, str]]:
+    """The tables under `root`'s warehouse with at least one Delta commit."""
+    return sorted((table.parent.name, table.name)
+                  for table in (root / "warehouse").glob("[!_]*/*")  # not `_staging`
+                  if any((table / "_delta_log").glob("*.json")))
+
+
+def _kill_once_a_model_committed(root: Path, process: subprocess.Popen[bytes], log: Path) -> None:
+    """SIGKILL the run's process group as soon as a silver or gold table has a commit (the
+    first model ran on the cluster: the run is inside its Spark application)."""
+    deadline = time.monotonic() + KILL_WITHIN_S
+    while not any(layer != "bronze" for layer, _ in _committed_tables(root)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            pytest.fail(f"the run to kill ended or stalled before a model committed "
+                        f"(exit {process.poll()}):\n{log.read_text()[-3000:]}")
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and the JVM it started
+    process.wait()
+
+
+def _wait_until_freed(ui: str) -> dict[str, Any]:
+    """The master's status once no application is active and no worker's core is in use:
+    the killed driver's executors were stopped."""
+    deadline = time.monotonic() + REGISTER_WITHIN_S
+    while True:
+        status = _master_status(ui)
+        workers = [w for w in status.get("workers", []) if w.get("state") == "ALIVE"]
+        if (status and not status["activeapps"] and len(workers) == WORKERS
+                and all(w["coresused"] == 0 for w in workers)):
+            return status
+        if time.monotonic() > deadline:
+            pytest.fail(f"the killed run's executors were not freed in "
+                        f"{REGISTER_WITHIN_S}s: {status}")
+        time.sleep(0.2)
+
+
+def _table_at_kill(root: Path, layer: str, name: str) -> tuple[str, list[str]]:
+    """The table's content hash at its latest version (or why delta-rs cannot read it) and
+    the data files that version reads from outside the table's folder."""
+    folder = Path(table_path(root, layer, name)).resolve()
+    try:
+        files = DeltaTable(str(folder)).file_uris()
+        digest = content_hash(root, layer, name, exclude=RUN_TIME_COLUMNS)
+    except Exception as exc:  # whatever delta-rs raised: the test reports it
+        return f"unreadable: {exc}", []
+    paths = [Path(uri.removeprefix("file://")).resolve() for uri in files]
+    return digest, [str(p) for p in paths if folder not in p.parents or not p.exists()]
+
+
+@pytest.fixture(scope="module")
+def twin_on_duckdb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = make_project(tmp_path_factory.mktemp("duckdb-project") / "duck", "engine: duckdb")
+    result = run_project(load_project(root))
+    assert result.status == "success", result.error
+    return root
+
+
+@pytest.fixture(scope="module")
+def killed_on_cluster(
+    spark_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> KilledRun:
+    """The project's first run on the cluster, killed with SIGKILL after its first model
+    committed; what it left is read before the next run (`built_on_cluster`) in the same
+    folder."""
+    base = tmp_path_factory.mktemp("cluster-projects")
+    root = make_project(base / "cluster", CLUSTER_ENGINE.format(master=spark_cluster.master))
+    log = base / "killed-run.log"
+    earlier = {app["id"] for app in _master_status(spark_cluster.ui)["completedapps"]}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "afluente.cli", "--project", str(root), "run"],
+            stdout=out, stderr=subprocess.STDOUT, env=_cli_env(), start_new_session=True)
+    _kill_once_a_model_committed(root, process, log)
+    cluster = _wait_until_freed(spark_cluster.ui)
+    at_kill = {f"{layer}.{name}": _table_at_kill(root, layer, name)
+               for layer, name in _committed_tables(root)}
+    listed = run_cli(root, "--json", "runs")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    runs = json.loads(listed.stdout)
+    apps = [app["id"] for app in cluster["completedapps"] if app["id"] not in earlier]
+    assert len(runs) == 1 and len(apps) == 1, (runs, apps)
+    return KilledRun(
+        root=root, returncode=process.returncode, run_id=runs[0]["run_id"], app_id=apps[0],
+        tables={table: digest for table, (digest, _) in at_kill.items()},
+        stray_files={table: files for table, (_, files) in at_kill.items() if files},
+        runs=runs, cluster=cluster,
+    )
 
 
 @pytest.fixture(scope="module")
 def built_on_cluster(
-    spark_cluster: Cluster, tmp_path_factory: pytest.TempPathFactory
+    twin_on_duckdb: Path, killed_on_cluster: KilledRun
 ) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
-    base = tmp_path_factory.mktemp("cluster-projects")
-    on_duckdb = make_project(base / "duck", "engine: duckdb")
-    result = run_project(load_project(on_duckdb))
-    assert result.status == "success", result.error
-    on_cluster = make_project(base / "cluster", CLUSTER_ENGINE.format(master=spark_cluster.master))
-    return on_duckdb, on_cluster, run_cli(on_cluster, "run")
+    """The normal run, in the folder the killed run left."""
+    on_cluster = killed_on_cluster.root
+    return twin_on_duckdb, on_cluster, run_cli(on_cluster, "run")
+
+
+def test_a_killed_run_leaves_every_table_whole(
+    killed_on_cluster: KilledRun, twin_on_duckdb: Path
+) -> None:
+    killed = killed_on_cluster
+    assert killed.returncode == -signal.SIGKILL
+
+    # each table the run committed holds its whole result (what DuckDB writes); the others
+    # hold nothing (the first run of the project: no table had a version before)
+    assert any(table.startswith(("silver.", "gold.")) for table in killed.tables)
+    expected = {f"{layer}.{name}": content_hash(twin_on_duckdb, layer, name,
+                                                 exclude=RUN_TIME_COLUMNS)
+                for layer, name in (table.split(".") for table in killed.tables)}
+    assert killed.tables == expected
+    assert killed.stray_files == {}  # no staged file is read as table data
+
+
+def test_afluente_runs_shows_the_killed_run_as_failed(killed_on_cluster: KilledRun) -> None:
+    (run,) = killed_on_cluster.runs
+
+    assert run["status"] == "failed"
+    assert "died without finishing" in run["error"]
+    assert run["finished_at"] is not None
+
+
+def test_the_killed_driver_leaves_the_cluster_free(
+    spark_cluster: Cluster, killed_on_cluster: KilledRun
+) -> None:
+    status = killed_on_cluster.cluster
+
+    assert status["activeapps"] == []
+    assert [w["coresused"] for w in status["workers"] if w["state"] == "ALIVE"] == [0] * WORKERS
+    for n in range(WORKERS):  # the killed application had an executor on each worker
+        assert (spark_cluster.work / f"worker{n}" / killed_on_cluster.app_id).is_dir()
+
+
+def test_the_next_run_removes_what_the_killed_run_staged(
+    built_on_cluster: tuple[Path, Path, subprocess.CompletedProcess[str]],
+    killed_on_cluster: KilledRun,
+) -> None:
+    _, on_cluster, process = built_on_cluster
+    assert process.returncode == 0, process.stdout + process.stderr
+
+    assert not (on_cluster / "warehouse" / STAGING / killed_on_cluster.run_id).exists()
 
 
 def test_the_cli_builds_the_project_on_the_cluster(
@@ -195,11 +364,13 @@ def test_the_cluster_writes_the_same_tables_as_duckdb(
 def test_the_cluster_ran_executors_on_both_workers(
     spark_cluster: Cluster,
     built_on_cluster: tuple[Path, Path, subprocess.CompletedProcess[str]],
+    killed_on_cluster: KilledRun,
 ) -> None:
     with urllib.request.urlopen(f"{spark_cluster.ui}/json/", timeout=5) as response:
         status = json.load(response)
 
-    finished = [app for app in status["completedapps"] if app["name"] == "afluente"]
+    finished = [app for app in status["completedapps"]
+                if app["name"] == "afluente" and app["id"] != killed_on_cluster.app_id]
     assert len(finished) == 1, status["completedapps"]
     app_id = finished[0]["id"]
     for n in range(WORKERS):  # each worker launched an executor JVM for the run
