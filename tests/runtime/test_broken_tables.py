@@ -364,8 +364,10 @@ def test_an_unusable_staging_folder_is_named(project: Project) -> None:
     result = run_project(project, "silver.orders", full_refresh=True)
 
     (failed,) = result.failed
+    model_file = project.root / "models" / "silver" / "orders.sql"
     assert failed.reason.startswith(
-        f"cannot write table `silver.orders`: cannot create its staging folder {staging}/"
+        f"{model_file}:1: cannot write table `silver.orders`: cannot create its staging "
+        f"folder {staging}/"
     )
     assert f"make {staging} a folder writable" in failed.reason
     assert warehouse.version(ORDERS) == before

@@ -87,7 +87,8 @@ def test_plan_shows_the_engine_of_each_model(built: tuple[Path, Path]) -> None:
     assert engines == {
         "bronze.customers": "duckdb", "bronze.orders": "duckdb", "silver.customers": "duckdb",
         "silver.orders": "big", "silver.paid_orders": "duckdb", "gold.big_orders": "duckdb",
-        "gold.big_orders_pandas": "duckdb", "gold.checked_orders": "duckdb", "gold.orders_per_day": "duckdb",
+        "gold.big_orders_pandas": "duckdb", "gold.checked_orders": "duckdb",
+        "gold.orders_per_day": "duckdb",
         "gold.revenue_by_state": "big", "gold.state_orders": "big",
     }
 
