@@ -82,7 +82,25 @@ class SinkSpec(_Strict):
         return dict(self.__pydantic_extra__ or {})
 
 
-class EnvironmentConfig(_Strict):
+class _EngineShorthands(_Strict):
+    """`engine: spark` for `engine: {type: spark}`, in `engine:` and in each of `engines:`
+    (the project's settings and an environment's)."""
+
+    @field_validator("engine", mode="before", check_fields=False)
+    @classmethod
+    def _engine_shorthand(cls, value: Any) -> Any:
+        return {"type": value} if isinstance(value, str) else value
+
+    @field_validator("engines", mode="before", check_fields=False)
+    @classmethod
+    def _engines_shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        return {name: {"type": spec} if isinstance(spec, str) else spec
+                for name, spec in value.items()}
+
+
+class EnvironmentConfig(_EngineShorthands):
     """Overrides applied when `--env NAME` (or AFLUENTE_ENV) selects this environment."""
 
     warehouse: str | None = None
@@ -91,19 +109,6 @@ class EnvironmentConfig(_Strict):
     # engines by name: each replaces the project's engine of that name, or adds one
     engines: dict[str, EngineConfig] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("engine", mode="before")
-    @classmethod
-    def _engine_shorthand(cls, value: Any) -> Any:
-        return {"type": value} if isinstance(value, str) else value
-
-    @field_validator("engines", mode="before")
-    @classmethod
-    def _engines_shorthand(cls, value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        return {name: {"type": spec} if isinstance(spec, str) else spec
-                for name, spec in value.items()}
 
 
 class OpenLineageConfig(_Strict):
@@ -132,7 +137,7 @@ class ModelsConfig(_Strict):
         return dict(self.__pydantic_extra__ or {})
 
 
-class ProjectConfig(_Strict):
+class ProjectConfig(_EngineShorthands):
     """The whole `afluente.yml`."""
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -154,18 +159,6 @@ class ProjectConfig(_Strict):
     schedules: dict[str, ScheduleSpec] = Field(default_factory=dict)
     sensors: dict[str, SensorSpec] = Field(default_factory=dict)
 
-    @field_validator("engine", mode="before")
-    @classmethod
-    def _engine_shorthand(cls, value: Any) -> Any:
-        return {"type": value} if isinstance(value, str) else value
-
-    @field_validator("engines", mode="before")
-    @classmethod
-    def _engines_shorthand(cls, value: Any) -> Any:
-        if not isinstance(value, dict):
-            return value
-        return {name: {"type": spec} if isinstance(spec, str) else spec
-                for name, spec in value.items()}
 
     @field_validator("engines")
     @classmethod
