@@ -2,8 +2,9 @@
 
 * :func:`require_component` skips a test whose component is missing — or fails it when
   ``CI=true``, where every component must be present.
-* ``postgres_server`` (session) starts a throwaway PostgreSQL cluster; ``postgres_url``
-  gives each test a fresh database on it as a ``postgresql+psycopg://`` URL.
+* ``postgres_server`` (session) starts a throwaway PostgreSQL cluster (`wal_level=logical`);
+  ``postgres_url`` gives each test a fresh database on it as a ``postgresql+psycopg://`` URL;
+  ``running_postgres`` starts another one with other settings.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -90,9 +92,10 @@ def _run(args: list[str], user: pwd.struct_passwd | None, env: dict[str, str], c
         )
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """Start PostgreSQL in a temporary directory on a free port; stop and remove it after."""
+@contextmanager
+def running_postgres(settings: str = "") -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL cluster in a temporary directory on a free port, with extra
+    server `settings` (`-c name=value ...`); stopped and removed after."""
     initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
     if initdb is None or pg_ctl is None:
         require_component("PostgreSQL server binaries", "initdb/pg_ctl not on PATH")
@@ -103,7 +106,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     data, log = base / "data", base / "server.log"
     env = {**os.environ, "LC_ALL": "C", "HOME": str(base)}
     port = _free_port()
-    options = f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off"
+    options = f"-h 127.0.0.1 -p {port} -k {base} -c fsync=off -c full_page_writes=off {settings}"
     try:
         initdb_args = ["-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"]
         _run([initdb, *initdb_args, "--no-sync"], user, env, base)
@@ -120,6 +123,14 @@ def postgres_server() -> Iterator[PostgresServer]:
             _run([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"], user, env, base)
         finally:
             shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL, with `wal_level=logical` so that log-based change capture
+    (`type: postgres_cdc`, its replication slots) works on it too."""
+    with running_postgres("-c wal_level=logical -c max_replication_slots=20") as server:
+        yield server
 
 
 _database_numbers = itertools.count(1)

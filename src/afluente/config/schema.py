@@ -48,7 +48,7 @@ class SourceBase(_Strict):
 
     type: str = Field(
         json_schema_extra={"hint": "the connector that reads it: files, postgres, mysql, "
-                           "mariadb, rest, seed, kafka, or one a plugin registers"}
+                           "mariadb, rest, seed, kafka, postgres_cdc, or one a plugin registers"}
     )
     table: str | None = None
     description: str | None = None

@@ -23,6 +23,7 @@ BUILTIN: dict[str, str] = {
     "rest": "afluente.connectors.rest:RestConnector",
     "seed": "afluente.connectors.seed:SeedConnector",
     "kafka": "afluente.connectors.kafka:KafkaConnector",
+    "postgres_cdc": "afluente.connectors.postgres_cdc:PostgresCdcConnector",
 }
 
 

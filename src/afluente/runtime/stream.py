@@ -24,7 +24,7 @@ from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import RunResult
 from afluente.runtime.runner import run_project
 
-STREAMING_TYPES = ("kafka",)
+STREAMING_TYPES = ("kafka", "postgres_cdc")
 AVAILABLE_NOW = "available-now"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -56,7 +56,7 @@ def parse_trigger(text: str) -> Trigger:
 
 
 def streaming_sources(project: Project) -> list[TableRef]:
-    """The bronze tables of the project's streaming sources (`type: kafka`)."""
+    """The bronze tables of the project's streaming sources (`type: kafka`, `postgres_cdc`)."""
     graph = load_graph(project)
     return [
         ref for ref in graph.order

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
-
-from afluente.connectors.database.config import DatabaseSource
 
 _SCHEMES = {
     "postgres": "postgresql",
@@ -48,7 +47,24 @@ class Endpoint:
         )
 
 
-def endpoint_of(config: DatabaseSource, scheme: str, default_port: int) -> Endpoint:
+class ServerKeys(Protocol):
+    """The connection keys a database source has (`url`, or host/port/user/...)."""
+
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def port(self) -> int | None: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def password(self) -> str | None: ...
+    @property
+    def database(self) -> str | None: ...
+
+
+def endpoint_of(config: ServerKeys, scheme: str, default_port: int) -> Endpoint:
     """The endpoint a source's config names; a URL's driver suffix (`+psycopg`) is dropped."""
     if config.url is None:
         assert config.host is not None and config.database is not None

@@ -16,7 +16,7 @@ from afluente.connectors.database.dialect import Failure, Projection, fits_reade
 from afluente.connectors.database.endpoint import Endpoint
 
 _NUMERIC = 1700
-_TYPES: dict[int, pa.DataType] = {
+ARROW_TYPES: dict[int, pa.DataType] = {
     16: pa.bool_(),
     20: pa.int64(),
     21: pa.int16(),
@@ -89,8 +89,8 @@ class PostgresDialect:
         quoted = self.quote(name)
         if oid == _NUMERIC and fits_reader_decimal(column.precision, column.scale):
             return Projection(name, quoted, pa.decimal128(column.precision, column.scale))
-        if oid in _TYPES:
-            return Projection(name, quoted, _TYPES[oid])
+        if oid in ARROW_TYPES:
+            return Projection(name, quoted, ARROW_TYPES[oid])
         return Projection(name, f"{quoted}::text", pa.string())
 
     def signature_sql(self, relation: str) -> str | None:
