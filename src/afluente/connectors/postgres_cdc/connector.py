@@ -228,8 +228,9 @@ class PostgresCdcConnector:
     def _resume_slot(self, server: Server, done: int) -> None:
         """Put the slot at bronze's LSN, or say why the changes after it cannot be read."""
         slot = server.slot(self.slot)
-        recover = (f"take a new snapshot: `afluente run --full-refresh --select "
-                   f"<bronze table of `{self.name}`>+` (it recreates the slot)")
+        bronze = self.config.table or f"bronze.{self.name}"
+        recover = (f"take a new snapshot: `afluente run --full-refresh --select {bronze}+` "
+                   "(it recreates the slot and replaces bronze)")
         if slot is None:
             raise server.error(
                 f"replication slot `{self.slot}` no longer exists on {server.where}; bronze "

@@ -218,8 +218,8 @@ class Server:
         raise self.error(
             f"publication `{name}` publishes {', '.join(sorted(published)) or 'no table'}, "
             f"but the source captures {', '.join(t.qualified for t in tables)}",
-            "a table added to a running capture has no snapshot: run "
-            "`afluente run --full-refresh --select <bronze table>+` to take a new one",
+            "a table added to a running capture has no snapshot: take a new one with "
+            "`afluente run --full-refresh --select <the source's bronze table>+`",
         )
 
     def slot(self, name: str) -> Slot | None:
