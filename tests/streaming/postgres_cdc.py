@@ -46,10 +46,12 @@ class Shop:
                 conn.execute(statement)
 
     def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        """`query`'s rows, outside a transaction (ALTER SYSTEM, CHECKPOINT too)."""
         import psycopg
 
         with psycopg.connect(self.url, autocommit=True) as conn:
-            return list(conn.execute(query, params).fetchall())
+            cursor = conn.execute(query, params)
+            return list(cursor.fetchall()) if cursor.description else []
 
     def confirmed_lsn(self) -> str | None:
         found = self.rows("SELECT confirmed_flush_lsn::text FROM pg_replication_slots "

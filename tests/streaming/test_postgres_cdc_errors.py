@@ -1,5 +1,7 @@
-"""Bad input for `type: postgres_cdc`: each case stops with an error that names what is
-wrong and what to do, and leaves bronze at its previous Delta version."""
+"""Bad input for `type: postgres_cdc` (unreachable server, missing table, a slot moved past
+bronze, a slot that lost its WAL, a dropped slot, `wal_level` not logical): each case stops
+with an error that names what is wrong and what to do, and leaves bronze at its previous
+Delta version."""
 
 from __future__ import annotations
 
@@ -17,6 +19,23 @@ from .postgres_cdc import BRONZE, SLOT, Shop, make_project
 def _set_source(root: Path, old: str, new: str) -> None:
     path = root / "afluente.yml"
     path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+def _lose_the_slots_wal(shop: Shop) -> None:
+    """Make the server invalidate the slot: keep at most 1 MB of WAL for slots, move to
+    new WAL segments, checkpoint; the setting is reset after."""
+    try:
+        shop.rows("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'")
+        shop.rows("SELECT pg_reload_conf()")
+        for key in (7, 8, 9):
+            shop.sql(f"INSERT INTO customers VALUES ({key}, 'x', 'y')")
+            shop.rows("SELECT pg_switch_wal()")
+        shop.rows("CHECKPOINT")
+    finally:
+        shop.rows("ALTER SYSTEM RESET max_slot_wal_keep_size")
+        shop.rows("SELECT pg_reload_conf()")
+    assert shop.rows("SELECT wal_status FROM pg_replication_slots WHERE slot_name = %s",
+                     SLOT) == [("lost",)]
 
 
 def test_bad_server_tables_and_slots_stop_with_bronze_unchanged(
@@ -49,6 +68,14 @@ def test_bad_server_tables_and_slots_stop_with_bronze_unchanged(
     assert "may be missing" in message and "--full-refresh" in message
     assert version(root, BRONZE) == before
 
+    # the server dropped WAL the slot still needed (`max_slot_wal_keep_size`)
+    _lose_the_slots_wal(shop)
+    message = failure(run(root))
+    assert f"replication slot `{SLOT}`" in message and "lost the write-ahead log" in message
+    assert "the changes since then may be missing" in message
+    assert "afluente run --full-refresh --select bronze.shop+" in message
+    assert version(root, BRONZE) == before
+
     shop.rows("SELECT pg_drop_replication_slot(%s)", SLOT)
     message = failure(run(root))
     assert f"replication slot `{SLOT}` no longer exists" in message
@@ -60,7 +87,7 @@ def test_bad_server_tables_and_slots_stop_with_bronze_unchanged(
     ok(run(root, full_refresh=True))
     ids = sorted(r["id"] for r in table(root, BRONZE).to_pylist() if r["_table"] ==
                  "public.customers")
-    assert ids == [1, 2, 5] and shop.confirmed_lsn() is not None
+    assert ids == [1, 2, 5, 7, 8, 9] and shop.confirmed_lsn() is not None
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +111,4 @@ def test_wal_level_not_logical_names_the_setting(
     assert "has `wal_level = replica`" in message
     assert "ALTER SYSTEM SET wal_level = logical" in message and "restart" in message
     assert version(root, BRONZE) is None  # bronze was never created
+
