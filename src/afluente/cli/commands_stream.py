@@ -26,12 +26,13 @@ def stream(
     ),
     max_records: int = typer.Option(
         None, "--max-records", min=1,
-        help="At most this many messages per source and micro-batch (default: each "
-        "source's `max_records`).",
+        help="At most this many messages (or, for postgres_cdc, about this many changes, "
+        "in whole transactions) per source and micro-batch (default: each source's "
+        "`max_records`).",
     ),
 ) -> None:
-    """Run the streaming sources (`type: kafka`) and the tables downstream of them as
-    micro-batches, exactly once. SIGTERM or Ctrl-C finishes the current micro-batch, then
+    """Run the streaming sources (`type: kafka`, `postgres_cdc`) and the tables downstream
+    of them as micro-batches, exactly once. SIGTERM or Ctrl-C finishes the current micro-batch, then
     stops; a restart resumes from the source positions committed in bronze."""
     import threading
 

@@ -229,8 +229,9 @@ class PostgresCdcConnector:
         """Put the slot at bronze's LSN, or say why the changes after it cannot be read."""
         slot = server.slot(self.slot)
         bronze = self.config.table or f"bronze.{self.name}"
-        recover = (f"take a new snapshot: `afluente run --full-refresh --select {bronze}+` "
-                   "(it recreates the slot and replaces bronze)")
+        recover = (f"take a new snapshot: `afluente run --full-refresh --select {bronze}` "
+                   "(it recreates the slot and replaces bronze; apply_changes tables "
+                   "downstream keep their history and fold the snapshot in)")
         if slot is None:
             raise server.error(
                 f"replication slot `{self.slot}` no longer exists on {server.where}; bronze "

@@ -219,7 +219,7 @@ class Server:
             f"publication `{name}` publishes {', '.join(sorted(published)) or 'no table'}, "
             f"but the source captures {', '.join(t.qualified for t in tables)}",
             "a table added to a running capture has no snapshot: take a new one with "
-            "`afluente run --full-refresh --select <the source's bronze table>+`",
+            "`afluente run --full-refresh --select <the source's bronze table>`",
         )
 
     def slot(self, name: str) -> Slot | None:
