@@ -14,8 +14,9 @@ it only after that commit.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from afluente.connectors.protocol import IngestContext, Ingestion, IngestStats, 
 from afluente.errors import ConfigError, ConnectorError, Location
 from afluente.streams import ResultStream, guarded
 
+LOGGER = logging.getLogger("afluente.postgres_cdc")
 PROGRESS_KEY = "postgres_cdc"
 SNAPSHOT_BATCH_ROWS = 10_000
 _SNAPSHOT_NAME = re.compile(r"^[0-9A-F-]+$")
@@ -62,6 +64,16 @@ def confirm(server: Server, slot: str, lsn: int) -> None:
         server.advance(slot, lsn)
     finally:
         server.close()
+
+
+def _confirm_after_commit(connect: Callable[[], Server], slot: str, lsn: int) -> None:
+    """`confirm`, best effort: the changes are in bronze already, and a slot left behind
+    is moved up to bronze's LSN by the next micro-batch."""
+    try:
+        confirm(connect(), slot, lsn)
+    except ConnectorError as exc:
+        LOGGER.warning("confirming replication slot %s up to %s failed (the next "
+                       "micro-batch does it): %s", slot, lsn_text(lsn), exc.message)
 
 
 class PostgresCdcConnector:
@@ -114,7 +126,7 @@ class PostgresCdcConnector:
             server.ensure_publication(self.publication, tables, reset=done is None)
             if done is None:
                 return self._snapshot(server, tables, shape, names)
-            found = self._changes(server, shape, done, context)
+            found = self._changes(server, tables, shape, done, context)
         except BaseException:
             server.close()
             raise
@@ -194,12 +206,11 @@ class PostgresCdcConnector:
 
     # -- the change stream --------------------------------------------------------------
 
-    def _changes(self, server: Server, shape: Shape, done: int,
+    def _changes(self, server: Server, tables: Sequence[Table], shape: Shape, done: int,
                  context: IngestContext) -> Ingestion | None:
         self._resume_slot(server, done)
         messages = server.peek(self.slot, self.publication, self.config.max_records)
-        captured = set(self.config.source_tables) | {
-            t if "." in t else f"public.{t}" for t in self.config.source_tables}
+        captured = {t.qualified for t in tables}  # a publication may publish more
         transactions = []
         for transaction in Decoder().transactions(messages):
             transaction.changes = [c for c in transaction.changes
@@ -215,7 +226,7 @@ class PostgresCdcConnector:
         lsn = transactions[-1].end_lsn
 
         def committed() -> None:
-            confirm(self._server(), self.slot, lsn)
+            _confirm_after_commit(self._server, self.slot, lsn)
 
         return Ingestion(
             stream=ResultStream(pa.RecordBatchReader.from_batches(batch.schema, [batch])),
