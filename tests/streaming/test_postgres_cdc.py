@@ -20,8 +20,8 @@ from .helpers import table, warehouse
 from .postgres_cdc import BRONZE, SILVER, Shop, make_project
 
 
-def stream(root: Path) -> str:
-    done = run_afluente(["-p", str(root), "stream", "--trigger", "available-now"])
+def stream(root: Path, *options: str) -> str:
+    done = run_afluente(["-p", str(root), "stream", "--trigger", "available-now", *options])
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -70,8 +70,11 @@ def test_snapshot_then_changes_give_the_exact_scd2_history(tmp_path: Path, shop:
              "UPDATE customers SET name = 'Caio B' WHERE id = 3",
              "INSERT INTO orders VALUES (11, 3.25, NULL)")
     shop.sql("TRUNCATE orders")
-    assert "6 source rows" in stream(root)
+    # at most one change per micro-batch: one transaction each, never split
+    assert "after 5 micro-batches, 6 source rows" in stream(root, "--max-records", "1")
     rows = bronze_rows(root)
+    runs = [r["_run_id"] for r in rows[3:]]
+    assert len(set(runs)) == 4 and runs[2] == runs[3] == runs[4]
     changes = [(r["_op"], r["_table"], r["id"], r["name"], r["city"], r["_seq"])
                for r in rows[3:]]
     assert changes == [
