@@ -1,7 +1,8 @@
 """`type: postgres_cdc` end to end on a real PostgreSQL (`wal_level=logical`): the initial
 snapshot, then inserts, updates, deletes and truncates as change rows in bronze, folded by
 apply_changes into an SCD2 table whose exact history is asserted, micro-batch after
-micro-batch; the LSN committed with the rows and the slot confirmed after."""
+micro-batch (a key change closes the old key's version); the LSN committed with the rows and
+the slot confirmed after."""
 
 from __future__ import annotations
 
@@ -101,10 +102,17 @@ def test_snapshot_then_changes_give_the_exact_scd2_history(tmp_path: Path, shop:
     assert position is not None and position > lsn_number(last)
     assert lsn_number(str(shop.confirmed_lsn())) == position
 
-    # micro-batch 3: the deleted key comes back, nothing else moves
+    # micro-batch 3: the deleted key comes back; a key changes (a delete, then an insert)
     shop.sql("INSERT INTO customers VALUES (2, 'Bia', 'Natal')")
+    shop.sql("UPDATE customers SET id = 4 WHERE id = 3")
     stream(root)
-    back = sequence_of(bronze_rows(root), "insert", 2)
-    assert [h for h in history(root) if h[0] == 2] == [
-        (2, "Bia", "Natal", start, closed, False), (2, "Bia", "Natal", back, None, True)]
-    assert len(history(root)) == 6
+    rows = bronze_rows(root)
+    back, gone = sequence_of(rows, "insert", 2), sequence_of(rows, "delete", 3)
+    arrived = sequence_of(rows, "insert", 4)
+    (moved_key,) = [(r["_seq"], r["name"], r["_before"]) for r in rows if r["id"] == 4]
+    assert moved_key == (2, "Caio B", '{"id": "3"}') and gone < arrived
+    assert [h for h in history(root) if h[0] in (2, 3, 4)] == [
+        (2, "Bia", "Natal", start, closed, False), (2, "Bia", "Natal", back, None, True),
+        (3, "Caio", "Belém", born, renamed, False), (3, "Caio B", "Belém", renamed, gone, False),
+        (4, "Caio B", "Belém", arrived, None, True)]
+    assert len(history(root)) == 7

@@ -11,18 +11,19 @@ column and kept as text in `_rescued_data`. Then come the change columns:
 * `_lsn`: the commit LSN of the change's transaction (PostgreSQL's `X/Y` notation; the
   slot's consistent point for snapshot rows), `_commit_ts` its commit time (UTC; the
   snapshot's time for snapshot rows), `_xid` its transaction id;
-* `_seq`: the change's position in its transaction (1, 2, ...; 0 for snapshot rows);
+* `_seq`: the change's position in its transaction (1, 2, ...; 0 for snapshot rows); an
+  update of a row's key is two changes, a `delete` of the old key then an `insert`;
 * `_sequence`: one text that sorts like (commit LSN, `_seq`) — give it to apply_changes as
   `sequence_by`: it orders every key's changes as PostgreSQL committed them;
-* `_before`: for an update, the old key or row as JSON when the server sent it (the key
-  changed, or REPLICA IDENTITY FULL).
+* `_before`: for an update (or the insert of a key change), the old key or row as JSON
+  when the server sent it (the key changed, or REPLICA IDENTITY FULL).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -134,7 +135,7 @@ class RowBuilder:
             return
         values = change.new if change.new is not None else change.old
         assert values is not None
-        if change.op == "update" and change.old is not None:
+        if change.new is not None and change.old is not None:
             values = _fill_unchanged(values, change.old)
             meta["_before"] = _before(names, change.old, change.old_is_key,
                                       [c.key for c in relation.columns])
@@ -166,11 +167,26 @@ def _before(names: Sequence[str], old: Sequence[object], only_key: bool,
     return json.dumps(kept, ensure_ascii=False)
 
 
+def split_key_change(change: Change) -> list[Change]:
+    """An update that changed the row's key as a `delete` of the old key, then an `insert`
+    of the new row (with the old key in `_before`), so that apply_changes closes the old
+    key's version; any other change as it is."""
+    if change.op != "update" or change.old is None or change.new is None:
+        return [change]
+    keys = [i for i, column in enumerate(change.relation.columns) if column.key]
+    if all(change.old[i] == change.new[i] for i in keys):
+        return [change]
+    return [replace(change, op="delete", new=None), replace(change, op="insert")]
+
+
 def transactions_rows(builder: RowBuilder, transactions: Iterable[Transaction]) -> int:
-    """Adds every change of `transactions`; returns how many."""
+    """Adds the rows of every change of `transactions`; returns how many."""
     count = 0
     for transaction in transactions:
-        for seq, change in enumerate(transaction.changes, start=1):
-            builder.add_change(change, transaction, seq)
-            count += 1
+        seq = 0
+        for change in transaction.changes:
+            for row in split_key_change(change):
+                seq += 1
+                builder.add_change(row, transaction, seq)
+        count += seq
     return count
