@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from afluente.connectors.postgres_cdc.pgoutput import Decoder, lsn_number, lsn_text
-from afluente.connectors.postgres_cdc.rows import sequence_text
+from afluente.connectors.postgres_cdc.rows import sequence_text, split_key_change
 
 RELATION = "52000040257075626c6963006b006400020169640000000017ffffffff006e616d650000000019ffffffff"
 MESSAGES = [
@@ -45,6 +45,10 @@ def test_transactions_changes_and_positions() -> None:
     ]
     assert [(c.op, c.relation.qualified) for c in third.changes] == [("truncate", "public.k")]
     assert first.end_lsn <= second.commit_lsn < second.end_lsn <= third.commit_lsn
+    same_key, new_key, _ = second.changes
+    assert split_key_change(same_key) == [same_key]
+    assert [(c.op, c.new, c.old) for c in split_key_change(new_key)] == [
+        ("delete", None, ("1", None)), ("insert", ("2", None), ("1", None))]
 
 
 @given(st.integers(0, 2**64 - 1))
