@@ -199,7 +199,8 @@ def test_invalid_source_type(write_project: WriteProject) -> None:
 
     assert error.message == "no connector for source type `kinesis` (source `orders`)"
     assert error.location == Location(root / "afluente.yml", 5)
-    assert error.hint == "available types: files, kafka, mariadb, mysql, postgres, rest, seed"
+    assert error.hint == (
+        "available types: files, kafka, mariadb, mysql, postgres, postgres_cdc, rest, seed")
 
 
 def test_source_without_path(write_project: WriteProject) -> None:
@@ -220,7 +221,7 @@ def test_source_without_type(write_project: WriteProject) -> None:
     assert error.message == "missing required key `sources.orders.type`"
     assert error.hint == (
         "the connector that reads it: files, postgres, mysql, mariadb, rest, seed, kafka, "
-        "or one a plugin registers"
+        "postgres_cdc, or one a plugin registers"
     )
 
 
