@@ -1,5 +1,6 @@
 """Bad input for `type: postgres_cdc` (unreachable server, missing table, a slot moved past
-bronze, a slot that lost its WAL, a dropped slot, `wal_level` not logical): each case stops
+bronze, a slot that lost its WAL, a dropped slot, `wal_level` not logical, a table without
+a primary key): each case stops
 with an error that names what is wrong and what to do, and leaves bronze at its previous
 Delta version."""
 
@@ -58,7 +59,13 @@ def test_bad_server_tables_and_slots_stop_with_bronze_unchanged(
     assert "table `public.ordrs` does not exist" in message
     assert "(existing tables: public.customers, public.orders)" in message
     assert version(root, BRONZE) == before
-    _set_source(root, "[customers, public.ordrs]", "[customers, public.orders]")
+    shop.sql("CREATE TABLE nokey (id int)")
+    _set_source(root, "[customers, public.ordrs]", "[customers, nokey]")
+    message = failure(run(root))
+    assert "table `public.nokey` has no primary key and no REPLICA IDENTITY" in message
+    assert 'ALTER TABLE "public"."nokey" REPLICA IDENTITY FULL' in message
+    assert version(root, BRONZE) == before
+    _set_source(root, "[customers, nokey]", "[customers, public.orders]")
 
     # another reader confirmed the slot past what bronze holds
     shop.sql("INSERT INTO customers VALUES (5, 'Eva', 'Natal')")
