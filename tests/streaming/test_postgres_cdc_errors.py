@@ -1,8 +1,7 @@
 """Bad input for `type: postgres_cdc` (unreachable server, missing table, a slot moved past
 bronze, a slot that lost its WAL, a dropped slot, `wal_level` not logical, a table without
-a primary key): each case stops
-with an error that names what is wrong and what to do, and leaves bronze at its previous
-Delta version."""
+a primary key): each case stops with an error that names what is wrong and what to do, and
+leaves bronze at its previous Delta version."""
 
 from __future__ import annotations
 
