@@ -17,7 +17,7 @@ from afluente.connectors.postgres_cdc.pgoutput import lsn_number
 from afluente.transform.cdc import visible_scan
 from cli_inprocess import run_afluente
 
-from .helpers import table, warehouse
+from .helpers import table, version, warehouse
 from .postgres_cdc import BRONZE, SILVER, Shop, make_project
 
 
@@ -116,3 +116,27 @@ def test_snapshot_then_changes_give_the_exact_scd2_history(tmp_path: Path, shop:
         (3, "Caio", "Belém", born, renamed, False), (3, "Caio B", "Belém", renamed, gone, False),
         (4, "Caio B", "Belém", arrived, None, True)]
     assert len(history(root)) == 7
+
+
+def test_an_idle_capture_still_lets_the_server_recycle_its_wal(tmp_path: Path, shop: Shop) -> None:
+    root = make_project(tmp_path / "p", shop.url, models=False)
+    stream(root)
+    held, before = shop.confirmed_lsn(), version(root, BRONZE)
+    assert "0 source rows" in stream(root)  # nothing changed, nothing written
+    assert version(root, BRONZE) == before
+    # other tables fill more than a WAL segment while the captured ones do not change
+    shop.sql("CREATE TABLE notes (t text)")
+    for _ in range(3):
+        shop.sql("INSERT INTO notes VALUES ('x')")
+        shop.rows("SELECT pg_switch_wal()")
+    stream(root)
+    # an empty commit records a heartbeat's LSN, and the slot is confirmed past that WAL
+    assert version(root, BRONZE) == (before or 0) + 1 and table(root, BRONZE).num_rows == 3
+    position = warehouse(root).transaction_version(BRONZE, position_app_id("shop"))
+    assert position is not None and position > lsn_number(str(held))
+    assert lsn_number(str(shop.confirmed_lsn())) == position
+    # and the changes after it still arrive, once
+    shop.sql("UPDATE customers SET city = 'Caruaru' WHERE id = 2")
+    assert "1 source rows" in stream(root)
+    assert [r["city"] for r in table(root, BRONZE).to_pylist() if r["_op"] == "update"] == [
+        "Caruaru"]

@@ -27,7 +27,7 @@ from afluente.connectors.database.endpoint import endpoint_of
 from afluente.connectors.database.failures import Failures, first_line
 from afluente.connectors.database.postgres import PostgresDialect
 from afluente.connectors.postgres_cdc.config import PostgresCdcSource, default_object_name
-from afluente.connectors.postgres_cdc.pgoutput import Decoder, lsn_number, lsn_text
+from afluente.connectors.postgres_cdc.pgoutput import Decoder, Transaction, lsn_number, lsn_text
 from afluente.connectors.postgres_cdc.rows import ColumnType, RowBuilder, Shape, transactions_rows
 from afluente.connectors.postgres_cdc.server import Server, Table
 from afluente.connectors.protocol import IngestContext, Ingestion, IngestStats, SourceCheck
@@ -37,6 +37,9 @@ from afluente.streams import ResultStream, guarded
 LOGGER = logging.getLogger("afluente.postgres_cdc")
 PROGRESS_KEY = "postgres_cdc"
 SNAPSHOT_BATCH_ROWS = 10_000
+# while the captured tables do not change, the slot is confirmed past other writes once
+# they pass this much WAL (one segment), so that the server can recycle it
+IDLE_CONFIRM_BYTES = 16 * 1024 * 1024
 _SNAPSHOT_NAME = re.compile(r"^[0-9A-F-]+$")
 
 
@@ -209,32 +212,70 @@ class PostgresCdcConnector:
     def _changes(self, server: Server, tables: Sequence[Table], shape: Shape, done: int,
                  context: IngestContext) -> Ingestion | None:
         self._resume_slot(server, done)
-        messages = server.peek(self.slot, self.publication, self.config.max_records)
-        captured = {t.qualified for t in tables}  # a publication may publish more
-        transactions = []
-        for transaction in Decoder().transactions(messages):
-            transaction.changes = [c for c in transaction.changes
-                                   if c.relation.qualified in captured]
-            if transaction.end_lsn > done and transaction.changes:
-                transactions.append(transaction)
+        transactions, decoded_to = self._decode(server, tables, done)
         if not transactions:
-            return None
+            if server.wal_since(done) < IDLE_CONFIRM_BYTES:
+                return None
+            if decoded_to is None and self._heartbeat(server):
+                transactions, decoded_to = self._decode(server, tables, done)
+        if not transactions:
+            return None if decoded_to is None else self._idle(shape, decoded_to)
         builder = RowBuilder(shape)
         count = transactions_rows(builder, transactions)
         context.report(IngestStats(rows=count))
         batch = builder.take()
         lsn = transactions[-1].end_lsn
-
-        def committed() -> None:
-            _confirm_after_commit(self._server, self.slot, lsn)
-
         return Ingestion(
             stream=ResultStream(pa.RecordBatchReader.from_batches(batch.schema, [batch])),
             progress=_progress(self.name, self.slot, lsn, snapshot=False),
             summary=f"{count} changes in {len(transactions)} transactions up to LSN "
             f"{lsn_text(lsn)}",
-            on_committed=committed,
+            on_committed=self._confirming(lsn),
         )
+
+    def _decode(self, server: Server, tables: Sequence[Table], done: int
+                ) -> tuple[list[Transaction], int | None]:
+        """The transactions after `done` with changes of the captured tables, and the end
+        of the last transaction decoded when none has (None when nothing was decoded)."""
+        messages = server.peek(self.slot, self.publication, self.config.max_records)
+        captured = {t.qualified for t in tables}  # a publication may publish more
+        found, last = [], None
+        for transaction in Decoder().transactions(messages):
+            if transaction.end_lsn <= done:
+                continue
+            last = transaction.end_lsn
+            transaction.changes = [c for c in transaction.changes
+                                   if c.relation.qualified in captured]
+            if transaction.changes:
+                found.append(transaction)
+        return found, None if found else last
+
+    def _heartbeat(self, server: Server) -> bool:
+        try:
+            server.heartbeat()
+        except ConnectorError as exc:
+            LOGGER.warning("source %s: writing a heartbeat message failed, so the slot keeps "
+                           "the WAL written since the last change: %s", self.name, exc.message)
+            return False
+        return True
+
+    def _idle(self, shape: Shape, lsn: int) -> Ingestion:
+        """No change of the captured tables while other writes filled the WAL: an empty
+        commit records the heartbeat's LSN, so the slot can be confirmed past that WAL and
+        the server may recycle it."""
+        empty = RowBuilder(shape).take()
+        return Ingestion(
+            stream=ResultStream(pa.RecordBatchReader.from_batches(empty.schema, [empty])),
+            progress=_progress(self.name, self.slot, lsn, snapshot=False),
+            summary=f"no change of the captured tables; the slot moves to LSN {lsn_text(lsn)}",
+            on_committed=self._confirming(lsn),
+        )
+
+    def _confirming(self, lsn: int) -> Callable[[], None]:
+        def committed() -> None:
+            _confirm_after_commit(self._server, self.slot, lsn)
+
+        return committed
 
     def _resume_slot(self, server: Server, done: int) -> None:
         """Put the slot at bronze's LSN, or say why the changes after it cannot be read."""

@@ -41,8 +41,9 @@ FROM pg_replication_slots WHERE slot_name = %s AND slot_type = 'logical'
 """
 _PEEK_SQL = (
     "SELECT data FROM pg_logical_slot_peek_binary_changes("
-    "%s, NULL, %s, 'proto_version', '1', 'publication_names', %s)"
+    "%s, NULL, %s, 'proto_version', '1', 'publication_names', %s, 'messages', 'true')"
 )
+HEARTBEAT_PREFIX = "afluente"
 
 
 @dataclass(frozen=True)
@@ -264,6 +265,17 @@ class Server:
         rows = self.query(_PEEK_SQL, [slot, limit, publication],
                           doing=f"decoding replication slot `{slot}`")
         return [bytes(r[0]) for r in rows]
+
+    def wal_since(self, lsn: int) -> int:
+        """Bytes of WAL the server wrote after `lsn`."""
+        return int(self.query("SELECT (pg_current_wal_lsn() - %s::pg_lsn)::bigint",
+                              [lsn_text(lsn)], doing="reading the WAL position")[0][0])
+
+    def heartbeat(self) -> None:
+        """A tiny transaction holding only a logical message: a position the slot decodes
+        (and can be confirmed to) while the captured tables do not change."""
+        self.query("SELECT pg_logical_emit_message(true, %s, 'heartbeat')::text",
+                   [HEARTBEAT_PREFIX], doing="writing a heartbeat message")
 
     def advance(self, slot: str, lsn: int) -> None:
         self.query("SELECT pg_replication_slot_advance(%s, %s::pg_lsn)", [slot, lsn_text(lsn)],
