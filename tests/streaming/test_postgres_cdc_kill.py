@@ -1,7 +1,8 @@
-"""Exactly once for `type: postgres_cdc` under kill -9: processes killed right after the
-bronze commit and before the slot's confirmation (the window where the slot lags bronze),
-and at random moments of a running stream; once drained, bronze holds every change exactly
-once and the SCD2 table has exactly one version per update.
+"""Exactly once for `type: postgres_cdc` under kill -9: a process killed during the initial
+snapshot, processes killed right after the bronze commit and before the slot's confirmation
+(the window where the slot lags bronze), and at random moments of a running stream; once
+drained, bronze holds every change exactly once and the SCD2 table has exactly one version
+per update.
 
 The killed processes run `stream_project` (what `afluente stream` runs) in children of a
 fork server that imported afluente once."""
@@ -31,19 +32,23 @@ AT_CONFIRM, AT_RANDOM = 3, 3
 pytestmark = pytest.mark.slow
 
 
-def _stream(root: str, die_before_confirming: bool) -> None:
+def _die(*args: Any) -> Any:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stream(root: str, die_before_confirming: bool, die_in_snapshot: bool = False) -> None:
     """The killed process; with `die_before_confirming`, it kills itself with SIGKILL just
-    after the bronze commit, where the slot would be confirmed."""
+    after the bronze commit, where the slot would be confirmed; with `die_in_snapshot`,
+    while it reads the initial snapshot (the slot made, nothing committed)."""
     from afluente.config import load_project
     from afluente.connectors.postgres_cdc import connector
     from afluente.runtime.stream import parse_trigger, stream_project
 
     if die_before_confirming:
-        def die(*args: Any) -> None:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-        connector.confirm = die
-    trigger = "available-now" if die_before_confirming else "0.05s"
+        connector.confirm = _die
+    if die_in_snapshot:
+        connector.PostgresCdcConnector._snapshot_batches = _die  # type: ignore[method-assign]
+    trigger = "available-now" if die_before_confirming or die_in_snapshot else "0.05s"
     stream_project(load_project(Path(root)), parse_trigger(trigger))
 
 
@@ -75,8 +80,13 @@ def test_kill_9_between_commit_and_confirmation_loses_and_repeats_nothing(
     tmp_path: Path, shop: Shop
 ) -> None:
     root = make_project(tmp_path / "p", shop.url)
-    ok(run(root))  # the snapshot
     context = _fork_server()
+    process = context.Process(target=_stream, args=(str(root), False, True))
+    process.start()
+    process.join()
+    assert process.exitcode == -signal.SIGKILL
+    assert version(root, BRONZE) is None and shop.confirmed_lsn() is not None
+    ok(run(root))  # a new snapshot, with a new slot
     expected: list[tuple[str, int, str]] = []
     for round_ in range(AT_CONFIRM):
         expected += _change(shop, round_)
