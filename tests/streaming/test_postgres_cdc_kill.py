@@ -47,7 +47,7 @@ def _stream(root: str, die_before_confirming: bool, die_in_snapshot: bool = Fals
     if die_before_confirming:
         connector.confirm = _die
     if die_in_snapshot:
-        connector.PostgresCdcConnector._snapshot_batches = _die  # type: ignore[method-assign]
+        connector.PostgresCdcConnector._snapshot_batches = _die
     trigger = "available-now" if die_before_confirming or die_in_snapshot else "0.05s"
     stream_project(load_project(Path(root)), parse_trigger(trigger))
 
