@@ -6,6 +6,7 @@ the process imported.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,16 @@ def test_query_and_show_of_a_table_leave_an_installed_pandas_and_numpy_unimporte
         modules = modules_imported_by(shop, *command)
         assert "pyarrow.dataset" in modules, command
         assert not {m for m in modules if m.startswith(("pandas.", "numpy."))}, command
+
+
+def test_plan_validate_and_a_run_without_python_models_leave_pandas_out(
+    shop: Path, tmp_path: Path
+) -> None:
+    # pyarrow.dataset would import pandas (0.3-0.4 s); only a Python model may use it
+    for command in (["plan"], ["validate"]):
+        assert "pandas.core" not in modules_imported_by(shop, *command), command
+    assert "pandas.core" in modules_imported_by(shop, "run")  # its gold model is Python
+    sql_only = tmp_path / "sql_only"
+    shutil.copytree(shop, sql_only)
+    (sql_only / "models/gold/monthly_revenue.py").unlink()
+    assert "pandas.core" not in modules_imported_by(sql_only, "run")

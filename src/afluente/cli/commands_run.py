@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from afluente.cli.app import app
 from afluente.cli.console import Console
 from afluente.cli.context import state_of
+
+if TYPE_CHECKING:
+    from afluente.config import Project
 
 SELECT_HELP = (
     "Tables to include: silver.orders, +silver.orders (with upstream), silver.orders+ "
@@ -21,6 +24,13 @@ SELECT_HELP = (
 @app.command()
 def validate(ctx: typer.Context) -> None:
     """Check the whole project (config, models, SQL, references, cycles) without running it."""
+    from afluente.cli.lean_imports import pyarrow_without_pandas
+
+    with pyarrow_without_pandas():  # no model's function runs here
+        _validate(ctx)
+
+
+def _validate(ctx: typer.Context) -> None:
     from afluente.connectors import validate_sources
     from afluente.engines.registry import validate_engine
     from afluente.model import load_graph
@@ -77,6 +87,13 @@ def plan(
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild everything."),
 ) -> None:
     """Show what `afluente run` would build, and why."""
+    from afluente.cli.lean_imports import pyarrow_without_pandas
+
+    with pyarrow_without_pandas():  # no model's function runs here
+        _plan(ctx, select, full_refresh)
+
+
+def _plan(ctx: typer.Context, select: str | None, full_refresh: bool) -> None:
     from afluente.runtime import plan_project
     from afluente.runtime.engine_fit import model_engine
 
@@ -157,18 +174,27 @@ def _run_and_report(
     retries: int | None = None,
     trigger: dict[str, object] | None = None,
 ) -> None:
-    from afluente.cli.run_reporter import RichRunReporter
-    from afluente.runtime import SilentReporter, run_project
+    from afluente.cli.lean_imports import pyarrow_without_pandas
 
     cli = state_of(ctx)
     console = cli.console
     project = cli.project()
-    reporter = SilentReporter() if console.json_mode else RichRunReporter(console, project)
-    result = run_project(project, select, full_refresh=full_refresh, reporter=reporter,
-                         workers=workers, retries=retries, trigger=trigger)
+    with pyarrow_without_pandas(when=not _has_python_models(project)):
+        from afluente.cli.run_reporter import RichRunReporter
+        from afluente.runtime import SilentReporter, run_project
+
+        reporter = SilentReporter() if console.json_mode else RichRunReporter(console, project)
+        result = run_project(project, select, full_refresh=full_refresh, reporter=reporter,
+                             workers=workers, retries=retries, trigger=trigger)
     console.emit(run_payload(result), lambda c: render_run_summary(c, result))
     if result.status != "success":
         sys.exit(1)
+
+
+def _has_python_models(project: Project) -> bool:
+    """Whether any model file is Python (its function may use pandas)."""
+    folder = project.models_dir
+    return folder.is_dir() and next(folder.rglob("*.py"), None) is not None
 
 
 def run_payload(result: object) -> dict[str, object]:
