@@ -48,15 +48,17 @@ def _validate(ctx: typer.Context) -> None:
     from afluente.runtime.model_binding import bind_models
 
     binding = bind_models(project, graph)
-    from afluente.runtime.quality_validate import validate_expectations
+    if any(graph[ref].config.expectations for ref in graph.order):  # sqlglot, lineage: 0.3 s
+        from afluente.runtime.quality_validate import validate_expectations
 
-    validate_expectations(project, graph)
+        validate_expectations(project, graph)
     from afluente.scheduler import validate_orchestration
 
     validate_orchestration(project, graph)
-    from afluente.runtime.partition_checks import check_partition_columns
+    if any(graph[ref].table_kind.time_partitioned for ref in graph.order):  # lineage: 0.3 s
+        from afluente.runtime.partition_checks import check_partition_columns
 
-    check_partition_columns(project, graph)
+        check_partition_columns(project, graph)
     layers: dict[str, int] = {}
     for ref in graph.order:
         layers[ref.layer] = layers.get(ref.layer, 0) + 1

@@ -63,7 +63,8 @@ def bind_models(project: Project, graph: Graph) -> Binding:
         binding.bound += part.bound
         binding.skipped.update(part.skipped)
         binding.readable |= part.readable
-    binding.bound.sort(key=graph.order.index)
+    position = {ref: i for i, ref in enumerate(graph.order)}
+    binding.bound.sort(key=position.__getitem__)
     return binding
 
 
