@@ -10,7 +10,7 @@ import typer
 
 from afluente.cli.app import app
 from afluente.cli.console import Console
-from afluente.cli.context import state_of
+from afluente.cli.context import CliState, state_of
 
 if TYPE_CHECKING:
     from afluente.config import Project
@@ -26,18 +26,19 @@ def validate(ctx: typer.Context) -> None:
     """Check the whole project (config, models, SQL, references, cycles) without running it."""
     from afluente.cli.lean_imports import pyarrow_without_pandas
 
-    with pyarrow_without_pandas():  # no model's function runs here
-        _validate(ctx)
+    # no model's function runs here; another engine (pyspark) may convert through pandas
+    cli = state_of(ctx)
+    project = cli.project()
+    with pyarrow_without_pandas(when=_duckdb_only(project)):
+        _validate(cli, project)
 
 
-def _validate(ctx: typer.Context) -> None:
+def _validate(cli: CliState, project: Project) -> None:
     from afluente.connectors import validate_sources
     from afluente.engines.registry import validate_engine
     from afluente.model import load_graph
     from afluente.sinks import validate_sinks
 
-    cli = state_of(ctx)
-    project = cli.project()
     validate_sources(project)
     validate_engine(project)
     graph = load_graph(project)
@@ -181,7 +182,7 @@ def _run_and_report(
     cli = state_of(ctx)
     console = cli.console
     project = cli.project()
-    with pyarrow_without_pandas(when=not _has_python_models(project)):
+    with pyarrow_without_pandas(when=_duckdb_only(project) and not _has_python_models(project)):
         from afluente.cli.run_reporter import RichRunReporter
         from afluente.runtime import SilentReporter, run_project
 
@@ -191,6 +192,12 @@ def _run_and_report(
     console.emit(run_payload(result), lambda c: render_run_summary(c, result))
     if result.status != "success":
         sys.exit(1)
+
+
+def _duckdb_only(project: Project) -> bool:
+    """Whether every engine the project declares is DuckDB (pyspark converts via pandas)."""
+    config = project.config
+    return all(e.type == "duckdb" for e in (config.engine, *config.engines.values()))
 
 
 def _has_python_models(project: Project) -> bool:
