@@ -51,24 +51,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--wait-idle", type=float, default=0)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep each side's project as a previous call built it")
+    parser.add_argument("--commands", default=",".join(COMMANDS),
+                        help=f"which of: {', '.join(COMMANDS)}")
     args = parser.parse_args(argv)
     sides = [tuple(s.split("=", 1)) for s in args.source]
     if len(sides) != 2:
         raise SystemExit("give two --source NAME=path")
     template = DATA_DIR / f"paired_{args.models}_template"
-    generate_project(template, args.models)
+    if not args.reuse:
+        generate_project(template, args.models)
     roots: dict[str, Path] = {}
     for name, src in sides:
         root = DATA_DIR / f"paired_{args.models}_{name}"
+        roots[name] = root
+        if args.reuse and root.exists():
+            continue
         if root.exists():
             shutil.rmtree(root)
         shutil.copytree(template, root)
         measure(_afluente(root, "run"), env=_env(Path(src)), timeout_s=3600)
-        roots[name] = root
     busy = wait_for_idle(args.wait_idle)
     load = [os.getloadavg()[0]]
     series: dict[str, dict[str, list[Measurement]]] = {}
-    for label, command in COMMANDS.items():
+    chosen = [c.strip() for c in args.commands.split(",")]
+    for label, command in ((k, v) for k, v in COMMANDS.items() if k in chosen):
         runs: dict[str, list[Measurement]] = {name: [] for name, _ in sides}
         for name, src in sides:  # warm-up: page cache, byte-code
             measure(_afluente(roots[name], *command), env=_env(Path(src)), timeout_s=600)
