@@ -59,8 +59,9 @@ def pyarrow_without_pandas_or_numpy() -> Iterator[None]:
 def pyarrow_without_pandas(when: bool = True) -> Iterator[None]:
     """Within (`when` true): if `pyarrow.dataset` gets imported, it is imported without
     pandas (0.3-0.4 s of CPU), which `Table.to_pandas` then lacks for the rest of the
-    process. For a run of a project with no Python model (`afluente run`): its SQL models,
-    connectors and writers read and write Arrow only; numpy stays."""
+    process. For `plan` and `validate` (no model's function runs) and a run of a project
+    with no Python model, when every engine is DuckDB: their SQL models, connectors and
+    writers read and write Arrow only. numpy stays."""
     if not when:
         yield
         return

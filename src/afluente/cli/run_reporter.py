@@ -36,8 +36,8 @@ class RichRunReporter:
         self.task = self.progress.add_task("starting", total=0)
         self.ingested: dict[TableRef, IngestStats] = {}
         # up-to-date models' lines, printed together when a model starts or the run ends:
-        # one print per line costs ~2 ms of rich layout (a no-op run of 1,000 models: 2 s
-        # under load, bench/RESULTS.md §20)
+        # one print per line under the live progress bar was 1.8 s of a profiled no-op run
+        # of 1,000 models (at load 12; bench/RESULTS.md §20)
         self.up_to_date: list[str] = []
 
     def plan_ready(self, run_id: str, plan: Plan) -> None:
