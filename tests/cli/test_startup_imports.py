@@ -6,6 +6,7 @@ the process imported.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,14 +52,17 @@ def test_runs_reads_a_healthy_store_without_sqlalchemy_or_the_data_stack(shop: P
 
 def test_show_and_plan_skip_sqlglot_when_the_parse_cache_is_warm(shop: Path) -> None:
     for command in (["show", "silver.orders"], ["plan"]):
-        modules = imported_by(shop, *command)
-        assert not modules & {"sqlglot", "alembic", "openlineage"}, command
+        modules = modules_imported_by(shop, *command)
+        assert not {m.split(".")[0] for m in modules} & {"sqlglot", "alembic", "openlineage"}
+        # pyarrow.dataset would import pandas (0.3-0.4 s); no model's function runs here
+        assert "pandas.core" not in modules, command
 
 
 def test_query_and_run_skip_alembic_and_an_unconfigured_openlineage(shop: Path) -> None:
     for command in (["query", "select count(*) from silver.orders"], ["run"]):
-        modules = imported_by(shop, *command)
-        assert not modules & {"alembic", "openlineage"}, command
+        modules = modules_imported_by(shop, *command)
+        assert not {m.split(".")[0] for m in modules} & {"alembic", "openlineage"}, command
+    assert "pandas.core" in modules  # the run: the starter's gold model is Python
 
 
 def test_a_query_of_data_tables_leaves_the_state_store_and_the_quality_compiler_closed(
@@ -86,3 +90,14 @@ def test_query_and_show_of_a_table_leave_an_installed_pandas_and_numpy_unimporte
         modules = modules_imported_by(shop, *command)
         assert "pyarrow.dataset" in modules, command
         assert not {m for m in modules if m.startswith(("pandas.", "numpy."))}, command
+
+
+def test_validate_and_a_run_without_python_models_leave_pandas_out(
+    shop: Path, tmp_path: Path
+) -> None:
+    # pyarrow.dataset would import pandas (0.3-0.4 s); only a Python model may use it
+    assert "pandas.core" not in modules_imported_by(shop, "validate")
+    sql_only = tmp_path / "sql_only"
+    shutil.copytree(shop, sql_only)
+    (sql_only / "models/gold/monthly_revenue.py").unlink()
+    assert "pandas.core" not in modules_imported_by(sql_only, "run")

@@ -70,6 +70,26 @@ def test_validate_binds_over_upstream_models_columns(built: Path) -> None:
     assert hint.startswith("  hint: did you mean `amount`?")
 
 
+@pytest.mark.parametrize("ending", [";\n", "  -- per state"])
+def test_the_last_line_of_a_model_binds_and_reports_at_its_position(
+    built: Path, ending: str
+) -> None:
+    # one `CREATE TABLE ... AS <sql> WITH NO DATA` per model: the suffix never lands in the
+    # model's comment or after its `;`, and an error on its last line keeps its column
+    model = built / "models/gold/revenue_by_state.sql"
+    original = model.read_text()
+    try:
+        model.write_text(original.rstrip() + ending)
+        assert afluente(built, "validate").returncode == 0
+        model.write_text(original.rstrip().replace("GROUP BY c.uf", "GROUP BY c.fu") + ending)
+        result = afluente(built, "validate")
+    finally:
+        model.write_text(original)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {model}:8:10: `gold.revenue_by_state` does not bind")
+
+
 def test_run_reports_the_real_line_and_keeps_the_previous_version(built: Path) -> None:
     model = built / "models/silver/orders.sql"
     before = json.loads(afluente(built, "--json", "history", "silver.orders").stdout)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from afluente.cli.app import app
 from afluente.cli.console import Console
-from afluente.cli.context import state_of
+from afluente.cli.context import CliState, state_of
+
+if TYPE_CHECKING:
+    from afluente.config import Project
 
 SELECT_HELP = (
     "Tables to include: silver.orders, +silver.orders (with upstream), silver.orders+ "
@@ -21,13 +24,21 @@ SELECT_HELP = (
 @app.command()
 def validate(ctx: typer.Context) -> None:
     """Check the whole project (config, models, SQL, references, cycles) without running it."""
+    from afluente.cli.lean_imports import pyarrow_without_pandas
+
+    # no model's function runs here; another engine (pyspark) may convert through pandas
+    cli = state_of(ctx)
+    project = cli.project()
+    with pyarrow_without_pandas(when=_duckdb_only(project)):
+        _validate(cli, project)
+
+
+def _validate(cli: CliState, project: Project) -> None:
     from afluente.connectors import validate_sources
     from afluente.engines.registry import validate_engine
     from afluente.model import load_graph
     from afluente.sinks import validate_sinks
 
-    cli = state_of(ctx)
-    project = cli.project()
     validate_sources(project)
     validate_engine(project)
     graph = load_graph(project)
@@ -38,15 +49,17 @@ def validate(ctx: typer.Context) -> None:
     from afluente.runtime.model_binding import bind_models
 
     binding = bind_models(project, graph)
-    from afluente.runtime.quality_validate import validate_expectations
+    if any(graph[ref].config.expectations for ref in graph.order):  # sqlglot, lineage: 0.3 s
+        from afluente.runtime.quality_validate import validate_expectations
 
-    validate_expectations(project, graph)
+        validate_expectations(project, graph)
     from afluente.scheduler import validate_orchestration
 
     validate_orchestration(project, graph)
-    from afluente.runtime.partition_checks import check_partition_columns
+    if any(graph[ref].table_kind.time_partitioned for ref in graph.order):  # lineage: 0.3 s
+        from afluente.runtime.partition_checks import check_partition_columns
 
-    check_partition_columns(project, graph)
+        check_partition_columns(project, graph)
     layers: dict[str, int] = {}
     for ref in graph.order:
         layers[ref.layer] = layers.get(ref.layer, 0) + 1
@@ -77,6 +90,13 @@ def plan(
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild everything."),
 ) -> None:
     """Show what `afluente run` would build, and why."""
+    from afluente.cli.lean_imports import pyarrow_without_pandas
+
+    with pyarrow_without_pandas():  # no model's function runs here
+        _plan(ctx, select, full_refresh)
+
+
+def _plan(ctx: typer.Context, select: str | None, full_refresh: bool) -> None:
     from afluente.runtime import plan_project
     from afluente.runtime.engine_fit import model_engine
 
@@ -157,18 +177,33 @@ def _run_and_report(
     retries: int | None = None,
     trigger: dict[str, object] | None = None,
 ) -> None:
-    from afluente.cli.run_reporter import RichRunReporter
-    from afluente.runtime import SilentReporter, run_project
+    from afluente.cli.lean_imports import pyarrow_without_pandas
 
     cli = state_of(ctx)
     console = cli.console
     project = cli.project()
-    reporter = SilentReporter() if console.json_mode else RichRunReporter(console, project)
-    result = run_project(project, select, full_refresh=full_refresh, reporter=reporter,
-                         workers=workers, retries=retries, trigger=trigger)
+    with pyarrow_without_pandas(when=_duckdb_only(project) and not _has_python_models(project)):
+        from afluente.cli.run_reporter import RichRunReporter
+        from afluente.runtime import SilentReporter, run_project
+
+        reporter = SilentReporter() if console.json_mode else RichRunReporter(console, project)
+        result = run_project(project, select, full_refresh=full_refresh, reporter=reporter,
+                             workers=workers, retries=retries, trigger=trigger)
     console.emit(run_payload(result), lambda c: render_run_summary(c, result))
     if result.status != "success":
         sys.exit(1)
+
+
+def _duckdb_only(project: Project) -> bool:
+    """Whether every engine the project declares is DuckDB (pyspark converts via pandas)."""
+    config = project.config
+    return all(e.type == "duckdb" for e in (config.engine, *config.engines.values()))
+
+
+def _has_python_models(project: Project) -> bool:
+    """Whether any model file is Python (its function may use pandas)."""
+    folder = project.models_dir
+    return folder.is_dir() and next(folder.rglob("*.py"), None) is not None
 
 
 def run_payload(result: object) -> dict[str, object]:

@@ -18,6 +18,11 @@ from rich.table import Table
 
 Render = Callable[["Console"], None]
 
+#: past this many rows a table is printed as aligned plain lines: rich lays out every cell
+#: of a table to size its columns (0.6 s of CPU for `plan` of 1,000 models, bench/RESULTS.md
+#: §16.5), where plain lines cost a few milliseconds
+PLAIN_TABLE_ROWS = 200
+
 
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
@@ -47,12 +52,24 @@ class Console:
     def table(
         self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None
     ) -> None:
+        if len(rows) > PLAIN_TABLE_ROWS:
+            self._plain_table(columns, rows, title)
+            return
         table = Table(title=title, title_justify="left", header_style="bold")
         for column in columns:
             table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
         self.out.print(table)
+
+    def _plain_table(
+        self, columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None
+    ) -> None:
+        cells = [list(columns), *([_cell(v) for v in row] for row in rows)]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+        lines = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+                 for row in cells]
+        self.out.out("\n".join([title, *lines] if title else lines), highlight=False)
 
     def error(self, text: str, traceback: str | None = None) -> None:
         if traceback:

@@ -17,10 +17,10 @@ from afluente.model.folder_defaults import (
     model_layer,
 )
 from afluente.model.graph import Graph, build_graph
-from afluente.model.header import split_header
+from afluente.model.header import Header, split_header
 from afluente.model.model_config import ModelConfig
 from afluente.model.nodes import Dependency, Node
-from afluente.model.parse_cache import ParseCache, ParsedSql
+from afluente.model.parse_cache import CachedHeader, ParseCache, ParsedSql
 from afluente.model.python_model import load_specs
 from afluente.model.refs import TableRef
 
@@ -113,7 +113,7 @@ def _check_layer(project: Project, layer: str, location: Location) -> None:
 
 def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLayer]) -> Node:
     text = file.read_text(encoding="utf-8")
-    doc = _sql_config_doc(file, text)
+    doc = _sql_config_doc(file, text, cache)
     config = effective_config(model_layer(doc), defaults)
     parsed = cache.get(text)
     if parsed is None:
@@ -150,7 +150,7 @@ def _parse_sql(text: str, file: Path) -> ParsedSql:
     )
 
 
-def _sql_config_doc(file: Path, text: str) -> LocatedYaml:
+def _sql_config_doc(file: Path, text: str, cache: ParseCache) -> LocatedYaml:
     """The document holding the model's own config (empty when it declares none)."""
     header = split_header(text)
     sidecar = file.with_suffix(".yml")
@@ -161,10 +161,20 @@ def _sql_config_doc(file: Path, text: str) -> LocatedYaml:
             hint="keep one of them",
         )
     if header is not None:
-        return load_located_yaml(header.yaml_text, file, line_offset=header.first_line - 1)
+        return _header_doc(file, text, header, cache)
     if sidecar.exists():
         return load_located_yaml(sidecar.read_text(encoding="utf-8"), sidecar)
     return LocatedYaml(data={}, file=file, lines={(): 1})
+
+
+def _header_doc(file: Path, text: str, header: Header, cache: ParseCache) -> LocatedYaml:
+    offset = header.first_line - 1
+    cached = cache.header(text)
+    if cached is not None:
+        return LocatedYaml(data=cached.data, file=file, lines=cached.lines, line_offset=offset)
+    doc = load_located_yaml(header.yaml_text, file, line_offset=offset)
+    cache.put_header(text, CachedHeader(doc.data, doc.lines))
+    return doc
 
 
 def _expectation_refs(config: ModelConfig, file: Path) -> tuple[Dependency, ...]:

@@ -63,7 +63,8 @@ def bind_models(project: Project, graph: Graph) -> Binding:
         binding.bound += part.bound
         binding.skipped.update(part.skipped)
         binding.readable |= part.readable
-    binding.bound.sort(key=graph.order.index)
+    position = {ref: i for i, ref in enumerate(graph.order)}
+    binding.bound.sort(key=position.__getitem__)
     return binding
 
 
@@ -150,19 +151,37 @@ def _attached_elsewhere(engine: Engine, node: Node) -> bool:
 
 
 def _bind_sql(engine: Engine, node: Node) -> None:
+    """Bind `node`'s SQL: one `CREATE TABLE ... AS <sql> WITH NO DATA` (the columns, no
+    execution) for a table of the query's output, else a view. The model's text follows
+    the statement's prefix unchanged and the suffix is on a line of its own, so DuckDB's
+    `LINE n` is the file's line n and the caret maps as a view's does. A text the suffix
+    cannot follow safely (a `;` before its end, a `--` comment on its last line) binds as
+    a view and an empty table of it, two statements."""
     assert node.sql is not None
-    query = TableRef(BIND_SCHEMA, f"{node.ref.layer}__{node.ref.name}")
+    empty = _no_data(node.sql) if node.table_kind.stores_query_output else None
     try:
+        if empty is not None:
+            engine.materialize(node.ref, empty, node.location, node.name)
+            return
+        query = TableRef(BIND_SCHEMA, f"{node.ref.layer}__{node.ref.name}")
         engine.attach_view(query, node.sql, node.location)
         if node.table_kind.stores_query_output:  # a change feed stores more than its query
-            # `CREATE TABLE ... AS SELECT ... WITH NO DATA`: the columns, no execution
-            empty = f"SELECT * FROM {qualified(query)} WITH NO DATA"
-            engine.materialize(node.ref, empty, node.location, node.name)
+            empty_of_view = f"SELECT * FROM {qualified(query)} WITH NO DATA"
+            engine.materialize(node.ref, empty_of_view, node.location, node.name)
     except EngineError as exc:
         raise ModelError(
             f"`{node.name}` does not bind: {exc.message}",
             location=exc.location, table=node.name, hint=_validate_hint(exc.hint),
         ) from None
+
+
+def _no_data(sql: str) -> str | None:
+    """`sql WITH NO DATA` (the suffix on a line of its own), or None when the suffix could
+    end up in a comment or after the statement's end."""
+    text = sql.rstrip().removesuffix(";")
+    if ";" in text or "--" in text.rsplit("\n", 1)[-1]:
+        return None
+    return text + "\nWITH NO DATA"
 
 
 def _validate_hint(run_hint: str | None) -> str:

@@ -30,6 +30,7 @@ from afluente.storage.commits import (
     commit_transactions,
 )
 from afluente.storage.damage import (
+    LOG,
     damaged,
     first_line,
     log_damage,
@@ -37,6 +38,7 @@ from afluente.storage.damage import (
     readable_commits,
 )
 from afluente.storage.file_stats import rows_from_stats
+from afluente.storage.log_head import read_head
 from afluente.storage.repair import Restored, restore_readable, set_aside
 from afluente.storage.schema_history import SchemaChange, schema_changes
 from afluente.storage.staged import (
@@ -125,14 +127,14 @@ class Warehouse:
     def verify_files(self, ref: TableRef, table: DeltaTable) -> None:
         """Raise DamagedTableError when a data file the loaded version references is gone
         (local tables: one stat per file, no data read)."""
-        if not self.is_local:
-            return
-        missing = missing_files(table.file_uris())
+        if self.is_local:
+            self._verify_paths(ref, table.file_uris(), table.version())
+
+    def _verify_paths(self, ref: TableRef, uris: list[str], version: int) -> None:
+        missing = missing_files(uris)
         if missing:
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-            raise damaged(
-                ref, f"data file {missing[0]}{more} of version {table.version()} is missing"
-            )
+            raise damaged(ref, f"data file {missing[0]}{more} of version {version} is missing")
 
     def version(self, ref: TableRef) -> int | None:
         """The latest version, or None when the table was never written."""
@@ -176,7 +178,18 @@ class Warehouse:
     def head(self, ref: TableRef, *, verify: bool = False, count_rows: bool = False) -> TableHead:
         """The newest commit (None when the table was never written) from one load of the
         log; `verify`: check the data files it references are there; `count_rows`: also
-        the version's rows, summed from the files' statistics (no data file read)."""
+        the version's rows, summed from the files' statistics (no data file read).
+        A local table's log is read here first (`log_head.py`); delta-rs loads the table
+        when that reader leaves it (checkpoint kinds, reader features, damage)."""
+        if self.is_local:
+            if not (self.local_dir(ref) / LOG).is_dir():
+                return TableHead(None)
+            fast = read_head(self.local_dir(ref))
+            if fast is not None:
+                if verify:
+                    self._verify_paths(ref, [str(p) for p in fast.files], fast.version)
+                return TableHead(CommitInfo.from_history(fast.commit),
+                                 fast.rows if count_rows else None)
         if not self.exists(ref):
             return TableHead(None)
         table = self.open(ref)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from afluente.connectors.files.config import StorageOptions
 from afluente.connectors.files.entry import FileEntry
-from afluente.connectors.files.object_storage import is_remote, list_objects, s3_filesystem
+from afluente.connectors.files.remote_path import is_remote
 from afluente.errors import Location
 
 __all__ = ["FileEntry", "list_files"]
@@ -24,7 +24,9 @@ def list_files(
     location: Location | None = None,
 ) -> list[FileEntry]:
     """The files matching `pattern` (relative to `root` unless absolute or remote), sorted."""
-    if is_remote(pattern):
+    if is_remote(pattern):  # the object-storage client (pyarrow.fs, TLS) only for remote paths
+        from afluente.connectors.files.object_storage import list_objects, s3_filesystem
+
         filesystem = s3_filesystem(storage, source, location)
         return list_objects(pattern, filesystem, source, location)
     return list_local(pattern, root)

@@ -16,7 +16,7 @@ from pathlib import Path
 from afluente.connectors.files.config import TEXT_FORMATS, FilesSource
 from afluente.connectors.files.encodings import needs_transcoding, transcode_to_utf8
 from afluente.connectors.files.entry import FileEntry
-from afluente.connectors.files.object_storage import download, is_remote, s3_filesystem
+from afluente.connectors.files.remote_path import is_remote
 from afluente.errors import ConnectorError, Location
 
 
@@ -46,7 +46,9 @@ class Staging:
     def stage(self, entries: list[FileEntry]) -> list[LocalFile]:
         remote = [e for e in entries if is_remote(e.path)]
         filesystem = None
-        if remote:
+        if remote:  # the object-storage client (pyarrow.fs, TLS) only for remote files
+            from afluente.connectors.files.object_storage import download, s3_filesystem
+
             filesystem = s3_filesystem(self.config.storage_options, self.name, self.location)
         staged: list[LocalFile] = []
         for number, entry in enumerate(entries):
