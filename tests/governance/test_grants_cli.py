@@ -193,3 +193,43 @@ def test_publish_as_a_reader_sends_what_the_reader_sees(plain: Path, postgres_ur
     assert code == 0, err
     rows = fetch(postgres_url, "SELECT * FROM mart.customers ORDER BY customer_id")
     assert rows == [(2, "****", "RJ"), (9, "****", "RJ")]
+
+
+MASKED_MODEL = """/* @config
+columns:
+  email: {tags: [pii], mask: hmac}
+  name: {mask: partial}
+*/
+SELECT customer_id, name, email FROM silver.customers
+"""
+
+
+def test_write_time_masks_keep_raw_values_out_of_the_table(plain: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(plain, root)
+    (root / "models" / "gold" / "contacts.sql").write_text(MASKED_MODEL)
+    monkeypatch.setenv("AFLUENTE_MASK_KEY", "write-key")
+    project = load_project(root)
+    assert run_project(project, "gold.contacts").status == "success"
+    rows = query_project(project, "SELECT * FROM gold.contacts WHERE customer_id = 2")
+    assert rows.to_pylist() == [{
+        "customer_id": 2, "name": "******Lima",
+        "email": hmac.new(b"write-key", b"bruno@example.com", hashlib.sha256).hexdigest()}]
+    stored = b"".join(p.read_bytes() for p in (root / "warehouse" / "gold" / "contacts")
+                      .rglob("*.parquet"))
+    assert b"bruno@example.com" not in stored and b"Bruno Lima" not in stored
+
+
+def test_a_write_time_mask_on_a_missing_column_is_refused(plain: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(plain, root)
+    model = root / "models" / "gold" / "contacts.sql"
+    model.write_text(MASKED_MODEL.replace("name: {mask: partial}", "phone: {mask: redact}"))
+    result = run_project(load_project(root), "gold.contacts")
+    assert result.status == "failed"
+    (failed,) = result.failed
+    assert "gold.contacts: cannot mask phone on write: the model has no such column (it has " \
+           "customer_id, name, email)" in str(failed.reason)
+    assert not (root / "warehouse" / "gold" / "contacts").exists()

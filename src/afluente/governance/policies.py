@@ -88,3 +88,10 @@ def combined_filter(predicates: Sequence[str | None]) -> str | None:
     if not predicates or any(p is None for p in predicates):
         return None
     return " OR ".join(f"({p})" for p in predicates)
+
+
+def masked_select(sql: str, columns: Sequence[str], masks: Mapping[str, MaskKind],
+                  key: bytes | None) -> str:
+    """`sql`'s result with the `masks` columns masked (a model's write-time masks)."""
+    policy = TablePolicy(tuple(columns), masks)
+    return policy.select_sql(f"({sql}) AS masked_on_write", key)

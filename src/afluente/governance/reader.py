@@ -181,6 +181,12 @@ def read_mask_key(env: str, file: str | None) -> bytes:
                             "secret, the same wherever the pseudonyms must match")
 
 
+def write_mask_key(project: Project) -> bytes:
+    """The HMAC key a model's write-time `hmac` mask uses: the same as the readers'."""
+    config = project.config.governance or GovernanceConfig()
+    return read_mask_key(*_key_source(project, config))
+
+
 def _key_source(project: Project, config: GovernanceConfig) -> tuple[str, str | None]:
     file = config.hmac_key_file
     return config.hmac_key_env, str(project.root / file) if file else None
