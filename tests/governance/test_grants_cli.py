@@ -233,3 +233,19 @@ def test_a_write_time_mask_on_a_missing_column_is_refused(plain: Path, tmp_path:
     assert "gold.contacts: cannot mask phone on write: the model has no such column (it has " \
            "customer_id, name, email)" in str(failed.reason)
     assert not (root / "warehouse" / "gold" / "contacts").exists()
+
+
+def test_building_a_table_takes_modify(shop: Path) -> None:
+    code, out, err = afluente(shop, "--json", "token", "create", "--role", "reader",
+                              "--name", "builder")
+    token = json.loads(out)["token"]
+    code, _, err = afluente(shop, "run", "--select", "silver.orders", token=token)
+    assert code == 1
+    assert "service:builder has no MODIFY grant on silver.orders" in err
+    version = (shop / "warehouse" / "silver" / "orders" / "_delta_log")
+    before = sorted(p.name for p in version.iterdir())
+    assert afluente(shop, "grant", "modify", "silver.orders", "--to", "reader")[0] == 0
+    code, _, err = afluente(shop, "run", "--select", "silver.orders", token=token)
+    assert code == 0, err
+    assert afluente(shop, "revoke", "modify", "silver.orders", "--from", "reader")[0] == 0
+    assert sorted(p.name for p in version.iterdir()) >= before
