@@ -8,7 +8,7 @@ from afluente.config.governance import GovernanceConfig
 from afluente.governance.grants import Grant, parse_privilege
 from afluente.governance.identity import Identity, current_identity, file_owner
 from afluente.governance.principals import Directory
-from afluente.state.access_state import AccessStore
+from afluente.state.access_state import AccessStore, StoredGrant
 
 
 def load_directory(project: Project, config: GovernanceConfig) -> tuple[Directory, Identity]:
@@ -20,7 +20,7 @@ def load_directory(project: Project, config: GovernanceConfig) -> tuple[Director
     return directory_of(project, config, stored_grants, stored_members), identity
 
 
-def directory_of(project: Project, config: GovernanceConfig, stored_grants: list,
+def directory_of(project: Project, config: GovernanceConfig, stored_grants: list[StoredGrant],
                  stored_members: list[tuple[str, str]]) -> Directory:
     grants = [Grant(role, g.privilege, g.on) for role, spec in config.roles.items()
               for g in spec.grants]

@@ -42,8 +42,7 @@ def mask_sql(kind: MaskKind, column: str, key: bytes | None = None) -> str:
     if kind == "redact":
         return f"CASE WHEN {c} IS NULL THEN NULL ELSE '{REDACTED}' END"
     if kind == "partial":
-        return (f"CASE WHEN {c} IS NULL THEN NULL ELSE repeat('*', greatest(length({text}) - 4,"
-                f" 0)) || right({text}, 4) END")
+        return f"lpad(right({text}, 4), CAST(length({text}) AS INTEGER), '*')"  # NULL: NULL
     if kind == "null":
         return f"CASE WHEN 1 = 0 THEN {c} END"  # NULL, with the column's type
     if kind == "year":

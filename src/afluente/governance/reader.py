@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from afluente.config import Project
 from afluente.config.governance import GovernanceConfig, MaskKind, RoleSpec
@@ -59,8 +60,8 @@ class GovernedReader:
         directory, identity = load_directory(project, config)
         principal = directory.principal(identity.name, [identity.token_role]
                                         if identity.token_role else [])
-        return cls(principal, directory, config.roles, _pii_columns(project),
-                   _key_source(project, config))
+        pii = {} if principal.admin else _pii_columns(project)  # an ADMIN loads no models
+        return cls(principal, directory, config.roles, pii, _key_source(project, config))
 
     @property
     def unrestricted(self) -> bool:
@@ -90,13 +91,14 @@ class GovernedReader:
             if shown == "hidden":
                 hidden.add(column)
             elif shown != "raw":
-                masks[column] = shown  # type: ignore[assignment]  # a MaskKind here
+                masks[column] = shown
         predicates = [self._role(r).row_filters.get(str(base).lower()) for r in holding]
         policy = TablePolicy(tuple(columns), masks, frozenset(hidden),
                              combined_filter(predicates))
         return ReadDecision(principal.name, ref, policy)
 
-    def _column(self, roles: Sequence[str], base: TableRef, column: str, pii: bool) -> str:
+    def _column(self, roles: Sequence[str], base: TableRef, column: str, pii: bool
+                ) -> MaskKind | Literal["raw", "hidden"]:
         """`raw`, a mask kind, or `hidden`: the least restrictive view any role gives."""
         grants = self.directory.grants
         masked: list[MaskKind] = []
