@@ -249,3 +249,20 @@ def test_building_a_table_takes_modify(shop: Path) -> None:
     assert code == 0, err
     assert afluente(shop, "revoke", "modify", "silver.orders", "--from", "reader")[0] == 0
     assert sorted(p.name for p in version.iterdir()) >= before
+
+
+def test_the_quality_report_escapes_failing_samples(plain: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(plain, root)
+    model = root / "models" / "silver" / "customers.sql"
+    model.write_text(model.read_text().replace(
+        "/* @config\n",
+        "/* @config\nexpectations:\n  - {name: no_markup, expression: \"name NOT LIKE '%<%'\","
+        " action: warn}\n", 1))
+    assert afluente(root, "check", "silver.customers")[0] == 0
+    page = tmp_path / "quality.html"
+    code, _, err = afluente(root, "quality", "--html", str(page))
+    assert code == 0, err
+    html = page.read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert" not in html
