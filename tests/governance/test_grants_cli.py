@@ -266,3 +266,17 @@ def test_the_quality_report_escapes_failing_samples(plain: Path, tmp_path: Path)
     html = page.read_text()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert" not in html
+
+
+def test_describe_and_fully_qualified_columns_read_through_the_rewrite(shop: Path) -> None:
+    code, out, err = afluente(shop, "--json", "token", "create", "--role", "reader",
+                              "--name", "shapes")
+    token = json.loads(out)["token"]
+    code, out, err = afluente(shop, "--json", "query", "DESCRIBE silver.customers", token=token)
+    assert code == 0, err
+    assert [r["column_name"] for r in json.loads(out)][:2] == ["customer_id", "name"]
+    code, out, err = afluente(shop, "--json", "query", 'SELECT "silver"."customers".name, '
+                              "silver.customers.uf FROM silver.customers ORDER BY 2, 1",
+                              token=token)
+    assert code == 0, err
+    assert json.loads(out) == [{"name": "****", "uf": "RJ"}, {"name": "****", "uf": "RJ"}]

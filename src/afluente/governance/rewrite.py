@@ -66,21 +66,37 @@ def rewrite_reads(tree: exp.Expr, through: Callable[[str, str], str | None]) -> 
     """`tree` with each table `layer.table` for which `through` gives a SELECT replaced by
     that SELECT (keeping the name the statement uses for it)."""
 
+    replaced: set[tuple[str, str]] = set()
+
     def replace(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column):
+            return _unqualified(node, replaced)
         if not isinstance(node, exp.Table) or not node.db or isinstance(node.this, exp.Func):
             return node
         select = through(node.db.lower(), node.name.lower())
         if select is None:
             return node
-        alias = node.alias or node.name
+        replaced.add((node.db.lower(), node.name.lower()))
         parsed = sqlglot.parse_one(select, dialect="duckdb")
         assert isinstance(parsed, exp.Query)
-        subquery = parsed.subquery(alias)
+        if isinstance(node.parent, exp.Describe):
+            return parsed  # DESCRIBE SELECT ...
+        subquery = parsed.subquery(node.alias or node.name)
         if isinstance(node.args.get("alias"), exp.TableAlias) and node.args["alias"].columns:
             subquery.set("alias", node.args["alias"])
         return subquery
 
-    return tree.transform(replace)
+    # tables first (FROM is visited after the projection): then the columns naming them
+    tables_done = tree.transform(lambda n: n if isinstance(n, exp.Column) else replace(n))
+    return tables_done.transform(lambda n: replace(n) if isinstance(n, exp.Column) else n)
+
+
+def _unqualified(column: exp.Column, replaced: set[tuple[str, str]]) -> exp.Column:
+    """`silver.customers.uf` as `customers.uf` once that table is a subquery named so."""
+    if column.args.get("db") and (column.db.lower(), column.table.lower()) in replaced:
+        column.set("db", None)
+        column.set("catalog", None)
+    return column
 
 
 def column_names(tree: exp.Expr) -> set[str]:
