@@ -193,8 +193,13 @@ def test_tokens_are_stored_hashed(demo: Path, tokens: dict[str, str]) -> None:
     ("sql", "says"),
     [
         ("SELECT * FROM read_csv('/etc/passwd')", "may not call read_csv()"),
-        ("SELECT * FROM '/etc/passwd'", "Table with name /etc/passwd does not exist"),
-        ("SELECT cpf FROM '{warehouse}/gold/dim_customer/*.parquet'", "cannot read"),
+        ("SELECT * FROM '/etc/passwd'", "names tables as layer.table, not '/etc/passwd'"),
+        ("SELECT cpf FROM '{warehouse}/gold/dim_customer/*.parquet'",
+         "names tables as layer.table, not '{warehouse}/gold/dim_customer/*.parquet'"),
+        ("SELECT cpf FROM __afluente_gold__dim_customer",  # the Spark engine's view name
+         "names tables as layer.table, not '__afluente_gold__dim_customer'"),
+        ("WITH c AS (SELECT cpf FROM gold.dim_customer) SELECT * FROM c, dim_customer",
+         "names tables as layer.table, not 'dim_customer'"),
         ("SELECT * FROM query_table('gold.dim_customer')", "may not call query_table()"),
         ("SELECT * FROM query('SELECT cpf FROM gold.dim_customer')", "may not call query()"),
         ("SUMMARIZE gold.dim_customer", "may only run a query"),
@@ -209,6 +214,7 @@ def test_tokens_are_stored_hashed(demo: Path, tokens: dict[str, str]) -> None:
 def test_intrusion_as_a_non_admin(demo: Path, tokens: dict[str, str], sql: str, says: str
                                   ) -> None:
     text = sql.format(warehouse=demo / "warehouse")
+    says = says.format(warehouse=demo / "warehouse")
     done = run_afluente(["-p", str(demo), "query", text],
                         env={"AFLUENTE_TOKEN": tokens["analyst"], "AFLUENTE_MASK_KEY": KEY})
     assert done.returncode == 1

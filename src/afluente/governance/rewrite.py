@@ -46,6 +46,15 @@ def tables_named(tree: exp.Expr) -> set[tuple[str, str]]:
 
 
 def refuse_indirect_reads(tree: exp.Expr) -> None:
+    """Refuse what reads past the `layer.table` names: a table function that reads by name
+    or path, and an unqualified name that is not a CTE of the statement (an engine's own
+    name for a table, such as Spark's temporary views, or a file path)."""
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        if not table.db and not isinstance(table.this, exp.Func) \
+                and table.name.lower() not in ctes:
+            raise AccessDenied(f"a governed reader names tables as layer.table, not "
+                               f"{table.name!r}", hint=_HINT)
     for node in tree.find_all(exp.Func, exp.Table):
         name = _function_name(node)
         if name in _INDIRECT:
