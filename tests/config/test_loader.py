@@ -13,8 +13,9 @@ from afluente.errors import ConfigError, Location
 from .conftest import WriteProject, config_error, load
 
 TOP_KEYS = (
-    "valid keys here: alerts, default_environment, engine, engines, environments, layers, "
-    "models, name, openlineage, run, schedules, sensors, sinks, sources, state, vars, warehouse"
+    "valid keys here: alerts, default_environment, engine, engines, environments, governance, "
+    "layers, models, name, openlineage, run, schedules, sensors, sinks, sources, state, vars, "
+    "warehouse"
 )
 SOURCE_KEYS = (
     "valid keys here: changed_files, columns, description, format, freshness, mode, options, "

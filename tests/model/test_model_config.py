@@ -114,7 +114,7 @@ def test_header_nested_column_key_typo(starter: ProjectTree) -> None:
     assert error.location == Location(starter.path("models/gold/h.sql"), 4)
     assert error.hint == (
         "did you mean `description`? "
-        "valid keys here: derived_from, description, tags, transformation, type"
+        "valid keys here: derived_from, description, mask, tags, transformation, type"
     )
 
 

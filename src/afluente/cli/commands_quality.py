@@ -74,7 +74,7 @@ def quality(
     cli = state_of(ctx)
     project = cli.project()
     with StateStore.open(project.state_url) as state:
-        history = state.quality_history()
+        history = _governed_samples(project, state.quality_history())
     shown, pending = current_results(history, _defined(project))
     current = {(r["model"], r["rule"]) for r in shown}
     kept = [r for r in history if (r["model"], r["rule"]) in current]
@@ -96,6 +96,23 @@ def quality(
         _wrote(console, page)
 
     cli.console.emit(payload, render)
+
+
+def _governed_samples(project: Any, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Quality results as the governed reader lets the caller see them: failing samples hold
+    table values, so a reader without a grant on `afluente.quality_results.sample` sees
+    none (docs/governance.md)."""
+    from afluente.governance.reader import GovernedReader
+    from afluente.model import TableRef
+
+    reader = GovernedReader.open(project)
+    if reader.unrestricted:
+        return history
+    columns = list(history[0]) if history else ["sample"]
+    policy = reader.decide(TableRef("afluente", "quality_results"), columns).policy
+    if "sample" not in policy.hidden:
+        return history
+    return [dict(row, sample="[]") for row in history]
 
 
 def _defined(project: Any) -> dict[str, list[Any]]:

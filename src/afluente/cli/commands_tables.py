@@ -78,13 +78,25 @@ def _show(cli: CliState, table: str, version: int | None, as_of: str | None, lim
     warehouse = Warehouse(project.warehouse_uri)
     delta = warehouse.open(ref, version=version, as_of=moment)
     dataset = warehouse.readable(ref, delta)
-    columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
-    data = dataset.head(limit, columns=columns, filter=visible)
+    data = _governed(project, ref, dataset, limit)
+    if data is None:  # the caller sees the table whole: Arrow reads it, no engine starts
+        columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
+        data = dataset.head(limit, columns=columns, filter=visible)
     console = cli.console
     if not console.json_mode:
         console.line(f"{ref} at version {delta.version()}", style="bold")
     fmt = Format.json if console.json_mode else Format.table
     _print_rows(console, QueryRows.of_arrow(data), fmt)
+
+
+def _governed(project: Any, ref: Any, dataset: Any, limit: int) -> Any:
+    """The rows `show` prints as the governed reader allows them (docs/governance.md)."""
+    from afluente.governance.reader import GovernedReader
+    from afluente.governance.scan import governed_table
+
+    reader = GovernedReader.open(project)
+    return None if reader.unrestricted else governed_table(project, reader, ref, dataset,
+                                                           limit)
 
 
 @app.command()

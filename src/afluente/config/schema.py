@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from afluente.config.governance import GovernanceConfig
 from afluente.config.observability import AlertsConfig, FreshnessSLA
 from afluente.config.orchestration import RunSettings, ScheduleSpec, SensorSpec
 
@@ -158,6 +159,8 @@ class ProjectConfig(_EngineShorthands):
     run: RunSettings = RunSettings()  # orchestration: workers, retries, timeouts
     schedules: dict[str, ScheduleSpec] = Field(default_factory=dict)
     sensors: dict[str, SensorSpec] = Field(default_factory=dict)
+    # access control: roles, grants, masks, row filters (docs/governance.md)
+    governance: GovernanceConfig | None = None
 
 
     @field_validator("engines")

@@ -176,7 +176,8 @@ def access_error(exc: duckdb.Error, sql: str, readable: Sequence[str]) -> Engine
         return None
     match = _DENIED_PATH.search(str(exc))
     path = match.group(1) if match else "?"
-    allowed = ", ".join(readable) or "none (the warehouse is not on local disk)"
+    allowed = ", ".join(readable) or ("none (the warehouse is not on local disk, or "
+                                   "governance applies to you)")
     return EngineError(
         f"`afluente query` cannot read {_call(sql, path)}: files outside the warehouse and "
         "the sources' landing folders are not readable, and nothing is writable",

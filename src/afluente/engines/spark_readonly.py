@@ -84,7 +84,8 @@ def _check_path(path: str, readable: Sequence[str]) -> None:
         base = os.path.realpath(folder)
         if resolved == base or resolved.startswith(base.rstrip(os.sep) + os.sep):
             return
-    allowed = ", ".join(readable) or "none (the warehouse is not on local disk)"
+    allowed = ", ".join(readable) or ("none (the warehouse is not on local disk, or "
+                                   "governance applies to you)")
     raise EngineError(
         f"`afluente query` cannot read '{path}': files outside the warehouse and the "
         "sources' landing folders are not readable, and nothing is writable",

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from afluente.config.governance import MaskKind
 from afluente.config.observability import FreshnessSLA, parse_duration
 from afluente.model.kinds import KIND_ONLY_KEYS, TableKind, kind_named
 
@@ -38,6 +39,8 @@ class ColumnDoc(BaseModel):
     # column lineage a Python model declares: `derived_from: [silver.orders.amount]`, and how
     derived_from: tuple[str, ...] = ()
     transformation: Literal["identity", "transformation", "aggregation"] = "transformation"
+    # written masked: the stored table never holds the raw value (docs/governance.md)
+    mask: MaskKind | None = None
 
 
 def _names(value: Any) -> Any:

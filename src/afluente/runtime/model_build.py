@@ -7,6 +7,7 @@ worker. A failed attempt is returned, not recorded: the executor decides whether
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -19,7 +20,7 @@ import pyarrow.dataset as pads
 from afluente.config import Project
 from afluente.engines import Capability, Engine
 from afluente.engines.frames import model_function
-from afluente.errors import AfluenteError, EngineError
+from afluente.errors import AfluenteError, EngineError, ModelError
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.contracts import check_contract
 from afluente.runtime.incremental_build import IncrementalBuild
@@ -200,7 +201,33 @@ class ModelBuilder:
         """Build the way the node's kind builds (`TableKind.build`)."""
         builders = {"view": self._build_view, "incremental": self._build_incremental,
                     "full": self._build_full}
-        return builders[node.table_kind.build](node, step, read, quality)
+        build = node.table_kind.build
+        return builders[build](self._masked_on_write(node, build), step, read, quality)
+
+    def _masked_on_write(self, node: Node, build: str) -> Node:
+        """`node` whose SQL masks the columns its config masks on write (`columns: {cpf:
+        {mask: hmac}}`): the stored table never holds their raw values."""
+        masks = {name: doc.mask for name, doc in node.config.columns.items() if doc.mask}
+        if not masks:
+            return node
+        if build != "full" or node.sql is None:
+            raise ModelError(
+                f"{node.ref}: write-time masks ({', '.join(sorted(masks))}) apply to SQL "
+                f"models of kind full; this is a {node.language} model of kind "
+                f"{node.config.kind}", location=node.location,
+                hint="mask the column in a full SQL model downstream, or mask it for readers "
+                     "in afluente.yml (`governance.roles.ROLE.masks`)")
+        from afluente.governance.policies import masked_select
+        from afluente.governance.reader import write_mask_key
+
+        columns = list(self.engine.describe_query(node.sql))
+        missing = sorted(set(masks) - set(columns))
+        if missing:
+            raise ModelError(f"{node.ref}: cannot mask {', '.join(missing)} on write: the "
+                             f"model has no such column (it has {', '.join(columns)})",
+                             location=node.location)
+        key = write_mask_key(self.project) if "hmac" in masks.values() else None
+        return dataclasses.replace(node, sql=masked_select(node.sql, columns, masks, key))
 
     def _build_view(self, node: Node, step: PlanStep, read: dict[str, int],
                     quality: QualityStep | None) -> None:

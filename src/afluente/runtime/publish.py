@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
@@ -106,16 +107,17 @@ def _publish_sink(project: Project, graph: Graph, name: str, only: set[TableRef]
     warehouse = Warehouse(project.warehouse_uri)
     sink = sink_for(project, name)
     try:
-        return [_publish_one(sink, t, warehouse, state, run_id, force) for t in tables]
+        return [_publish_one(project, sink, t, warehouse, state, run_id, force)
+                for t in tables]
     finally:
         sink.close()
 
 
-def _publish_one(sink: Sink, table: SinkTable, warehouse: Warehouse, state: StateStore,
-                 run_id: str, force: bool) -> PublishOutcome:
+def _publish_one(project: Project, sink: Sink, table: SinkTable, warehouse: Warehouse,
+                 state: StateStore, run_id: str, force: bool) -> PublishOutcome:
     started = time.perf_counter()
     try:
-        outcome = sink.publish(table, table_data(warehouse, table.ref), run_id=run_id,
+        outcome = sink.publish(table, table_data(warehouse, table.ref, project), run_id=run_id,
                                force=force)
     except AfluenteError as error:
         outcome = _failed(sink.name, str(table.ref), table.target, table.options.mode, error,
@@ -124,10 +126,16 @@ def _publish_one(sink: Sink, table: SinkTable, warehouse: Warehouse, state: Stat
     return outcome
 
 
-def table_data(warehouse: Warehouse, ref: TableRef) -> TableData:
-    """The table's current version, streamed from a snapshot pinned to that version."""
+def table_data(warehouse: Warehouse, ref: TableRef, project: Project | None = None
+               ) -> TableData:
+    """The table's current version, streamed from a snapshot pinned to that version (as
+    the governed reader lets the caller see it, when `project` declares governance)."""
     delta = warehouse.open(ref)
     dataset = warehouse.readable(ref, delta)
+    governed = _governed(project, ref, dataset) if project is not None else None
+    if governed is not None:
+        return TableData(ref, delta.version(), governed.schema,
+                         lambda: iter(governed.to_batches(max_chunksize=BATCH_ROWS)))
     columns, visible = visible_scan(dataset.schema)  # apply_changes: no bookkeeping rows
     schema = pa.schema([dataset.schema.field(c) for c in columns])
 
@@ -135,6 +143,14 @@ def table_data(warehouse: Warehouse, ref: TableRef) -> TableData:
         return iter(dataset.to_batches(columns=columns, filter=visible, batch_size=BATCH_ROWS))
 
     return TableData(ref, delta.version(), schema, batches)
+
+
+def _governed(project: Project, ref: TableRef, dataset: Any) -> pa.Table | None:
+    from afluente.governance.reader import GovernedReader
+    from afluente.governance.scan import governed_table
+
+    reader = GovernedReader.open(project)
+    return None if reader.unrestricted else governed_table(project, reader, ref, dataset)
 
 
 def _failed(sink: str, table: str, target: str, mode: str, error: AfluenteError,

@@ -109,6 +109,20 @@ def profile_table(project: Project, table: str) -> list[ColumnProfile]:
     engine = project_engine(project)
     try:
         attach_catalog(engine, project, load_graph(project))
-        return profile(engine, qualified(ref))
+        return profile(engine, _governed_relation(project, engine, ref))
     finally:
         engine.close()
+
+
+def _governed_relation(project: Project, engine: Engine, ref: TableRef) -> str:
+    """What `profile` reads: the table, or the governed reader's SELECT of it (masks and
+    row filter; docs/governance.md)."""
+    from afluente.governance.reader import GovernedReader
+    from afluente.runtime.query import table_columns
+
+    reader = GovernedReader.open(project)
+    relation = qualified(ref)
+    if reader.unrestricted:
+        return relation
+    sql = reader.table_sql(ref, table_columns(engine, ref) or [])
+    return relation if sql is None else f"({sql}) AS {ref.name}"

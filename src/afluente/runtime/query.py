@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from afluente.config import Project
 from afluente.engines import Engine, project_engine
-from afluente.errors import DamagedTableError, StateError
+from afluente.errors import DamagedTableError, EngineError, StateError
 from afluente.model import Graph, Node, TableRef, load_graph
 
 if TYPE_CHECKING:
@@ -44,24 +44,40 @@ def query_project(project: Project, sql: str) -> pa.Table:
     """Run `sql` (one read-only statement) over the project's tables and event log, on an
     engine that can read files only under the warehouse and the landing folders and can
     write nothing (docs/architecture.md, "Ad-hoc queries")."""
-    return _read_only(project, sql, lambda engine, folders: engine.read_only_query(sql, folders))
+    return _read_only(project, sql, lambda engine, text, folders:
+                      engine.read_only_query(text, folders))
 
 
 def query_rows(project: Project, sql: str) -> QueryRows:
     """`query_project`'s result as Python values, what `afluente query` prints: on DuckDB a
     statement that reads no table (`select 1`) then loads no Arrow at all."""
-    return _read_only(project, sql, lambda engine, folders: engine.read_only_rows(sql, folders))
+    return _read_only(project, sql, lambda engine, text, folders:
+                      engine.read_only_rows(text, folders))
 
 
-def _read_only(project: Project, sql: str, fetch: Callable[[Engine, list[str]], T]) -> T:
+def _read_only(project: Project, sql: str, fetch: Callable[[Engine, str, list[str]], T]) -> T:
+    """Attach what `sql` reads, let the governed reader rewrite it (grants, masks, row
+    filters; docs/governance.md) and run it."""
+    from afluente.governance.reader import GovernedReader
+
+    reader = GovernedReader.open(project)
     engine = project_engine(project)
     try:
         wanted = _attach_project_tables(engine, project, sql)
         if wanted is None or wanted.state:
             _attach_state_unless_broken(engine, project, sql)
-        return fetch(engine, readable_folders(project))
+        governed = reader.rewrite(sql, lambda ref: table_columns(engine, ref))
+        return fetch(engine, governed, reader.readable(readable_folders(project)))
     finally:
         engine.close()
+
+
+def table_columns(engine: Engine, ref: TableRef) -> list[str] | None:
+    """The columns of an attached table (None when no such table is attached)."""
+    try:
+        return list(engine.describe_query(f'SELECT * FROM "{ref.layer}"."{ref.name}"'))
+    except EngineError:
+        return None
 
 
 def _attach_project_tables(engine: Engine, project: Project, sql: str) -> Wanted | None:

@@ -10,4 +10,4 @@ from __future__ import annotations
 VERSION_TABLE = "afluente_state_version"
 
 #: The newest migration in ``migrations/versions`` (a test checks the two agree).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"

@@ -210,3 +210,36 @@ backfill_partitions = Table(
     Column("version_written", BigInteger),
     Column("error", Text),
 )
+
+# -- governance (migration 0005) ------------------------------------------------------------
+
+grants = Table(
+    "grants",
+    metadata,
+    Column("role", String(255), primary_key=True),
+    Column("privilege", String(16), primary_key=True),  # SELECT | MODIFY | ADMIN
+    Column("securable", String(255), primary_key=True),  # project | layer | l.t | l.t.c
+    Column("granted_by", String(255), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
+role_members = Table(
+    "role_members",
+    metadata,
+    Column("role", String(255), primary_key=True),
+    Column("principal", String(255), primary_key=True),  # user:NAME | group:NAME | service:NAME
+    Column("added_by", String(255), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),  # the public half, shown in listings
+    Column("name", String(255), nullable=False),  # the service account: service:NAME
+    Column("role", String(255), nullable=False),
+    Column("secret_sha256", String(64), nullable=False),  # never the token itself
+    Column("created_by", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
