@@ -44,6 +44,7 @@ def _register() -> None:
         commands_backfill,
         commands_catalog,
         commands_health,
+        commands_lgpd,
         commands_lineage,
         commands_project,
         commands_publish,

@@ -1,0 +1,1 @@
+"""Governance: who may read what, masks, audit and erasure."""
