@@ -11,6 +11,7 @@ fails on their row), the OpenLineage file and the generated HTML docs and health
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Erased:
              "updated_at": "2025-08-01 10:00:00", "cpf_titular": subject["cpf"]}
     _write(root / "landing" / "customer_updates" / "customer_updates_0003_1.csv", [extra])
     assert run_project(load_project(root)).status == "success"
-    for args in (["docs", "build"], ["health", "--html", "target/health.html"]):
+    for args in (["docs", "build"], ["health", "--html", str(root / "target/health.html")]):
         assert run_afluente(["-p", str(root), *args]).returncode == 0
     cid = int(subject["customer_id"])
     values = [subject["cpf"], digits(subject["cpf"]), subject["email"], subject["phone"],
@@ -191,3 +192,26 @@ def test_later_runs_work_and_do_not_bring_the_subject_back(erased: Erased) -> No
     assert result.status == "success"
     assert occurrences(erased.root, erased.values, skip=("landing",)) == []
     assert _others(erased.root, erased.customer_id) == erased.before
+
+
+def test_classify_suggests_what_lineage_cannot_reach(erased: Erased) -> None:
+    """The CRM feed's bronze copy carries a CPF and a name no model reads: only their values
+    tell. The tagged columns are recognised; product and seller names are not people."""
+    run = run_afluente(["-p", str(erased.root), "--json", "classify"])
+    assert run.returncode == 0, run.stderr
+    suggestions = json.loads(run.stdout)["suggestions"]
+    found = {f"{s['table']}.{s['column']}": s for s in suggestions}
+    assert {k for k, s in found.items() if not s["tagged"]} >= {
+        "bronze.customer_updates.cpf", "bronze.customer_updates.name"}
+    assert found["silver.customers.cpf"]["tagged"] and found["silver.customers.cpf"][
+        "confidence"] == 1.0
+    assert not {k for k in found if ".products." in k or ".sellers." in k}
+    assert all(set(x[:-2]) <= set("•.-@() +") for s in suggestions for x in s["samples"])
+
+
+def test_export_after_the_erasure_finds_nothing(erased: Erased) -> None:
+    run = run_afluente(["-p", str(erased.root), "subject", "export", "--subject",
+                        f"email={erased.values[2]}"])
+    assert run.returncode == 1
+    assert "no row holds the subject `email=…`" in run.stderr
+    assert erased.values[2] not in run.stderr

@@ -133,5 +133,7 @@ _PEOPLE = ("customer", "client", "person", "people", "user", "employee", "member
 def _about_people(table: str, column: str) -> bool:
     """A `name` column of a table about people (customers, users, ...), or a column whose
     own name says it is a person's (`full_name`, `nome_completo`)."""
-    text = f"{table.rpartition('.')[2]}_{column}".lower()
+    text = column.lower()
+    if text in ("name", "nome"):
+        text = table.rpartition(".")[2].lower()
     return any(word in text for word in _PEOPLE)

@@ -84,13 +84,14 @@ def email_ok(value: str) -> bool:
 
 
 def phone_ok(value: str) -> bool:
-    """A Brazilian number: optional +55, a valid DDD, 8 (landline) or 9 (mobile) digits."""
+    """A Brazilian number: optional +55, a valid DDD, then 8 digits starting 2-5 (landline)
+    or 9 starting with 9 (mobile)."""
     d = digits(value)
     if len(d) in (12, 13) and d.startswith("55"):
         d = d[2:]
     if len(d) not in (10, 11) or int(d[:2]) not in _DDD:
         return False
-    return len(d) == 10 or d[2] == "9"
+    return d[2] in "2345" if len(d) == 10 else d[2] == "9"  # landline; mobile
 
 
 def cep_ok(value: str) -> bool:

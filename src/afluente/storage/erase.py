@@ -32,6 +32,7 @@ from afluente.errors import StorageError
 from afluente.storage.damage import LOG, commit_version
 from afluente.storage.view_types import plain_schema
 
+STATS_COLUMNS = "delta.dataSkippingStatsColumns"
 #: the rows of one data file to remove (True) and keep (False)
 RowMatcher = Callable[[pa.Table], pa.ChunkedArray | pa.Array]
 
@@ -125,10 +126,19 @@ def _rewrite_commit(path: Path, scrub: Callable[[str], str]) -> None:
     os.replace(temporary, path)
 
 
-def stats_free_columns(columns: list[str], private: set[str]) -> dict[str, str]:
-    """The table property that keeps `private` columns out of the file statistics."""
-    kept = [c for c in columns if c not in private]
-    return {"delta.dataSkippingStatsColumns": ",".join(kept)} if private else {}
+def keep_out_of_stats(uri: str, private: set[str],
+                      storage_options: dict[str, str] | None = None) -> bool:
+    """Set `delta.dataSkippingStatsColumns` so the files written from now on keep no
+    statistics (min/max) of the `private` columns; True when the property changed."""
+    table = DeltaTable(uri, storage_options=storage_options)
+    columns = [f.name for f in table.schema().fields]
+    if not private & set(columns):
+        return False
+    wanted = ",".join(c for c in columns if c not in private)
+    if table.metadata().configuration.get(STATS_COLUMNS) == wanted:
+        return False
+    table.alter.set_table_properties({STATS_COLUMNS: wanted})
+    return True
 
 
 def _without(root: Path, path: str, add: dict[str, object], kept: pa.Table
