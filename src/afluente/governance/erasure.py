@@ -157,7 +157,10 @@ def _scrub_metadata(project: Project, view: ProjectView, eraser: Eraser,
     warehouse = Path(view.warehouse.root) if view.warehouse.is_local else None
     skip = [*landing, *([warehouse] if warehouse else [])]
     certificate.files_scrubbed = scrub_files(list(generated_files(project, skip)), eraser)
-    certificate.source_files_holding_subject = files_holding(landing, eraser)
+    held = {node.source_name for ref, node in view.graph.nodes.items()
+            if node.source_name and str(ref) in {t.table for t in certificate.tables}}
+    certificate.source_files_holding_subject = files_holding(
+        source_roots(project, held), eraser)
 
 
 def _write_certificate(project: Project, certificate: Certificate) -> Path:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from afluente.config import Project
 from afluente.errors import DamagedTableError
-from afluente.governance.pii_columns import along_lineage, pii_columns
-from afluente.governance.pii_kinds import Kind
-from afluente.lineage import ProjectLineage, project_lineage
+from afluente.governance.pii_columns import PASSING, PII_TAG, along_lineage, pii_columns
+from afluente.governance.pii_kinds import Kind, kind_of_name
+from afluente.lineage import ColumnsOf, ModelLineage, ProjectLineage, update_lineage
 from afluente.model import Graph, Node, TableRef, load_graph
 from afluente.storage import Warehouse
 from afluente.storage.erase import local_tables
@@ -51,7 +52,7 @@ class ProjectView:
             columns = columns_of(TableRef.parse(name))
             if columns is not None:
                 stored[name] = list(columns)
-        return cls(project, graph, warehouse, project_lineage(graph, columns_of), stored)
+        return cls(project, graph, warehouse, pii_lineage(graph, columns_of), stored)
 
     def holdings(self, extra: Sequence[str] = ()) -> list[Holding]:
         """Every stored table with personal columns (declared, inherited, fed, or named)."""
@@ -90,3 +91,36 @@ class ProjectView:
                 up = self.graph.nodes.get(ref)
                 todo.extend(up.upstream if up is not None else ())
         return seen
+
+
+def pii_lineage(graph: Graph, columns_of: ColumnsOf) -> ProjectLineage:
+    """Column lineage of the models that can hold personal data: those that tag or name a
+    personal column, or whose SQL mentions one of their inputs' personal columns (or takes
+    `*`). Parsing every model's lineage costs seconds on a large project; a model that
+    never touches such a column cannot copy one, so it is skipped."""
+    done: dict[str, ModelLineage] = {}
+    personal: dict[str, set[str]] = {}
+    for ref in graph.order:
+        node = graph[ref]
+        own = _personal(node, list(columns_of(ref) or ()))
+        inherited = {c for up in node.upstream for c in personal.get(str(up), ())}
+        if node.language == "sql" and not own and not _mentions(node.sql or "", inherited):
+            continue
+        update_lineage(node, columns_of, done)
+        carried = {e.target.column for e in done[str(ref)].edges
+                   if e.kind in PASSING and e.source.column in inherited}
+        personal[str(ref)] = own | carried
+    return ProjectLineage(done)
+
+
+def _personal(node: Node, stored: list[str]) -> set[str]:
+    """Columns tagged `pii`, or named for an identifier or contact (a bare `name` is as
+    often a product's as a person's: only its tag counts here)."""
+    declared = {c for c, doc in node.config.columns.items() if PII_TAG in doc.tags}
+    return declared | {c for c in stored if kind_of_name(c) not in (None, "name")}
+
+
+def _mentions(sql: str, columns: set[str]) -> bool:
+    if re.search(r"(?is)select\s+(distinct\s+)?\*|\.\*", sql):
+        return True
+    return any(re.search(rf"(?i)\b{re.escape(c)}\b", sql) for c in columns)

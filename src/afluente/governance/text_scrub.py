@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 
 from afluente.config import Project
@@ -35,10 +35,13 @@ class Eraser:
         return bool(self.pattern and self.pattern.search(text))
 
 
-def source_roots(project: Project) -> list[Path]:
-    """The local folders the project's file sources read (the source system's landing)."""
+def source_roots(project: Project, names: Collection[str] | None = None) -> list[Path]:
+    """The local folders the project's file sources read (the source system's landing);
+    only those of the sources `names` when given."""
     roots = []
-    for spec in project.config.sources.values():
+    for name, spec in project.config.sources.items():
+        if names is not None and name not in names:
+            continue
         path = spec.extra.get("path")
         if spec.type == "files" and isinstance(path, str) and "://" not in path:
             head = re.split(r"[*?\[]", path, maxsplit=1)[0]
