@@ -41,6 +41,7 @@ from afluente.governance.text_scrub import (
     source_roots,
 )
 from afluente.state import StateStore
+from afluente.state.locks import acquire_locks, release_locks
 from afluente.storage.erase import erase_rows, matching_rows
 
 MAX_ROUNDS = 8
@@ -108,9 +109,26 @@ def find_subject(view: ProjectView, subject: Subject) -> SubjectRows:
 
 
 def forget(project: Project, subject_text: str) -> Certificate:
-    """Erase the subject everywhere (see the module's description)."""
+    """Erase the subject everywhere (see the module's description). The tables holding
+    personal data are locked as a run locks them, so no run writes them meanwhile."""
     subject = Subject.parse(subject_text)
     view = ProjectView.load(project)
+    request_id = uuid.uuid4().hex[:16]
+    store = StateStore.open(project.state_url)
+    locks = sorted({f"table:{h.table.split('__', 1)[0]}" for h in view.holdings()})
+    try:
+        acquire_locks(store, locks, f"erasure:{request_id}",
+                      wait=project.config.run.lock_timeout)
+        try:
+            return _forget(project, view, store, subject, request_id)
+        finally:
+            release_locks(store, f"erasure:{request_id}")
+    finally:
+        store.close()
+
+
+def _forget(project: Project, view: ProjectView, store: StateStore, subject: Subject,
+            request_id: str) -> Certificate:
     found = find_subject(view, subject)
     if not found.rows:
         raise ErasureError(
@@ -118,12 +136,12 @@ def forget(project: Project, subject_text: str) -> Certificate:
             f"{len(found.holdings)} tables holding personal data; nothing was changed",
             hint="check the value, or tag the column that holds it `pii` "
                  "(`afluente classify` suggests tags)")
-    certificate = Certificate(uuid.uuid4().hex[:16], subject.column, principal(),
-                              _now())
+    certificate = Certificate(request_id, subject.column, principal(), _now())
     eraser = Eraser(found.profile.needles())
     for table in sorted(found.rows):
         certificate.tables.append(_erase_table(found, table, certificate.request_id, eraser))
-    _scrub_metadata(project, view, eraser, certificate)
+    certificate.state_store = store.scrub(eraser)
+    _scrub_files(project, view, eraser, certificate)
     certificate.time_travel = (
         "versions written before the erasure can no longer be read in the tables listed "
         "(their data files were vacuumed): time travel starts at each table's `version`")
@@ -146,13 +164,8 @@ def _erase_table(found: SubjectRows, table: str, request_id: str,
                         done.log_files_removed, done.version)
 
 
-def _scrub_metadata(project: Project, view: ProjectView, eraser: Eraser,
-                    certificate: Certificate) -> None:
-    store = StateStore.open(project.state_url)
-    try:
-        certificate.state_store = store.scrub(eraser)
-    finally:
-        store.close()
+def _scrub_files(project: Project, view: ProjectView, eraser: Eraser,
+                 certificate: Certificate) -> None:
     landing = source_roots(project)
     warehouse = Path(view.warehouse.root) if view.warehouse.is_local else None
     skip = [*landing, *([warehouse] if warehouse else [])]
