@@ -215,3 +215,22 @@ def test_export_after_the_erasure_finds_nothing(erased: Erased) -> None:
     assert run.returncode == 1
     assert "no row holds the subject `email=…`" in run.stderr
     assert erased.values[2] not in run.stderr
+
+
+def test_records_of_processing_come_from_lineage_and_tags(erased: Erased) -> None:
+    out = erased.root / "target" / "records.md"
+    run = run_afluente(["-p", str(erased.root), "--json", "processing-records", "--out",
+                        str(out)])
+    assert run.returncode == 0, run.stderr
+    records = {r["table"]: r for r in json.loads(run.stdout)}
+    assert sorted(records) == [
+        "bronze.customer_updates", "bronze.customers", "gold.dim_customer",
+        "silver.customer_updates", "silver.customer_updates__quarantine", "silver.customers"]
+    dim = records["gold.dim_customer"]
+    assert dim["personal_data"] == {"cpf": "cpf", "email": "email", "name": "name",
+                                    "phone": "phone"}
+    assert {"source:customer_updates", "source:customers"} <= set(dim["sources"])
+    assert records["bronze.customers"]["sources"] == ["source:customers"]
+    assert "gold.fct_orders" in dim["recipients"]
+    assert records["silver.customers"]["owner"] == "data-platform"
+    assert "## gold.dim_customer" in out.read_text(encoding="utf-8")

@@ -159,3 +159,31 @@ def subject_export(
         cli.console.emit({"written": str(out)}, lambda c: c.line(f"written: {out}"))
     else:
         cli.console.emit(document, lambda c: c.line(text))
+
+
+@app.command("processing-records")
+def processing_records(
+    ctx: typer.Context,
+    out: Path = typer.Option(None, "--out", "-o", help="Write a Markdown report here."),
+) -> None:
+    """Records of processing (LGPD Art. 37) from lineage and tags: per table holding
+    personal data, its purpose, owner, personal columns, sources and recipients."""
+    from afluente.governance.holdings import ProjectView
+    from afluente.governance.processing_records import as_markdown
+    from afluente.governance.processing_records import processing_records as records_of
+
+    cli = state_of(ctx)
+    project = cli.project()
+    records = records_of(ProjectView.load(project))
+    if out is not None:
+        out.write_text(as_markdown(project.config.name, records), encoding="utf-8")
+
+    def render(console: Console) -> None:
+        console.table(["table", "personal data", "from", "to", "owner"],
+                      [[r.table, ", ".join(r.personal_data), ", ".join(r.sources),
+                        ", ".join(r.recipients), r.owner] for r in records],
+                      title="records of processing")
+        if out is not None:
+            console.line(f"written: {out}", "dim")
+
+    cli.console.emit([r.__dict__ for r in records], render)
