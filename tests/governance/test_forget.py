@@ -234,3 +234,22 @@ def test_records_of_processing_come_from_lineage_and_tags(erased: Erased) -> Non
     assert "gold.fct_orders" in dim["recipients"]
     assert records["silver.customers"]["owner"] == "data-platform"
     assert "## gold.dim_customer" in out.read_text(encoding="utf-8")
+
+
+def test_personal_columns_are_kept_out_of_file_statistics(erased: Erased) -> None:
+    """The erased tables list only their other columns for statistics, so their next writes
+    keep no min/max of the personal ones (delta-rs honours the property on writes and
+    merges); a table without personal data is left alone."""
+    warehouse = Warehouse(load_project(erased.root).warehouse_uri)
+
+    def stats_columns(table: str) -> set[str] | None:
+        config = warehouse.open(TableRef.parse(table)).metadata().configuration
+        listed = config.get("delta.dataSkippingStatsColumns")
+        return set(listed.split(",")) if listed is not None else None
+
+    dim = stats_columns("gold.dim_customer")
+    bronze = stats_columns("bronze.customers")
+    assert dim is not None and {"customer_key", "customer_id", "valid_from"} <= dim
+    assert bronze is not None and {"customer_id", "_row_hash"} <= bronze
+    assert not ({"cpf", "email", "phone", "name", "_rescued_data"} & (dim | bronze))
+    assert stats_columns("silver.orders") is None

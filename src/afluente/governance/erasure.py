@@ -42,7 +42,7 @@ from afluente.governance.text_scrub import (
 )
 from afluente.state import StateStore
 from afluente.state.locks import acquire_locks, release_locks
-from afluente.storage.erase import erase_rows, matching_rows
+from afluente.storage.erase import erase_rows, keep_out_of_stats, matching_rows
 
 MAX_ROUNDS = 8
 
@@ -156,6 +156,7 @@ def _forget(project: Project, view: ProjectView, store: StateStore, subject: Sub
 def _erase_table(found: SubjectRows, table: str, request_id: str,
                  eraser: Eraser) -> TableErasure:
     holding = found.holdings[table]
+    keep_out_of_stats(holding.uri, set(holding.pii))  # from the next write on, too
     done = erase_rows(
         holding.uri, row_matcher(found.profile, table, holding.pii),
         {"afluente.operation": "erasure", "afluente.erasure": request_id}, eraser)

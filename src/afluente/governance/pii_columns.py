@@ -10,12 +10,11 @@ to hold personal data). Aggregates and filters do not carry values, so they stop
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 
 from afluente.governance.pii_kinds import Kind, kind_of_name
 from afluente.lineage import ProjectLineage
 from afluente.model import Graph
-from afluente.model.model_config import ColumnDoc
 
 PII_TAG = "pii"
 #: columns holding a whole row, or the rest of one, as JSON (quarantine, rescued values)
@@ -76,11 +75,3 @@ def pii_columns(graph: Graph, lineage: ProjectLineage, stored: dict[str, list[st
                 found[table][column] = known.get(column) or kind_of_name(column)
     return {t: c for t, c in found.items() if c}
 
-
-def private_columns(declared: Mapping[str, ColumnDoc], stored: Sequence[str]) -> set[str]:
-    """The stored columns a model tags `pii`, whose names say personal data (a bronze
-    table's `cpf`, `email`, ...) or that keep raw rows as JSON (`_rescued_data`): the ones
-    kept out of file statistics."""
-    return {c for c in stored
-            if (c in declared and PII_TAG in declared[c].tags) or kind_of_name(c) is not None
-            or c in JSON_ROWS}

@@ -21,7 +21,6 @@ from afluente.engines import Capability, Engine
 from afluente.engines.frames import model_function
 from afluente.errors import AfluenteError, AuditError, EngineError
 from afluente.governance.audit import append_audit
-from afluente.governance.pii_columns import private_columns
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.contracts import check_contract
 from afluente.runtime.incremental_build import IncrementalBuild
@@ -36,7 +35,6 @@ from afluente.runtime.results import ModelResult
 from afluente.runtime.transient import as_afluente_error
 from afluente.state import Event, EventLevel, StateStore
 from afluente.storage import StagedFiles, Warehouse, WriteResult
-from afluente.storage.erase import keep_out_of_stats
 from afluente.streams import ResultStream
 
 log = logging.getLogger("afluente.run")
@@ -131,7 +129,6 @@ class ModelBuilder:
         self._event("model_finished", node.name, "info", _result_payload(result))
         if written is not None and not written.already_written:
             self._audit_write(node.name, written)
-            self._private_stats(node)
         log.info("built %s", node.name, extra={"run_id": self.run_id, "model": node.name})
         self.reporter.model_finished(result)
         return result
@@ -144,17 +141,6 @@ class ModelBuilder:
         except (AuditError, OSError) as exc:
             log.error("audit log not written for %s: %s", model, exc,
                       extra={"run_id": self.run_id, "model": model})
-
-    def _private_stats(self, node: Node) -> None:
-        """Keep the columns holding personal data (tagged `pii`, or named so) out of the
-        table's file statistics from its next write on (`storage.erase.keep_out_of_stats`)."""
-        schema = self.warehouse.schema(node.ref)
-        if schema is None:
-            return
-        private = private_columns(node.config.columns, schema.names)
-        if private:
-            keep_out_of_stats(self.warehouse.uri(node.ref), private,
-                              self.warehouse.storage_options)
 
     def _nothing_new(
         self, step: PlanStep, duration: float, reason: str = "no new data in the source",
