@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,15 @@ import pytest
 
 from afluente.config import load_project
 from afluente.demo.build import prepare_demo
-from afluente.errors import ErasureError
+from afluente.errors import ErasureError, LockTimeoutError
 from afluente.governance.audit import read_entries, verify
 from afluente.governance.erasure import Certificate, forget
 from afluente.governance.pii_kinds import cpf_ok, digits
 from afluente.governance.subject_export import export_subject
 from afluente.model import TableRef
 from afluente.runtime import run_project
+from afluente.state import StateStore
+from afluente.state.locks import acquire_locks, release_locks
 from afluente.storage import Warehouse
 from cli_inprocess import run_afluente
 from governance.leak_search import occurrences
@@ -253,3 +256,22 @@ def test_personal_columns_are_kept_out_of_file_statistics(erased: Erased) -> Non
     assert bronze is not None and {"customer_id", "_row_hash"} <= bronze
     assert not ({"cpf", "email", "phone", "name", "_rescued_data"} & (dim | bronze))
     assert stats_columns("silver.orders") is None
+
+
+def test_forget_waits_for_a_run_holding_the_tables(erased: Erased) -> None:
+    """A live run's table lock stops the erasure before anything changes."""
+    loaded = load_project(erased.root)
+    run = loaded.config.run.model_copy(update={"lock_timeout": timedelta(0)})
+    project = replace(loaded, config=loaded.config.model_copy(update={"run": run}))
+    warehouse = Warehouse(project.warehouse_uri)
+    before = warehouse.version(TableRef("silver", "customers"))
+    other = _others(erased.root, erased.customer_id)["silver.customers"][0]
+    store = StateStore.open(project.state_url)
+    try:
+        acquire_locks(store, ["table:silver.customers"], "run-elsewhere", wait=timedelta(0))
+        with pytest.raises(LockTimeoutError, match=r"`table:silver\.customers` is locked by"):
+            forget(project, f"customer_id={other['customer_id']}")
+        release_locks(store, "run-elsewhere")
+    finally:
+        store.close()
+    assert warehouse.version(TableRef("silver", "customers")) == before
