@@ -123,3 +123,13 @@ class ModelTimeoutError(RunError):
 
 class DemoError(AfluenteError):
     """The demo could not be generated or built."""
+
+
+class AuditError(AfluenteError):
+    """The audit log is unreadable or its hash chain is broken (an entry changed, removed or
+    reordered)."""
+
+
+class ErasureError(AfluenteError):
+    """An erasure request (`afluente forget`) could not be carried out; nothing was changed
+    unless the message says otherwise."""

@@ -45,6 +45,7 @@ def _register() -> None:
         commands_catalog,
         commands_governance,
         commands_health,
+        commands_lgpd,
         commands_lineage,
         commands_project,
         commands_publish,

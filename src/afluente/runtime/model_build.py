@@ -20,7 +20,8 @@ import pyarrow.dataset as pads
 from afluente.config import Project
 from afluente.engines import Capability, Engine
 from afluente.engines.frames import model_function
-from afluente.errors import AfluenteError, EngineError, ModelError
+from afluente.errors import AfluenteError, AuditError, EngineError, ModelError
+from afluente.governance.audit import append_audit
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.contracts import check_contract
 from afluente.runtime.incremental_build import IncrementalBuild
@@ -127,9 +128,20 @@ class ModelBuilder:
             attempts=attempt,
         )
         self._event("model_finished", node.name, "info", _result_payload(result))
+        if written is not None and not written.already_written:
+            self._audit_write(node.name, written)
         log.info("built %s", node.name, extra={"run_id": self.run_id, "model": node.name})
         self.reporter.model_finished(result)
         return result
+
+    def _audit_write(self, model: str, written: WriteResult) -> None:
+        """The commit in the audit log; a damaged log is reported, the run goes on."""
+        try:
+            append_audit(self.project, "write", model, {
+                "run_id": self.run_id, "version": written.version, "rows": written.rows})
+        except (AuditError, OSError) as exc:
+            log.error("audit log not written for %s: %s", model, exc,
+                      extra={"run_id": self.run_id, "model": model})
 
     def _nothing_new(
         self, step: PlanStep, duration: float, reason: str = "no new data in the source",

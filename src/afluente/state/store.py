@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -417,6 +417,15 @@ class StateStore:
         with self._read(f"export table {table!r}") as conn:
             rows = [tuple(row) for row in conn.execute(query)]
         return to_arrow_table(source, rows)
+
+    def scrub(self, scrub: Callable[[str], str]) -> dict[str, int]:
+        """Rewrite every text the store holds through `scrub` (an erasure): rows changed
+        per table. A SQLite file is vacuumed after, so no old page keeps the values."""
+        from afluente.state.scrub import scrub_store
+
+        self._check_open()
+        with translated(self.url, "scrub erased values", self._secret):
+            return scrub_store(self._writer, scrub, str(self.url).startswith("sqlite"))
 
     # -- transactions ------------------------------------------------------------------------
 

@@ -1,0 +1,190 @@
+"""`afluente forget`: erase one data subject from everything afluente keeps (LGPD Art. 18 VI).
+
+1. Find the subject: the rows holding their identifying value in a column of personal data,
+   then the rows linked to those by the other identifying values and by business keys
+   (`governance.subject`), in every table holding personal data (`governance.holdings`):
+   bronze, silver, gold, quarantine tables, `_rescued_data`, SCD2 history.
+2. Remove the rows: files rewritten without them, vacuumed with zero retention, the log
+   checkpointed and cleaned of statistics (`storage.erase`).
+3. Scrub the rest: the state store's texts (events, quality samples, metric profiles),
+   generated reports and OpenLineage files under the project.
+4. Write an erasure certificate (`.afluente/erasures/<id>.json`) and an audit entry. Neither
+   holds the subject's values: the certificate names the kind of key, tables, counts, files.
+
+The landing zone is the source system's: it is not rewritten; the certificate lists the
+landing files that still hold the subject so the request can be passed on (a full refresh
+of bronze from those files would bring the subject back).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from afluente.config import Project
+from afluente.config.loader import STATE_DIR
+from afluente.errors import ErasureError
+from afluente.governance.audit import append_audit, principal
+from afluente.governance.holdings import Holding, ProjectView
+from afluente.governance.subject import Profile, Subject, absorb, row_matcher
+from afluente.governance.text_scrub import (
+    Eraser,
+    files_holding,
+    generated_files,
+    scrub_files,
+    source_roots,
+)
+from afluente.state import StateStore
+from afluente.state.locks import acquire_locks, release_locks
+from afluente.storage.erase import erase_rows, keep_out_of_stats, matching_rows
+
+MAX_ROUNDS = 8
+
+
+@dataclass
+class TableErasure:
+    table: str
+    columns: list[str]
+    rows_removed: int
+    files_rewritten: int
+    files_vacuumed: int
+    log_files_removed: int
+    version: int | None
+
+
+@dataclass
+class Certificate:
+    """What one erasure touched; never the subject's values."""
+
+    request_id: str
+    subject_key: str
+    principal: str
+    started_at: str
+    finished_at: str = ""
+    tables: list[TableErasure] = field(default_factory=list)
+    state_store: dict[str, int] = field(default_factory=dict)
+    files_scrubbed: list[str] = field(default_factory=list)
+    source_files_holding_subject: list[str] = field(default_factory=list)
+    time_travel: str = ""
+
+    @property
+    def rows_removed(self) -> int:
+        return sum(t.rows_removed for t in self.tables)
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "rows_removed": self.rows_removed}
+
+
+@dataclass(frozen=True)
+class SubjectRows:
+    """The subject found: what identifies them and their rows per table."""
+
+    profile: Profile
+    rows: dict[str, pa.Table]
+    holdings: dict[str, Holding]
+
+
+def find_subject(view: ProjectView, subject: Subject) -> SubjectRows:
+    """Every row of the subject in the tables holding personal data (to a fixed point)."""
+    holdings = {h.table: h for h in view.holdings()}
+    groups = view.key_groups(list(holdings))
+    profile = Profile.of(subject)
+    rows: dict[str, pa.Table] = {}
+    for _ in range(MAX_ROUNDS):
+        before = profile.size()
+        for table, holding in holdings.items():
+            found = matching_rows(holding.uri, row_matcher(profile, table, holding.pii))
+            if found is not None:
+                rows[table] = found
+                absorb(profile, table, holding.pii, groups, found)
+        if profile.size() == before:
+            break
+    return SubjectRows(profile, rows, holdings)
+
+
+def forget(project: Project, subject_text: str) -> Certificate:
+    """Erase the subject everywhere (see the module's description). The tables holding
+    personal data are locked as a run locks them, so no run writes them meanwhile."""
+    subject = Subject.parse(subject_text)
+    view = ProjectView.load(project)
+    request_id = uuid.uuid4().hex[:16]
+    store = StateStore.open(project.state_url)
+    locks = sorted({f"table:{h.table.split('__', 1)[0]}" for h in view.holdings()})
+    try:
+        acquire_locks(store, locks, f"erasure:{request_id}",
+                      wait=project.config.run.lock_timeout)
+        try:
+            return _forget(project, view, store, subject, request_id)
+        finally:
+            release_locks(store, f"erasure:{request_id}")
+    finally:
+        store.close()
+
+
+def _forget(project: Project, view: ProjectView, store: StateStore, subject: Subject,
+            request_id: str) -> Certificate:
+    found = find_subject(view, subject)
+    if not found.rows:
+        raise ErasureError(
+            f"no row holds the subject `{subject.column}=…` in the "
+            f"{len(found.holdings)} tables holding personal data; nothing was changed",
+            hint="check the value, or tag the column that holds it `pii` "
+                 "(`afluente classify` suggests tags)")
+    certificate = Certificate(request_id, subject.column, principal(), _now())
+    eraser = Eraser(found.profile.needles())
+    for table in sorted(found.rows):
+        certificate.tables.append(_erase_table(found, table, certificate.request_id, eraser))
+    certificate.state_store = store.scrub(eraser)
+    _scrub_files(project, view, eraser, certificate)
+    certificate.time_travel = (
+        "versions written before the erasure can no longer be read in the tables listed "
+        "(their data files were vacuumed): time travel starts at each table's `version`")
+    certificate.finished_at = _now()
+    _write_certificate(project, certificate)
+    append_audit(project, "erasure", f"erasure:{certificate.request_id}", {
+        "subject_key": subject.column, "tables": [t.table for t in certificate.tables],
+        "rows_removed": certificate.rows_removed})
+    return certificate
+
+
+def _erase_table(found: SubjectRows, table: str, request_id: str,
+                 eraser: Eraser) -> TableErasure:
+    holding = found.holdings[table]
+    keep_out_of_stats(holding.uri, set(holding.pii))  # from the next write on, too
+    done = erase_rows(
+        holding.uri, row_matcher(found.profile, table, holding.pii),
+        {"afluente.operation": "erasure", "afluente.erasure": request_id}, eraser)
+    return TableErasure(table, sorted(holding.pii), done.rows_removed,
+                        len(done.files_rewritten), done.files_vacuumed,
+                        done.log_files_removed, done.version)
+
+
+def _scrub_files(project: Project, view: ProjectView, eraser: Eraser,
+                 certificate: Certificate) -> None:
+    landing = source_roots(project)
+    warehouse = Path(view.warehouse.root) if view.warehouse.is_local else None
+    skip = [*landing, *([warehouse] if warehouse else [])]
+    certificate.files_scrubbed = scrub_files(list(generated_files(project, skip)), eraser)
+    held = {node.source_name for ref, node in view.graph.nodes.items()
+            if node.source_name and str(ref) in {t.table for t in certificate.tables}}
+    certificate.source_files_holding_subject = files_holding(
+        source_roots(project, held), eraser)
+
+
+def _write_certificate(project: Project, certificate: Certificate) -> Path:
+    folder = project.root / STATE_DIR / "erasures"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{certificate.request_id}.json"
+    path.write_text(json.dumps(certificate.as_json(), indent=2, sort_keys=True) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
