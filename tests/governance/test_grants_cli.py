@@ -101,6 +101,34 @@ def test_grant_revoke_roles_and_tokens(shop: Path) -> None:
     assert "it is declared in afluente.yml: remove it there" in err
 
 
+def test_grants_reads_and_denials_are_in_the_audit_log(shop: Path, tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(shop, root)
+    (root / ".afluente" / "audit.log").unlink(missing_ok=True)
+    code, out, err = afluente(root, "--json", "token", "create", "--role", "reader",
+                              "--name", "auditee")
+    assert code == 0, err
+    token = json.loads(out)["token"]
+    assert afluente(root, "show", "gold.revenue_by_state", token=token)[0] == 1
+    assert afluente(root, "grant", "select", "gold", "--to", "reader")[0] == 0
+    assert afluente(root, "show", "silver.customers", token=token)[0] == 0
+    assert afluente(root, "revoke", "select", "gold", "--from", "reader")[0] == 0
+    code, out, err = afluente(root, "--json", "audit")
+    assert code == 0, err
+    entries = [(e["principal"], e["action"], e["object"]) for e in json.loads(out)]
+    assert entries[0][1:] == ("key", "token service:auditee")
+    assert entries[1:] == [
+        ("service:auditee", "access_denied", "gold.revenue_by_state"),
+        (entries[0][0], "grant", "gold"),
+        ("service:auditee", "read", "silver.customers"),
+        (entries[0][0], "revoke", "gold"),
+    ]
+    read = json.loads(out)[3]["detail"]
+    assert read["masked"] == ["name"] and read["hidden"] == ["email"] and read["filtered"]
+    code, _, err = afluente(root, "audit", "verify")
+    assert code == 0, err
+
+
 def test_masks_and_filter_on_the_scaffold(shop: Path) -> None:
     code, out, err = afluente(shop, "--json", "token", "create", "--role", "reader",
                               "--name", "etl")

@@ -59,6 +59,8 @@ def grant(
     project, reader = _admin_reader(cli, f"grant {wanted} on {on}")
     with AccessStore.open(project.state_url) as store:
         added = store.grant(to, wanted, on, reader.who)
+    if added:
+        reader.audit("grant", on, {"privilege": wanted, "role": to})
     _said(cli.console, {"role": to, "privilege": wanted, "on": on, "changed": added},
           f"granted {wanted} on {on} to {to}" if added else f"{to} already holds {wanted} on "
           f"{on}", project)
@@ -78,7 +80,7 @@ def revoke(
 
     cli = state_of(ctx)
     wanted, on = parse_privilege(privilege), _securable(securable)
-    project, _ = _admin_reader(cli, f"revoke {wanted} on {on}")
+    project, reader = _admin_reader(cli, f"revoke {wanted} on {on}")
     with AccessStore.open(project.state_url) as store:
         removed = store.revoke(from_, wanted, on)
     if not removed:
@@ -87,6 +89,7 @@ def revoke(
             f"role {from_} holds no {wanted} grant on {on} in the state store",
             hint="it is declared in afluente.yml: remove it there" if declared else
             "see `afluente roles` for the grants each role holds")
+    reader.audit("revoke", on, {"privilege": wanted, "role": from_})
     _said(cli.console, {"role": from_, "privilege": wanted, "on": on, "changed": True},
           f"revoked {wanted} on {on} from {from_}", project)
 
@@ -152,6 +155,7 @@ def roles_add(ctx: typer.Context, role: str = typer.Argument(...),
     project, reader = _admin_reader(cli, f"add members to role {role}")
     with AccessStore.open(project.state_url) as store:
         store.add_member(role, name, reader.who)
+    reader.audit("grant", f"role {role}", {"member": name})
     _said(cli.console, {"role": role, "member": name}, f"{name} now holds role {role}",
           project)
 
@@ -166,11 +170,12 @@ def roles_remove(ctx: typer.Context, role: str = typer.Argument(...),
 
     cli = state_of(ctx)
     name = principal_name(principal) if ":" in principal else f"user:{principal}"
-    project, _ = _admin_reader(cli, f"remove members from role {role}")
+    project, reader = _admin_reader(cli, f"remove members from role {role}")
     with AccessStore.open(project.state_url) as store:
         if not store.remove_member(role, name):
             raise GovernanceError(f"{name} is no member of role {role} in the state store",
                                   hint="members declared in afluente.yml are removed there")
+    reader.audit("revoke", f"role {role}", {"member": name})
     _said(cli.console, {"role": role, "member": name}, f"{name} left role {role}", project)
 
 
@@ -190,6 +195,7 @@ def token_create(
     project, reader = _admin_reader(cli, "create tokens")
     with AccessStore.open(project.state_url) as store:
         token = create_token(store, service, role, reader.who)
+    reader.audit("key", f"token {service}", {"role": role})
 
     def render(console: Console) -> None:
         console.line(token)

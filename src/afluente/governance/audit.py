@@ -91,15 +91,17 @@ def principal() -> str:
 
 
 def append_audit(project: Project, action: AuditAction | str, object: str,
-                 detail: dict[str, Any] | None = None) -> AuditEntry:
-    """Append one entry, chained to the last (the file is locked while appending)."""
+                 detail: dict[str, Any] | None = None, who: str | None = None) -> AuditEntry:
+    """Append one entry, chained to the last (the file is locked while appending); `who`
+    is the principal when the caller knows it (a service token's account), else
+    `principal()`."""
     path = audit_path(project)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _LOCK, path.open("a+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             last = _last_entry(path)
-            entry = _chained(last, action, object, detail or {})
+            entry = _chained(last, action, object, detail or {}, who or principal())
             handle.write(json.dumps(asdict(entry), sort_keys=True, ensure_ascii=False) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
@@ -109,11 +111,11 @@ def append_audit(project: Project, action: AuditAction | str, object: str,
 
 
 def _chained(last: AuditEntry | None, action: str, object: str,
-             detail: dict[str, Any]) -> AuditEntry:
+             detail: dict[str, Any], who: str) -> AuditEntry:
     draft = AuditEntry(
         seq=(last.seq + 1) if last else 1,
         ts=datetime.now(UTC).isoformat(timespec="microseconds"),
-        principal=principal(), action=action, object=object, detail=detail,
+        principal=who, action=action, object=object, detail=detail,
         prev_hash=last.hash if last else GENESIS)
     return AuditEntry(**{**asdict(draft), "hash": draft.digest()})
 

@@ -9,6 +9,7 @@ ADMIN, every decision is "everything": nothing is rewritten and reads run as bef
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -18,6 +19,8 @@ from typing import Literal
 
 from afluente.config import Project
 from afluente.config.governance import GovernanceConfig, MaskKind, RoleSpec
+from afluente.errors import AuditError
+from afluente.governance.audit import append_audit
 from afluente.governance.grants import AccessDenied, Grant, Privilege, allows, denied
 from afluente.governance.policies import TablePolicy, combined_filter
 from afluente.governance.principals import Directory, Principal
@@ -27,6 +30,8 @@ from afluente.model import TableRef
 _BESIDE = re.compile(r"__(quarantine|cdc_storage)$")
 #: afluente's own tables whose columns hold table values (quality failing samples).
 _STATE_PII = {TableRef("afluente", "quality_results"): {"sample"}}
+
+log = logging.getLogger("afluente.governance")
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class GovernedReader:
     pii: Mapping[TableRef, set[str]] = field(default_factory=dict)
     key_source: tuple[str, str | None] = ("AFLUENTE_MASK_KEY", None)
     _key: bytes | None = None
+    project: Project | None = None
 
     @classmethod
     def open(cls, project: Project) -> GovernedReader:
@@ -61,7 +67,8 @@ class GovernedReader:
         principal = directory.principal(identity.name, [identity.token_role]
                                         if identity.token_role else [])
         pii = {} if principal.admin else _pii_columns(project)  # an ADMIN loads no models
-        return cls(principal, directory, config.roles, pii, _key_source(project, config))
+        return cls(principal, directory, config.roles, pii, _key_source(project, config),
+                   project=project)
 
     @property
     def unrestricted(self) -> bool:
@@ -76,12 +83,16 @@ class GovernedReader:
                privilege: Privilege = "SELECT") -> ReadDecision:
         """THE read decision: what the caller sees of `ref` (raises `AccessDenied`)."""
         principal = self.principal
-        if principal is None or principal.admin:
+        if principal is None:
+            return ReadDecision(self.who, ref, TablePolicy(tuple(columns)))
+        if principal.admin:
+            self.audit("read", str(ref), {"privilege": privilege, "as": "ADMIN"})
             return ReadDecision(self.who, ref, TablePolicy(tuple(columns)))
         base = TableRef(ref.layer, _BESIDE.sub("", ref.name))
         grants = self.directory.grants
         holding = sorted(r for r in principal.roles if allows(grants, [r], privilege, ref))
         if not holding:
+            self.audit("access_denied", str(ref), {"privilege": privilege})
             raise denied(principal.name, privilege, str(ref), self.directory.admins)
         masks: dict[str, MaskKind] = {}
         hidden: set[str] = set()
@@ -95,7 +106,20 @@ class GovernedReader:
         predicates = [self._role(r).row_filters.get(str(base).lower()) for r in holding]
         policy = TablePolicy(tuple(columns), masks, frozenset(hidden),
                              combined_filter(predicates))
+        self.audit("read", str(ref), {"privilege": privilege, "roles": holding,
+                                      "masked": sorted(masks), "hidden": sorted(hidden),
+                                      "filtered": policy.row_filter is not None})
         return ReadDecision(principal.name, ref, policy)
+
+    def audit(self, action: str, object: str, detail: dict[str, object]) -> None:
+        """One entry in the audit log when governance is declared; a log that cannot be
+        written is reported and the read goes on (as for a run's writes)."""
+        if self.project is None or self.principal is None:
+            return
+        try:
+            append_audit(self.project, action, object, dict(detail), who=self.principal.name)
+        except (AuditError, OSError) as exc:
+            log.error("audit log not written for %s %s: %s", action, object, exc)
 
     def _column(self, roles: Sequence[str], base: TableRef, column: str, pii: bool
                 ) -> MaskKind | Literal["raw", "hidden"]:
@@ -208,6 +232,7 @@ def require_admin(reader: GovernedReader, action: str) -> None:
     """Refuse `action` (a grant, a token) to a caller who is not an ADMIN."""
     if not reader.unrestricted:
         assert reader.principal is not None
+        reader.audit("access_denied", "project", {"action": action})
         raise AccessDenied(f"{reader.principal.name} may not {action}: it takes ADMIN",
                            hint=f"ask an ADMIN ({', '.join(reader.directory.admins)})")
 
