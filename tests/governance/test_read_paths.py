@@ -63,6 +63,16 @@ COMMANDS = {
     "airflow": "generated code", "spark": "generated code", "grant": "governance",
     "revoke": "governance", "roles": "governance", "token": "governance",
     "whoami": "governance",
+    "classify": "ADMIN only (samples values for its suggestions)",
+    "subject": "ADMIN only (exports a subject's values)",
+    "forget": "ADMIN only (erases)", "audit": "ADMIN only (the audit log)",
+    "processing-records": "names, tags and lineage, no values",
+}
+
+#: Modules of afluente.governance itself that read stored values outside the reader, and
+#: the ADMIN-only command that calls them.
+ADMIN_ONLY = {
+    "governance/classify.py": "classify",
 }
 
 
@@ -70,8 +80,10 @@ def readers_in_package() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         relative = path.relative_to(PACKAGE).as_posix()
-        if relative.split("/")[0] in ("storage", "engines", "governance", "sinks", "state"):
-            continue  # the adapters themselves, and the reader
+        if relative.split("/")[0] in ("storage", "engines", "sinks", "state"):
+            continue  # the adapters themselves
+        if relative.startswith("governance/") and relative not in ADMIN_ONLY:
+            continue  # the reader
         calls = READS.findall(path.read_text())
         if calls:
             found[relative] = calls
@@ -80,12 +92,14 @@ def readers_in_package() -> dict[str, list[str]]:
 
 def test_every_read_of_stored_data_is_governed_or_explained() -> None:
     found = readers_in_package()
-    unknown = sorted(set(found) - set(GOVERNED) - set(NOT_SHOWN))
+    unknown = sorted(set(found) - set(GOVERNED) - set(NOT_SHOWN) - set(ADMIN_ONLY))
     assert unknown == [], (
         f"{unknown} read stored table data: send the read through "
         "afluente.governance.reader (and list the module in GOVERNED), or explain in "
         "NOT_SHOWN why no value reaches a reader")
-    assert set(GOVERNED) | set(NOT_SHOWN) >= set(found)
+    assert set(GOVERNED) | set(NOT_SHOWN) | set(ADMIN_ONLY) >= set(found)
+    for module, command in ADMIN_ONLY.items():
+        assert COMMANDS[command].startswith("ADMIN only"), module
 
 
 def test_the_governed_modules_call_the_reader() -> None:
@@ -101,3 +115,20 @@ def test_every_cli_command_is_classified() -> None:
     assert names == set(COMMANDS), (
         f"new commands {sorted(names - set(COMMANDS))}: a command that shows table values "
         "goes through afluente.governance.reader; classify it in COMMANDS")
+
+
+def test_admin_only_commands_refuse_other_principals(tmp_path: Path) -> None:
+    """Under governance, the LGPD commands that read or erase values take ADMIN."""
+    from tests.cli_inprocess import run_afluente
+
+    from afluente.cli.scaffold import scaffold
+
+    root = tmp_path / "shop"
+    scaffold(root)
+    with (root / "afluente.yml").open("a") as config:
+        config.write("governance:\n  admins: [user:someone_else]\n")
+    for args in (["classify"], ["audit"], ["forget", "--subject", "cpf=1"],
+                 ["subject", "export", "--subject", "cpf=1"]):
+        done = run_afluente(["-p", str(root), *args])
+        assert done.returncode == 1, args
+        assert "it takes ADMIN" in done.stderr and "someone_else" in done.stderr, args

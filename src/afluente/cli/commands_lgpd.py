@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from afluente.cli.app import app
 from afluente.cli.console import Console
-from afluente.cli.context import state_of
+from afluente.cli.context import CliState, state_of
 from afluente.errors import AuditError
+
+if TYPE_CHECKING:
+    from afluente.config import Project
 
 audit_app = typer.Typer(help="The hash-chained audit log: query it, verify it.",
                         invoke_without_command=True)
@@ -21,6 +25,17 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(subject_app, name="subject")
 
 SUBJECT_HELP = "The subject as COLUMN=VALUE, e.g. cpf=12345678909 or email=ana@x.com."
+
+
+def _admin_project(ctx: typer.Context, action: str) -> tuple[CliState, Project]:
+    """The project, once the caller is known to be an ADMIN where `afluente.yml` declares
+    governance: these commands read or erase values no grant or mask governs."""
+    from afluente.governance.reader import GovernedReader, require_admin
+
+    cli = state_of(ctx)
+    project = cli.project()
+    require_admin(GovernedReader.open(project), action)
+    return cli, project
 
 
 @app.command()
@@ -37,8 +52,7 @@ def classify(
     from afluente.governance.holdings import ProjectView
     from afluente.governance.tag_writer import write_tags
 
-    cli = state_of(ctx)
-    project = cli.project()
+    cli, project = _admin_project(ctx, "classify columns (it samples every table's values)")
     view = ProjectView.load(project)
     result = run_classify(view, sample)
     written = write_tags(view, result.new) if apply else None
@@ -82,8 +96,8 @@ def audit(
         return
     from afluente.governance.audit import query
 
-    cli = state_of(ctx)
-    entries = query(cli.project(), since, action, principal)[-limit:]
+    cli, project = _admin_project(ctx, "read the audit log")
+    entries = query(project, since, action, principal)[-limit:]
 
     def render(console: Console) -> None:
         console.table(["seq", "ts", "principal", "action", "object", "detail"],
@@ -122,8 +136,8 @@ def forget(
     the tables touched."""
     from afluente.governance.erasure import forget as run_forget
 
-    cli = state_of(ctx)
-    certificate = run_forget(cli.project(), subject)
+    cli, project = _admin_project(ctx, "erase a data subject")
+    certificate = run_forget(project, subject)
 
     def render(console: Console) -> None:
         console.table(["table", "rows removed", "files rewritten", "version"],
@@ -151,8 +165,8 @@ def subject_export(
     """Everything held about a subject as JSON (LGPD Art. 18 II and V)."""
     from afluente.governance.subject_export import export_subject
 
-    cli = state_of(ctx)
-    document = export_subject(cli.project(), subject)
+    cli, project = _admin_project(ctx, "export a data subject's data")
+    document = export_subject(project, subject)
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
     if out is not None:
         out.write_text(text + "\n", encoding="utf-8")
