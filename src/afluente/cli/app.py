@@ -43,6 +43,7 @@ def _register() -> None:
         commands_airflow,
         commands_backfill,
         commands_catalog,
+        commands_demo_stream,
         commands_health,
         commands_lineage,
         commands_project,

@@ -27,6 +27,15 @@ def kafka_module() -> Any:
     return confluent_kafka
 
 
+def admin_client(bootstrap: str) -> Any:
+    """An admin client of the broker at `bootstrap` (topics, metadata)."""
+    kafka_module()
+    from confluent_kafka.admin import AdminClient
+
+    settings: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": LOGGER}
+    return AdminClient(settings)
+
+
 def consumer_settings(name: str, config: KafkaSource) -> dict[str, Any]:
     """The client settings: afluente's defaults, then the source's `options` on top."""
     timeout_ms = int(config.connect_timeout * 1000)
