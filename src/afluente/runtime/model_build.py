@@ -332,6 +332,7 @@ class ModelBuilder:
                 "replayed": outcome.written.already_written,
                 "batch": outcome.summary,
                 "progress": outcome.progress,
+                **({"stream": outcome.stream} if outcome.stream is not None else {}),
             },
         )
         return outcome.written

@@ -114,6 +114,24 @@ class KafkaClient:
     def poll(self, limit: int, timeout: float) -> list[Any]:
         return list(self.consumer.consume(num_messages=limit, timeout=timeout))
 
+    def lag(self, offsets: dict[tuple[str, int], int | None]) -> dict[tuple[str, int], int]:
+        """Messages each partition holds beyond its next offset in `offsets` (None: nothing
+        read yet, so from its oldest retained message), from the end offsets the client saw
+        in its last fetch; a partition it has not fetched is asked (one round trip)."""
+        part = self.kafka.TopicPartition
+        lag: dict[tuple[str, int], int] = {}
+        for (topic, partition), offset in offsets.items():
+            low, high = self.consumer.get_watermark_offsets(part(topic, partition),
+                                                            cached=True)
+            if high < 0 or (offset is None and low < 0):
+                try:
+                    low, high = self.consumer.get_watermark_offsets(
+                        part(topic, partition), timeout=self.config.connect_timeout)
+                except self.kafka.KafkaException:
+                    continue  # unknown: left out rather than guessed
+            lag[(topic, partition)] = max(int(high) - (low if offset is None else offset), 0)
+        return lag
+
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         """Tell the broker how far bronze got (for lag monitoring only); best effort."""
         if not offsets:
