@@ -13,13 +13,15 @@ from prometheus_client import generate_latest
 from tests.cli_inprocess import run_afluente
 
 from afluente.config import load_project
+from afluente.model import TableRef
 from afluente.observability.prometheus import registry_for
-from afluente.runtime import RunResult
+from afluente.runtime import RunResult, run_project
 from afluente.runtime.stream import parse_trigger, stream_project
 from afluente.state import StateStore
+from afluente.state.observability import ObservabilityStore
 
 from .conftest import KafkaBroker
-from .helpers import make_project, table
+from .helpers import make_project, table, version
 
 
 def test_lag_duration_and_latency_reach_the_event_log_health_and_prometheus(
@@ -87,3 +89,28 @@ def _end_offsets(broker: KafkaBroker, topic: str) -> dict[int, int]:
         return ends
     finally:
         consumer.close()
+
+
+def test_micro_batches_of_any_size_open_no_volume_incident_and_an_empty_one_rebuilds_nothing(
+    tmp_path: Path, kafka_broker: KafkaBroker, topic: str
+) -> None:
+    gold = {"gold/total.sql": "SELECT count(*) AS n FROM bronze.events\n"}
+    root = make_project(tmp_path / "p", kafka_broker.bootstrap, f"topics: [{topic}]", gold)
+    with (root / "afluente.yml").open("a", encoding="utf-8") as config:
+        config.write("alerts:\n  detector: {min_history: 3}\n")
+    project = load_project(root)
+    for batch in range(3):
+        kafka_broker.produce(topic, [(None, {"id": batch})])
+        assert run_project(project, micro_batch=True).status == "success"
+    kafka_broker.produce(topic, [(None, {"id": i}) for i in range(100, 160)])
+    # as a batch run, 60 rows after runs of 1 is a volume incident; as a micro-batch it is
+    # only the pace of arrivals. The second micro-batch finds nothing and builds nothing.
+    assert stream_project(project, parse_trigger("available-now")).batches == 2
+
+    with ObservabilityStore.open(project.state_url) as store:
+        assert store.incidents() == []
+        metrics = store.metrics("bronze.events")
+    assert [m.rows_added for m in metrics] == [1, 1, 1, 60]
+    assert all(m.profile == {} for m in metrics)
+    assert table(root, TableRef("gold", "total")).to_pylist() == [{"n": 63}]
+    assert version(root, TableRef("gold", "total")) == 3  # one version per micro-batch with rows

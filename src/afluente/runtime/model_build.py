@@ -94,6 +94,9 @@ class ModelBuilder:
                     return self._nothing_new(step, time.monotonic() - started, attempt=attempt)
             else:
                 read = self._attach_inputs(node)
+                if self._inputs_unchanged(step, read):
+                    return self._nothing_new(step, time.monotonic() - started,
+                                             "its inputs wrote nothing new in this run", attempt)
                 written = self._materialize(node, step, read)
                 if written is None and node.config.incremental:
                     reason = self.reasons.get(node.ref, "no new upstream data")
@@ -129,6 +132,16 @@ class ModelBuilder:
         log.info("built %s", node.name, extra={"run_id": self.run_id, "model": node.name})
         self.reporter.model_finished(result)
         return result
+
+    def _inputs_unchanged(self, step: PlanStep, read: dict[str, int]) -> bool:
+        """A full model planned because an upstream table was in the run, which then had
+        nothing new (a micro-batch with no messages): it was built from these very input
+        versions, by this definition, so a rebuild would write the same rows again."""
+        node, seen = step.node, self.plan.observations[step.ref]
+        if (not node.materialized or node.config.incremental or self.plan.full_refresh
+                or seen.damage is not None or seen.last is None):
+            return False
+        return seen.last.fingerprint == step.fingerprint and seen.last.inputs == read
 
     def _nothing_new(
         self, step: PlanStep, duration: float, reason: str = "no new data in the source",

@@ -85,6 +85,7 @@ def run_project(
     retries: int | None = None,
     stop: threading.Event | None = None,
     trigger: dict[str, Any] | None = None,
+    micro_batch: bool = False,
 ) -> RunResult:
     """Build the selected tables; failures are recorded, never raised (see the result).
 
@@ -92,7 +93,10 @@ def run_project(
     concurrent run of the same tables waits (up to `run: lock_timeout`) instead of planning
     against a table about to change. `stop` (set from another thread, e.g. on SIGTERM)
     starts no new model; running ones finish their commit. `trigger` is recorded in the
-    run's args (which schedule, sensor or retry started it).
+    run's args (which schedule, sensor or retry started it). A `micro_batch` (of `afluente
+    stream`) skips what only a batch needs: the row counts of up-to-date tables in the plan,
+    and, after it, the column profiles and the volume and distribution detectors (whose
+    baseline is a run's size, which for a micro-batch is only the pace of arrivals).
     """
     from afluente.runtime.executor import Executor
     from afluente.runtime.staging_cleanup import remove_orphaned_staging, remove_own_staging
@@ -140,7 +144,7 @@ def run_project(
 
         acquire_locks(state, table_locks(graph, chosen), run_id, wait=settings.lock_timeout,
                       on_wait=waiting)
-        planned = _plan(project, graph, chosen, full_refresh, count_rows=True)
+        planned = _plan(project, graph, chosen, full_refresh, count_rows=not micro_batch)
         state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(
@@ -171,7 +175,7 @@ def run_project(
         finally:
             state.close()
     reporter.run_finished(result)
-    _observe(project, planned.graph, result)
+    _observe(project, planned.graph, result, micro_batch)
     return result
 
 
@@ -202,12 +206,12 @@ class _Heartbeat:
                 log.warning("heartbeat failed: %s", error.message)
 
 
-def _observe(project: Project, graph: Graph, result: RunResult) -> None:
+def _observe(project: Project, graph: Graph, result: RunResult, micro_batch: bool) -> None:
     """Observability after the run: metrics, the five pillars, incidents and alerts. A
     failure here is logged; it never changes the run's outcome."""
     from afluente.observability import observe_run
 
     try:
-        observe_run(project, graph, result.run_id, result.models)
+        observe_run(project, graph, result.run_id, result.models, micro_batch=micro_batch)
     except AfluenteError as error:
         logging.getLogger("afluente.observability").error(error.render())

@@ -129,7 +129,7 @@ def stream_project(
         # selected table, so a stop request never leaves one half done
         result = run_project(project, chosen, reporter=reporter() if reporter else None,
                              trigger={**(trigger_of_run or {}), "stream": trigger.text,
-                                      "micro_batch": batches})
+                                      "micro_batch": batches}, micro_batch=True)
         if on_batch is not None:
             on_batch(batches, result)
         if result.status != "success":

@@ -46,7 +46,7 @@ def consumer_settings(name: str, config: KafkaSource) -> dict[str, Any]:
         "enable.auto.offset.store": False,
         "auto.offset.reset": "error",  # never skip: a retention gap stops the stream
         "socket.timeout.ms": max(timeout_ms, 1500),
-        "fetch.wait.max.ms": 100,
+        "fetch.wait.max.ms": 10,
         "enable.partition.eof": True,  # how a micro-batch knows it has read everything
         "logger": LOGGER,
         **config.options,

@@ -28,6 +28,9 @@ from afluente.streams import ResultStream
 
 Position = tuple[str, int]  # (topic, partition)
 FETCH = 5_000  # messages asked of the client per poll
+# the longest one poll waits: the client returns early only with FETCH messages, so a
+# longer wait would hold a micro-batch whose partitions are all at their end already
+POLL_STEP = 0.02
 
 
 def position_app_id(source: str, topic: str, partition: int) -> str:
@@ -144,7 +147,8 @@ class KafkaConnector:
             now = time.monotonic()
             if now >= deadline:
                 break
-            got = client.poll(min(FETCH, limit - len(found)), min(patience, deadline - now))
+            got = client.poll(min(FETCH, limit - len(found)),
+                              min(POLL_STEP, patience, deadline - now))
             for message in got:
                 position = (message.topic(), message.partition())
                 if message.error() is None:
