@@ -30,9 +30,10 @@ def stream(
         "source's `max_records`).",
     ),
 ) -> None:
-    """Run the streaming sources (`type: kafka`) and the tables downstream of them as
-    micro-batches, exactly once. SIGTERM or Ctrl-C finishes the current micro-batch, then
-    stops; a restart resumes from the source positions committed in bronze."""
+    """Run the streaming sources (`type: kafka`, files with `stream: true`) and the tables
+    downstream of them as micro-batches, exactly once. SIGTERM or Ctrl-C finishes the
+    current micro-batch, then stops; a restart resumes from the source positions committed
+    in bronze."""
     import threading
 
     from afluente.runtime import RunResult

@@ -91,16 +91,16 @@ class ModelBuilder:
                 read: dict[str, int] = {}
                 written = self._ingest(node, step)
                 if written is None:
-                    return self._nothing_new(step, time.monotonic() - started, attempt=attempt)
+                    return self.nothing_new(step, time.monotonic() - started, attempt=attempt)
             else:
                 read = self._attach_inputs(node)
                 if self._inputs_unchanged(step, read):
-                    return self._nothing_new(step, time.monotonic() - started,
+                    return self.nothing_new(step, time.monotonic() - started,
                                              "its inputs wrote nothing new in this run", attempt)
                 written = self._materialize(node, step, read)
                 if written is None and node.config.incremental:
                     reason = self.reasons.get(node.ref, "no new upstream data")
-                    return self._nothing_new(step, time.monotonic() - started, reason, attempt)
+                    return self.nothing_new(step, time.monotonic() - started, reason, attempt)
         except Exception as exc:
             error = as_afluente_error(exc, node)
             error.run_id = self.run_id
@@ -143,7 +143,7 @@ class ModelBuilder:
             return False
         return seen.last.fingerprint == step.fingerprint and seen.last.inputs == read
 
-    def _nothing_new(
+    def nothing_new(
         self, step: PlanStep, duration: float, reason: str = "no new data in the source",
         attempt: int = 1,
     ) -> ModelResult:

@@ -57,13 +57,19 @@ def parse_trigger(text: str) -> Trigger:
     return Trigger(float(found.group(1)) * _UNITS[found.group(2)], text.strip())
 
 
+def is_streaming(source: object) -> bool:
+    """A source `afluente stream` runs by default: a Kafka topic, or files with
+    `stream: true`."""
+    return getattr(source, "type", None) in STREAMING_TYPES or getattr(source, "stream", False)
+
+
 def streaming_sources(project: Project) -> list[TableRef]:
-    """The bronze tables of the project's streaming sources (`type: kafka`)."""
+    """The bronze tables of the project's streaming sources."""
     graph = load_graph(project)
     return [
         ref for ref in graph.order
         if (name := graph.nodes[ref].source_name) is not None
-        and project.config.sources[name].type in STREAMING_TYPES
+        and is_streaming(project.config.sources[name])
     ]
 
 
@@ -75,8 +81,8 @@ def stream_selector(project: Project, selector: str | None) -> str:
     if not sources:
         raise ConfigError(
             "the project has no streaming source to stream",
-            hint=f"declare a source of type {', '.join(STREAMING_TYPES)} in afluente.yml, "
-            "or choose tables with `--select`",
+            hint=f"declare a source of type {', '.join(STREAMING_TYPES)} (or a files source "
+            "with `stream: true`) in afluente.yml, or choose tables with `--select`",
         )
     return " ".join(f"{ref}+" for ref in sources)
 
