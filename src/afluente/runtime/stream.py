@@ -25,8 +25,8 @@ from afluente.model import TableRef, load_graph
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import RunResult
 from afluente.runtime.runner import run_project
+from afluente.runtime.stream_sources import STREAMING_TYPES, is_streaming
 
-STREAMING_TYPES = ("kafka",)
 AVAILABLE_NOW = "available-now"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -55,12 +55,6 @@ def parse_trigger(text: str) -> Trigger:
             f"`--trigger {AVAILABLE_NOW}` to drain what is there and stop",
         )
     return Trigger(float(found.group(1)) * _UNITS[found.group(2)], text.strip())
-
-
-def is_streaming(source: object) -> bool:
-    """A source `afluente stream` runs by default: a Kafka topic, or files with
-    `stream: true`."""
-    return getattr(source, "type", None) in STREAMING_TYPES or getattr(source, "stream", False)
 
 
 def streaming_sources(project: Project) -> list[TableRef]:
