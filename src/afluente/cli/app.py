@@ -44,6 +44,7 @@ def _register() -> None:
         commands_backfill,
         commands_catalog,
         commands_governance,
+        commands_demo_stream,
         commands_health,
         commands_lgpd,
         commands_lineage,

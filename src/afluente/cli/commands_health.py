@@ -47,6 +47,8 @@ def health(
         ]
         console.table(columns, rows, title="health")
         for table in tables:
+            if table.stream is not None:
+                console.line(_stream_line(table.table, table.stream))
             if table.damage:
                 console.line(f"{table.table}: {table.damage}", "red")
             for incident in table.incidents:
@@ -74,3 +76,16 @@ def metrics_serve(
             time.sleep(3600)
     except KeyboardInterrupt:  # Ctrl-C is how a person stops it: no traceback
         server.shutdown()
+
+
+def _stream_line(table: str, progress: dict[str, object]) -> str:
+    """`bronze.x stream: lag 12 messages (...), latency 1.4 s, micro-batch 0.6 s (at ...)`."""
+    lag = progress.get("lag") or {}
+    assert isinstance(lag, dict)
+    parts = ", ".join(f"{p} {n}" for p, n in lag.items())
+    latency = progress.get("latency_s")
+    said = [f"lag {progress.get('lag_total', 0)} messages" + (f" ({parts})" if parts else "")]
+    if latency is not None:
+        said.append(f"end-to-end latency {latency} s")
+    said.append(f"micro-batch {progress.get('duration_s')} s, {progress.get('rows')} rows")
+    return f"{table} stream: {', '.join(said)} (at {progress.get('at')})"

@@ -31,10 +31,10 @@ def stream(
         "`max_records`).",
     ),
 ) -> None:
-    """Run the streaming sources (`type: kafka`, `postgres_cdc`) and the tables downstream
-    of them as micro-batches, exactly once. SIGTERM or Ctrl-C finishes the current
-    micro-batch, then stops; a restart resumes from the source positions committed in
-    bronze."""
+    """Run the streaming sources (`type: kafka`, `postgres_cdc`, files with `stream: true`)
+    and the tables downstream of them as micro-batches, exactly once. SIGTERM or Ctrl-C
+    finishes the current micro-batch, then stops; a restart resumes from the source
+    positions committed in bronze."""
     import threading
 
     from afluente.runtime import RunResult

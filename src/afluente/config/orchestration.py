@@ -42,14 +42,27 @@ class RunSettings(_Strict):
 
 
 class ScheduleSpec(_Strict):
-    """One entry of `schedules:`: run `select` when the cron expression is due."""
+    """One entry of `schedules:`: run `select` when the cron expression is due.
+
+    `stream: true` starts an available-now stream instead of a run: micro-batches of the
+    streaming sources (and `select`, default: everything downstream of them) until the
+    sources have nothing new, as `afluente stream --trigger available-now` does.
+    """
 
     cron: str = Field(json_schema_extra={"hint": "for example cron: '*/15 * * * *'"})
     select: str | None = None  # None: the whole project
     timezone: str = "UTC"
     catch_up: CatchUp = "skip"  # missed slots: `skip` to the latest, or run `all` of them
     full_refresh: bool = False
+    stream: bool = False
     description: str | None = None
+
+    @model_validator(mode="after")
+    def _stream_is_incremental(self) -> ScheduleSpec:
+        if self.stream and self.full_refresh:
+            raise ValueError("a `stream: true` schedule cannot `full_refresh` (a stream "
+                             "resumes from the positions its bronze tables hold)")
+        return self
 
 
 class SensorSpec(_Strict):

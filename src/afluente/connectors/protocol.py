@@ -187,7 +187,9 @@ class Ingestion:
     in the same commit; a callable is called once the stream has been consumed.
     `decimal_comma`: text numbers use `,` for decimals (and `.` for thousands).
     `on_committed` runs once the commit holding the rows and the progress is done (a stream
-    tells its broker how far bronze got, for lag monitoring).
+    tells its broker how far bronze got, for lag monitoring); then `measured`, when given,
+    says how the stream stands (JSON: lag per partition, the newest message's time), which
+    goes into the commit's event.
     """
 
     stream: ResultStream | None = None
@@ -198,6 +200,7 @@ class Ingestion:
     decimal_comma: bool = False
     query: SourceQuery | None = None
     on_committed: Callable[[], None] | None = None
+    measured: Callable[[], dict[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         if (self.stream is None) == (self.query is None):

@@ -47,3 +47,23 @@ def copy_project_template(root: Path) -> None:
         )
         if (template_dir / "tests").is_dir():  # the model unit tests (`afluente test`)
             shutil.copytree(template_dir / "tests", root / "tests", dirs_exist_ok=True)
+
+
+STREAM_TOPIC = "orders"
+
+
+def copy_stream_project(root: Path, bootstrap: str) -> Path:
+    """Write the demo's streaming project into `root` (replacing its config and models),
+    reading topic `orders` on the broker at `bootstrap`."""
+    root.mkdir(parents=True, exist_ok=True)
+    with as_file(files("afluente.demo").joinpath("stream_project")) as template:
+        template_dir = Path(template)
+        config = (template_dir / "afluente.yml").read_text(encoding="utf-8")
+        (root / "afluente.yml").write_text(config.replace("__BOOTSTRAP__", bootstrap),
+                                           encoding="utf-8")
+        if (root / "models").exists():
+            shutil.rmtree(root / "models")
+        shutil.copytree(
+            template_dir / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return root

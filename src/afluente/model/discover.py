@@ -47,10 +47,11 @@ def _ignored(file: Path) -> bool:
     return file.name.startswith((".", "_"))
 
 
-# keys that only pace a stream (how much per micro-batch, how long to wait, which group shows
-# the lag): tuning them changes no row, so they stay out of the fingerprint and rebuild
-# nothing downstream
-PACING_KEYS = frozenset({"max_records", "poll_timeout", "connect_timeout", "group_id"})
+# keys that only pace a stream (whether it is one, how much per micro-batch, how long to
+# wait, which group shows the lag): tuning them changes no row, so they stay out of the
+# fingerprint and rebuild nothing downstream
+PACING_KEYS = frozenset({"max_records", "poll_timeout", "connect_timeout", "group_id",
+                         "stream", "max_files"})
 
 
 def source_node(project: Project, name: str) -> Node:

@@ -5,7 +5,7 @@ without a declared SLA is never called fresh, since nothing says how fresh it sh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +28,8 @@ class TableHealth:
     commit_times: list[datetime] = field(default_factory=list)
     freshness_sla: FreshnessSLA | None = None
     damage: str | None = None  # its Delta log or a data file is unreadable
+    stream: dict[str, Any] | None = None  # a streaming source's latest micro-batch
+
 
     def as_json(self) -> dict[str, Any]:
         last = self.metrics[-1] if self.metrics else None
@@ -38,6 +40,7 @@ class TableHealth:
             "rows": last.row_count if last else None,
             "runs": len(self.metrics),
             "damage": self.damage,
+            "stream": self.stream,
             "incidents": [
                 {"id": i.id, "pillar": i.pillar, "metric": i.metric, "severity": i.severity,
                  "message": i.message, "root": i.root, "downstream": i.downstream}
@@ -54,16 +57,32 @@ def project_health(
     warehouse = Warehouse(project.warehouse_uri)
     stale, _ = check_freshness(project, graph, warehouse, now)
     late: dict[str, str] = {f.model: f.severity for f in stale}
+    chosen = select(graph, selector)
+    shown = [ref for ref in graph.order if ref in chosen and graph[ref].materialized]
     with ObservabilityStore.open(project.state_url) as store:
         incidents = store.incidents("open")
         metrics = store.metrics(limit=100_000)
-    chosen = select(graph, selector)
+        streams = _latest_stream_progress(store, graph, shown)
     return [
-        _table(graph, warehouse, str(ref), now, late, incidents, metrics,
-               sla_of(project, graph, ref))
-        for ref in graph.order
-        if ref in chosen and graph[ref].materialized
+        replace(_table(graph, warehouse, str(ref), now, late, incidents, metrics,
+                       sla_of(project, graph, ref)), stream=streams.get(ref))
+        for ref in shown
     ]
+
+
+def _latest_stream_progress(
+    store: ObservabilityStore, graph: Graph, refs: list[TableRef]
+) -> dict[TableRef, dict[str, Any]]:
+    """The newest `stream_progress` event of each source table that has one: its lag per
+    partition, micro-batch duration and end-to-end latency, and when it was recorded."""
+    found: dict[TableRef, dict[str, Any]] = {}
+    for ref in refs:
+        if graph[ref].source_name is None:
+            continue
+        event = store.last_event("stream_progress", str(ref))
+        if event is not None and event.ts is not None:
+            found[ref] = {**event.payload, "at": event.ts.isoformat()}
+    return found
 
 
 def _table(

@@ -39,24 +39,29 @@ class Observed:
 
 def observe_run(
     project: Project, graph: Graph, run_id: str, outcomes: Iterable[Outcome],
-    now: datetime | None = None,
+    now: datetime | None = None, micro_batch: bool = False,
 ) -> Observed:
-    """Record this run's metrics and evaluate every pillar of the tables it wrote."""
+    """Record this run's metrics and evaluate every pillar of the tables it wrote. A
+    `micro_batch` of a stream records its metrics without column profiles and is judged on
+    schema and freshness only: its size is the pace of arrivals, not a volume to expect."""
     now = now or datetime.now(UTC)
     warehouse = Warehouse(project.warehouse_uri)
     config = project.config.alerts
     with ObservabilityStore.open(project.state_url) as store:
-        rows = collect_metrics(warehouse, graph, run_id, now, outcomes, config.distribution,
+        rows = collect_metrics(warehouse, graph, run_id, now, outcomes,
+                               config.distribution and not micro_batch,
                                new_engine=lambda: project_engine(project))
-        history = {r.model: _history(store, r.model) for r in rows}
+        # a micro-batch's schema check compares with the previous run only
+        depth = 1 if micro_batch else HISTORY_LIMIT
+        history = {r.model: store.metrics(r.model, limit=depth) for r in rows}
         incidents = store.incidents()
         store.record_metrics(rows)
         findings, checked = check_freshness(project, graph, warehouse, now)
         scope = {(m, "freshness") for m in checked}
+        judged = ("schema",) if micro_batch else ("volume", "schema", "distribution")
         for row in rows:
-            found = _pillars(project, graph, row, history[row.model], incidents)
-            findings += found
-            scope |= {(row.model, p) for p in ("volume", "schema", "distribution")}
+            findings += _pillars(project, graph, row, history[row.model], incidents, judged)
+            scope |= {(row.model, p) for p in judged}
         alerts = reconcile(store, project, graph, findings, scope, run_id, now)
     return Observed(rows, findings, alerts, send_alerts(alerts, config))
 
@@ -73,17 +78,15 @@ def check_project(project: Project, now: datetime | None = None) -> Observed:
     return Observed([], findings, alerts, send_alerts(alerts, project.config.alerts))
 
 
-def _history(store: ObservabilityStore, model: str) -> list[MetricsRow]:
-    return store.metrics(model, limit=HISTORY_LIMIT)
-
-
 def _pillars(
     project: Project, graph: Graph, row: MetricsRow, history: list[MetricsRow],
-    incidents: list[IncidentRow],
+    incidents: list[IncidentRow], judged: tuple[str, ...],
 ) -> list[Finding]:
     config = project.config.alerts.detector
     ingested = graph[TableRef.parse(row.model)].language == "source"
     schema = check_schema(row, history, ingested)
+    if "volume" not in judged:
+        return schema
     stopped = {
         c["column"] for f in schema for c in f.details["changes"] if c["kind"] == "stopped_arriving"
     }

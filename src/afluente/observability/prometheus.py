@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -38,7 +39,10 @@ class ProjectCollector(Collector):
         incidents = GaugeMetricFamily(
             "afluente_open_incidents", "Open incidents", labels=["table", "pillar"]
         )
+        stream = _StreamFamilies()
         for table in health:
+            if table.stream is not None:
+                stream.add(table.table, table.stream)
             runs.add_metric([table.table], len(table.metrics))
             if table.metrics:
                 last = table.metrics[-1]
@@ -51,6 +55,44 @@ class ProjectCollector(Collector):
                 count = sum(1 for i in table.incidents if i.pillar == pillar)
                 incidents.add_metric([table.table, pillar], count)
         yield from (runs, duration, rows, added, lag, incidents)
+        yield from stream.families()
+
+
+class _StreamFamilies:
+    """The streaming sources' latest micro-batch: lag per partition, duration, latency."""
+
+    def __init__(self) -> None:
+        self.lag = GaugeMetricFamily(
+            "afluente_stream_lag_messages",
+            "Messages on the broker beyond what bronze holds, after the latest micro-batch",
+            labels=["table", "partition"],
+        )
+        self.duration = GaugeMetricFamily(
+            "afluente_stream_batch_duration_seconds",
+            "Duration of the latest micro-batch (the source and everything downstream)",
+            labels=["table"],
+        )
+        self.latency = GaugeMetricFamily(
+            "afluente_stream_latency_seconds",
+            "End of the latest micro-batch minus the timestamp of its newest message",
+            labels=["table"],
+        )
+        self.batch_rows = GaugeMetricFamily(
+            "afluente_stream_batch_rows", "Rows the latest micro-batch ingested",
+            labels=["table"],
+        )
+
+    def add(self, table: str, progress: dict[str, Any]) -> None:
+        for partition, lag in (progress.get("lag") or {}).items():
+            self.lag.add_metric([table, partition], lag)
+        if progress.get("duration_s") is not None:
+            self.duration.add_metric([table], progress["duration_s"])
+        if progress.get("latency_s") is not None:
+            self.latency.add_metric([table], progress["latency_s"])
+        self.batch_rows.add_metric([table], progress.get("rows") or 0)
+
+    def families(self) -> Iterator[Metric]:
+        yield from (self.lag, self.duration, self.latency, self.batch_rows)
 
 
 def registry_for(project: Project) -> CollectorRegistry:

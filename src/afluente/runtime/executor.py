@@ -109,7 +109,7 @@ class Executor:
                 while ready or running:
                     while ready and len(running) < workers:
                         step = steps[heapq.heappop(ready)]
-                        immediate = self._without_worker(step, broken)
+                        immediate = self._without_worker(step, broken, results)
                         if immediate is not None:
                             finished(step, immediate)
                             continue
@@ -131,19 +131,30 @@ class Executor:
         return tuple(results[s.ref] for s in steps)
 
     def _without_worker(
-        self, step: PlanStep, broken: dict[TableRef, TableRef]
+        self, step: PlanStep, broken: dict[TableRef, TableRef],
+        results: dict[TableRef, ModelResult],
     ) -> ModelResult | None:
         """The outcome of a step that needs no building (skipped, up to date), else None."""
         root = next((broken[u] for u in step.node.upstream if u in broken), None)
         if root is not None:
             broken[step.ref] = root
             return self._skip(step, f"upstream `{root}` failed")
+        empty = next((u for u in step.node.upstream if self._never_written(u, results)), None)
+        if empty is not None:  # e.g. a stream whose topic or folder has nothing yet
+            return self._any_builder(step).nothing_new(
+                step, 0.0, f"upstream `{empty}` has no data yet")
         if step.action == "skip":
             self._up_to_date.append(step.node.name)
             return self._any_builder(step).up_to_date(step, record=False)
         if self.stop.is_set():
             return self._skip(step, "the run was stopped before this model started")
         return None
+
+    def _never_written(self, ref: TableRef, results: dict[TableRef, ModelResult]) -> bool:
+        """A stored table this run found nothing for, that was never written before."""
+        result = results.get(ref)
+        return (result is not None and result.status == "up_to_date" and result.version is None
+                and self.graph[ref].materialized)
 
     def _record_up_to_date(self) -> None:
         """Record the models found up to date since the last call, in one transaction."""

@@ -45,6 +45,7 @@ class IngestOutcome:
     written: WriteResult | None
     summary: str = ""
     progress: dict[str, object] | None = None
+    stream: dict[str, object] | None = None  # a streaming source's lag and newest message
 
 
 def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) -> IngestOutcome:
@@ -93,7 +94,8 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         written = _write_stream(request, ingestion, shaper, overwrite, replace_where, on_stream)
     if ingestion.on_committed is not None:
         ingestion.on_committed()
-    return IngestOutcome(written, ingestion.summary, ingestion.final_progress())
+    measured = ingestion.measured() if ingestion.measured is not None else None
+    return IngestOutcome(written, ingestion.summary, ingestion.final_progress(), measured)
 
 
 def _write_staged(

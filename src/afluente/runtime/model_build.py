@@ -93,13 +93,16 @@ class ModelBuilder:
                 read: dict[str, int] = {}
                 written = self._ingest(node, step)
                 if written is None:
-                    return self._nothing_new(step, time.monotonic() - started, attempt=attempt)
+                    return self.nothing_new(step, time.monotonic() - started, attempt=attempt)
             else:
                 read = self._attach_inputs(node)
+                if self._inputs_unchanged(step, read):
+                    return self.nothing_new(step, time.monotonic() - started,
+                                             "its inputs wrote nothing new in this run", attempt)
                 written = self._materialize(node, step, read)
                 if written is None and node.config.incremental:
                     reason = self.reasons.get(node.ref, "no new upstream data")
-                    return self._nothing_new(step, time.monotonic() - started, reason, attempt)
+                    return self.nothing_new(step, time.monotonic() - started, reason, attempt)
         except Exception as exc:
             error = as_afluente_error(exc, node)
             error.run_id = self.run_id
@@ -143,7 +146,17 @@ class ModelBuilder:
             log.error("audit log not written for %s: %s", model, exc,
                       extra={"run_id": self.run_id, "model": model})
 
-    def _nothing_new(
+    def _inputs_unchanged(self, step: PlanStep, read: dict[str, int]) -> bool:
+        """A full model planned because an upstream table was in the run, which then had
+        nothing new (a micro-batch with no messages): it was built from these very input
+        versions, by this definition, so a rebuild would write the same rows again."""
+        node, seen = step.node, self.plan.observations[step.ref]
+        if (not node.materialized or node.config.incremental or self.plan.full_refresh
+                or seen.damage is not None or seen.last is None):
+            return False
+        return seen.last.fingerprint == step.fingerprint and seen.last.inputs == read
+
+    def nothing_new(
         self, step: PlanStep, duration: float, reason: str = "no new data in the source",
         attempt: int = 1,
     ) -> ModelResult:
@@ -371,6 +384,7 @@ class ModelBuilder:
                 "replayed": outcome.written.already_written,
                 "batch": outcome.summary,
                 "progress": outcome.progress,
+                **({"stream": outcome.stream} if outcome.stream is not None else {}),
             },
         )
         return outcome.written

@@ -17,11 +17,13 @@ OBSERVE_THREADS = 4
 
 def observe(
     project: Project, graph: Graph, selected: set[TableRef], warehouse: Warehouse,
-    count_rows: bool = False,
+    count_rows: bool = False, unchecked: frozenset[TableRef] = frozenset(),
 ) -> dict[TableRef, Observation]:
     """Versions and last commits of the selected tables and everything they read;
     `count_rows`: also the rows of each selected table whose readers see every row, from
-    the same log read (a run reports them for the tables it finds up to date)."""
+    the same log read (a run reports them for the tables it finds up to date);
+    each selected source is looked at first, except the `unchecked` ones (a micro-batch's
+    streams: they are read anyway, and reading finds what is new)."""
     wanted = set(selected) | graph.upstream_of(selected)
     refs = [ref for ref in graph.order if ref in wanted]
 
@@ -35,7 +37,8 @@ def observe(
         except DamagedTableError as damage:
             return Observation(damage=damage)  # this table (and its downstream) fails alone
         last, snapshot = head.last, None
-        if node.language == "source" and ref in selected and last is not None:
+        if (node.language == "source" and ref in selected and last is not None
+                and ref not in unchecked):
             # a source never ingested is read in full anyway: no need to look first
             snapshot = _check(project, graph, ref, warehouse)
         return Observation(version=last.version if last else None, last=last, snapshot=snapshot,

@@ -22,6 +22,7 @@ from afluente.runtime.observe import observe
 from afluente.runtime.planner import Plan, make_plan
 from afluente.runtime.reporter import Reporter, SerialReporter, SilentReporter
 from afluente.runtime.results import RunResult, RunStatus
+from afluente.runtime.stream_sources import is_streaming
 from afluente.storage import Warehouse
 
 if TYPE_CHECKING:
@@ -73,11 +74,19 @@ def _require_modify(project: Project, chosen: set[TableRef]) -> None:
 
 
 def _plan(project: Project, graph: Graph, chosen: set[TableRef], full_refresh: bool,
-          count_rows: bool = False) -> Planned:
+          count_rows: bool = False, unchecked: frozenset[TableRef] = frozenset()) -> Planned:
     warehouse = Warehouse(project.warehouse_uri)
-    seen = observe(project, graph, chosen, warehouse, count_rows)
+    seen = observe(project, graph, chosen, warehouse, count_rows, unchecked)
     changes = observe_changes(graph, chosen, seen, warehouse)
     return Planned(graph, make_plan(graph, chosen, seen, full_refresh, changes), warehouse)
+
+
+def _streams(project: Project, graph: Graph) -> frozenset[TableRef]:
+    """The bronze tables of the project's streaming sources."""
+    return frozenset(
+        ref for ref, node in graph.nodes.items()
+        if node.source_name is not None and is_streaming(project.config.sources[node.source_name])
+    )
 
 
 def table_locks(graph: Graph, chosen: set[TableRef]) -> list[str]:
@@ -96,6 +105,7 @@ def run_project(
     retries: int | None = None,
     stop: threading.Event | None = None,
     trigger: dict[str, Any] | None = None,
+    micro_batch: bool = False,
 ) -> RunResult:
     """Build the selected tables; failures are recorded, never raised (see the result).
 
@@ -103,7 +113,11 @@ def run_project(
     concurrent run of the same tables waits (up to `run: lock_timeout`) instead of planning
     against a table about to change. `stop` (set from another thread, e.g. on SIGTERM)
     starts no new model; running ones finish their commit. `trigger` is recorded in the
-    run's args (which schedule, sensor or retry started it).
+    run's args (which schedule, sensor or retry started it). A `micro_batch` (of `afluente
+    stream`) skips what only a batch needs: the look at each streaming source before
+    reading it, the row counts of up-to-date tables in the plan, and, after it, the column
+    profiles and the volume and distribution detectors (whose baseline is a run's size,
+    which for a micro-batch is only the pace of arrivals).
     """
     from afluente.runtime.executor import Executor
     from afluente.runtime.staging_cleanup import remove_orphaned_staging, remove_own_staging
@@ -152,7 +166,8 @@ def run_project(
 
         acquire_locks(state, table_locks(graph, chosen), run_id, wait=settings.lock_timeout,
                       on_wait=waiting)
-        planned = _plan(project, graph, chosen, full_refresh, count_rows=True)
+        planned = _plan(project, graph, chosen, full_refresh, count_rows=not micro_batch,
+                        unchecked=_streams(project, graph) if micro_batch else frozenset())
         state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(
@@ -183,7 +198,7 @@ def run_project(
         finally:
             state.close()
     reporter.run_finished(result)
-    _observe(project, planned.graph, result)
+    _observe(project, planned.graph, result, micro_batch)
     return result
 
 
@@ -214,12 +229,12 @@ class _Heartbeat:
                 log.warning("heartbeat failed: %s", error.message)
 
 
-def _observe(project: Project, graph: Graph, result: RunResult) -> None:
+def _observe(project: Project, graph: Graph, result: RunResult, micro_batch: bool) -> None:
     """Observability after the run: metrics, the five pillars, incidents and alerts. A
     failure here is logged; it never changes the run's outcome."""
     from afluente.observability import observe_run
 
     try:
-        observe_run(project, graph, result.run_id, result.models)
+        observe_run(project, graph, result.run_id, result.models, micro_batch=micro_batch)
     except AfluenteError as error:
         logging.getLogger("afluente.observability").error(error.render())

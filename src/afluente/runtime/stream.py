@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from afluente.config import Project
 from afluente.errors import ConfigError, RunError
@@ -23,8 +25,8 @@ from afluente.model import TableRef, load_graph
 from afluente.runtime.reporter import Reporter
 from afluente.runtime.results import RunResult
 from afluente.runtime.runner import run_project
+from afluente.runtime.stream_sources import STREAMING_TYPES, is_streaming
 
-STREAMING_TYPES = ("kafka", "postgres_cdc")
 AVAILABLE_NOW = "available-now"
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -56,12 +58,12 @@ def parse_trigger(text: str) -> Trigger:
 
 
 def streaming_sources(project: Project) -> list[TableRef]:
-    """The bronze tables of the project's streaming sources (`type: kafka`, `postgres_cdc`)."""
+    """The bronze tables of the project's streaming sources."""
     graph = load_graph(project)
     return [
         ref for ref in graph.order
         if (name := graph.nodes[ref].source_name) is not None
-        and project.config.sources[name].type in STREAMING_TYPES
+        and is_streaming(project.config.sources[name])
     ]
 
 
@@ -73,8 +75,8 @@ def stream_selector(project: Project, selector: str | None) -> str:
     if not sources:
         raise ConfigError(
             "the project has no streaming source to stream",
-            hint=f"declare a source of type {', '.join(STREAMING_TYPES)} in afluente.yml, "
-            "or choose tables with `--select`",
+            hint=f"declare a source of type {', '.join(STREAMING_TYPES)} (or a files source "
+            "with `stream: true`) in afluente.yml, or choose tables with `--select`",
         )
     return " ".join(f"{ref}+" for ref in sources)
 
@@ -109,11 +111,13 @@ def stream_project(
     stop: threading.Event | None = None,
     reporter: Callable[[], Reporter] | None = None,
     on_batch: Callable[[int, RunResult], None] | None = None,
+    trigger_of_run: dict[str, Any] | None = None,
 ) -> StreamResult:
     """Run micro-batches until `stop` is set (continuous; the current micro-batch finishes
     first) or the sources are drained (available-now). A failed micro-batch stops the
     stream with a `RunError` after its commits (the next start resumes from what Delta
-    holds)."""
+    holds). `trigger_of_run` is added to each micro-batch's recorded trigger (which
+    schedule started the stream)."""
     stop = stop or threading.Event()
     chosen = stream_selector(project, selector)
     sources = set(streaming_sources(project))
@@ -124,7 +128,8 @@ def stream_project(
         # `stop` is not handed to the run: a micro-batch once started builds every
         # selected table, so a stop request never leaves one half done
         result = run_project(project, chosen, reporter=reporter() if reporter else None,
-                             trigger={"stream": trigger.text, "micro_batch": batches})
+                             trigger={**(trigger_of_run or {}), "stream": trigger.text,
+                                      "micro_batch": batches}, micro_batch=True)
         if on_batch is not None:
             on_batch(batches, result)
         if result.status != "success":
@@ -134,6 +139,7 @@ def stream_project(
                 hint="fix the cause and start the stream again: it resumes from the "
                 "positions committed in bronze",
             )
+        record_progress(project, result, batches, time.monotonic() - started)
         ingested = sum(m.rows or 0 for m in result.models
                        if m.ref in sources and m.status == "success")
         rows += ingested
@@ -144,3 +150,27 @@ def stream_project(
         assert trigger.interval is not None
         stop.wait(max(0.0, trigger.interval - (time.monotonic() - started)))
     return StreamResult(batches, rows, stopped=True)
+
+
+def record_progress(project: Project, result: RunResult, number: int, duration_s: float) -> None:
+    """One `stream_progress` event per streaming source that ingested in this micro-batch:
+    its rows, the micro-batch's duration, the lag per partition after the commit and the
+    end-to-end latency (the micro-batch's end, every downstream table committed, minus the
+    newest message's timestamp). `afluente health` and the Prometheus endpoint show the
+    latest one of each source."""
+    from afluente.state import Event, StateStore
+
+    with StateStore.open(project.state_url) as state:
+        committed = [e for e in state.events(result.run_id)
+                     if e.type == "table_committed" and "stream" in e.payload]
+        for event in committed:
+            measured = event.payload["stream"]
+            newest = measured.get("newest_message_at")
+            latency = None if newest is None else round(
+                (result.finished_at - datetime.fromisoformat(newest)).total_seconds(), 3)
+            state.emit(Event(
+                type="stream_progress", run_id=result.run_id, model=event.model,
+                payload={"micro_batch": number, "rows": event.payload.get("rows"),
+                         "duration_s": round(duration_s, 3), "latency_s": latency,
+                         **measured},
+            ))

@@ -37,6 +37,7 @@ from afluente.model.graph import Graph
 from afluente.model.refs import TableRef
 from afluente.model.selector import select
 from afluente.runtime.engine_fit import check_engine_fits, model_engine
+from afluente.runtime.stream import stream_selector
 from afluente.scheduler.checks import validate_orchestration
 
 GroupBy = Literal["model", "layer"]
@@ -77,6 +78,7 @@ class DagSpec:
     catchup: bool
     full_refresh: bool
     tasks: tuple[TaskSpec, ...]
+    stream: bool = False  # its one task runs an available-now stream
 
 
 # -- planning: project + graph → DagSpecs -------------------------------------------------------
@@ -128,8 +130,13 @@ def _scheduled_dag(
     project: Project, graph: Graph, key: str, spec: ScheduleSpec, options: ExportOptions,
     engines: dict[TableRef, str],
 ) -> DagSpec:
-    tasks = _tasks(graph, select(graph, spec.select), options.group_by, engines)
-    description = spec.description or f"afluente schedule {key}: {spec.select or 'every table'}"
+    if spec.stream:
+        tasks: tuple[TaskSpec, ...] = (_stream_task(project, graph, spec, engines),)
+    else:
+        tasks = _tasks(graph, select(graph, spec.select), options.group_by, engines)
+    what = spec.select or ("the streaming sources and their downstream" if spec.stream
+                           else "every table")
+    description = spec.description or f"afluente schedule {key}: {what}"
     return DagSpec(
         dag_id=_safe_id(f"{project.config.name}_{key}"),
         description=description,
@@ -138,6 +145,20 @@ def _scheduled_dag(
         catchup=spec.catch_up == "all",
         full_refresh=spec.full_refresh,
         tasks=tasks,
+        stream=spec.stream,
+    )
+
+
+def _stream_task(project: Project, graph: Graph, spec: ScheduleSpec,
+                 engines: dict[TableRef, str]) -> TaskSpec:
+    """One task for the whole stream: a micro-batch ingests and builds everything
+    downstream together, so it is not cut into tasks per model."""
+    chosen = select(graph, stream_selector(project, spec.select))
+    return TaskSpec(
+        task_id="stream",
+        select=spec.select or "",
+        upstream=(),
+        engines=tuple(sorted({engines[ref] for ref in chosen if ref in engines})),
     )
 
 
@@ -267,6 +288,8 @@ def render_dag_file(
         "# Do not edit: changes are lost when it is regenerated with",
         f"#   {regenerate}",
         "# Each task runs `afluente run --select ...`; retries are Airflow's (afluente's are off).",
+        *(["# A `stream: true` schedule's one task runs `afluente stream --trigger available-now`."]
+          if any(d.stream for d in dags) else []),
         f'"""Airflow DAGs for the afluente project {project.config.name}."""',
         "",
         "from __future__ import annotations",
@@ -334,15 +357,19 @@ def _dag_block(dag: DagSpec, start: date) -> list[str]:
         "    tasks = {}",
     ]
     for task in dag.tasks:
-        lines += _task_block(task, dag.full_refresh)
+        lines += _task_block(task, dag.full_refresh, dag.stream)
     for task in dag.tasks:
         for up in task.upstream:
             lines.append(f"    tasks[{_str(up)}] >> tasks[{_str(task.task_id)}]")
     return lines
 
 
-def _task_block(task: TaskSpec, full_refresh: bool) -> list[str]:
-    args = ["run", "--select", task.select, "--retries", "0"]
+def _task_block(task: TaskSpec, full_refresh: bool, stream: bool = False) -> list[str]:
+    if stream:  # micro-batches until drained; each retries transient errors as `run` does
+        args = ["stream", "--trigger", "available-now"]
+        args += ["--select", task.select] if task.select else []
+    else:
+        args = ["run", "--select", task.select, "--retries", "0"]
     if full_refresh:
         args.append("--full-refresh")
     lines = [
@@ -353,7 +380,8 @@ def _task_block(task: TaskSpec, full_refresh: bool) -> list[str]:
     if task.engines:
         engines = ("the engine " if len(task.engines) == 1 else "the engines ") + \
             " and ".join(task.engines)
-        lines.append(f"        doc_md={_str(f'Builds `{task.select}` on {engines}.')},")
+        built = f"`{task.select}`" if task.select else "the streaming sources' downstream"
+        lines.append(f"        doc_md={_str(f'Builds {built} on {engines}.')},")
     if task.retries is not None:
         lines.append(f"        retries={task.retries},")
     if task.timeout is not None:

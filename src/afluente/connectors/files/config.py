@@ -65,6 +65,9 @@ class FilesSource(SourceBase):
     `changed_files` says what happens when a seen file changes: `replace` its rows (in the
     same commit), `append` the new content, `ignore` it, or `fail`.
     `mode: snapshot` reloads every file whenever any of them changes.
+    `stream: true` makes it a continuous source of `afluente stream`: each micro-batch
+    ingests the files landed since the last one (an empty folder is nothing new yet, not an
+    error); `max_files` caps the files per micro-batch (back-pressure, oldest names first).
     """
 
     type: Literal["files"]
@@ -74,6 +77,8 @@ class FilesSource(SourceBase):
     storage_options: StorageOptions | None = None
     mode: FileMode = "incremental"
     changed_files: ChangedFiles = "replace"
+    stream: bool = False
+    max_files: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _options_fit_the_format(self) -> FilesSource:
@@ -86,6 +91,9 @@ class FilesSource(SourceBase):
                 )
         if "sheet" in given and self.format != "xlsx":
             raise ValueError(f"`options.sheet` applies to xlsx files, not {self.format}")
+        if self.mode == "snapshot" and (self.stream or self.max_files is not None):
+            raise ValueError("`stream` and `max_files` need `mode: incremental` (a snapshot "
+                             "reloads every file, it has no new files to stream)")
         return self
 
     @property

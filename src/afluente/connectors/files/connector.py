@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from dataclasses import replace as replace_fields
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ class FilesConnector:
     def files(self) -> list[FileEntry]:
         config = self.config
         found = list_files(config.path, self.root, config.storage_options, self.name, self.location)
-        if not found:
+        if not found and not config.stream:  # a stream's folder may be empty for a while
             raise ConnectorError(
                 f"source `{self.name}`: no file matches `{self.config.path}`",
                 location=self.location,
@@ -87,13 +88,19 @@ class FilesConnector:
         new, changed = self._pending(files, seen)
         if not new and not changed:
             return None
-        batch = sorted([*new, *changed], key=lambda f: f.name)
+        pending = sorted([*new, *changed], key=lambda f: f.name)
+        batch = pending[: self.config.max_files] if self.config.max_files else pending
         # the commit replaces the earlier rows of the changed files; Delta checks that every
         # row it writes matches that predicate, so it names each file of the batch (a new
         # file has no earlier rows: naming it deletes nothing)
         replacing = changed and self.config.changed_files == "replace"
         replace = tuple(f.name for f in batch) if replacing else ()
-        return self._ingestion(batch, files, context, mode="append", replace=replace)
+        ingestion = self._ingestion(batch, files, context, mode="append", replace=replace)
+        if not self.config.stream:
+            return ingestion
+        left = len(pending) - len(batch)  # what the next micro-batches will take
+        return replace_fields(ingestion, measured=lambda: {
+            "lag": {"files": left}, "lag_total": left, "newest_message_at": None})
 
     def _pending(
         self, files: list[FileEntry], seen: dict[str, str]

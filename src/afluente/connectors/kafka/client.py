@@ -27,6 +27,15 @@ def kafka_module() -> Any:
     return confluent_kafka
 
 
+def admin_client(bootstrap: str) -> Any:
+    """An admin client of the broker at `bootstrap` (topics, metadata)."""
+    kafka_module()
+    from confluent_kafka.admin import AdminClient
+
+    settings: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": LOGGER}
+    return AdminClient(settings)
+
+
 def consumer_settings(name: str, config: KafkaSource) -> dict[str, Any]:
     """The client settings: afluente's defaults, then the source's `options` on top."""
     timeout_ms = int(config.connect_timeout * 1000)
@@ -37,7 +46,7 @@ def consumer_settings(name: str, config: KafkaSource) -> dict[str, Any]:
         "enable.auto.offset.store": False,
         "auto.offset.reset": "error",  # never skip: a retention gap stops the stream
         "socket.timeout.ms": max(timeout_ms, 1500),
-        "fetch.wait.max.ms": 100,
+        "fetch.wait.max.ms": 10,
         "enable.partition.eof": True,  # how a micro-batch knows it has read everything
         "logger": LOGGER,
         **config.options,
@@ -104,6 +113,24 @@ class KafkaClient:
 
     def poll(self, limit: int, timeout: float) -> list[Any]:
         return list(self.consumer.consume(num_messages=limit, timeout=timeout))
+
+    def lag(self, offsets: dict[tuple[str, int], int | None]) -> dict[tuple[str, int], int]:
+        """Messages each partition holds beyond its next offset in `offsets` (None: nothing
+        read yet, so from its oldest retained message), from the end offsets the client saw
+        in its last fetch; a partition it has not fetched is asked (one round trip)."""
+        part = self.kafka.TopicPartition
+        lag: dict[tuple[str, int], int] = {}
+        for (topic, partition), offset in offsets.items():
+            low, high = self.consumer.get_watermark_offsets(part(topic, partition),
+                                                            cached=True)
+            if high < 0 or (offset is None and low < 0):
+                try:
+                    low, high = self.consumer.get_watermark_offsets(
+                        part(topic, partition), timeout=self.config.connect_timeout)
+                except self.kafka.KafkaException:
+                    continue  # unknown: left out rather than guessed
+            lag[(topic, partition)] = max(int(high) - (low if offset is None else offset), 0)
+        return lag
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
         """Tell the broker how far bronze got (for lag monitoring only); best effort."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ from afluente.streams import ResultStream
 
 Position = tuple[str, int]  # (topic, partition)
 FETCH = 5_000  # messages asked of the client per poll
+# the longest one poll waits: the client returns early only with FETCH messages, so a
+# longer wait would hold a micro-batch whose partitions are all at their end already
+POLL_STEP = 0.02
 
 
 def position_app_id(source: str, topic: str, partition: int) -> str:
@@ -52,6 +56,18 @@ def _progress(source: str, offsets: dict[Position, int]) -> dict[str, Any]:
         "complete": True,  # every partition's offset: older commits add nothing
         # the storage keeps these as Delta app transactions in the same commit
         "transactions": {position_app_id(source, t, p): o for (t, p), o in offsets.items()},
+    }
+
+
+def _measured(lag: dict[Position, int], newest_ms: int | None) -> dict[str, Any]:
+    """How the stream stands after a micro-batch's commit: messages still on the broker
+    per partition (`topic/partition`), and the newest message's timestamp (UTC, ISO)."""
+    newest = None if newest_ms is None else (
+        datetime.fromtimestamp(newest_ms / 1000, UTC).isoformat(timespec="milliseconds"))
+    return {
+        "lag": {f"{topic}/{partition}": n for (topic, partition), n in sorted(lag.items())},
+        "lag_total": sum(lag.values()),
+        "newest_message_at": newest,
     }
 
 
@@ -95,18 +111,26 @@ class KafkaConnector:
         for message in messages:
             offsets[(message.topic(), message.partition())] = message.offset() + 1
         batch = to_record_batch(messages, self.decode)
+        stamps = (m.timestamp() for m in messages)
+        newest = max((ms for kind, ms in stamps if kind and ms >= 0), default=None)
+        lag: dict[Position, int] = {}
 
         def committed() -> None:
             try:
+                lag.update(client.lag({**starts, **offsets}))
                 client.commit(offsets)
             finally:
                 client.close()
+
+        def measured() -> dict[str, Any]:
+            return _measured(lag, newest)
 
         return Ingestion(
             stream=ResultStream(pa.RecordBatchReader.from_batches(batch.schema, [batch])),
             progress=_progress(self.name, offsets),
             summary=f"{len(messages)} messages from {len(partitions)} topics",
             on_committed=committed,
+            measured=measured,
         )
 
     def _poll(self, client: KafkaClient, context: IngestContext,
@@ -123,7 +147,8 @@ class KafkaConnector:
             now = time.monotonic()
             if now >= deadline:
                 break
-            got = client.poll(min(FETCH, limit - len(found)), min(patience, deadline - now))
+            got = client.poll(min(FETCH, limit - len(found)),
+                              min(POLL_STEP, patience, deadline - now))
             for message in got:
                 position = (message.topic(), message.partition())
                 if message.error() is None:
