@@ -186,6 +186,7 @@ def main() -> int:
     parser.add_argument("--reference", type=Path,
                         default=REPO_ROOT.parent / "shared" / "perf-reference")
     parser.add_argument("--wait-idle", type=float, default=600.0)
+    parser.add_argument("--label", default="", help="appended to the results file's name")
     args = parser.parse_args()
     reference = args.reference.resolve()
     if not (reference / "PIPELINE.md").exists():
@@ -215,7 +216,7 @@ def main() -> int:
         for done in p.values():
             for m in done.values():
                 m.stdout_tail = m.stdout_tail[-2000:]
-    path = write_result(f"reference_incremental_{args.orders}", {
+    path = write_result(f"reference_incremental_{args.orders}{args.label}", {
         "environment": environment(), "orders": args.orders, "pairs": args.pairs,
         "new_share": args.new_share, "changed_share": args.changed_share,
         "busy_before_each_side": busy, "content_verified": checked, "summary": summary,

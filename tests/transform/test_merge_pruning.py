@@ -8,11 +8,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
-from tests.transform.helpers import plain
+from tests.transform.helpers import plain, table_of
 
 from afluente.errors import AfluenteError
 from afluente.storage.file_stats import key_ranges
-from afluente.transform import MergeSpec, Target, merge
+from afluente.transform import ChangeFeedSpec, MergeSpec, Target, apply_changes, merge
 
 SPEC = MergeSpec(keys=("id", "line"), delete_when="op = 'D'", except_columns=("op",))
 COLUMNS = "id, line, v"
@@ -100,7 +100,7 @@ def test_first_version_is_ordered_by_the_key(tmp_path: Path) -> None:
     merge(target, batch(range(99, -1, -1)), SPEC)
     ids = DeltaTable(target.uri).to_pyarrow_table()["id"].to_pylist()
     assert ids == sorted(ids)
-    assert key_ranges(DeltaTable(target.uri), "id") == [(0, 99)]
+    assert list(key_ranges(DeltaTable(target.uri), "id").values()) == [(0, 99)]
 
 
 def test_bad_source_leaves_a_multi_file_table_unchanged(tmp_path: Path) -> None:
@@ -124,5 +124,53 @@ def test_key_ranges_bound_nothing_without_usable_statistics(tmp_path: Path) -> N
     write_deltalake(str(tmp_path / "n"), pa.table({"k": pa.array([None, None], pa.int64())}))
     write_deltalake(str(tmp_path / "n"), pa.table({"k": pa.array([3, 7], pa.int64())}),
                     mode="append")
-    assert key_ranges(DeltaTable(str(tmp_path / "n")), "k") == [(3, 7)]  # all-NULL file out
+    ranges = key_ranges(DeltaTable(str(tmp_path / "n")), "k")
+    assert list(ranges.values()) == [(3, 7)]  # the all-NULL file holds no key
     assert key_ranges(DeltaTable(str(tmp_path / "n")), "missing") is None
+
+
+FEED = ChangeFeedSpec(keys=("id",), sequence_by="seq", apply_as_deletes="op = 'D'",
+                      except_columns=("op",), scd_type=2, track_history_columns=("v",))
+
+
+def events(keys: range, seq: int, v: str, op: str = "U") -> pa.Table:
+    return table_of([{"id": k, "seq": seq, "op": op, "v": f"{v}{k}", "w": k} for k in keys])
+
+
+LATE = [
+    {"id": 5, "seq": 1, "op": "U", "v": "late", "w": 0},  # older than the stored version
+    {"id": 6, "seq": 20, "op": "U", "v": "b6", "w": 6},  # a new version
+    {"id": 120, "seq": 21, "op": "D", "v": None, "w": 0},  # a delete
+    {"id": 999, "seq": 22, "op": "U", "v": "n", "w": 1},  # a new key
+]
+
+
+def scd2(path: Path, prune: bool) -> tuple[Target, list[object]]:
+    """Three batches of keys (three files), then late, changed and deleting events for keys
+    of two of them; what the last apply asked the target to expose."""
+    target, opened = Target(str(path), name="silver.customers"), []
+    real = Target.dataset
+
+    def dataset(self: Target, within: object = None) -> object:
+        opened.append(within)
+        return real(self, within)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patched:
+        if not prune:  # the statistics bound nothing: every file is read
+            patched.setattr(Target, "key_ranges", lambda self, column: None)
+        for number, keys in enumerate(BATCHES):
+            apply_changes(target, events(keys, 10 + number, "a"), FEED)
+        patched.setattr(Target, "dataset", dataset)
+        apply_changes(target, table_of(LATE), FEED)
+    return target, opened
+
+
+def test_apply_changes_reads_only_the_files_of_its_keys(tmp_path: Path) -> None:
+    pruned, opened = scd2(tmp_path / "pruned", True)
+    whole, opened_whole = scd2(tmp_path / "whole", False)
+    assert plain(pruned, "*") == plain(whole, "*")
+    column, ranges = opened[0]  # type: ignore[misc]
+    assert (column, sorted(ranges)) == ("id", [(0, 39), (100, 139)])
+    assert opened_whole[0] is None
+    stored = plain(pruned, "id, v, w")
+    assert {(6, "b6", 6), (6, "a6", 6), (999, "n", 1), (5, "late", 0)} <= stored

@@ -34,15 +34,15 @@ def plain_files(table: DeltaTable) -> bool:
     return not metadata.partition_columns and mapping in ("none", None)
 
 
-def key_ranges(table: DeltaTable, column: str) -> list[tuple[Any, Any]] | None:
-    """The `(min, max)` of `column` in each data file of the loaded version, from the
-    statistics in the log; None when they cannot bound every file (a file without them, a
-    partition column, a type whose statistics may be truncated or are not compared here).
-    A file whose column is all NULL bounds nothing and is left out."""
+def key_ranges(table: DeltaTable, column: str) -> dict[str, tuple[Any, Any]] | None:
+    """The `(min, max)` of `column` in each data file of the loaded version (by the file's
+    path in the log), from the statistics in the log; None when they cannot bound every file
+    (a file without them, a partition column, a type whose statistics may be truncated or
+    are not compared here). A file whose column is all NULL holds no key and is left out."""
     actions = pa.table(table.get_add_actions(flatten=True))
     low, high = f"min.{column}", f"max.{column}"
     if low not in actions.column_names or high not in actions.column_names:
-        return None if actions.num_rows else []
+        return None if actions.num_rows else {}
     kind = actions[low].type
     if not (pa.types.is_integer(kind) or pa.types.is_string(kind)
             or pa.types.is_large_string(kind) or pa.types.is_date32(kind)):
@@ -52,13 +52,14 @@ def key_ranges(table: DeltaTable, column: str) -> list[tuple[Any, Any]] | None:
         f"null_count.{column}" in actions.column_names) else [None] * len(lows)
     records = actions["num_records"].to_pylist() if (
         "num_records" in actions.column_names) else [None] * len(lows)
-    ranges: list[tuple[Any, Any]] = []
-    for lo, hi, null, rows in zip(lows, highs, nulls, records, strict=True):
+    ranges: dict[str, tuple[Any, Any]] = {}
+    paths = actions["path"].to_pylist()
+    for path, lo, hi, null, rows in zip(paths, lows, highs, nulls, records, strict=True):
         if lo is None or hi is None:
             if rows is not None and null is not None and null == rows:
                 continue  # every value NULL: no key can match in this file
             return None
         if isinstance(hi, str) and len(hi) >= STRING_STATS_PREFIX:
             return None  # the writer may have truncated the maximum
-        ranges.append((lo, hi))
+        ranges[path] = (lo, hi)
     return ranges

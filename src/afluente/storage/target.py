@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -71,11 +72,24 @@ class Target:
         table = self._open()
         return None if table is None else table.version()
 
-    def dataset(self) -> pads.Dataset | None:
+    def dataset(self, within: tuple[str, Sequence[KeyRange]] | None = None
+                ) -> pads.Dataset | None:
         """The latest version as an Arrow dataset (projection and filter pushdown), or None
-        when the table was never written."""
+        when the table was never written. `within=(column, ranges)`: only the files whose
+        range of `column` (log statistics) overlaps one of `ranges`, when they bound it."""
         table = self._open()
-        return None if table is None else delta_dataset(table, self.storage_options)
+        if table is None:
+            return None
+        dataset = delta_dataset(table, self.storage_options)
+        files = None if within is None else key_ranges(table, within[0])
+        if files is None or not isinstance(dataset, pads.FileSystemDataset):
+            return dataset
+        assert within is not None
+        wanted = {unquote(path) for path, (lo, hi) in files.items()
+                  if any(lo <= high and low <= hi for low, high in within[1])}
+        fragments = [f for f in dataset.get_fragments() if unquote(f.path) in wanted]
+        return pads.FileSystemDataset(fragments, schema=dataset.schema, format=dataset.format,
+                                      filesystem=dataset.filesystem)
 
     def schema(self) -> pa.Schema | None:
         table = self._open()
@@ -100,7 +114,8 @@ class Target:
         `file_stats.key_ranges`); None when they do not bound every file or the table was
         never written."""
         table = self._open()
-        return None if table is None else key_ranges(table, column)
+        ranges = None if table is None else key_ranges(table, column)
+        return None if ranges is None else list(ranges.values())
 
     def append(self, data: pa.Table | pa.RecordBatchReader, commit: CommitDescription | None,
                *, partition_by: list[str] | None = None) -> int:

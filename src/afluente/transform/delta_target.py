@@ -29,10 +29,17 @@ __all__ = ["ACTION", "Target", "action_counts", "commit_diff", "register_target"
 RANGES = "__afluente_key_ranges"
 
 
-def register_target(ws: Workspace, target: Target, name: str) -> bool:
+def register_target(ws: Workspace, target: Target, name: str,
+                    keys_of: tuple[str, str] | None = None) -> bool:
     """Expose the target's latest version to the workspace as an Arrow dataset (projection
-    and filter pushdown); False when the table was never written."""
-    dataset = target.dataset()
+    and filter pushdown); False when the table was never written. `keys_of=(table, key)`:
+    only the files whose range of `key` holds a key of temp table `table` (the stored rows
+    of those keys are all there), when the files' statistics bound it."""
+    within = None
+    if keys_of is not None:
+        ranges = touched_ranges(ws, target, keys_of[0], keys_of[1])
+        within = None if ranges is None else (keys_of[1], ranges)
+    dataset = target.dataset(within)
     if dataset is None:
         return False
     ws.expose(name, dataset)
