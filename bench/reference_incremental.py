@@ -7,8 +7,9 @@ older order lines whose quantity changed, 0.1 % of all orders each (updates to k
 in the silver tables' old files). The changed orders are among the 5 % placed just before
 the new ones (a status moves while an order is recent) and parse cleanly: a re-landed bad
 row would replace its earlier quarantine entry in an incremental run (the record was sent
-again) but sit beside it in a full rebuild, which is by design, not a difference to measure. `bench/reference_incremental_project/` is the
-reference port with the silver tables as `merge` models reading those folders.
+again) but sit beside it in a full rebuild, which is by design, not a difference to measure.
+`bench/reference_incremental_project/` is the reference port with the silver tables as
+`merge` models reading those folders.
 
 Each pair runs, in an order alternating per pair:
 
@@ -87,7 +88,7 @@ def split_landing(raw: Path, orders: int, new_share: float, changed_share: float
     shutil.rmtree(root, ignore_errors=True)
     cut = int(orders * (1 - new_share))
     recent = int(orders * RECENT)  # updates touch the orders placed shortly before
-    every = max(int(round(RECENT / changed_share)), 1)
+    every = max(round(RECENT / changed_share), 1)
     con = duckdb.connect()
     for table, (key, pick, clean, changed) in SPLIT.items():
         (root / table).mkdir(parents=True)
@@ -149,6 +150,20 @@ def side(name: str, split: Path, work: Path) -> dict[str, Any]:
     return done
 
 
+def stages(m: Measurement) -> dict[str, float]:
+    """Of a measured run's wall time: the run itself (its report's start to end) and the
+    rest (start-up before it, the post-run metrics and exit after it)."""
+    from datetime import datetime
+
+    try:
+        report = json.loads(m.stdout_tail)
+    except json.JSONDecodeError:
+        return {}
+    span = (datetime.fromisoformat(report["finished_at"])
+            - datetime.fromisoformat(report["started_at"])).total_seconds()
+    return {"run_s": round(span, 2), "outside_run_s": round(m.wall_s - span, 2)}
+
+
 def verify(reference: Path, work: Path) -> dict[str, Any]:
     outs = [afluente_layout(work, work / s / "project", work / "out" / s) for s in SIDES]
     checked = subprocess.run(
@@ -161,6 +176,7 @@ def verify(reference: Path, work: Path) -> dict[str, Any]:
 def summarise(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     inc = [p["incremental"]["measured"] for p in pairs]
     full = [p["full"]["measured"] for p in pairs]
+    paired = list(zip(inc, full, strict=True))
 
     def medians(ms: list[Measurement]) -> dict[str, float]:
         return {"wall_median_s": round(statistics.median(m.wall_s for m in ms), 2),
@@ -170,8 +186,8 @@ def summarise(pairs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "incremental": medians(inc), "full": medians(full),
         "incremental_over_full": {
-            "wall": round(statistics.median(a.wall_s / b.wall_s for a, b in zip(inc, full)), 3),
-            "cpu": round(statistics.median(cpu(a) / cpu(b) for a, b in zip(inc, full)), 3),
+            "wall": round(statistics.median(a.wall_s / b.wall_s for a, b in paired), 3),
+            "cpu": round(statistics.median(cpu(a) / cpu(b) for a, b in paired), 3),
         },
     }
 
@@ -209,6 +225,7 @@ def main() -> int:
     checked = verify(reference, work)
     summary = summarise(pairs)
     models = [per_model(p["incremental"]["measured"]) for p in pairs]
+    spans = [{s: stages(p[s]["measured"]) for s in SIDES} for p in pairs]
     print(checked["output"])
     print(json.dumps(summary, indent=2))
     print(json.dumps(models[-1], indent=2))
@@ -220,7 +237,7 @@ def main() -> int:
         "environment": environment(), "orders": args.orders, "pairs": args.pairs,
         "new_share": args.new_share, "changed_share": args.changed_share,
         "busy_before_each_side": busy, "content_verified": checked, "summary": summary,
-        "incremental_model_seconds": models,
+        "incremental_model_seconds": models, "stages": spans,
         "runs": [{s: {k: vars(m) for k, m in done.items()} for s, done in p.items()}
                  for p in pairs],
     })
