@@ -3,8 +3,8 @@
 The landing zone of `reference_pipeline.py` (`gen_orders.py --orders N`) is split by order:
 the orders (and their lines) with the highest 1 % of order ids land later, in a second file
 of each folder, together with re-landed copies of older orders whose status changed and of
-older order lines whose quantity changed, 0.1 % of all orders each (updates to keys that live
-in the silver tables' old files). The changed orders are among the 5 % placed just before
+older order lines whose quantity changed, 0.1 % of each table's rows (updates to keys that
+live in the silver tables' old files). The changed orders are among the 5 % placed just before
 the new ones (a status moves while an order is recent) and parse cleanly: a re-landed bad
 row would replace its earlier quarantine entry in an incremental run (the record was sent
 again) but sit beside it in a full rebuild, which is by design, not a difference to measure.
