@@ -79,9 +79,9 @@ def touched_ranges(ws: Workspace, target: Target, diff: str, key: str) -> list[K
     lows, highs = zip(*ranges, strict=True)
     ws.expose(RANGES, pa.table({"lo": pa.array(lows), "hi": pa.array(highs)}))
     try:
-        rows = ws.rows(
-            f"SELECT lo, hi FROM {RANGES} r WHERE EXISTS (SELECT 1 FROM {ident(diff)} d "
-            f"WHERE d.{ident(key)} BETWEEN r.lo AND r.hi)"
+        rows = ws.rows(  # a range join both engines plan (DuckDB and Spark SQL)
+            f"SELECT DISTINCT r.lo, r.hi FROM {RANGES} r JOIN {ident(diff)} d "
+            f"ON d.{ident(key)} >= r.lo AND d.{ident(key)} <= r.hi"
         )
     finally:
         ws.drop(RANGES)
