@@ -42,6 +42,22 @@ def test_an_append_model_is_profiled_on_the_rows_it_added(
     assert profiled_rows(shop, "silver.orders") == [100.0, 130.0]
 
 
+MERGED = "/* @config\nkind: merge\nunique_key: order_id\n*/\n" \
+         "SELECT CAST(order_id AS INTEGER) AS order_id, channel FROM bronze.orders\n"
+
+
+def test_a_merge_model_is_profiled_on_the_files_its_merge_wrote(shop: Shop) -> None:
+    (shop.root / "models" / "silver" / "order_keys.sql").write_text(MERGED)
+    shop.run(rows=100)
+    shop.run(rows=30)  # new keys beyond the stored file's range: only a new file is written
+    assert profiled_rows(shop, "silver.order_keys") == [100.0, 30.0]
+    from afluente.observability.monitor import profiled_part
+
+    with ObservabilityStore.open(shop.project.state_url) as store:
+        first, second = store.metrics("silver.order_keys")
+    assert (second.row_count, profiled_part(first), profiled_part(second)) == (130, False, True)
+
+
 @pytest.mark.parametrize("count", [1, 7, 1_000, 200_000])
 def test_distinct_counts_are_within_half_a_percent_of_exact(count: int) -> None:
     engine = create_engine(DuckDBSettings(threads=1))

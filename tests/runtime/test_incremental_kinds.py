@@ -251,3 +251,16 @@ def test_kind_keys_are_validated_with_file_and_line(project_dir: Path) -> None:
         load_graph(load_project(project_dir), cache=False)
     assert "did you mean `unique_key`?" in typo.value.render()
     assert "orders.sql:3" in typo.value.render()
+
+
+def test_a_full_model_downstream_says_it_recomputes_the_whole_table(project_dir: Path) -> None:
+    orders_model(project_dir, "kind: merge\nunique_key: order_id\n")
+    write(project_dir / "models" / "gold" / "order_count.sql",
+          "SELECT count(*) AS orders FROM silver.orders\n")
+    status(project_dir)
+    add_orders(project_dir, "orders_2.csv", ["14;2;10,00;2026-03-01"])
+    second = status(project_dir)
+    assert second["silver.orders"][1].startswith("incremental: ")
+    assert second["gold.order_count"] == (
+        "success", "upstream `silver.orders` runs first; kind `full` recomputes the whole "
+        "table (an incremental kind would read only its new rows)")

@@ -28,6 +28,10 @@ log = logging.getLogger("afluente.observability")
 METRICS_THREADS = 4
 #: Kinds whose new version only adds rows: their profile is of the rows added, not the table.
 ADDED_ROWS = frozenset({"ingest", "append"})
+#: Kinds that upsert by key: their MERGE adds files holding the rows it inserted or changed
+#: (and the rows sharing a file with those); the profile is of those files, not the table,
+#: so an incremental run's profile costs what it wrote.
+UPSERTED_ROWS = frozenset({"merge", "apply_changes", "snapshot"})
 
 
 class Outcome(Protocol):
@@ -121,7 +125,8 @@ def _metrics(
         version_written=version,
         columns={f.name: str(f.type) for f in schema},
         profile=_profile(warehouse, ref, table, list(files), schema, added,
-                         kind in ADDED_ROWS, run_id if is_source else None, engine)
+                         kind in ADDED_ROWS or (kind in UPSERTED_ROWS and version > 0),
+                         run_id if is_source else None, engine)
         if engine is not None
         else {},
     )
@@ -131,10 +136,11 @@ def _profile(
     warehouse: Warehouse, ref: TableRef, table: Any, files: list[str], schema: pa.Schema,
     added: set[str], appended: bool, run_id: str | None, engine: Engine,
 ) -> dict[str, dict[str, float | None]]:
-    """Profile what the run wrote: for an ingested table or an `append` model, the rows
-    this version added, read from the files it added (no scan of the rows already there);
-    otherwise the whole version. A local table whose files hold every column under its
-    own name (no partition columns, no column mapping) is read by the engine directly."""
+    """Profile what the run wrote: for an ingested table, an `append` model or a later
+    version of an upserting kind, the rows in the files this version added (no scan of the
+    files it left as they were); otherwise the whole version. A local table whose files hold
+    every column under its own name (no partition columns, no column mapping) is read by the
+    engine directly."""
     version = table.version()
     paths = sorted(added) if appended and added else files
     if warehouse.is_local and paths and plain_files(table):

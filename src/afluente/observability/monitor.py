@@ -14,7 +14,7 @@ from afluente.engines import project_engine
 from afluente.model import Graph, TableRef, load_graph
 from afluente.observability.alerts import AlertError, send_alerts
 from afluente.observability.incidents import Alert, reconcile
-from afluente.observability.metrics import Outcome, collect_metrics
+from afluente.observability.metrics import UPSERTED_ROWS, Outcome, collect_metrics
 from afluente.observability.pillars import (
     Finding,
     check_distribution,
@@ -92,8 +92,11 @@ def _pillars(
     }
     volume = check_volume(row, _healthy(history, incidents, row.model, "volume"), config)
     baseline = _healthy(history, incidents, row.model, "distribution")
-    if graph[TableRef.parse(row.model)].kind == "append":
+    kind = graph[TableRef.parse(row.model)].kind
+    if kind == "append":
         baseline = [h for h in baseline if profiled_added_rows(h)]
+    elif kind in UPSERTED_ROWS:  # a profile of the files written is judged by its likes
+        baseline = [h for h in baseline if profiled_part(h) == profiled_part(row)]
     # distinct counts follow the volume: a volume incident already explains them
     distribution = check_distribution(row, baseline, config, skip=stopped)
     if volume:
@@ -110,6 +113,15 @@ def profiled_added_rows(row: MetricsRow) -> bool:
         return True
     profiled = first.get("rows")
     return profiled is None or profiled <= min(row.rows_added, PROFILE_ROWS)
+
+
+def profiled_part(row: MetricsRow) -> bool:
+    """Was this run's profile of part of the table (the files an upsert wrote) rather
+    than of all of it, up to the profile's limit?"""
+    first = next(iter(row.profile.values()), None)
+    if first is None or first.get("rows") is None or row.row_count is None:
+        return False
+    return float(first["rows"] or 0) < min(row.row_count, PROFILE_ROWS)
 
 
 def _healthy(

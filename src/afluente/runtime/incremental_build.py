@@ -45,11 +45,14 @@ from afluente.runtime.quarantine import (
 from afluente.sql_text import literal
 from afluente.storage import CommitInfo, Warehouse, WriteResult
 from afluente.storage.commits import CommitDescription
-from afluente.storage.target import scratch_target
+from afluente.storage.target import KEYED_FILE_BYTES, scratch_target
 from afluente.streams import ResultStream
 from afluente.transform import Target
 
 Attach = Callable[[TableRef, pads.Dataset | pa.Table], None]
+#: Kinds that upsert by key: a rebuild keeps their table in key-ordered files of
+#: `KEYED_FILE_BYTES` (storage.target), which their MERGEs prune by key range.
+KEYED_KINDS = frozenset({"merge", "apply_changes", "snapshot"})
 
 
 @dataclass(frozen=True)
@@ -237,9 +240,10 @@ class IncrementalBuild:
                 )
             else:
                 data = built.scanner().to_reader()
+            keyed = self.node.table_kind.name in KEYED_KINDS  # written ordered by key
             written = self.warehouse.write(
                 self.node.ref, data, run_id=self.run_id, fingerprint=self.step.fingerprint,
-                inputs=dict(self.inputs),
+                inputs=dict(self.inputs), file_bytes=KEYED_FILE_BYTES if keyed else None,
             )
             self._quarantine(written.version, outcome.quarantined, rebuild=True)
             return written

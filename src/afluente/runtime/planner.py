@@ -158,6 +158,16 @@ def read_mode(node: Node, changed: list[UpstreamChange]) -> tuple[ReadMode, str]
     )
 
 
+def _upstream_runs(node: Node, up: TableRef) -> str:
+    """Why a model runs when `up` does; a `full` model says it recomputes everything (the
+    kinds that maintain a table from only the new rows are `append`, `merge`,
+    `apply_changes`, `time_range`: docs/kinds.md)."""
+    if node.config.incremental:
+        return f"upstream `{up}` runs first"
+    return (f"upstream `{up}` runs first; kind `{node.kind}` recomputes the whole table "
+            "(an incremental kind would read only its new rows)")
+
+
 def _decide(
     graph: Graph,
     ref: TableRef,
@@ -179,7 +189,7 @@ def _decide(
         return "run", "definition changed since the last build"
     for up in materialized_inputs(graph, ref):
         if up in running:
-            return "run", f"upstream `{up}` will be rebuilt"
+            return "run", _upstream_runs(graph[ref], up)
     expected = expected_inputs(graph, ref, seen)
     for name, version in expected.items():
         if last.inputs.get(name) != version:

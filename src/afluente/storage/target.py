@@ -5,9 +5,15 @@ for messages). Its operations are the writes the kinds need, each one atomic Del
 carrying the caller's `CommitDescription` as commit metadata plus the run's app transaction:
 create from a stream, append (new columns added), overwrite (whole table or a predicate),
 upsert a diff by identity (delete / update / insert in one MERGE), add columns, an empty
-bookkeeping commit, and the rewrite of view-typed files. delta-rs errors become afluente's
-here: a lost commit race is a `CommitConflictError` (transient), anything else a
-`StorageError`; either way the table keeps its previous version.
+bookkeeping commit, and the rewrite of view-typed files.
+
+A table that kinds upsert into is kept in files of about `KEYED_FILE_BYTES` (the caller
+writes its first version ordered by the identity), so each file covers a narrow key range;
+an upsert given the key ranges its diff touches (`key_ranges`, from the log's statistics)
+lets the MERGE read and rewrite only the files in those ranges instead of the whole table.
+
+delta-rs errors become afluente's here: a lost commit race is a `CommitConflictError`
+(transient), anything else a `StorageError`; either way the table keeps its previous version.
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.dataset as pads
@@ -28,12 +37,19 @@ from afluente.errors import AfluenteError, CommitConflictError, StorageError
 from afluente.sql_text import ident as _ident  # DataFusion (delta-rs MERGE) quotes alike
 from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import CommitDescription, app_id
+from afluente.storage.file_stats import key_ranges
 from afluente.storage.view_types import rewrite_view_files
 from afluente.storage.writable import ensure_writable
 
 ACTION = "__afluente_action"  # the diff column saying what to do with a row
 UPSERT, DELETE = "U", "D"
 DELTA_FAILURES = (DeltaError, SchemaMismatchError, OSError)
+#: The size of the files of a table that kinds upsert into: a MERGE rewrites every file
+#: holding a key it updates or deletes, so the file size bounds that cost per key range.
+KEYED_FILE_BYTES = 4 * 1024 * 1024
+#: More touched ranges than this are pruned as one range (a long OR costs the MERGE more).
+MAX_PRUNED_RANGES = 64
+KeyRange = tuple[Any, Any]  # the bounds of one column: ints, strings or dates
 
 
 @dataclass(frozen=True)
@@ -56,11 +72,24 @@ class Target:
         table = self._open()
         return None if table is None else table.version()
 
-    def dataset(self) -> pads.Dataset | None:
+    def dataset(self, within: tuple[str, Sequence[KeyRange]] | None = None
+                ) -> pads.Dataset | None:
         """The latest version as an Arrow dataset (projection and filter pushdown), or None
-        when the table was never written."""
+        when the table was never written. `within=(column, ranges)`: only the files whose
+        range of `column` (log statistics) overlaps one of `ranges`, when they bound it."""
         table = self._open()
-        return None if table is None else delta_dataset(table, self.storage_options)
+        if table is None:
+            return None
+        dataset = delta_dataset(table, self.storage_options)
+        files = None if within is None else key_ranges(table, within[0])
+        if files is None or not isinstance(dataset, pads.FileSystemDataset):
+            return dataset
+        assert within is not None
+        wanted = {unquote(path) for path, (lo, hi) in files.items()
+                  if any(lo <= high and low <= hi for low, high in within[1])}
+        fragments = [f for f in dataset.get_fragments() if unquote(f.path) in wanted]
+        return pads.FileSystemDataset(fragments, schema=dataset.schema, format=dataset.format,
+                                      filesystem=dataset.filesystem)
 
     def schema(self) -> pa.Schema | None:
         table = self._open()
@@ -70,11 +99,23 @@ class Target:
         ensure_writable(self.uri, self.label)
 
     def create(self, rows: pa.RecordBatchReader, commit: CommitDescription | None) -> int:
-        """Create the table from `rows` (it must not exist yet); its first version."""
+        """Create the table from `rows` (it must not exist yet) in files of about
+        `KEYED_FILE_BYTES`, which later MERGEs keep too; its first version."""
+        size = str(KEYED_FILE_BYTES)
         with self._translated(DELTA_FAILURES):
             write_deltalake(self.uri, rows, mode="error", storage_options=self.storage_options,
+                            target_file_size=KEYED_FILE_BYTES,
+                            configuration={"delta.targetFileSize": size},
                             commit_properties=_properties(commit))
         return 0
+
+    def key_ranges(self, column: str) -> list[KeyRange] | None:
+        """Each data file's `(min, max)` of `column` from the log's statistics (see
+        `file_stats.key_ranges`); None when they do not bound every file or the table was
+        never written."""
+        table = self._open()
+        ranges = None if table is None else key_ranges(table, column)
+        return None if ranges is None else list(ranges.values())
 
     def append(self, data: pa.Table | pa.RecordBatchReader, commit: CommitDescription | None,
                *, partition_by: list[str] | None = None) -> int:
@@ -99,17 +140,23 @@ class Target:
         return self._latest()
 
     def upsert(self, diff: pa.RecordBatchReader, identity: Sequence[str],
-               columns: Sequence[str], commit: CommitDescription | None) -> int | None:
+               columns: Sequence[str], commit: CommitDescription | None,
+               *, within: Sequence[KeyRange] | None = None) -> int | None:
         """Apply a diff (`columns` + ACTION) by `identity` in one MERGE: DELETE rows remove
         their match, UPSERT rows update a match whose content differs or are inserted. The
-        new version, or None when no row changed (delta-rs then commits nothing)."""
+        new version, or None when no row changed (delta-rs then commits nothing).
+
+        `within`: ranges of `identity[0]` that hold every key of the diff that can match a
+        stored row (the files' ranges its keys fall in); the MERGE then reads and rewrites
+        only the files in them. None: the whole table is read."""
         table = self._open()
         assert table is not None, "upsert needs an existing table (use create)"
         before = table.version()
+        prune = None if within is None else _in_ranges(f"t.{_ident(identity[0])}", within)
         # delta-rs raises a plain Exception for a value its MERGE cannot cast to the stored
         # type (an int64 beyond an int32 column), as its writer does for append/overwrite
         with self._translated((Exception,)):
-            _merge(table, diff, identity, columns, commit)
+            _merge(table, diff, identity, columns, commit, prune)
         return table.version() if table.version() != before else None
 
     def add_columns(self, fields: Sequence[pa.Field]) -> None:
@@ -182,11 +229,52 @@ def _properties(commit: CommitDescription | None) -> CommitProperties | None:
     )
 
 
+def _in_ranges(column: str, ranges: Sequence[KeyRange]) -> str | None:
+    """A DataFusion condition: `column` lies in one of `ranges` (None when a bound is of a
+    type not rendered here; `false` when there is no range)."""
+    merged = _coalesced(ranges)
+    if len(merged) > MAX_PRUNED_RANGES:
+        merged = [(merged[0][0], max(hi for _, hi in merged))]
+    terms = []
+    for lo, hi in merged:
+        low, high = _datafusion_literal(lo), _datafusion_literal(hi)
+        if low is None or high is None:
+            return None
+        terms.append(f"({column} >= {low} AND {column} <= {high})")
+    return f"({' OR '.join(terms)})" if terms else "false"
+
+
+def _coalesced(ranges: Sequence[KeyRange]) -> list[KeyRange]:
+    """The ranges sorted, overlapping ones joined."""
+    merged: list[list[Any]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def _datafusion_literal(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"CAST('{value.isoformat()}' AS DATE)"
+    return None
+
+
 def _merge(table: DeltaTable, diff: pa.RecordBatchReader, identity: Sequence[str],
-           columns: Sequence[str], commit: CommitDescription | None) -> None:
+           columns: Sequence[str], commit: CommitDescription | None,
+           prune: str | None) -> None:
     assign = {_ident(c): f"s.{_ident(c)}" for c in columns}
     upsert, delete = f"s.{_ident(ACTION)} = '{UPSERT}'", f"s.{_ident(ACTION)} = '{DELETE}'"
     predicate = " AND ".join(f"t.{_ident(c)} = s.{_ident(c)}" for c in identity)
+    if prune is not None:  # stored rows outside the ranges cannot match: skip their files
+        predicate = f"{predicate} AND {prune}"
     # Only rows whose content differs are rewritten: delta-rs skips the commit when no row
     # changes, so re-applying the same input leaves no new version.
     differs = " OR ".join(

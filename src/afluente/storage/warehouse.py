@@ -210,15 +210,17 @@ class Warehouse:
         run_id: str,
         fingerprint: str,
         inputs: dict[str, object],
+        file_bytes: int | None = None,
     ) -> WriteResult:
-        """Replace the table's content in one atomic commit (once per run id)."""
+        """Replace the table's content in one atomic commit (once per run id); `file_bytes`:
+        the size of its files (kept by later MERGEs too), else delta-rs's default."""
         done = self.written_by(ref, run_id)
         if done is not None:
             data.close()
             return done
         metadata = commit_metadata(run_id, str(ref), fingerprint, inputs)
         return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
-                                 schema_mode="overwrite")
+                                 schema_mode="overwrite", file_bytes=file_bytes)
 
     def _write_delta(
         self,
@@ -231,6 +233,7 @@ class Warehouse:
         schema_mode: Literal["merge", "overwrite"],
         predicate: str | None = None,
         progress: dict[str, object] | None = None,
+        file_bytes: int | None = None,
     ) -> WriteResult:
         """One `write_deltalake` commit carrying afluente's metadata, the run's app
         transaction and the progress's source positions; its errors become afluente's."""
@@ -241,10 +244,12 @@ class Warehouse:
         )
         try:
             if mode == "overwrite":
+                sized = {"delta.targetFileSize": str(file_bytes)} if file_bytes else {}
                 write_deltalake(
                     self.uri(ref), data, mode="overwrite", schema_mode=schema_mode,
-                    predicate=predicate, configuration=TABLE_CONFIGURATION,
-                    commit_properties=props, storage_options=self.storage_options,
+                    predicate=predicate, configuration={**TABLE_CONFIGURATION, **sized},
+                    target_file_size=file_bytes, commit_properties=props,
+                    storage_options=self.storage_options,
                 )
             else:
                 write_deltalake(

@@ -102,7 +102,8 @@ def _apply(ws: Workspace, target: Target, source: Source, spec: ChangeFeedSpec,
     columns = _stored_columns(spec, available, target.label)
     quarantined = split_null_keys(ws, INCOMING, spec.keys, spec.on_null_key, target.label)
     reject_null(ws, INCOMING, spec.sequence_by, "sequence_by", target.label)
-    has_target = register_target(ws, target, TARGET)
+    # only the files that can hold the batch's keys: the stored events read are those keys'
+    has_target = register_target(ws, target, TARGET, keys_of=(INCOMING, spec.keys[0]))
     _collect_events(ws, spec, columns, has_target=has_target)
     rows = (
         scd1_rows(spec.keys, columns)

@@ -102,3 +102,20 @@ def test_a_kind_keeps_the_stored_type_and_refuses_a_value_it_cannot_hold(
     assert table.schema().to_arrow().field("v").type == pa.int32()
     assert sorted(table.to_pyarrow_table().to_pylist(), key=lambda r: r["id"]) == [
         {"id": 1, "v": 1}, {"id": 2, "v": 20}, {"id": 3, "v": 30}]
+
+
+def test_a_merge_rewrites_only_the_files_its_keys_fall_in(engine: Engine, tmp_path: Path
+                                                           ) -> None:
+    """The touched key ranges are computed in the engine's workspace (a range join)."""
+    target, spec = Target(str(tmp_path / "t"), name="silver.t"), MergeSpec(keys=("id",))
+    with closing(engine.workspace()) as ws:
+        for start in (0, 100):  # two files: ids 0-9 and 100-109
+            ids = list(range(start, start + 10))
+            merge(target, pa.table({"id": ids, "v": [f"v{i}" for i in ids]}), spec,
+                  workspace=ws)
+        merge(target, pa.table({"id": [105, 500], "v": ["x", "y"]}), spec, workspace=ws)
+    table = DeltaTable(target.uri)
+    assert table.history(1)[0]["operationMetrics"]["num_target_files_removed"] == 1
+    rows = dict(zip(*(c.to_pylist() for c in table.to_pyarrow_table(columns=["id", "v"])
+                      .columns), strict=True))
+    assert (len(rows), rows[105], rows[500], rows[5]) == (21, "x", "y", "v5")
