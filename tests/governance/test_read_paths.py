@@ -67,6 +67,7 @@ COMMANDS = {
     "subject": "ADMIN only (exports a subject's values)",
     "forget": "ADMIN only (erases)", "audit": "ADMIN only (the audit log)",
     "processing-records": "names, tags and lineage, no values",
+    "demo-stream": "writes (prints the live gold table it builds from generated events)",
 }
 
 #: Modules of afluente.governance itself that read stored values outside the reader, and
