@@ -5,10 +5,11 @@
 
 `inspect` loads the folder with Airflow's DagBag and writes what the tests compare: import
 errors, and per DAG its schedule, timezone, catchup, tags and tasks (downstream ids,
-retries, delays, timeout, command, documentation). `run` executes one run of each DAG,
-in order, with `dag.test()` (AIRFLOW_HOME and AIRFLOW__CORE__DAGS_FOLDER must point at a
-migrated database and at DAG_FOLDER) and writes each run's state and its task instances'
-states. JSON goes to a file because Airflow logs to stdout.
+retries, delays, timeout, command, documentation). `run` writes the same, then executes
+one run of each DAG, in order, with `dag.test()` (AIRFLOW_HOME and
+AIRFLOW__CORE__DAGS_FOLDER must point at a migrated database and at DAG_FOLDER) and adds
+under "runs" each run's state and its task instances' states: one Airflow start-up for
+both. JSON goes to a file because Airflow logs to stdout.
 """
 
 from __future__ import annotations
@@ -51,18 +52,22 @@ def _dag(dag: Any) -> dict[str, Any]:
     }
 
 
-def inspect(folder: str) -> dict[str, Any]:
-    bag = DagBag(dag_folder=folder)
+def _inspect(bag: Any) -> dict[str, Any]:
     return {
         "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
         "dags": {dag_id: _dag(dag) for dag_id, dag in bag.dags.items()},
     }
 
 
+def inspect(folder: str) -> dict[str, Any]:
+    return _inspect(DagBag(dag_folder=folder))
+
+
 def run(folder: str, dag_ids: list[str]) -> dict[str, Any]:
     bag = DagBag(dag_folder=folder)
+    result = _inspect(bag)
     if bag.import_errors:
-        return {"import_errors": {str(k): str(v) for k, v in bag.import_errors.items()}}
+        return result
     runs = {}
     for dag_id in dag_ids:
         dag_run = bag.dags[dag_id].test()
@@ -70,7 +75,7 @@ def run(folder: str, dag_ids: list[str]) -> dict[str, Any]:
             "state": str(dag_run.state),
             "tasks": {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()},
         }
-    return runs
+    return {**result, "runs": runs}
 
 
 def main(argv: list[str]) -> None:

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.airflow.conftest import AFLUENTE_BIN, Airflow
@@ -58,10 +59,8 @@ def write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-@pytest.fixture
-def tiny(tmp_path: Path) -> Path:
+def make_tiny(root: Path) -> Path:
     """bronze.events → silver.clean (retries 5, timeout 30s) → gold.totals; gold.other."""
-    root = tmp_path / "tiny"
     write(root / "afluente.yml", TINY)
     write(root / "landing" / "a.csv", "id,v\n" + "".join(f"{i},{i * 10}\n" for i in range(20)))
     write(root / "models" / "silver" / "clean.sql", "/* @config\nretries: 5\ntimeout: 30s\n*/\n"
@@ -70,6 +69,22 @@ def tiny(tmp_path: Path) -> Path:
           "SELECT count(*) AS n, sum(v) AS total FROM silver.clean\n")
     write(root / "models" / "gold" / "other.sql", "SELECT id FROM bronze.events\n")
     return root
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    return make_tiny(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="module")
+def tiny_hourly_run(airflow: Airflow, tmp_path_factory: pytest.TempPathFactory
+                    ) -> tuple[Path, dict[str, Any]]:
+    """The tiny project's export (one task per model), loaded by Airflow and its hourly
+    DAG run end to end, in one Airflow process; the project is not changed after."""
+    base = tmp_path_factory.mktemp("tiny-run")
+    root = make_tiny(base / "tiny")
+    dags = export_ok(root, base / "dags")
+    return root, airflow.run(base / "home", dags.parent, "tiny_hourly")
 
 
 def export(project: Path, *args: str, out: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -148,23 +163,20 @@ def test_demo_schedules_per_layer_run_end_to_end_in_airflow(
 ) -> None:
     project = tmp_path / "shop"
     shutil.copytree(demo, project)
-    shutil.rmtree(project / "warehouse")  # Airflow builds every table from the landing zone
-    shutil.rmtree(project / ".afluente")
     graph = load_graph(load_project(project))
     tables = sorted(str(ref) for ref, node in graph.nodes.items() if node.materialized)
-    assert {version_of(project, t) for t in tables} == {None}
+    assert {version_of(project, t) for t in tables} == {None}  # Airflow builds every table
     dags = export_ok(project, tmp_path / "dags", "--group-by", "layer")
-    bag = airflow.inspect(tmp_path / "home", dags.parent)
+
+    bag = airflow.run(tmp_path / "home", dags.parent, *DEMO_DAGS)
+
     assert bag["import_errors"] == {}
     assert {d: list(bag["dags"][d]["tasks"]) for d in DEMO_DAGS} == {
         "demo_shop_bronze_15m": ["bronze"], "demo_shop_silver_hourly": ["silver"],
         "demo_shop_gold_daily": ["gold"]}
     gold = bag["dags"]["demo_shop_gold_daily"]["tasks"]["gold"]
     assert gold["bash_command"].endswith("run --select layer:gold --retries 0")
-
-    result = airflow.run(tmp_path / "home", dags.parent, *DEMO_DAGS)
-
-    assert {d: (r["state"], r["tasks"]) for d, r in result.items()} == {
+    assert {d: (r["state"], r["tasks"]) for d, r in bag["runs"].items()} == {
         "demo_shop_bronze_15m": ("success", {"bronze": "success"}),
         "demo_shop_silver_hourly": ("success", {"silver": "success"}),
         "demo_shop_gold_daily": ("success", {"gold": "success"}),
@@ -181,10 +193,9 @@ def test_demo_schedules_per_layer_run_end_to_end_in_airflow(
 
 
 def test_each_schedule_is_a_dag_with_its_cron_timezone_retries_and_timeouts(
-    airflow: Airflow, tiny: Path, tmp_path: Path
+    tiny_hourly_run: tuple[Path, dict[str, Any]],
 ) -> None:
-    dags = export_ok(tiny, tmp_path / "dags")
-    bag = airflow.inspect(tmp_path / "home", dags.parent)
+    _, bag = tiny_hourly_run
 
     assert bag["import_errors"] == {}
     assert sorted(bag["dags"]) == ["tiny_hourly", "tiny_nightly"]
@@ -211,11 +222,10 @@ def test_each_schedule_is_a_dag_with_its_cron_timezone_retries_and_timeouts(
 
 
 def test_a_schedule_per_model_runs_end_to_end_in_airflow(
-    airflow: Airflow, tiny: Path, tmp_path: Path
+    tiny_hourly_run: tuple[Path, dict[str, Any]],
 ) -> None:
-    dags = export_ok(tiny, tmp_path / "dags")
-
-    result = airflow.run(tmp_path / "home", dags.parent, "tiny_hourly")["tiny_hourly"]
+    tiny, bag = tiny_hourly_run
+    result = bag["runs"]["tiny_hourly"]
 
     assert result["state"] == "success"
     assert result["tasks"] == dict.fromkeys(["bronze.events", "silver.clean", "gold.totals"],

@@ -6,6 +6,9 @@ bronze and the silver table downstream hold each message exactly once (count and
 The killed processes run `stream_project` (what `afluente stream` runs) in children of a
 fork server that has imported afluente once, so twenty of them cost seconds, not twenty
 interpreter start-ups (tests/streaming/test_stream_command.py runs the command itself).
+They read at most 7 records per micro-batch, so each is always mid-stream when it dies;
+what they leave is drained with a larger `max_records`, in a few micro-batches instead of
+one per 7 messages (the restart resumes from the offsets in Delta whatever the batch size).
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from .conftest import KafkaBroker
 from .helpers import make_project, table
 
 KILLS = 20
-BEFORE, DURING = 20, 10  # messages produced before each process starts / while it runs
+BEFORE, DURING = 10, 5  # messages produced before each process starts / while it runs
 MESSAGES = KILLS * (BEFORE + DURING)
 SILVER = TableRef("silver", "events")
+KILLED_BATCH, DRAIN_BATCH = "max_records: 7", f"max_records: {MESSAGES}"
 pytestmark = pytest.mark.slow
 SILVER_SQL = """
     /* @config
@@ -42,8 +46,7 @@ SILVER_SQL = """
 """
 
 
-def _produce(broker: KafkaBroker, topic: str, ids: range) -> None:
-    producer = broker.producer()
+def _produce(producer: Any, topic: str, ids: range) -> None:
     for i in ids:
         producer.produce(topic, key=f"k{i}", value=b'{"id": %d}' % i)
         producer.poll(0)
@@ -78,14 +81,15 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
     tmp_path: Path, kafka_broker: KafkaBroker, topic: str
 ) -> None:
     root = make_project(tmp_path / "p", kafka_broker.bootstrap,
-                        f"topics: [{topic}]\nmax_records: 7\npoll_timeout: 0.2",
+                        f"topics: [{topic}]\n{KILLED_BATCH}\npoll_timeout: 0.2",
                         {"silver/events.sql": SILVER_SQL})
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     context = _fork_server()
+    producer = kafka_broker.producer()  # one for the test: thread-safe, connected once
     next_id, killed = 0, 0
     for _ in range(KILLS):
-        _produce(kafka_broker, topic, range(next_id, next_id + BEFORE))
+        _produce(producer, topic, range(next_id, next_id + BEFORE))
         next_id += BEFORE
         heard, told = context.Pipe(duplex=False)
         process = context.Process(target=_stream, args=(str(root), told))
@@ -96,7 +100,7 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
         # messages arrive
         assert heard.poll(120), f"the streaming process committed nothing (exit {process.exitcode})"
         during = threading.Thread(target=_produce,
-                                  args=(kafka_broker, topic, range(next_id, next_id + DURING)))
+                                  args=(producer, topic, range(next_id, next_id + DURING)))
         during.start()
         next_id += DURING
         process.join(rng.uniform(0.0, 0.6))  # a micro-batch takes ~0.5 s here
@@ -107,6 +111,8 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
         heard.close()
         during.join()
     assert killed == KILLS, f"{KILLS - killed} streaming processes died on their own"
+    config = root / "afluente.yml"
+    config.write_text(config.read_text().replace(KILLED_BATCH, DRAIN_BATCH))
     drained = stream_project(load_project(root), parse_trigger("available-now"))
     assert not drained.stopped and drained.rows <= MESSAGES
     bronze = table(root)

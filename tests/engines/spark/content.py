@@ -20,6 +20,8 @@ from afluente.demo.build import prepare_demo
 # columns whose values are the moment of a run, not the data: they differ between any two
 # runs, whatever the engine
 RUN_COLUMNS = frozenset({"landed_at", "_run_id", "_quarantined_at"})
+# and in bronze, the moment of ingestion
+RUN_TIME_COLUMNS = RUN_COLUMNS | {"_ingested_at"}
 DEMO_ORDERS = 200
 DEMO_SEED = 7
 
@@ -86,11 +88,29 @@ def _write_csv(path: Path, rows: list[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def demo_tables(root: Path) -> list[tuple[str, str]]:
-    """Every silver and gold table the run wrote (quarantine tables included)."""
-    return sorted((layer, path.name) for layer in ("silver", "gold")
+def demo_tables(root: Path, layers: Iterable[str] = ("silver", "gold")) -> list[tuple[str, str]]:
+    """Every table of `layers` the run wrote (quarantine tables included)."""
+    return sorted((layer, path.name) for layer in layers
                   for path in (root / "warehouse" / layer).iterdir()
                   if (path / "_delta_log").is_dir())
+
+
+def table_hashes(root: Path, layers: Iterable[str] = ("silver", "gold")
+                 ) -> dict[tuple[str, str], str]:
+    """`content_hash` of each table of `layers`, without the run-time columns."""
+    return {table: content_hash(root, *table, exclude=RUN_TIME_COLUMNS)
+            for table in demo_tables(root, layers)}
+
+
+def differing_from(expected: dict[tuple[str, str], str], root: Path) -> list[str]:
+    """The silver and gold tables of `root` whose content differs from `expected`
+    (`table_hashes` of another build, taken after the same run), or that only one has."""
+    kept = {table: digest for table, digest in expected.items() if table[0] != "bronze"}
+    found = table_hashes(root)
+    if sorted(found) != sorted(kept):
+        return [f"tables: {sorted(kept)} != {sorted(found)}"]
+    return [f"{layer}.{name}" for (layer, name), digest in found.items()
+            if digest != kept[(layer, name)]]
 
 
 def differing(first: Path, second: Path) -> list[str]:

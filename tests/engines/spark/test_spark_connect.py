@@ -1,5 +1,7 @@
-"""The project through Spark Connect (`connect_url: sc://...`): a real Connect server
-started from pyspark's own scripts, the same tables as DuckDB writes.
+"""The demo through Spark Connect (`connect_url: sc://...`): a real Connect server started
+from pyspark's own scripts, the same tables as DuckDB writes. The small project's models
+run on local Spark (test_spark_project.py); Connect's own paths (sessions on the server,
+frames kept alive under views) are all on the demo's run.
 
 The Spark run is an `afluente run` process of its own: once pyspark has made a Connect
 session its functions build Connect plans in that whole process, so Connect and this test
@@ -19,17 +21,14 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import require_component
+from tests.engines.spark.conftest import DemoTwin
 from tests.engines.spark.content import (
-    content_hash,
     demo_project,
     differing,
+    differing_from,
     land_second_batch,
     merged,
 )
-from tests.engines.spark.test_spark_project import TABLES, make_project
-
-from afluente.config import load_project
-from afluente.runtime.runner import run_project
 
 pytestmark = pytest.mark.slow
 
@@ -59,8 +58,10 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            "SPARK_PID_DIR": str(logs), "SPARK_IDENT_STRING": "afluente-test"}
     port = free_port()
     subprocess.run(
-        ["bash", str(home / "sbin" / "start-connect-server.sh"), "--master", "local[1]",
+        ["bash", str(home / "sbin" / "start-connect-server.sh"), "--master", "local[2]",
          "--conf", f"spark.connect.grpc.binding.port={port}",
+         # as the tests' local Spark and cluster: the demo's tables are tiny
+         "--conf", "spark.sql.shuffle.partitions=2",
          "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
          "--conf", "spark.ui.enabled=false"],
         env=env, check=True, capture_output=True,
@@ -78,41 +79,25 @@ def connect_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                        check=False, capture_output=True)
 
 
-def test_spark_connect_writes_the_same_tables_as_duckdb(
-    connect_url: str, tmp_path: Path
+def _run(root: Path) -> None:
+    built = subprocess.run([sys.executable, "-m", "afluente.cli", "-p", str(root), "run"],
+                           capture_output=True, text=True, check=False)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+
+
+def test_spark_connect_builds_the_demo_as_duckdb_does(
+    connect_url: str, tmp_path: Path, duckdb_demo: DemoTwin
 ) -> None:
-    on_duckdb = make_project(tmp_path / "duck", "engine: duckdb")
-    assert run_project(load_project(on_duckdb)).status == "success"
-    on_connect = make_project(tmp_path / "connect",
-                              f"engine: {{type: spark, connect_url: '{connect_url}'}}")
-
-    built = subprocess.run(
-        [sys.executable, "-m", "afluente.cli", "-p", str(on_connect), "run"],
-        capture_output=True, text=True, check=False,
-    )
-
-    assert built.returncode == 0, built.stderr[-3000:]
-
-    for layer, name in TABLES:
-        assert content_hash(on_connect, layer, name) == content_hash(on_duckdb, layer, name)
-
-
-def test_spark_connect_builds_the_demo_as_duckdb_does(connect_url: str, tmp_path: Path) -> None:
     """`afluente demo`'s project over Spark Connect (Python models, apply_changes, merge,
     quarantine), a first run and a second over new landing files: content as on DuckDB
-    after each."""
-    on_duckdb = demo_project(tmp_path / "duck", "engine: duckdb")
+    after each (the session's `duckdb_demo`)."""
     on_connect = demo_project(tmp_path / "connect",
                               f"engine: {{type: spark, connect_url: '{connect_url}'}}")
-    for run in range(2):
-        assert run_project(load_project(on_duckdb)).status == "success"
-        built = subprocess.run(
-            [sys.executable, "-m", "afluente.cli", "-p", str(on_connect), "run"],
-            capture_output=True, text=True, check=False,
-        )
-        assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
-        assert differing(on_duckdb, on_connect) == [], f"after run {run + 1}"
-        if run == 0:
-            land_second_batch(on_duckdb)
-            land_second_batch(on_connect)
+
+    _run(on_connect)
+    assert differing_from(duckdb_demo.first_run, on_connect) == [], "after run 1"
+    land_second_batch(on_connect)
+    _run(on_connect)
+
+    assert differing(duckdb_demo.root, on_connect) == [], "after run 2"
     assert merged(on_connect, "silver", "orders")  # the second run upserted

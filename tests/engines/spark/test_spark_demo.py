@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from deltalake import DeltaTable
+from tests.engines.spark.conftest import DemoTwin
 from tests.engines.spark.content import (
     demo_project,
     demo_tables,
     differing,
+    differing_from,
     land_second_batch,
     merged,
     table_path,
@@ -33,21 +35,18 @@ def _run(root: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def demo_runs(
-    tmp_path_factory: pytest.TempPathFactory, spark_started: Any
+    tmp_path_factory: pytest.TempPathFactory, spark_started: Any, duckdb_demo: DemoTwin
 ) -> dict[str, Any]:
-    """Both engines' demo after the first run (differences recorded), then after the second."""
-    base = tmp_path_factory.mktemp("demo")
-    on_duckdb = demo_project(base / "duck", "engine: duckdb")
-    on_spark = demo_project(base / "spark", SPARK)
-    for root in (on_duckdb, on_spark):
-        _run(root)
-    first = differing(on_duckdb, on_spark)
+    """The demo on Spark after the first run (differences from DuckDB's first run
+    recorded), then after the second; DuckDB's is the session's `duckdb_demo`."""
+    on_spark = demo_project(tmp_path_factory.mktemp("demo") / "spark", SPARK)
+    _run(on_spark)
+    first = differing_from(duckdb_demo.first_run, on_spark)
     tables = demo_tables(on_spark)
-    for root in (on_duckdb, on_spark):
-        land_second_batch(root)
-    reasons = {root: _run(root) for root in (on_duckdb, on_spark)}
-    return {"duckdb": on_duckdb, "spark": on_spark, "first": first, "tables": tables,
-            "reasons": reasons[on_spark]}
+    land_second_batch(on_spark)
+    reasons = _run(on_spark)
+    return {"duckdb": duckdb_demo.root, "spark": on_spark, "first": first, "tables": tables,
+            "reasons": reasons}
 
 
 def test_the_first_run_writes_the_same_tables_on_both_engines(demo_runs: dict[str, Any]) -> None:

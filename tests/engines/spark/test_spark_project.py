@@ -88,14 +88,13 @@ def make_project(root: Path, engine: str) -> Path:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, spark_started: Any) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("projects")
-    on_duckdb = make_project(base / "duck", "engine: duckdb")
-    on_spark = make_project(base / "spark", SPARK)
-    for root in (on_duckdb, on_spark):
-        result = run_project(load_project(root))
-        assert result.status == "success", result.error
-    return on_duckdb, on_spark
+def built(
+    tmp_path_factory: pytest.TempPathFactory, spark_started: Any, duckdb_project: Path
+) -> tuple[Path, Path]:
+    on_spark = make_project(tmp_path_factory.mktemp("projects") / "spark", SPARK)
+    result = run_project(load_project(on_spark))
+    assert result.status == "success", result.error
+    return duckdb_project, on_spark
 
 
 @pytest.mark.parametrize(("layer", "name"), TABLES)
