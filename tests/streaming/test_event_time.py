@@ -4,6 +4,7 @@ micro-batches (no broker needed)."""
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,9 @@ import pytest
 from afluente.config import load_project
 from afluente.errors import AfluenteError
 from afluente.model import TableRef
+from afluente.runtime import RunResult
 from afluente.runtime.query import query_project
+from afluente.runtime.stream import parse_trigger, stream_project
 from afluente.state import StateStore
 
 from .helpers import ok, run, table, version, warehouse
@@ -89,10 +92,21 @@ def _land(root: Path, name: str, rows: list[tuple[str, int, str, int]]) -> None:
 
 @pytest.fixture(scope="module")
 def streamed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`afluente stream --trigger 0.05s`, the next file landed after each micro-batch."""
     root = _project(tmp_path_factory.mktemp("event_time") / "p")
-    for number, rows in enumerate(BATCHES):
-        _land(root, f"batch{number}.csv", rows)
-        ok(run(root))
+    _land(root, "batch0.csv", BATCHES[0])
+    stop = threading.Event()
+
+    def land_next(number: int, result: RunResult) -> None:
+        ok(result)
+        if number < len(BATCHES):
+            _land(root, f"batch{number}.csv", BATCHES[number])
+        else:
+            stop.set()
+
+    outcome = stream_project(load_project(root), parse_trigger("0.05s"), stop=stop,
+                             on_batch=land_next)
+    assert (outcome.batches, outcome.rows) == (3, 12)
     return root
 
 
