@@ -162,6 +162,10 @@ def test_gold_windows_equal_a_batch_aggregate_of_the_accepted_events(streamed: P
            (r["revenue"], r["events"], r["first_event"], r["last_event"])
            for r in table(streamed, GOLD).to_pylist()}
     assert got == want
+    batch = query_project(load_project(streamed), GOLD_SQL.split("*/", 1)[1])  # over silver
+    assert {(r["window_start"], r["state"]):
+            (r["revenue"], r["events"], r["first_event"], r["last_event"])
+            for r in batch.to_pylist()} == got
     assert got[(_at(0), "SP")] == (14, 2, _at(0), _at(12))  # e5 updated an old window
     assert got[(_at(15), "SP")] == (13, 2, _at(20), _at(22))
 
