@@ -3,7 +3,7 @@ rows without an event time, re-sent keys; and the lateness format."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -89,3 +89,16 @@ def test_an_event_time_that_is_not_a_time_says_its_type_and_the_cast() -> None:
     with pytest.raises(ModelError, match=r"`event_time: ts` is of type string, not a "
                                          r"timestamp or date\n  hint: CAST\(ts AS TIMESTAMP\)"):
         check_event_column(schema, _config(), Location(Path("models/s.sql"), 1), "silver.s")
+
+
+def test_a_zoned_event_time_round_trips_through_the_progress() -> None:
+    """`_kafka_timestamp` is a UTC timestamp: the recorded newest time keeps its zone."""
+    utc = T0.replace(tzinfo=UTC)
+    rows = pa.table({"id": ["a", "b"], "ts": pa.array([utc, utc + timedelta(minutes=9)],
+                                                      pa.timestamp("ms", tz="UTC"))})
+    first = split_batch(rows, _config(), None, None)
+    newest = newest_recorded(first.progress("ts"), "ts")
+    assert newest == utc + timedelta(minutes=9)
+    assert isinstance(newest, datetime)
+    second = split_batch(rows, _config(), newest, None)
+    assert (second.on_time["id"].to_pylist(), second.late["id"].to_pylist()) == (["b"], ["a"])
