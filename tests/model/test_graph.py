@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from dataclasses import replace
 
 import pytest
 
@@ -327,3 +328,18 @@ def test_source_config_change_moves_the_ingest_fingerprint_and_downstream(
         "gold.revenue_by_state",
         "silver.orders",
     ]
+
+
+def test_a_streams_event_time_policy_rebuilds_nothing_but_combine_does() -> None:
+    """The watermark, late-data and de-duplication keys apply from the next micro-batch;
+    `combine` changes what the stored values mean."""
+    base = node("gold.w", code="SELECT 1 AS k, 2 AS n")
+
+    def printed(**config: object) -> str:
+        merged = ModelConfig.model_validate({"kind": "merge", "unique_key": "k", **config})
+        return fingerprints([replace(base, config=merged)])["gold.w"]
+
+    plain = printed()
+    assert printed(event_time="ts", watermark="10 minutes", late_data="apply",
+                   dedup_keys="k") == plain
+    assert printed(combine={"n": "sum"}) != plain

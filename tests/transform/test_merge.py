@@ -112,3 +112,23 @@ def test_relation_on_the_callers_connection(target: Target) -> None:
     relation = con.sql("SELECT 8::BIGINT AS id, 'n' AS region, 'y' AS v, 'U' AS op")
     assert merge(target, relation, SPEC, workspace=DuckDBWorkspace.sharing(con)).upserted == 1
     assert (8, "n", "y") in plain(target, "id, region, v")
+
+
+def test_combine_folds_new_values_into_the_stored_ones(tmp_path: Path) -> None:
+    target = Target(str(tmp_path / "totals"), name="gold.totals")
+    spec = MergeSpec(keys=("k",), combine=(("n", "sum"), ("lo", "min"), ("hi", "max")))
+
+    def batch(ks: list[str], n: list[int | None], lo: list[int], hi: list[int]) -> pa.Table:
+        return pa.table({"k": ks, "n": pa.array(n, pa.int64()), "lo": lo, "hi": hi})
+
+    merge(target, batch(["a", "b"], [2, None], [5, 5], [5, 5]), spec)
+    result = merge(target, batch(["a", "b", "c"], [3, 4, 1], [1, 9, 7], [9, 1, 7]), spec)
+    assert (result.upserted, result.deleted) == (3, 0)
+    assert plain(target, "k, n, lo, hi") == {("a", 5, 1, 9), ("b", 4, 5, 5), ("c", 1, 7, 7)}
+
+
+def test_combine_of_a_column_the_source_lacks_is_an_error(target: Target) -> None:
+    spec = MergeSpec(keys=("id", "region"), except_columns=("op",), combine=(("nope", "sum"),))
+    with pytest.raises(KindSpecError, match="nope"):
+        merge(target, rows([1], ["a"]), spec)
+    assert version(target) == 0

@@ -26,8 +26,9 @@ from afluente.governance.policies import TablePolicy, combined_filter
 from afluente.governance.principals import Directory, Principal
 from afluente.model import TableRef
 
-#: Suffixes of the tables kept beside a model's (quarantine, CDC storage): governed as it.
-_BESIDE = re.compile(r"__(quarantine|cdc_storage)$")
+#: Suffixes of the tables kept beside a model's (quarantine, CDC storage, a stream's late
+#: rows): governed as it.
+_BESIDE = re.compile(r"__(quarantine|cdc_storage|late)$")
 #: afluente's own tables whose columns hold table values (quality failing samples).
 _STATE_PII = {TableRef("afluente", "quality_results"): {"sample"}}
 

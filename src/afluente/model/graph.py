@@ -153,8 +153,7 @@ def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str
             "language": node.language,
             "code": node.code,
             # which engine builds it changes no row: moving a model rebuilds nothing
-            "config": node.config.model_dump(
-                mode="json", exclude={"description", "columns", "engine"}),
+            "config": node.config.model_dump(mode="json", exclude=_unprinted(node)),
             "upstream": [prints[u] for u in sorted(set(node.upstream))],
         }
         digest = hashlib.sha256(
@@ -162,6 +161,19 @@ def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str
         ).hexdigest()
         prints[ref] = digest[:16]
     return prints
+
+
+#: a stream's event time policy applies from the next micro-batch on: changing it rebuilds
+#: nothing (a rebuild would read every row with no watermark)
+STREAM_POLICY_KEYS = frozenset({"event_time", "watermark", "late_data", "dedup_keys"})
+
+
+def _unprinted(node: Node) -> set[str]:
+    """Config keys left out of a fingerprint: those that change no stored row, and keys
+    added since fingerprints were first recorded while unset (so adding them to afluente
+    rebuilds no existing table)."""
+    unset = {"combine"} if node.config.combine is None else set()
+    return {"description", "columns", "engine", *STREAM_POLICY_KEYS, *unset}
 
 
 def _reads_var(code: str, name: str) -> bool:

@@ -39,7 +39,8 @@ PARTITION_PREFIX = "_partition_"  # + the grain: the time partition of a time_ra
 KIND_ONLY_KEYS = (
     "unique_key", "delete_when", "dedupe_by", "on_null_key", "time_column", "partition_by",
     "lookback", "keys", "sequence_by", "apply_as_deletes", "except_columns", "scd_type",
-    "track_history_columns", "track_columns", "on_schema_change",
+    "track_history_columns", "track_columns", "on_schema_change", "combine", "event_time",
+    "watermark", "late_data", "dedup_keys",
 )
 
 
@@ -125,14 +126,17 @@ class TableKind:
 
 _INCREMENTAL = frozenset({"on_schema_change"})
 _NULL_KEYS = frozenset({"on_null_key"})
+# event time in streams: late rows set aside, re-sent rows dropped (runtime/event_time.py)
+_EVENT_TIME = frozenset({"event_time", "watermark", "late_data", "dedup_keys"})
 
 FULL = TableKind("full", "full", folder_expectations=True)
 VIEW = TableKind("view", "view")
-APPEND = TableKind("append", "incremental", _INCREMENTAL, full_read_rebuilds=True,
+APPEND = TableKind("append", "incremental", _INCREMENTAL | _EVENT_TIME, full_read_rebuilds=True,
                    quarantine_replaces="none")
 MERGE = TableKind(
     "merge", "incremental",
-    _INCREMENTAL | _NULL_KEYS | {"unique_key", "delete_when", "dedupe_by", "except_columns"},
+    _INCREMENTAL | _NULL_KEYS | _EVENT_TIME
+    | {"unique_key", "delete_when", "dedupe_by", "except_columns", "combine"},
     requires=("unique_key",), key_field="unique_key", one_row_per_key=True,
     quarantine_replaces="keys",
 )

@@ -8,6 +8,7 @@ names the kinds it belongs to, so a typo never silently falls back to a full reb
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -26,6 +27,30 @@ PartitionUnit = Literal["hour", "day", "month", "year"]
 # what a Python model's inputs arrive as: the engine's own frames (a DuckDB relation, a
 # Spark DataFrame; only on that engine) or a frame any engine converts to
 FrameType = Literal["duckdb", "spark", "arrow", "pandas", "polars"]
+# how a `merge` with `combine:` folds a new value into the stored one of the same key
+Combine = Literal["sum", "min", "max"]
+LateData = Literal["divert", "apply"]
+
+_LATENESS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$")
+_LATENESS_UNITS = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "day", "days"), 86400),
+}
+
+
+def parse_lateness(value: Any) -> timedelta:
+    """`10 minutes`, `30s`, `2 hours`, `1d` (or a number of seconds) as a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=float(value))
+    match = _LATENESS.match(str(value).lower())
+    if match is None or match.group(2) not in _LATENESS_UNITS:
+        raise ValueError(f"watermark {value!r} is not a lateness: write a number and a unit "
+                         "(seconds, minutes, hours or days), like `10 minutes`, `30s` or `2h`")
+    return timedelta(seconds=float(match.group(1)) * _LATENESS_UNITS[match.group(2)])
 
 
 class ColumnDoc(BaseModel):
@@ -78,6 +103,14 @@ class ModelConfig(BaseModel):
     track_history_columns: tuple[str, ...] | None = None
     track_columns: tuple[str, ...] | None = None
     on_schema_change: SchemaChange | None = None
+    # merge: fold each new value into the stored row's (windows updated in place by merge)
+    combine: dict[str, Combine] | None = None
+    # streams (append, merge): the event time column, how late a row may be behind the
+    # newest event time seen, what happens to later rows, the key of a re-sent message
+    event_time: str | None = None
+    watermark: timedelta | None = None
+    late_data: LateData | None = None
+    dedup_keys: tuple[str, ...] | None = None
     # which engine builds it: a name from `engines:` in afluente.yml, or an engine type
     # (duckdb, spark); by default the project's `engine:`
     engine: str | None = None
@@ -91,13 +124,18 @@ class ModelConfig(BaseModel):
 
     _as_tuple = field_validator(
         "unique_key", "keys", "except_columns", "track_history_columns", "track_columns",
-        "tags", mode="before",
+        "tags", "dedup_keys", mode="before",
     )(_names)
 
     @field_validator("timeout", mode="before")
     @classmethod
     def _timeout(cls, value: Any) -> Any:
         return None if value is None else parse_duration(value)
+
+    @field_validator("watermark", mode="before")
+    @classmethod
+    def _lateness(cls, value: Any) -> Any:
+        return None if value is None else parse_lateness(value)
 
     @model_validator(mode="after")
     def _keys_fit_kind(self) -> ModelConfig:
@@ -106,6 +144,11 @@ class ModelConfig(BaseModel):
         )
         if misfit is not None:
             raise ValueError(misfit)
+        if self.event_time is None:
+            needing = [k for k in ("watermark", "late_data", "dedup_keys")
+                       if getattr(self, k) is not None]
+            if needing:
+                raise ValueError(f"`{needing[0]}` needs `event_time: <column>`")
         if self.contract == "enforced" and not any(c.type for c in self.columns.values()):
             raise ValueError("`contract: enforced` needs `columns:` with a `type` each")
         return self

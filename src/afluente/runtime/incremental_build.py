@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as pads
 
 from afluente.engines import Engine
@@ -25,6 +26,13 @@ from afluente.engines.protocol import Workspace
 from afluente.model import Graph, Node, TableRef
 from afluente.model.kinds import PARTITION_PREFIX, RESERVED_COLUMNS
 from afluente.runtime.contracts import check_contract, column_changes, schema_change_error
+from afluente.runtime.event_time import (
+    as_datetime,
+    bound,
+    check_event_column,
+    newest_recorded,
+    split_batch,
+)
 from afluente.runtime.incremental_read import UpstreamChange, new_rows, upstream_change
 from afluente.runtime.incremental_strategies import KindWrite, strategy_for, write_kind
 from afluente.runtime.incremental_write import (
@@ -42,6 +50,7 @@ from afluente.runtime.quarantine import (
     null_key_rejects,
     replaced_sql,
 )
+from afluente.runtime.quarantine_names import late_ref
 from afluente.sql_text import literal
 from afluente.storage import CommitInfo, Warehouse, WriteResult
 from afluente.storage.commits import CommitDescription
@@ -62,6 +71,8 @@ class Outcome:
     written: WriteResult | None
     mode: ReadMode
     reason: str
+    # a model with `event_time`: the micro-batch's watermark, late and re-sent row counts
+    event_time: dict[str, object] | None = None
 
 
 @dataclass
@@ -81,6 +92,12 @@ class IncrementalBuild:
     quality: QualityStep | None = None  # the model's expectations, checked on what is written
     # the inputs attached as their new rows only (an incremental read), until put back whole
     _partial: list[UpstreamChange] = field(default_factory=list, init=False)
+    # event time (runtime/event_time.py): the newest event time for the commit's progress,
+    # and the late rows written to `<table>__late` after the table's commit
+    _progress: dict[str, object] | None = field(default=None, init=False)
+    _late: pa.Table | None = field(default=None, init=False)
+    _late_replaced: bool = field(default=False, init=False)  # a rebuild empties `__late`
+    _sorted: dict[str, object] | None = field(default=None, init=False)
 
     def run(self) -> Outcome:
         rebuild, mode, reason, changed = self._decide()
@@ -95,7 +112,7 @@ class IncrementalBuild:
             written = self._write(rebuild or (mode == "full" and self._full_rebuilds))
         finally:
             self._read_whole_inputs()
-        return Outcome(written, mode, reason)
+        return Outcome(written, mode, reason, self._sorted)
 
     def _read_whole_inputs(self) -> None:
         for change in self._partial:
@@ -104,8 +121,9 @@ class IncrementalBuild:
 
     @property
     def _full_rebuilds(self) -> bool:
-        """Kinds whose table is only the output of its reads: a full read rebuilds them."""
-        return self.node.table_kind.full_read_rebuilds
+        """Kinds whose table is only the output of its reads: a full read rebuilds them (a
+        merge that combines aggregates too: the full read's aggregates are complete)."""
+        return self.node.table_kind.full_read_rebuilds or bool(self.node.config.combine)
 
     def _decide(self) -> tuple[bool, ReadMode | None, str, list[UpstreamChange]]:
         last = self.last
@@ -136,6 +154,8 @@ class IncrementalBuild:
                     stream.reader.close()
                     self._read_whole_inputs()
                     stream = self._run_query(checked=True)
+            if config.event_time:
+                stream = self._sort_out(stream, fresh=rebuild or not exists)
             if rebuild and exists:
                 return self._rebuild(stream)
             with self._workspace() as ws:
@@ -152,7 +172,60 @@ class IncrementalBuild:
                    else WriteResult(outcome.version, outcome.rows))
         if written is not None:
             self._quarantine(written.version, outcome.quarantined, rebuild, partitions)
+        self._write_late()
         return written
+
+    def _sort_out(self, stream: ResultStream, fresh: bool) -> ResultStream:
+        """The micro-batch's rows at or after the watermark, without re-sent ones; the late
+        ones kept for `<table>__late` (`fresh`: the table is rebuilt, nothing is late)."""
+        config = self.node.config
+        column = config.event_time
+        assert column is not None
+        rows = stream.reader.read_all()
+        check_event_column(rows.schema, config, self.node.location, self.node.name)
+        newest = None if fresh else self._newest_accepted(column)
+        split = split_batch(rows, config, newest, None if fresh else self._seen_keys)
+        self._progress = split.progress(column)
+        self._late, self._late_replaced = split.late, fresh
+        self._sorted = {"watermark": None if split.watermark is None
+                        else split.watermark.isoformat(),
+                        "late_rows": split.late.num_rows, "duplicates": split.duplicates,
+                        "late_data": config.late_data or "divert"}
+        reader = pa.RecordBatchReader.from_batches(split.on_time.schema,
+                                                   split.on_time.to_batches())
+        return ResultStream(reader, stream.failure, stream.keepalive)
+
+    def _newest_accepted(self, column: str) -> datetime | None:
+        """The newest event time the table holds: from its last commit's progress, else
+        read from the table (written before `event_time` was declared, or rebuilt)."""
+        recorded = newest_recorded(self.last.progress if self.last else None, column)
+        if not isinstance(recorded, str):  # "unknown"
+            return recorded
+        stored = self.warehouse.dataset(self.node.ref).to_table(columns=[column])
+        return as_datetime(pc.max(stored[column]).as_py())
+
+    def _seen_keys(self, keys: tuple[str, ...], watermark: datetime | None) -> pa.Table:
+        """The stored `keys` of the rows at or after `watermark` (None: of every row)."""
+        column = self.node.config.event_time
+        assert column is not None
+        dataset = self.warehouse.dataset(self.node.ref)
+        kept = (None if watermark is None
+                else pc.field(column) >= bound(watermark, dataset.schema.field(column).type))
+        return dataset.to_table(columns=list(keys), filter=kept)
+
+    def _write_late(self) -> None:
+        """Right after the table's commit: the micro-batch's late rows, in one commit of
+        `<table>__late`; a rebuild (which read every row, none late) empties it."""
+        late, self._late = self._late, None
+        ref = late_ref(self.node.ref)
+        emptied = self._late_replaced and self.warehouse.exists(ref)
+        if late is None or not (late.num_rows or emptied):
+            return
+        self.warehouse.append(
+            ref, pa.RecordBatchReader.from_batches(late.schema, late.to_batches()),
+            run_id=self.run_id, fingerprint=self.step.fingerprint,
+            inputs={str(self.node.ref): "late"}, progress={}, overwrite=self._late_replaced,
+        )
 
     def _time_range(self, change: UpstreamChange) -> WriteResult | None:
         """Rebuild the partitions the new upstream rows fall in (plus `lookback` before the
@@ -246,6 +319,7 @@ class IncrementalBuild:
                 inputs=dict(self.inputs), file_bytes=KEYED_FILE_BYTES if keyed else None,
             )
             self._quarantine(written.version, outcome.quarantined, rebuild=True)
+            self._write_late()
             return written
 
     def _bookkeeping(self) -> WriteResult | None:
@@ -287,7 +361,7 @@ class IncrementalBuild:
 
     def _props(self) -> CommitDescription:
         return CommitDescription(self.run_id, self.node.name, self.step.fingerprint,
-                                 dict(self.inputs))
+                                 dict(self.inputs), self._progress)
 
 
 def _version(value: object) -> int | None:

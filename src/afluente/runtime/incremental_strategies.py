@@ -62,7 +62,8 @@ class MergeStrategy:
         config = job.node.config
         assert config.unique_key is not None
         spec = MergeSpec(config.unique_key, config.delete_when, config.dedupe_by,
-                         config.on_null_key or "error", config.except_columns or ())
+                         config.on_null_key or "error", config.except_columns or (),
+                         tuple((config.combine or {}).items()))
         done = merge(job.target, job.reader, spec, commit=job.commit, workspace=job.workspace)
         return KindOutcome(done.version, done.upserted + done.deleted, done.quarantined)
 

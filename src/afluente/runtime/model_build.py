@@ -317,6 +317,7 @@ class ModelBuilder:
             self._event("table_committed", node.name, "info", {
                 "version": outcome.written.version, "rows": outcome.written.rows,
                 "read": outcome.mode, "reason": outcome.reason,
+                **({"event_time": outcome.event_time} if outcome.event_time else {}),
             })
         return outcome.written
 

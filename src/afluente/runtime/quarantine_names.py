@@ -9,3 +9,8 @@ from afluente.model import TableRef
 
 def quarantine_ref(ref: TableRef) -> TableRef:
     return TableRef(ref.layer, f"{ref.name}__quarantine")
+
+
+def late_ref(ref: TableRef) -> TableRef:
+    """The rows a stream's watermark set aside (`runtime/event_time.py`)."""
+    return TableRef(ref.layer, f"{ref.name}__late")

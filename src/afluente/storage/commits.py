@@ -103,9 +103,11 @@ class CommitDescription:
     model: str
     fingerprint: str = ""
     inputs: dict[str, Any] = field(default_factory=dict)
+    progress: dict[str, Any] | None = None  # e.g. a stream's newest event time
 
     def metadata(self) -> dict[str, str]:
-        return commit_metadata(self.run_id, self.model, self.fingerprint, dict(self.inputs))
+        return commit_metadata(self.run_id, self.model, self.fingerprint, dict(self.inputs),
+                               progress=self.progress)
 
 
 def _int(value: Any) -> int | None:

@@ -119,3 +119,19 @@ def test_a_merge_rewrites_only_the_files_its_keys_fall_in(engine: Engine, tmp_pa
     rows = dict(zip(*(c.to_pylist() for c in table.to_pyarrow_table(columns=["id", "v"])
                       .columns), strict=True))
     assert (len(rows), rows[105], rows[500], rows[5]) == (21, "x", "y", "v5")
+
+
+def test_a_merge_with_combine_folds_new_values_into_the_stored_row(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`combine` (stream windows updated in place): sum, min and max of the stored and the
+    new value of a key, in the engine's own SQL."""
+    target = Target(str(tmp_path / "w"), None, "gold.w")
+    spec = MergeSpec(keys=("k",), combine=(("n", "sum"), ("lo", "min"), ("hi", "max")))
+    first = pa.table({"k": ["a"], "n": [2], "lo": [5], "hi": [5]})
+    second = pa.table({"k": ["a", "b"], "n": [3, 1], "lo": [1, 7], "hi": [9, 7]})
+    with closing(engine.workspace()) as ws:
+        merge(target, first, spec, workspace=ws)
+        merge(target, second, spec, workspace=ws)
+    assert DeltaTable(target.uri).to_pyarrow_table().sort_by("k").to_pylist() == [
+        {"k": "a", "n": 5, "lo": 1, "hi": 9}, {"k": "b", "n": 1, "lo": 7, "hi": 7}]
