@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from afluente.config import Project
 from afluente.errors import DamagedTableError
-from afluente.governance.pii_columns import PASSING, PII_TAG, along_lineage, pii_columns
+from afluente.governance.pii_columns import PII_TAG, along_lineage, pii_columns
 from afluente.governance.pii_kinds import Kind, kind_of_name
 from afluente.lineage import ColumnsOf, ModelLineage, ProjectLineage, update_lineage
+from afluente.lineage.propagate import PASSING
 from afluente.model import Graph, Node, TableRef, load_graph
 from afluente.storage import Warehouse
 from afluente.storage.erase import local_tables
