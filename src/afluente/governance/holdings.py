@@ -94,11 +94,14 @@ class ProjectView:
         return seen
 
 
-def pii_lineage(graph: Graph, columns_of: ColumnsOf) -> ProjectLineage:
+def pii_lineage(graph: Graph, columns_of: ColumnsOf,
+                memo: dict[tuple[object, ...], ModelLineage] | None = None) -> ProjectLineage:
     """Column lineage of the models that can hold personal data: those that tag or name a
     personal column, or whose SQL mentions one of their inputs' personal columns (or takes
     `*`). Parsing every model's lineage costs seconds on a large project; a model that
-    never touches such a column cannot copy one, so it is skipped."""
+    never touches such a column cannot copy one, so it is skipped. `memo`: lineages by
+    model and the columns it and its inputs had, kept between calls (a run that creates
+    tables one by one parses each model again only when its inputs' columns changed)."""
     done: dict[str, ModelLineage] = {}
     personal: dict[str, set[str]] = {}
     for ref in graph.order:
@@ -107,7 +110,15 @@ def pii_lineage(graph: Graph, columns_of: ColumnsOf) -> ProjectLineage:
         inherited = {c for up in node.upstream for c in personal.get(str(up), ())}
         if node.language == "sql" and not own and not _mentions(node.sql or "", inherited):
             continue
-        update_lineage(node, columns_of, done)
+        key = (ref, tuple(columns_of(ref) or ()), *(
+            tuple(columns_of(up) or (done[str(up)].dataset.columns if str(up) in done else ()))
+            for up in node.upstream))
+        if memo is not None and node.language == "sql" and key in memo:
+            done[str(ref)] = memo[key]  # parsing SQL is the cost; the rest is cheap
+        else:
+            update_lineage(node, columns_of, done)
+            if memo is not None:
+                memo[key] = done[str(ref)]
         carried = {e.target.column for e in done[str(ref)].edges
                    if e.kind in PASSING and e.source.column in inherited}
         personal[str(ref)] = own | carried
