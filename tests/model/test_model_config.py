@@ -11,7 +11,8 @@ from .conftest import ProjectTree
 MODEL_KEYS = (
     "valid keys here: apply_as_deletes, columns, contract, dedupe_by, delete_when, description, "
     "engine, except_columns, expectations, frame, freshness, keys, kind, lookback, on_null_key, "
-    "on_schema_change, owner, partition_by, retries, scd_type, sequence_by, tags, time_column, "
+    "on_schema_change, owner, partition_by, retention, retention_column, retries, scd_type, "
+    "sequence_by, tags, time_column, "
     "timeout, track_columns, track_history_columns, unique_key"
 )
 GOLD_H = TableRef("gold", "h")

@@ -13,15 +13,18 @@ model whose inputs' columns did not change since the last creation is not parsed
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 
 from afluente.errors import AfluenteError
 from afluente.governance.holdings import pii_lineage
-from afluente.governance.pii_columns import declared_pii, pii_columns
+from afluente.governance.pii_columns import JSON_ROWS, declared_pii, pii_columns
 from afluente.lineage import ModelLineage
 from afluente.model import Graph, TableRef
 from afluente.storage import Warehouse
+
+log = logging.getLogger("afluente.governance")
 
 
 class PersonalColumns:
@@ -41,8 +44,15 @@ class PersonalColumns:
             return set()
         with self._lock:
             self._columns[ref] = list(columns)
-            lineage = pii_lineage(self._graph, self._stored, self._memo)
-            found = pii_columns(self._graph, lineage, {str(ref): list(columns)})
+            try:
+                lineage = pii_lineage(self._graph, self._stored, self._memo)
+                found = pii_columns(self._graph, lineage, {str(ref): list(columns)})
+            except Exception:  # never fail a write over its statistics: the tags at least
+                log.warning("%s: personal columns by lineage unknown; keeping the tagged "
+                            "ones out of its statistics", ref, exc_info=True)
+                model = TableRef(ref.layer, ref.name.split("__", 1)[0])
+                tagged = declared_pii(self._graph)
+                return {c for c in columns if f"{model}.{c}" in tagged or c in JSON_ROWS}
         return set(found.get(str(ref), {}))
 
     def _stored(self, ref: TableRef) -> Sequence[str] | None:

@@ -152,9 +152,11 @@ def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str
             "vars": {k: v for k, v in sorted(variables.items()) if _reads_var(node.code, k)},
             "language": node.language,
             "code": node.code,
-            # which engine builds it changes no row: moving a model rebuilds nothing
+            # which engine builds it changes no row: moving a model rebuilds nothing; nor
+            # does a retention period (`afluente retain` deletes, the build does not)
             "config": node.config.model_dump(
-                mode="json", exclude={"description", "columns", "engine"}),
+                mode="json", exclude={"description", "columns", "engine", "retention",
+                                      "retention_column"}),
             "upstream": [prints[u] for u in sorted(set(node.upstream))],
         }
         digest = hashlib.sha256(
