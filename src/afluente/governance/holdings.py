@@ -110,11 +110,13 @@ def pii_lineage(graph: Graph, columns_of: ColumnsOf,
         inherited = {c for up in node.upstream for c in personal.get(str(up), ())}
         if node.language == "sql" and not own and not _mentions(node.sql or "", inherited):
             continue
-        key = (ref, tuple(columns_of(ref) or ()), *(
+        # parsing SQL is the cost (the other nodes are cheap, recomputed): a model is parsed
+        # again only when the columns of an input holding personal data changed
+        key = (ref, *(
             tuple(columns_of(up) or (done[str(up)].dataset.columns if str(up) in done else ()))
-            for up in node.upstream))
+            if personal.get(str(up)) else None for up in node.upstream))
         if memo is not None and node.language == "sql" and key in memo:
-            done[str(ref)] = memo[key]  # parsing SQL is the cost; the rest is cheap
+            done[str(ref)] = memo[key]
         else:
             update_lineage(node, columns_of, done)
             if memo is not None:
