@@ -18,8 +18,8 @@ TOP_KEYS = (
     "warehouse"
 )
 SOURCE_KEYS = (
-    "valid keys here: changed_files, columns, description, format, freshness, mode, options, "
-    "path, schema_evolution, storage_options, table, tags, type"
+    "valid keys here: changed_files, columns, description, format, freshness, max_files, mode, "
+    "options, path, schema_evolution, storage_options, stream, table, tags, type"
 )
 CSV_KEYS = (
     "valid keys here: decimal_separator, delimiter, encoding, escape, flatten, header, quote, "

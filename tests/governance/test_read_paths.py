@@ -67,6 +67,7 @@ COMMANDS = {
     "subject": "ADMIN only (exports a subject's values)",
     "forget": "ADMIN only (erases)", "audit": "ADMIN only (the audit log)",
     "processing-records": "names, tags and lineage, no values",
+    "retain": "writes (deletes the rows past a retention period; takes MODIFY)",
     "demo-stream": "writes (prints the live gold table it builds from generated events)",
 }
 

@@ -1,4 +1,5 @@
-"""`afluente classify`, `audit`, `forget` and `subject export`: personal data under LGPD."""
+"""`afluente classify`, `audit`, `forget`, `retain` and `subject export`: personal data
+under LGPD."""
 
 from __future__ import annotations
 
@@ -154,6 +155,42 @@ def forget(
         console.line(f"certificate: .afluente/erasures/{certificate.request_id}.json", "green")
 
     cli.console.emit(certificate.as_json(), render)
+
+
+@app.command()
+def retain(
+    ctx: typer.Context,
+    select: str = typer.Option(None, "--select", "-s", help="Only these tables (selector)."),
+) -> None:
+    """Delete the rows older than each model's `retention:` period (measured on its
+    `retention_column:`), one commit per table that has any; audited. Under governance it
+    takes MODIFY on each table."""
+    from afluente.governance.reader import GovernedReader
+    from afluente.model import load_graph
+    from afluente.runtime.retention import apply_retention, declared
+
+    cli = state_of(ctx)
+    project = cli.project()
+    graph = load_graph(project)
+    if project.config.governance is not None:
+        reader = GovernedReader.open(project)
+        for node in declared(graph, select):
+            reader.decide(node.ref, [], "MODIFY")
+    results = apply_retention(project, select, graph=graph)
+
+    def render(console: Console) -> None:
+        if not results:
+            console.line("no built table declares `retention:`", "dim")
+            return
+        console.table(["table", "retention", "column", "older than", "rows deleted",
+                       "version"],
+                      [[r.table, r.retention, r.column, f"{r.cutoff:%Y-%m-%d %H:%M}",
+                        r.rows_deleted, r.version if r.version is not None else "-"]
+                       for r in results], title="retention")
+
+    cli.console.emit([{"table": r.table, "retention": r.retention, "column": r.column,
+                       "older_than": r.cutoff.isoformat(), "rows_deleted": r.rows_deleted,
+                       "version": r.version} for r in results], render)
 
 
 @subject_app.command("export")

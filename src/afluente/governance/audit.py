@@ -31,7 +31,7 @@ from afluente.errors import AuditError
 
 AuditAction = Literal[
     "write", "erasure", "subject_export", "classify", "grant", "revoke", "access_denied",
-    "key", "read",
+    "key", "read", "retention",
 ]
 GENESIS = "0" * 64
 FILE_NAME = "audit.log"

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from afluente.config import Project
 from afluente.errors import DamagedTableError
-from afluente.governance.pii_columns import PASSING, PII_TAG, along_lineage, pii_columns
+from afluente.governance.pii_columns import PII_TAG, along_lineage, pii_columns
 from afluente.governance.pii_kinds import Kind, kind_of_name
 from afluente.lineage import ColumnsOf, ModelLineage, ProjectLineage, update_lineage
+from afluente.lineage.propagate import PASSING
 from afluente.model import Graph, Node, TableRef, load_graph
 from afluente.storage import Warehouse
 from afluente.storage.erase import local_tables
@@ -93,11 +94,14 @@ class ProjectView:
         return seen
 
 
-def pii_lineage(graph: Graph, columns_of: ColumnsOf) -> ProjectLineage:
+def pii_lineage(graph: Graph, columns_of: ColumnsOf,
+                memo: dict[tuple[object, ...], ModelLineage] | None = None) -> ProjectLineage:
     """Column lineage of the models that can hold personal data: those that tag or name a
     personal column, or whose SQL mentions one of their inputs' personal columns (or takes
     `*`). Parsing every model's lineage costs seconds on a large project; a model that
-    never touches such a column cannot copy one, so it is skipped."""
+    never touches such a column cannot copy one, so it is skipped. `memo`: lineages by
+    model and the columns it and its inputs had, kept between calls (a run that creates
+    tables one by one parses each model again only when its inputs' columns changed)."""
     done: dict[str, ModelLineage] = {}
     personal: dict[str, set[str]] = {}
     for ref in graph.order:
@@ -106,7 +110,17 @@ def pii_lineage(graph: Graph, columns_of: ColumnsOf) -> ProjectLineage:
         inherited = {c for up in node.upstream for c in personal.get(str(up), ())}
         if node.language == "sql" and not own and not _mentions(node.sql or "", inherited):
             continue
-        update_lineage(node, columns_of, done)
+        # parsing SQL is the cost (the other nodes are cheap, recomputed): a model is parsed
+        # again only when the columns of an input holding personal data changed
+        key = (ref, *(
+            tuple(columns_of(up) or (done[str(up)].dataset.columns if str(up) in done else ()))
+            if personal.get(str(up)) else None for up in node.upstream))
+        if memo is not None and node.language == "sql" and key in memo:
+            done[str(ref)] = memo[key]
+        else:
+            update_lineage(node, columns_of, done)
+            if memo is not None:
+                memo[key] = done[str(ref)]
         carried = {e.target.column for e in done[str(ref)].edges
                    if e.kind in PASSING and e.source.column in inherited}
         personal[str(ref)] = own | carried

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 
 from afluente.governance.pii_kinds import Kind, kind_of_name
 from afluente.lineage import ProjectLineage
+from afluente.lineage.propagate import passing_links, reach
 from afluente.model import Graph
 
 PII_TAG = "pii"
 #: columns holding a whole row, or the rest of one, as JSON (quarantine, rescued values)
 JSON_ROWS = ("_row", "_rescued_data")
-PASSING = ("identity", "transformation")
 
 
 def declared_pii(graph: Graph) -> set[str]:
@@ -32,24 +32,8 @@ def along_lineage(lineage: ProjectLineage, start: Iterable[str]) -> set[str]:
     """`start`, the columns downstream of it, and the columns upstream of those, along
     passing edges (no zigzag: a flag computed from a raw CPF is not personal data; the
     landing zone's `source:...` columns left out)."""
-    down: dict[str, set[str]] = defaultdict(set)
-    up: dict[str, set[str]] = defaultdict(set)
-    for edge in lineage.edges():
-        if edge.kind in PASSING:
-            down[str(edge.source)].add(str(edge.target))
-            up[str(edge.target)].add(str(edge.source))
-    return _closure(up, _closure(down, set(start)))
-
-
-def _closure(links: dict[str, set[str]], start: set[str]) -> set[str]:
-    seen = set(start)
-    todo = list(seen)
-    while todo:
-        for other in links.get(todo.pop(), ()):
-            if other not in seen and not other.startswith("source:"):
-                seen.add(other)
-                todo.append(other)
-    return seen
+    down = reach(passing_links(lineage, "downstream"), start)
+    return reach(passing_links(lineage, "upstream"), down)
 
 
 def pii_columns(graph: Graph, lineage: ProjectLineage, stored: dict[str, list[str]],

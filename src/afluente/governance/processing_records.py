@@ -40,6 +40,9 @@ def processing_records(view: ProjectView) -> list[ProcessingRecord]:
             sources=sorted({f"source:{view.graph.nodes[u].source_name}" for u in upstream
                             if view.graph.nodes[u].source_name}),
             recipients=sorted(str(d) for d in downstream),
+            **({"retention": f"{node.config.retention} by {node.config.retention_column} "
+                             "(afluente retain, and the scheduler after each run)"}
+               if node is not None and node.config.retention else {}),
         ))
     return records
 

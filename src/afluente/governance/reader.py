@@ -19,7 +19,7 @@ from typing import Literal
 
 from afluente.config import Project
 from afluente.config.governance import GovernanceConfig, MaskKind, RoleSpec
-from afluente.errors import AuditError
+from afluente.errors import AfluenteError, AuditError
 from afluente.governance.audit import append_audit
 from afluente.governance.grants import AccessDenied, Grant, Privilege, allows, denied
 from afluente.governance.policies import TablePolicy, combined_filter
@@ -29,6 +29,9 @@ from afluente.model import TableRef
 #: Suffixes of the tables kept beside a model's (quarantine, CDC storage, a stream's late
 #: rows): governed as it.
 _BESIDE = re.compile(r"__(quarantine|cdc_storage|late)$")
+#: The masks from the one that shows least to the one that shows most: a copy of columns
+#: masked differently by one role shows as the strictest of them.
+MASK_STRICTNESS: tuple[MaskKind, ...] = ("null", "redact", "hmac", "year", "partial")
 #: afluente's own tables whose columns hold table values (quality failing samples).
 _STATE_PII = {TableRef("afluente", "quality_results"): {"sample"}}
 
@@ -51,7 +54,10 @@ class GovernedReader:
     principal: Principal | None
     directory: Directory = field(default_factory=lambda: Directory((), {}, {}))
     roles: Mapping[str, RoleSpec] = field(default_factory=dict)
-    pii: Mapping[TableRef, set[str]] = field(default_factory=dict)
+    #: table → its personal columns → the tagged columns whose values they hold (a tagged
+    #: column holds its own; a copy downstream, or the column upstream it is computed from,
+    #: those it is linked to by column lineage)
+    pii: Mapping[TableRef, Mapping[str, set[str]]] = field(default_factory=dict)
     key_source: tuple[str, str | None] = ("AFLUENTE_MASK_KEY", None)
     _key: bytes | None = None
     project: Project | None = None
@@ -97,9 +103,9 @@ class GovernedReader:
             raise denied(principal.name, privilege, str(ref), self.directory.admins)
         masks: dict[str, MaskKind] = {}
         hidden: set[str] = set()
-        pii = self.pii.get(base, set()) | _STATE_PII.get(ref, set())
+        pii = {**self.pii.get(base, {}), **{c: set() for c in _STATE_PII.get(ref, ())}}
         for column in columns:
-            shown = self._column(holding, base, column, column.lower() in pii)
+            shown = self._column(holding, base, column, pii.get(column.lower()))
             if shown == "hidden":
                 hidden.add(column)
             elif shown != "raw":
@@ -122,18 +128,26 @@ class GovernedReader:
         except (AuditError, OSError) as exc:
             log.error("audit log not written for %s %s: %s", action, object, exc)
 
-    def _column(self, roles: Sequence[str], base: TableRef, column: str, pii: bool
-                ) -> MaskKind | Literal["raw", "hidden"]:
-        """`raw`, a mask kind, or `hidden`: the least restrictive view any role gives."""
+    def _column(self, roles: Sequence[str], base: TableRef, column: str,
+                origins: set[str] | None) -> MaskKind | Literal["raw", "hidden"]:
+        """`raw`, a mask kind, or `hidden`: the least restrictive view any role gives.
+        `origins`: None for a column holding no personal data, else the tagged columns whose
+        values it holds; a role's mask on the column itself wins, then a grant naming it,
+        then the strictest of the role's masks on those tagged columns."""
         grants = self.directory.grants
         masked: list[MaskKind] = []
         for role in roles:
-            mask = self._role(role).masks.get(f"{base}.{column}".lower())
+            masks = self._role(role).masks
+            mask = masks.get(f"{base}.{column}".lower())
             if mask is not None:
                 masked.append(mask)
-            elif not pii or allows(grants, [role], "SELECT", base, column, named=True):
+            elif origins is None or allows(grants, [role], "SELECT", base, column, named=True):
                 return "raw"
-        return masked[0] if masked else "hidden"
+            else:
+                inherited = [masks[o] for o in origins if o in masks]
+                if inherited:
+                    masked.append(min(inherited, key=MASK_STRICTNESS.index))
+        return min(masked, key=MASK_STRICTNESS.index) if masked else "hidden"
 
     def _role(self, name: str) -> RoleSpec:
         return self.roles.get(name) or RoleSpec()
@@ -220,13 +234,36 @@ def _key_source(project: Project, config: GovernanceConfig) -> tuple[str, str | 
     return config.hmac_key_env, str(project.root / file) if file else None
 
 
-def _pii_columns(project: Project) -> dict[TableRef, set[str]]:
-    """Each model's columns tagged `pii` in its config."""
+def _pii_columns(project: Project) -> dict[TableRef, dict[str, set[str]]]:
+    """Each table's columns holding personal data: tagged `pii` in a model's config, or
+    linked to a tagged column by column lineage (a copy downstream — a view's too — or the
+    column upstream it is computed from), with the tagged columns they come from."""
+    from afluente.governance.holdings import pii_lineage
+    from afluente.governance.pii_columns import declared_pii
+    from afluente.lineage.propagate import origins
     from afluente.model import load_graph
+    from afluente.storage import Warehouse
 
     graph = load_graph(project)
-    return {ref: {c.lower() for c, doc in graph[ref].config.columns.items() if "pii" in doc.tags}
-            for ref in graph.order}
+    warehouse = Warehouse(project.warehouse_uri)
+
+    def columns_of(ref: TableRef) -> Sequence[str] | None:
+        try:
+            schema = warehouse.schema(ref)
+        except AfluenteError:  # damaged: its declared lineage only
+            return None
+        return list(schema.names) if schema is not None else None
+
+    tagged = {c.lower() for c in declared_pii(graph)}
+    found: dict[TableRef, dict[str, set[str]]] = {}
+    for key, sources in origins(pii_lineage(graph, columns_of), tagged).items():
+        table, _, column = key.lower().rpartition(".")
+        if table.count(".") == 1 and not table.startswith("source:"):
+            found.setdefault(TableRef.parse(table), {})[column] = {s.lower() for s in sources}
+    for key in tagged:  # a tagged column lineage does not know (a Python model's)
+        table, _, column = key.rpartition(".")
+        found.setdefault(TableRef.parse(table), {}).setdefault(column, {key})
+    return found
 
 
 def require_admin(reader: GovernedReader, action: str) -> None:

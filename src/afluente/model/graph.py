@@ -152,7 +152,8 @@ def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str
             "vars": {k: v for k, v in sorted(variables.items()) if _reads_var(node.code, k)},
             "language": node.language,
             "code": node.code,
-            # which engine builds it changes no row: moving a model rebuilds nothing
+            # which engine builds it changes no row: moving a model rebuilds nothing; nor
+            # does a retention period (`afluente retain` deletes, the build does not)
             "config": node.config.model_dump(mode="json", exclude=_unprinted(node)),
             "upstream": [prints[u] for u in sorted(set(node.upstream))],
         }
@@ -173,7 +174,8 @@ def _unprinted(node: Node) -> set[str]:
     added since fingerprints were first recorded while unset (so adding them to afluente
     rebuilds no existing table)."""
     unset = {"combine"} if node.config.combine is None else set()
-    return {"description", "columns", "engine", *STREAM_POLICY_KEYS, *unset}
+    return {"description", "columns", "engine", "retention", "retention_column",
+            *STREAM_POLICY_KEYS, *unset}
 
 
 def _reads_var(code: str, name: str) -> bool:

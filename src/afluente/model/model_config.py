@@ -85,6 +85,10 @@ class ModelConfig(BaseModel):
     columns: dict[str, ColumnDoc] = Field(default_factory=dict)
     contract: Literal["enforced", "off"] = "off"
     freshness: FreshnessSLA | None = None  # observability: how stale the table may get
+    # retention (LGPD): rows whose `retention_column` is older than `retention` (`5 years`,
+    # `18 months`, `90 days`) are deleted by `afluente retain` and the scheduler
+    retention: str | None = None
+    retention_column: str | None = None
     # merge
     unique_key: tuple[str, ...] | None = None
     delete_when: str | None = None
@@ -137,6 +141,29 @@ class ModelConfig(BaseModel):
     def _lateness(cls, value: Any) -> Any:
         return None if value is None else parse_lateness(value)
 
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _retention(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        count, unit = parse_retention(value)
+        return f"{count} {unit}"
+
+    @model_validator(mode="after")
+    def _retention_needs_column(self) -> ModelConfig:
+        if (self.retention is None) != (self.retention_column is None):
+            raise ValueError("`retention` and `retention_column` go together: the period, "
+                             "and the date or timestamp column it is measured on")
+        if self.retention is not None and self.kind == "view":
+            raise ValueError("a `view` stores no rows: declare `retention` on the table it "
+                             "reads")
+        return self
+
+    @property
+    def retention_period(self) -> tuple[int, RetentionUnit] | None:
+        """`retention` as (count, unit), or None when the model declares none."""
+        return None if self.retention is None else parse_retention(self.retention)
+
     @model_validator(mode="after")
     def _keys_fit_kind(self) -> ModelConfig:
         misfit = self.table_kind.key_error(
@@ -171,6 +198,20 @@ class ModelConfig(BaseModel):
         if self.contract != "enforced":
             return {}
         return {name: c.type for name, c in self.columns.items() if c.type}
+
+
+RetentionUnit = Literal["days", "months", "years"]
+_RETENTION = re.compile(r"^\s*(\d+)\s*(day|days|month|months|year|years)\s*$", re.IGNORECASE)
+
+
+def parse_retention(value: Any) -> tuple[int, RetentionUnit]:
+    """`5 years`, `18 months`, `90 days` (singular too) as (count, unit)."""
+    match = _RETENTION.match(str(value))
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(f"{value!r} is not a retention period: write it like `5 years`, "
+                         "`18 months` or `90 days`")
+    unit = match.group(2).lower().rstrip("s") + "s"
+    return int(match.group(1)), unit  # type: ignore[return-value]
 
 
 def kind_columns(config: ModelConfig, output: dict[str, str]) -> dict[str, str]:

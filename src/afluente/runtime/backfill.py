@@ -232,8 +232,11 @@ class Backfill:
         acquire_locks(self.store, lock, self.backfill_id,
                       wait=self.project.config.run.lock_timeout)
         try:
-            phase = ModelPhase.pin(self.project, self.graph,
-                                   Warehouse(self.project.warehouse_uri), node)
+            from afluente.governance.personal_stats import PersonalColumns
+
+            warehouse = Warehouse(self.project.warehouse_uri)
+            warehouse.private_columns = PersonalColumns(self.graph, warehouse)  # on creation
+            phase = ModelPhase.pin(self.project, self.graph, warehouse, node)
             if todo and not phase.warehouse.exists(node.ref):
                 self._one(phase, todo.pop(0))  # the first commit creates the table, alone
             self._parallel(phase, todo)

@@ -91,7 +91,7 @@ def _build_once(phase: ModelPhase, partition: Partition, run_id: str) -> KindOut
             check_contract(node.config.contracted_types, stream.reader.schema, node.location,
                            node.name, engine)
             target = Target(phase.warehouse.uri(node.ref), phase.warehouse.storage_options,
-                            node.name)
+                            node.name, phase.warehouse.private_of(node.ref))
             with closing(engine.workspace()) as ws:
                 return replace_partitions(ws, target, node, stream.reader,
                                           _props(phase, run_id), [partition.value])

@@ -357,7 +357,8 @@ class IncrementalBuild:
 
     def _target(self, uri: str) -> Target:
         ours = uri == self.warehouse.uri(self.node.ref)  # else a local scratch directory
-        return Target(uri, self.warehouse.storage_options if ours else None, self.node.name)
+        return Target(uri, self.warehouse.storage_options if ours else None, self.node.name,
+                      self.warehouse.private_of(self.node.ref))
 
     def _props(self) -> CommitDescription:
         return CommitDescription(self.run_id, self.node.name, self.step.fingerprint,

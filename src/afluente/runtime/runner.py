@@ -168,6 +168,10 @@ def run_project(
                       on_wait=waiting)
         planned = _plan(project, graph, chosen, full_refresh, count_rows=not micro_batch,
                         unchecked=_streams(project, graph) if micro_batch else frozenset())
+        # a table created by this run keeps its personal columns out of its statistics
+        from afluente.governance.personal_stats import PersonalColumns
+
+        planned.warehouse.private_columns = PersonalColumns(graph, planned.warehouse)
         state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(

@@ -30,6 +30,7 @@ from afluente.config import Project
 from afluente.config.orchestration import ScheduleSpec, SensorSpec
 from afluente.errors import AfluenteError, LockTimeoutError
 from afluente.runtime import new_run_id, run_project
+from afluente.runtime.retention import apply_retention
 from afluente.scheduler.cron import CronSchedule
 from afluente.scheduler.sensors import check_sensor
 from afluente.state.coltypes import utc_now
@@ -216,7 +217,23 @@ class Scheduler:
         log.info("run %s finished: %s (%d built, %d up to date, %d failed)", run_id, status,
                  result.count("success"), result.count("up_to_date"), result.count("failed"),
                  extra={"run_id": run_id})
+        if status == "success":
+            self._retain(selector, run_id)
         return status
+
+    def _retain(self, selector: str | None, run_id: str) -> None:
+        """After a successful run, the retention periods its tables declare (rows older are
+        deleted: docs/lgpd.md). Never raises: a failed deletion is logged and retried
+        after the next run."""
+        try:
+            for done in apply_retention(self.project, selector):
+                if done.version is not None:
+                    log.info("retention: %s lost %d rows older than %s (version %d)",
+                             done.table, done.rows_deleted, done.cutoff.date(), done.version,
+                             extra={"run_id": run_id})
+        except AfluenteError as error:
+            log.error("retention after run %s failed: %s", run_id, error.render(),
+                      extra={"run_id": run_id})
 
 
     def _stream(self, selector: str | None, trigger: dict[str, Any]) -> tuple[str, str | None]:

@@ -30,9 +30,9 @@ from deltalake.transaction import AddAction, RemoveAction
 
 from afluente.errors import StorageError
 from afluente.storage.damage import LOG, commit_version
+from afluente.storage.stats_columns import STATS_COLUMNS, stats_property
 from afluente.storage.view_types import plain_schema
 
-STATS_COLUMNS = "delta.dataSkippingStatsColumns"
 #: the rows of one data file to remove (True) and keep (False)
 RowMatcher = Callable[[pa.Table], pa.ChunkedArray | pa.Array]
 
@@ -131,13 +131,10 @@ def keep_out_of_stats(uri: str, private: set[str],
     """Set `delta.dataSkippingStatsColumns` so the files written from now on keep no
     statistics (min/max) of the `private` columns; True when the property changed."""
     table = DeltaTable(uri, storage_options=storage_options)
-    columns = [f.name for f in table.schema().fields]
-    if not private & set(columns):
+    wanted = stats_property([f.name for f in table.schema().fields], private)
+    if not wanted or table.metadata().configuration.get(STATS_COLUMNS) == wanted[STATS_COLUMNS]:
         return False
-    wanted = ",".join(c for c in columns if c not in private)
-    if table.metadata().configuration.get(STATS_COLUMNS) == wanted:
-        return False
-    table.alter.set_table_properties({STATS_COLUMNS: wanted})
+    table.alter.set_table_properties(wanted)
     return True
 
 

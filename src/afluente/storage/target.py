@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -38,6 +38,7 @@ from afluente.sql_text import ident as _ident  # DataFusion (delta-rs MERGE) quo
 from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import CommitDescription, app_id
 from afluente.storage.file_stats import key_ranges
+from afluente.storage.stats_columns import stats_property
 from afluente.storage.view_types import rewrite_view_files
 from afluente.storage.writable import ensure_writable
 
@@ -59,6 +60,10 @@ class Target:
     uri: str
     storage_options: dict[str, str] | None = None
     name: str | None = None  # the model name, for messages
+    #: its columns → the ones holding personal data, kept out of the file statistics from
+    #: the table's creation (`stats_columns`)
+    private: Callable[[Sequence[str]], Collection[str]] | None = field(default=None,
+                                                                        compare=False)
 
     @property
     def label(self) -> str:
@@ -102,10 +107,12 @@ class Target:
         """Create the table from `rows` (it must not exist yet) in files of about
         `KEYED_FILE_BYTES`, which later MERGEs keep too; its first version."""
         size = str(KEYED_FILE_BYTES)
+        names = rows.schema.names
+        private = {} if self.private is None else stats_property(names, self.private(names))
         with self._translated(DELTA_FAILURES):
             write_deltalake(self.uri, rows, mode="error", storage_options=self.storage_options,
                             target_file_size=KEYED_FILE_BYTES,
-                            configuration={"delta.targetFileSize": size},
+                            configuration={"delta.targetFileSize": size, **private},
                             commit_properties=_properties(commit))
         return 0
 

@@ -7,7 +7,9 @@ id makes a retried run unable to write the same table twice.
 
 from __future__ import annotations
 
+import functools
 import shutil
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Literal
 
 import pyarrow as pa
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
@@ -47,6 +50,7 @@ from afluente.storage.staged import (
     needs_protocol_upgrade,
     staging_dir,
 )
+from afluente.storage.stats_columns import PrivateColumns, stats_property
 from afluente.storage.time_travel import describe_wanted, load_at
 from afluente.storage.writable import ensure_writable
 
@@ -78,6 +82,21 @@ class Warehouse:
     def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
         self.root = root.rstrip("/")
         self.storage_options = storage_options
+        #: which columns of a table hold personal data, asked when a write creates the
+        #: table (set by the runtime): they are kept out of its file statistics
+        self.private_columns: PrivateColumns | None = None
+
+    def private_of(self, ref: TableRef) -> Callable[[Sequence[str]], Collection[str]] | None:
+        """`ref`'s columns → its personal ones, for a `Target` that may create it."""
+        found = self.private_columns
+        return None if found is None else functools.partial(found, ref)
+
+    def creation_properties(self, ref: TableRef, columns: Sequence[str]) -> dict[str, str]:
+        """The properties a new table `ref` gets beyond afluente's defaults: its personal
+        columns kept out of the file statistics from its first commit."""
+        if self.private_columns is None:
+            return {}
+        return stats_property(columns, self.private_columns(ref, columns))
 
     def uri(self, ref: TableRef) -> str:
         return f"{self.root}/{ref.layer}/{ref.name}"
@@ -242,19 +261,22 @@ class Warehouse:
             custom_metadata=metadata,
             app_transactions=commit_transactions(run_id, progress),
         )
+        created = ({} if self.private_columns is None or self.exists(ref)
+                   else self.creation_properties(ref, data.schema.names))
         try:
             if mode == "overwrite":
                 sized = {"delta.targetFileSize": str(file_bytes)} if file_bytes else {}
                 write_deltalake(
                     self.uri(ref), data, mode="overwrite", schema_mode=schema_mode,
-                    predicate=predicate, configuration={**TABLE_CONFIGURATION, **sized},
+                    predicate=predicate,
+                    configuration={**TABLE_CONFIGURATION, **sized, **created},
                     target_file_size=file_bytes, commit_properties=props,
                     storage_options=self.storage_options,
                 )
             else:
                 write_deltalake(
                     self.uri(ref), data, mode="append", schema_mode=schema_mode,
-                    configuration=TABLE_CONFIGURATION, commit_properties=props,
+                    configuration={**TABLE_CONFIGURATION, **created}, commit_properties=props,
                     storage_options=self.storage_options,
                 )
         except CommitFailedError as exc:
@@ -340,9 +362,11 @@ class Warehouse:
                 )
             finally:
                 shutil.rmtree(staged.directory, ignore_errors=True)
+        created = ({} if self.private_columns is None or not staged.files or self.exists(ref)
+                   else self.creation_properties(ref, pq.read_schema(staged.files[0]).names))
         commit_staged(
             self.uri(ref), ref, staged, run_id=run_id, fingerprint=fingerprint, inputs=inputs,
-            configuration=dict(TABLE_CONFIGURATION), mode=mode, progress=progress,
+            configuration={**TABLE_CONFIGURATION, **created}, mode=mode, progress=progress,
         )
         last = self.history(ref, limit=1)[0]
         return WriteResult(version=last.version, rows=staged.rows)
