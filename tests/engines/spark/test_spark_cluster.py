@@ -209,13 +209,13 @@ def _kill_once_a_model_committed(root: Path, process: subprocess.Popen[bytes], l
                                  quarantined: set[tuple[str, str]]) -> None:
     """SIGKILL the run's process group as soon as a silver or gold table has a commit (the
     first model ran on the cluster: the run is inside its Spark application). Not a table
-    in `quarantined` (one with a quarantine table): its quarantine is committed just after
-    it, and a kill between the two leaves that build's rejects missing until a later
-    rebuild (documented in runtime/quarantine.py), so the next runs could not equal
-    DuckDB's."""
+    in `quarantined` (one with a quarantine table), and never while such a table has
+    committed but its quarantine not yet: a kill between the two commits leaves that
+    build's rejects missing until a later rebuild (documented in runtime/quarantine.py),
+    so the next runs could not equal DuckDB's. Other models run in parallel, so that is
+    checked on every poll, right before the kill."""
     deadline = time.monotonic() + KILL_WITHIN_S
-    while not any(layer != "bronze" and (layer, name) not in quarantined
-                  for layer, name in _committed_tables(root)):
+    while not _time_to_kill(_committed_tables(root), quarantined):
         if process.poll() is not None or time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
@@ -225,6 +225,15 @@ def _kill_once_a_model_committed(root: Path, process: subprocess.Popen[bytes], l
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)  # the driver and the JVM it started
     process.wait()
+
+
+def _time_to_kill(committed: list[tuple[str, str]], quarantined: set[tuple[str, str]]) -> bool:
+    done = set(committed)
+    model_committed = any(layer != "bronze" and (layer, name) not in quarantined
+                          for layer, name in committed)
+    quarantines_caught_up = all((layer, name + QUARANTINE) in done
+                                for layer, name in committed if (layer, name) in quarantined)
+    return model_committed and quarantines_caught_up
 
 
 def _wait_until_freed(ui: str) -> dict[str, Any]:
