@@ -118,7 +118,7 @@ def pii_lineage(graph: Graph, columns_of: ColumnsOf,
         if memo is not None and node.language == "sql" and key in memo:
             done[str(ref)] = memo[key]
         else:
-            update_lineage(node, columns_of, done)
+            update_lineage(node, columns_of, done, warn=False)  # said by `afluente lineage`
             if memo is not None:
                 memo[key] = done[str(ref)]
         carried = {e.target.column for e in done[str(ref)].edges
