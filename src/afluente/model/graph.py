@@ -60,6 +60,7 @@ def build_graph(
     `variables` count in the fingerprint of the models whose code reads them."""
     by_ref = _unique(nodes)
     _check_references(by_ref)
+    _check_dimensions(by_ref)
     downstream: dict[TableRef, list[TableRef]] = {ref: [] for ref in by_ref}
     for node in by_ref.values():
         for up in node.upstream:
@@ -100,6 +101,20 @@ def _check_references(by_ref: dict[TableRef, Node]) -> None:
                 location=dep.location,
                 hint=hint,
             )
+
+
+def _check_dimensions(by_ref: dict[TableRef, Node]) -> None:
+    """Every `dimensions:` entry names a table the model reads."""
+    for node in by_ref.values():
+        read = {str(up) for up in node.upstream}
+        for name in node.config.dimensions or ():
+            if name not in read:
+                raise ModelError(
+                    f"`dimensions` names `{name}`, which `{node.ref}` does not read "
+                    f"(it reads: {', '.join(sorted(read)) or 'nothing'})",
+                    location=node.location, table=str(node.ref),
+                    hint="list the `layer.table` names the query joins as dimensions",
+                )
 
 
 def _topological(
@@ -166,7 +181,9 @@ def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str
 
 #: a stream's event time policy applies from the next micro-batch on: changing it rebuilds
 #: nothing (a rebuild would read every row with no watermark)
-STREAM_POLICY_KEYS = frozenset({"event_time", "watermark", "late_data", "dedup_keys"})
+#: which inputs are dimensions only decides what counts as new rows: nothing is rebuilt
+STREAM_POLICY_KEYS = frozenset({"event_time", "watermark", "late_data", "dedup_keys",
+                                "dimensions"})
 
 
 def _unprinted(node: Node) -> set[str]:

@@ -40,7 +40,7 @@ KIND_ONLY_KEYS = (
     "unique_key", "delete_when", "dedupe_by", "on_null_key", "time_column", "partition_by",
     "lookback", "keys", "sequence_by", "apply_as_deletes", "except_columns", "scd_type",
     "track_history_columns", "track_columns", "on_schema_change", "combine", "event_time",
-    "watermark", "late_data", "dedup_keys",
+    "watermark", "late_data", "dedup_keys", "dimensions",
 )
 
 
@@ -127,7 +127,7 @@ class TableKind:
 _INCREMENTAL = frozenset({"on_schema_change"})
 _NULL_KEYS = frozenset({"on_null_key"})
 # event time in streams: late rows set aside, re-sent rows dropped (runtime/event_time.py)
-_EVENT_TIME = frozenset({"event_time", "watermark", "late_data", "dedup_keys"})
+_EVENT_TIME = frozenset({"event_time", "watermark", "late_data", "dedup_keys", "dimensions"})
 
 FULL = TableKind("full", "full", folder_expectations=True)
 VIEW = TableKind("view", "view")

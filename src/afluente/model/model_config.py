@@ -115,6 +115,9 @@ class ModelConfig(BaseModel):
     watermark: timedelta | None = None
     late_data: LateData | None = None
     dedup_keys: tuple[str, ...] | None = None
+    # stream-to-table joins (append, merge): inputs read whole at their current version in
+    # every micro-batch, whose own changes are no new rows for this table
+    dimensions: tuple[str, ...] | None = None
     # which engine builds it: a name from `engines:` in afluente.yml, or an engine type
     # (duckdb, spark); by default the project's `engine:`
     engine: str | None = None
@@ -128,7 +131,7 @@ class ModelConfig(BaseModel):
 
     _as_tuple = field_validator(
         "unique_key", "keys", "except_columns", "track_history_columns", "track_columns",
-        "tags", "dedup_keys", mode="before",
+        "tags", "dedup_keys", "dimensions", mode="before",
     )(_names)
 
     @field_validator("timeout", mode="before")

@@ -42,7 +42,7 @@ from afluente.runtime.incremental_write import (
     with_lookback,
     with_partition,
 )
-from afluente.runtime.planner import PlanStep, ReadMode, materialized_inputs, read_mode
+from afluente.runtime.planner import PlanStep, ReadMode, read_mode, streamed_inputs
 from afluente.runtime.quality_step import QualityStep
 from afluente.runtime.quarantine import (
     QuarantineWriter,
@@ -132,7 +132,7 @@ class IncrementalBuild:
         changes = [
             upstream_change(self.warehouse, up, _version(last.inputs.get(str(up))),
                             self.inputs[str(up)])
-            for up in materialized_inputs(self.graph, self.node.ref)
+            for up in streamed_inputs(self.graph, self.node.ref)
         ]
         changed = [c for c in changes if not c.unchanged]
         if not changed:

@@ -96,7 +96,7 @@ def observe_changes(
     warehouse: Warehouse,
 ) -> dict[TableRef, dict[str, UpstreamChange]]:
     """For each selected incremental model already built: what each input did since."""
-    from afluente.runtime.planner import materialized_inputs
+    from afluente.runtime.planner import streamed_inputs
 
     found: dict[TableRef, dict[str, UpstreamChange]] = {}
     for ref in graph.order:
@@ -106,7 +106,7 @@ def observe_changes(
         if graph[ref].language == "source":
             continue
         found[ref] = {}
-        for up in materialized_inputs(graph, ref):
+        for up in streamed_inputs(graph, ref):
             version = seen[up].version if up in seen else None
             if version is not None:
                 since = last.inputs.get(str(up))

@@ -62,6 +62,14 @@ def materialized_inputs(graph: Graph, ref: TableRef) -> list[TableRef]:
     return found
 
 
+def streamed_inputs(graph: Graph, ref: TableRef) -> list[TableRef]:
+    """The stored inputs whose new rows are new rows of `ref`: every one but those its
+    `dimensions:` name (a stream-to-table join reads a dimension whole, at its current
+    version, in every micro-batch; a change of the dimension alone builds nothing)."""
+    dimensions = set(graph[ref].config.dimensions or ())
+    return [up for up in materialized_inputs(graph, ref) if str(up) not in dimensions]
+
+
 def expected_inputs(graph: Graph, ref: TableRef, seen: Mapping[TableRef, Observation]) -> dict[
     str, Any
 ]:
@@ -125,7 +133,7 @@ def _decide_incremental(
         return "run", "full", "full: never built"
     if last.fingerprint != graph.fingerprints[ref]:
         return "run", "full", "full: definition changed since the last build, rebuild"
-    rebuilt = [up for up in materialized_inputs(graph, ref) if up in running]
+    rebuilt = [up for up in streamed_inputs(graph, ref) if up in running]
     if rebuilt:
         return "run", "incremental", (
             f"incremental if `{rebuilt[0]}` only appends in this run (decided when read), "
