@@ -13,7 +13,7 @@ from afluente.config import load_project
 from afluente.connectors.registry import validate_sources
 from afluente.errors import ConfigError
 from afluente.model import TableRef
-from afluente.runtime import RunResult
+from afluente.runtime import RunResult, run_project
 from afluente.runtime.stream import parse_trigger, stream_project
 from afluente.state import StateStore
 
@@ -73,6 +73,19 @@ def test_landed_files_stream_into_bronze_and_silver_exactly_once(tmp_path: Path)
 
     again = stream_project(project, parse_trigger("available-now"))
     assert (again.batches, again.rows) == (1, 0)
+
+
+def test_max_bytes_bounds_the_files_of_a_micro_batch(tmp_path: Path) -> None:
+    root = _project(tmp_path / "p", "    max_bytes: 30\n")
+    for name, first in (("a.csv", 0), ("b.csv", 10), ("c.csv", 20)):
+        _land(root, name, range(first, first + 3))  # 12 bytes each: two fit in 30
+    counts = []
+    for _ in range(3):
+        run_project(load_project(root))
+        counts.append(Counter(r["_source"] for r in table(root, BRONZE).to_pylist()))
+    assert counts[0] == {"landing/a.csv": 3, "landing/b.csv": 3}
+    assert counts[1] == counts[2] == {"landing/a.csv": 3, "landing/b.csv": 3,
+                                      "landing/c.csv": 3}
 
 
 def test_a_snapshot_source_cannot_stream(tmp_path: Path) -> None:

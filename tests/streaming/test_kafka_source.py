@@ -94,6 +94,24 @@ def test_max_records_bounds_a_micro_batch_and_pattern_selects_topics(
     assert sorted(table(root).column("id").to_pylist()) == list(range(7))
 
 
+def test_max_bytes_bounds_a_micro_batch_and_the_next_resumes_exactly(
+    tmp_path: Path, kafka_broker: KafkaBroker, topic: str
+) -> None:
+    values = [json.dumps({"id": i, "pad": "x" * 80}).encode() for i in range(7)]
+    assert {len(v) for v in values} == {100}
+    kafka_broker.produce(topic, [("k", v) for v in values])  # 101 bytes with the key
+    root = make_project(tmp_path / "p", kafka_broker.bootstrap,
+                        f"topics: [{topic}]\nmax_bytes: 250")  # two messages fit, not three
+    counts = []
+    for _ in range(5):
+        ok(run(root))
+        counts.append(table(root).num_rows)
+    assert counts == [2, 4, 6, 7, 7]
+    rows = table(root).to_pylist()
+    assert sorted(r["id"] for r in rows) == list(range(7))  # none skipped, none twice
+    assert sorted(r["_kafka_offset"] for r in rows) == list(range(7))  # one partition
+
+
 def test_an_unreachable_broker_is_named_within_seconds(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", "127.0.0.1:1", "topics: [x]\nconnect_timeout: 2")
     started = time.monotonic()

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from afluente.config import SourceBase
+from afluente.config.sizes import ByteSize
 
 FileFormat = Literal["csv", "tsv", "json", "ndjson", "parquet", "avro", "orc", "xlsx"]
 FileMode = Literal["incremental", "snapshot"]
@@ -67,7 +68,8 @@ class FilesSource(SourceBase):
     `mode: snapshot` reloads every file whenever any of them changes.
     `stream: true` makes it a continuous source of `afluente stream`: each micro-batch
     ingests the files landed since the last one (an empty folder is nothing new yet, not an
-    error); `max_files` caps the files per micro-batch (back-pressure, oldest names first).
+    error); `max_files` caps the files per micro-batch (back-pressure, oldest names first),
+    `max_bytes` their total size (`256 MiB`; a larger file alone is a micro-batch of its own).
     """
 
     type: Literal["files"]
@@ -79,6 +81,7 @@ class FilesSource(SourceBase):
     changed_files: ChangedFiles = "replace"
     stream: bool = False
     max_files: int | None = Field(default=None, ge=1)
+    max_bytes: ByteSize | None = None
 
     @model_validator(mode="after")
     def _options_fit_the_format(self) -> FilesSource:
@@ -91,8 +94,10 @@ class FilesSource(SourceBase):
                 )
         if "sheet" in given and self.format != "xlsx":
             raise ValueError(f"`options.sheet` applies to xlsx files, not {self.format}")
-        if self.mode == "snapshot" and (self.stream or self.max_files is not None):
-            raise ValueError("`stream` and `max_files` need `mode: incremental` (a snapshot "
+        paced = self.max_files is not None or self.max_bytes is not None
+        if self.mode == "snapshot" and (self.stream or paced):
+            raise ValueError("`stream`, `max_files` and `max_bytes` need `mode: incremental` "
+                             "(a snapshot "
                              "reloads every file, it has no new files to stream)")
         return self
 

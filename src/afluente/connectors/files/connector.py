@@ -89,7 +89,7 @@ class FilesConnector:
         if not new and not changed:
             return None
         pending = sorted([*new, *changed], key=lambda f: f.name)
-        batch = pending[: self.config.max_files] if self.config.max_files else pending
+        batch = _paced(pending, self.config.max_files, self.config.max_bytes)
         # the commit replaces the earlier rows of the changed files; Delta checks that every
         # row it writes matches that predicate, so it names each file of the batch (a new
         # file has no earlier rows: naming it deletes nothing)
@@ -178,3 +178,18 @@ def _signature(files: list[FileEntry]) -> str:
     for file in files:
         digest.update(f"{file.name}|{file.signature}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def _paced(pending: list[FileEntry], max_files: int | None,
+           max_bytes: int | None) -> list[FileEntry]:
+    """The files of one micro-batch: the first ones (by name) up to `max_files` and, with
+    `max_bytes`, as long as their sizes add up to no more than it (at least one file)."""
+    batch = pending[:max_files] if max_files else pending
+    if max_bytes is None:
+        return batch
+    total = 0
+    for count, entry in enumerate(batch):
+        total += entry.size
+        if total > max_bytes and count:
+            return batch[:count]
+    return batch

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from afluente.config import SourceBase
+from afluente.config.sizes import ByteSize
 
 
 class KafkaSource(SourceBase):
@@ -18,8 +19,10 @@ class KafkaSource(SourceBase):
     `format: avro` decodes each value with the declared `avro_schema` (no schema registry
     is needed; `avro_framing: confluent` strips the registry's 5-byte header).
     `starting_offsets`: where a partition that bronze has never seen starts (`earliest`).
-    `max_records`: at most this many messages per micro-batch (back-pressure). A
-    micro-batch ends when every partition is read to its end, at `max_records`, or
+    `max_records`: at most this many messages per micro-batch (back-pressure);
+    `max_bytes`: at most this many bytes of keys and values (`64 MiB`; a message larger
+    than that alone is a micro-batch of its own). A micro-batch ends when every partition
+    is read to its end, at `max_records` or `max_bytes`, or
     `poll_timeout` seconds after the broker first answered (partitions that keep
     trickling); a broker that does not answer ends it after `connect_timeout`.
     `group_id`: the consumer group whose committed offsets show the lag; afluente never
@@ -37,6 +40,7 @@ class KafkaSource(SourceBase):
     # message (not done yet: messages between two micro-batches could be skipped)
     starting_offsets: Literal["earliest"] = "earliest"
     max_records: int = Field(default=10_000, ge=1)
+    max_bytes: ByteSize | None = None
     poll_timeout: float = Field(default=1.0, gt=0)
     connect_timeout: float = Field(default=10.0, gt=0)
     group_id: str | None = None

@@ -71,6 +71,29 @@ def _measured(lag: dict[Position, int], newest_ms: int | None) -> dict[str, Any]
     }
 
 
+class Budget:
+    """`max_bytes` of keys and values per micro-batch (None: no limit). A message that would
+    pass it is not taken, so each partition's messages taken are a prefix of those fetched
+    and the next micro-batch, starting at the offsets committed, reads it first."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.used = 0
+        self.spent = False
+
+    def take(self, message: Any, first: bool) -> bool:
+        """Count `message` in if it fits (the first message always does)."""
+        if self.limit is None:
+            return True
+        size = len(message.value() or b"") + len(message.key() or b"")
+        if self.used + size > self.limit and not first:
+            self.spent = True
+            return False
+        self.used += size
+        self.spent = self.used >= self.limit
+        return True
+
+
 class KafkaConnector:
     """Messages of Kafka topics, one micro-batch per read."""
 
@@ -141,9 +164,10 @@ class KafkaConnector:
         found: list[Any] = []
         at_end: set[Position] = set()
         limit, patience = self.config.max_records, self.config.poll_timeout
+        budget = Budget(self.config.max_bytes)
         deadline = time.monotonic() + self.config.connect_timeout
         answered = False
-        while len(found) < limit and not partitions <= at_end:
+        while len(found) < limit and not budget.spent and not partitions <= at_end:
             now = time.monotonic()
             if now >= deadline:
                 break
@@ -152,6 +176,8 @@ class KafkaConnector:
             for message in got:
                 position = (message.topic(), message.partition())
                 if message.error() is None:
+                    if not budget.take(message, first=not found):
+                        break  # the rest is read again by the next micro-batch
                     found.append(message)
                     at_end.discard(position)
                 elif message.error().code() == client.partition_eof:
