@@ -9,10 +9,12 @@ from afluente.model.header import Header, split_header
 from .conftest import ProjectTree
 
 MODEL_KEYS = (
-    "valid keys here: apply_as_deletes, columns, combine, contract, dedup_keys, dedupe_by, "
+    "valid keys here: apply_as_deletes, closes_at, columns, combine, contract, dedup_keys, "
+    "dedupe_by, "
     "delete_when, description, dimensions, engine, event_time, except_columns, expectations, "
     "frame, freshness, keys, kind, late_data, lookback, on_null_key, on_schema_change, owner, "
-    "partition_by, retention, retention_column, retries, scd_type, sequence_by, tags, "
+    "partition_by, retention, retention_column, retries, scd_type, sequence_by, session_gap, "
+    "tags, "
     "time_column, timeout, track_columns, track_history_columns, unique_key, watermark"
 )
 GOLD_H = TableRef("gold", "h")

@@ -60,7 +60,7 @@ def build_graph(
     `variables` count in the fingerprint of the models whose code reads them."""
     by_ref = _unique(nodes)
     _check_references(by_ref)
-    _check_dimensions(by_ref)
+    _check_stream_keys(by_ref)
     downstream: dict[TableRef, list[TableRef]] = {ref: [] for ref in by_ref}
     for node in by_ref.values():
         for up in node.upstream:
@@ -103,10 +103,18 @@ def _check_references(by_ref: dict[TableRef, Node]) -> None:
             )
 
 
-def _check_dimensions(by_ref: dict[TableRef, Node]) -> None:
-    """Every `dimensions:` entry names a table the model reads."""
+def _check_stream_keys(by_ref: dict[TableRef, Node]) -> None:
+    """Every `dimensions:` entry names a table the model reads; `closes_at` reads a stream
+    with an event time."""
     for node in by_ref.values():
         read = {str(up) for up in node.upstream}
+        if node.config.closes_at and not any(by_ref[up].config.event_time
+                                             for up in node.upstream):
+            raise ModelError(
+                f"`closes_at: {node.config.closes_at}` needs a stream with an event time: "
+                f"none of the tables `{node.ref}` reads ({', '.join(sorted(read))}) declares "
+                "`event_time`", location=node.location, table=str(node.ref),
+                hint="declare `event_time` and `watermark` on the table the windows read")
         for name in node.config.dimensions or ():
             if name not in read:
                 raise ModelError(
@@ -190,8 +198,9 @@ def _unprinted(node: Node) -> set[str]:
     """Config keys left out of a fingerprint: those that change no stored row, and keys
     added since fingerprints were first recorded while unset (so adding them to afluente
     rebuilds no existing table)."""
-    unset = {"combine"} if node.config.combine is None else set()
-    return {"description", "columns", "engine", "retention", "retention_column",
+    unset = {k for k in ("combine", "session_gap") if getattr(node.config, k) is None}
+    # when a window closes only decides what `__final` gets: the table's rows are the same
+    return {"description", "columns", "engine", "retention", "retention_column", "closes_at",
             *STREAM_POLICY_KEYS, *unset}
 
 

@@ -40,7 +40,7 @@ KIND_ONLY_KEYS = (
     "unique_key", "delete_when", "dedupe_by", "on_null_key", "time_column", "partition_by",
     "lookback", "keys", "sequence_by", "apply_as_deletes", "except_columns", "scd_type",
     "track_history_columns", "track_columns", "on_schema_change", "combine", "event_time",
-    "watermark", "late_data", "dedup_keys", "dimensions",
+    "watermark", "late_data", "dedup_keys", "dimensions", "session_gap", "closes_at",
 )
 
 
@@ -136,7 +136,8 @@ APPEND = TableKind("append", "incremental", _INCREMENTAL | _EVENT_TIME, full_rea
 MERGE = TableKind(
     "merge", "incremental",
     _INCREMENTAL | _NULL_KEYS | _EVENT_TIME
-    | {"unique_key", "delete_when", "dedupe_by", "except_columns", "combine"},
+    | {"unique_key", "delete_when", "dedupe_by", "except_columns", "combine", "session_gap",
+       "closes_at"},
     requires=("unique_key",), key_field="unique_key", one_row_per_key=True,
     quarantine_replaces="keys",
 )

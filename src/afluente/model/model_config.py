@@ -109,6 +109,10 @@ class ModelConfig(BaseModel):
     on_schema_change: SchemaChange | None = None
     # merge: fold each new value into the stored row's (windows updated in place by merge)
     combine: dict[str, Combine] | None = None
+    # merge: session windows of this gap per key, merged when an event bridges two
+    session_gap: timedelta | None = None
+    # merge: the column saying when a row's window closes; closed rows go to `__final`
+    closes_at: str | None = None
     # streams (append, merge): the event time column, how late a row may be behind the
     # newest event time seen, what happens to later rows, the key of a re-sent message
     event_time: str | None = None
@@ -139,7 +143,7 @@ class ModelConfig(BaseModel):
     def _timeout(cls, value: Any) -> Any:
         return None if value is None else parse_duration(value)
 
-    @field_validator("watermark", mode="before")
+    @field_validator("watermark", "session_gap", mode="before")
     @classmethod
     def _lateness(cls, value: Any) -> Any:
         return None if value is None else parse_lateness(value)

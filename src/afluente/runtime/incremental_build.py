@@ -51,6 +51,7 @@ from afluente.runtime.quarantine import (
     replaced_sql,
 )
 from afluente.runtime.quarantine_names import late_ref
+from afluente.runtime.window_close import check_closes_at, close_windows
 from afluente.sql_text import literal
 from afluente.storage import CommitInfo, Warehouse, WriteResult
 from afluente.storage.commits import CommitDescription
@@ -147,6 +148,7 @@ class IncrementalBuild:
             schema = stream.reader.schema
             check_contract(config.contracted_types, schema, self.node.location, self.node.name,
                            self.engine)
+            check_closes_at(schema, self.node)
             exists = self.warehouse.exists(ref)
             if exists and not rebuild:
                 rebuild = self._schema_change(schema)
@@ -173,6 +175,7 @@ class IncrementalBuild:
         if written is not None:
             self._quarantine(written.version, outcome.quarantined, rebuild, partitions)
         self._write_late()
+        self._close_windows(rebuild)
         return written
 
     def _sort_out(self, stream: ResultStream, fresh: bool) -> ResultStream:
@@ -226,6 +229,11 @@ class IncrementalBuild:
             run_id=self.run_id, fingerprint=self.step.fingerprint,
             inputs={str(self.node.ref): "late"}, progress={}, overwrite=self._late_replaced,
         )
+
+    def _close_windows(self, rebuild: bool) -> None:
+        """`closes_at`: the rows the stream's watermark closed, to `<table>__final`."""
+        close_windows(self.graph, self.warehouse, self.node, run_id=self.run_id,
+                      fingerprint=self.step.fingerprint, rebuild=rebuild)
 
     def _time_range(self, change: UpstreamChange) -> WriteResult | None:
         """Rebuild the partitions the new upstream rows fall in (plus `lookback` before the
@@ -320,6 +328,7 @@ class IncrementalBuild:
             )
             self._quarantine(written.version, outcome.quarantined, rebuild=True)
             self._write_late()
+            self._close_windows(True)
             return written
 
     def _bookkeeping(self) -> WriteResult | None:

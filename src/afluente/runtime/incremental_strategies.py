@@ -63,7 +63,9 @@ class MergeStrategy:
         assert config.unique_key is not None
         spec = MergeSpec(config.unique_key, config.delete_when, config.dedupe_by,
                          config.on_null_key or "error", config.except_columns or (),
-                         tuple((config.combine or {}).items()))
+                         tuple((config.combine or {}).items()),
+                         None if config.session_gap is None
+                         else config.session_gap.total_seconds())
         done = merge(job.target, job.reader, spec, commit=job.commit, workspace=job.workspace)
         return KindOutcome(done.version, done.upserted + done.deleted, done.quarantined)
 

@@ -14,3 +14,8 @@ def quarantine_ref(ref: TableRef) -> TableRef:
 def late_ref(ref: TableRef) -> TableRef:
     """The rows a stream's watermark set aside (`runtime/event_time.py`)."""
     return TableRef(ref.layer, f"{ref.name}__late")
+
+
+def final_ref(ref: TableRef) -> TableRef:
+    """The rows of a window table whose window closed (`runtime/window_close.py`)."""
+    return TableRef(ref.layer, f"{ref.name}__final")

@@ -133,12 +133,12 @@ def tables_wanted(graph: Graph, names: Set[str] | None) -> Wanted | None:
 
 def _attachable_names(graph: Graph) -> dict[str, TableRef]:
     """Every name `attach_tables` may define, to the table that defines it."""
-    from afluente.runtime.quarantine_names import late_ref, quarantine_ref
+    from afluente.runtime.quarantine_names import final_ref, late_ref, quarantine_ref
 
     known: dict[str, TableRef] = {}
     for ref in graph.order:
         storage = TableRef(ref.layer, f"{ref.name}__cdc_storage")  # incremental_views.py
-        for name in (ref, quarantine_ref(ref), late_ref(ref), storage):
+        for name in (ref, quarantine_ref(ref), late_ref(ref), final_ref(ref), storage):
             known[str(name).lower()] = ref
     return known
 
@@ -194,7 +194,7 @@ def attach_tables(
     if not order:
         return {}
     from afluente.runtime.incremental_views import attach_stored
-    from afluente.runtime.quarantine_names import late_ref, quarantine_ref
+    from afluente.runtime.quarantine_names import final_ref, late_ref, quarantine_ref
     from afluente.storage import Warehouse
 
     warehouse = Warehouse(project.warehouse_uri)
@@ -206,7 +206,7 @@ def attach_tables(
                 attach_stored(engine, node, warehouse.dataset(ref))
             except DamagedTableError as damage:
                 damaged[ref] = damage
-        for beside in (quarantine_ref(ref), late_ref(ref)):  # quality.md, streaming.md
+        for beside in (quarantine_ref(ref), late_ref(ref), final_ref(ref)):  # streaming.md
             if warehouse.exists(beside):
                 engine.attach_table(beside, warehouse.dataset(beside))
     for ref in order:

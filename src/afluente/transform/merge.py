@@ -26,6 +26,7 @@ from afluente.transform.delta_target import (
     commit_diff,
     register_target,
 )
+from afluente.transform.sessions import check_sessions, session_diff
 from afluente.transform.source import (
     NullKeyPolicy,
     Source,
@@ -58,6 +59,7 @@ class MergeSpec:
     on_null_key: NullKeyPolicy = "error"
     except_columns: tuple[str, ...] = ()  # source columns not written (e.g. the op column)
     combine: tuple[tuple[str, str], ...] = ()  # (column, sum | min | max): fold into stored
+    session_gap: float | None = None  # seconds: session windows (transform/sessions.py)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,14 @@ def _merge(ws: Workspace, target: Target, source: Source, spec: MergeSpec,
     available = ws.load(INCOMING, source)
     _check_spec(spec, available, target.label)
     quarantined = split_null_keys(ws, INCOMING, spec.keys, spec.on_null_key, target.label)
+    if spec.session_gap is not None:  # rows of one session merge: no duplicate to reject
+        columns = [c for c in available if c not in spec.except_columns]
+        check_sessions(spec.keys, dict(spec.combine), columns, target.label)
+        session_diff(ws, target, INCOMING, DIFF, spec.keys, spec.session_gap,
+                     dict(spec.combine), columns)
+        upserted, deleted = action_counts(ws, DIFF)
+        version = commit_diff(ws, target, DIFF, spec.keys, columns, commit)
+        return MergeResult(version, upserted, deleted, quarantined)
     if spec.dedupe_by:
         reject_null(ws, INCOMING, spec.dedupe_by, "dedupe_by", target.label)
         _keep_latest(ws, spec, available)
