@@ -54,6 +54,15 @@ PACING_KEYS = frozenset({"max_records", "poll_timeout", "connect_timeout", "grou
                          "stream", "max_files", "max_bytes"})
 
 
+# source keys added after fingerprints were first recorded: left out while unset, so that
+# upgrading afluente re-ingests no source
+LATER_KEYS = ("schema_registry",)
+
+
+def _unset_later_keys(source: object) -> set[str]:
+    return {k for k in LATER_KEYS if getattr(source, k, "absent") is None}
+
+
 def source_node(project: Project, name: str) -> Node:
     source = project.config.sources[name]
     location = project.source_location(name)
@@ -70,7 +79,7 @@ def source_node(project: Project, name: str) -> Node:
         location=location,
         config=config,
         source_name=name,
-        code=source.model_dump_json(exclude=set(PACING_KEYS)),
+        code=source.model_dump_json(exclude=set(PACING_KEYS) | _unset_later_keys(source)),
     )
 
 

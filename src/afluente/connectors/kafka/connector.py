@@ -124,16 +124,17 @@ class KafkaConnector:
             starts = {(t, p): done.get((t, p)) for t, ps in partitions.items() for p in ps}
             client.assign(starts)
             messages = self._poll(client, context, set(starts))
+            # a schema registry that cannot be reached stops the micro-batch here
+            batch = to_record_batch(messages, self.decode) if messages else None
         except BaseException:
             client.close()
             raise
-        if not messages:
+        if batch is None:
             client.close()
             return None
         offsets = {**done}
         for message in messages:
             offsets[(message.topic(), message.partition())] = message.offset() + 1
-        batch = to_record_batch(messages, self.decode)
         stamps = (m.timestamp() for m in messages)
         newest = max((ms for kind, ms in stamps if kind and ms >= 0), default=None)
         lag: dict[Position, int] = {}

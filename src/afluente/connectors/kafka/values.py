@@ -85,11 +85,16 @@ def avro_decoder(schema: Any, framing: str) -> Decoder:
         if buffer.tell() != len(body):
             raise Undecodable(f"value does not decode with the declared Avro schema "
                               f"({len(body) - buffer.tell()} bytes left over)")
-        if not isinstance(record, dict):
-            raise Undecodable("the declared Avro schema is not a record")
-        return dict(_plain(record))
+        return plain_record(record, "the declared Avro schema")
 
     return decode
+
+
+def plain_record(record: Any, schema: str) -> dict[str, Any]:
+    """A decoded Avro record as JSON-like fields."""
+    if not isinstance(record, dict):
+        raise Undecodable(f"{schema} is not a record")
+    return dict(_plain(record))
 
 
 def load_avro_schema(name: str, config: KafkaSource, root: Path, location: Location) -> Any:
@@ -115,6 +120,14 @@ def load_avro_schema(name: str, config: KafkaSource, root: Path, location: Locat
 def decoder_for(name: str, config: KafkaSource, root: Path, location: Location) -> Decoder:
     if config.format == "text":
         return decode_text
+    if config.format == "avro" and config.schema_registry is not None:
+        from afluente.connectors.kafka.registry import RegistryDecoder
+
+        registry = config.schema_registry
+        reader = (None if config.avro_schema is None
+                  else load_avro_schema(name, config, root, location))
+        return RegistryDecoder(name, registry.url, registry.httpx_auth(), registry.timeout,
+                               reader, location)
     if config.format == "avro":
         return avro_decoder(load_avro_schema(name, config, root, location), config.avro_framing)
     return decode_json
