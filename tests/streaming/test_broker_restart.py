@@ -23,7 +23,6 @@ import pytest
 from afluente.config import load_project
 from afluente.errors import RunError
 from afluente.runtime.stream import parse_trigger, stream_project
-
 from conftest import _free_port, require_component
 
 from .conftest import KafkaBroker, _tansu, _wait_until_up
