@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from afluente.config import load_project
 from afluente.errors import AfluenteError
 from afluente.model import TableRef
+from afluente.runtime.query import query_project
 
 from .helpers import ok, run, table, version
 
@@ -133,6 +135,8 @@ def test_a_tumbling_window_closes_when_the_watermark_passes_its_end(
     final = [(r["window_start"], r["clicks"], r["_closed_by"])
              for r in table(root, WINDOWS_FINAL).to_pylist()]
     assert final == [(_at(0), 5, _at(20))]  # [10:30, 10:45) is still open at 10:40
+    queried = query_project(load_project(root), "SELECT clicks FROM gold.clicks_15m__final")
+    assert queried["clicks"].to_pylist() == [5]  # `afluente query` reads it
 
 
 def test_closes_at_without_an_event_time_upstream_is_an_error(tmp_path: Path) -> None:

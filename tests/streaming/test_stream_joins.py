@@ -46,12 +46,19 @@ FROM bronze.events e LEFT JOIN silver.customers c
   ON c.customer_id = CAST(e.customer_id AS INTEGER)""",
     "silver/enriched_as_of.sql": """/* @config
 kind: append
-dimensions: [silver.customer_history]
+dimensions: {silver.customer_history: customer_id}   # only the micro-batch's customers
 */
 SELECT e.event_id, CAST(e.ts AS TIMESTAMP) AS ts, h.tier
 FROM bronze.events e LEFT JOIN silver.customer_history h
   ON h.customer_id = CAST(e.customer_id AS INTEGER)
  AND h.valid_from <= CAST(e.ts AS TIMESTAMP) AND [CAST(e.ts AS TIMESTAMP)] < [h.valid_to]""",
+    # what a keyed dimension shows the query: the rows of the micro-batch's keys only
+    "silver/dimension_seen.sql": """/* @config
+kind: append
+dimensions: {silver.customers: customer_id}
+*/
+SELECT e.event_id, (SELECT count(*) FROM silver.customers) AS customers_seen
+FROM bronze.events e""",
     "silver/enriched_plain.sql": """/* @config
 kind: append
 */
@@ -122,6 +129,30 @@ def test_the_as_of_join_picks_the_version_valid_at_event_time(joined: Path) -> N
                                      "e4": "bronze"}
     assert {r["event_id"]: r["ts"] for r in table(joined, AS_OF).to_pylist()}["e4"] == (
         datetime(2026, 1, 5, 10, 10))
+
+
+def test_a_keyed_dimension_shows_only_the_keys_of_the_micro_batch(joined: Path) -> None:
+    seen = {r["event_id"]: r["customers_seen"]
+            for r in table(joined, TableRef("silver", "dimension_seen")).to_pylist()}
+    # the first micro-batch was a full build (every row); the second had customer 1 only
+    assert seen == {"e1": 2, "e2": 2, "e3": 1, "e4": 1}
+
+
+def test_a_dimension_key_that_is_not_a_column_names_it_and_the_table_is_kept(
+        tmp_path: Path) -> None:
+    keyed = MODELS["silver/enriched_current.sql"].replace(
+        "dimensions: silver.customers", "dimensions: {silver.customers: customer}")
+    root = _project(tmp_path / "p", {"silver/customers.sql": MODELS["silver/customers.sql"],
+                                     "silver/enriched_current.sql": keyed})
+    _changes(root, "c1.csv", ["1,bronze,2026-01-05 10:00:00"])
+    _events(root, "e1.csv", ["e1,1,2026-01-05 10:05:00"])
+    ok(run(root))  # a first build reads every row: no key needed
+    before = version(root, CURRENT)
+    _events(root, "e2.csv", ["e2,1,2026-01-05 10:06:00"])
+    failed = next(m for m in run(root).failed if m.ref == CURRENT)
+    assert ("`dimensions`: the join key `customer` of `silver.customers` is not a column of "
+            "`bronze.events` (columns: event_id, customer_id, ts") in str(failed.reason)
+    assert version(root, CURRENT) == before
 
 
 def test_a_dimension_change_alone_builds_nothing_but_an_undeclared_join_rebuilds(

@@ -121,7 +121,8 @@ class ModelConfig(BaseModel):
     dedup_keys: tuple[str, ...] | None = None
     # stream-to-table joins (append, merge): inputs read whole at their current version in
     # every micro-batch, whose own changes are no new rows for this table
-    dimensions: tuple[str, ...] | None = None
+    # (a mapping names each one's join key: only the rows of the keys in the micro-batch)
+    dimensions: tuple[str, ...] | dict[str, str | None] | None = None
     # which engine builds it: a name from `engines:` in afluente.yml, or an engine type
     # (duckdb, spark); by default the project's `engine:`
     engine: str | None = None
@@ -135,8 +136,19 @@ class ModelConfig(BaseModel):
 
     _as_tuple = field_validator(
         "unique_key", "keys", "except_columns", "track_history_columns", "track_columns",
-        "tags", "dedup_keys", "dimensions", mode="before",
+        "tags", "dedup_keys", mode="before",
     )(_names)
+
+    @field_validator("dimensions", mode="before")
+    @classmethod
+    def _dimension_names(cls, value: Any) -> Any:
+        return _names(value)
+
+    @property
+    def dimension_keys(self) -> dict[str, str | None]:
+        """Each dimension's join key column (None: read whole)."""
+        found = self.dimensions or ()
+        return dict(found) if isinstance(found, dict) else dict.fromkeys(found)
 
     @field_validator("timeout", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ import pyarrow.dataset as pads
 from afluente.engines import Engine
 from afluente.engines.frames import model_function
 from afluente.engines.protocol import Workspace
+from afluente.errors import ModelError
 from afluente.model import Graph, Node, TableRef
 from afluente.model.kinds import PARTITION_PREFIX, RESERVED_COLUMNS
 from afluente.runtime.contracts import check_contract, column_changes, schema_change_error
@@ -93,6 +94,8 @@ class IncrementalBuild:
     quality: QualityStep | None = None  # the model's expectations, checked on what is written
     # the inputs attached as their new rows only (an incremental read), until put back whole
     _partial: list[UpstreamChange] = field(default_factory=list, init=False)
+    # the dimensions attached as the rows of the micro-batch's keys only, until put back
+    _narrowed: list[TableRef] = field(default_factory=list, init=False)
     # event time (runtime/event_time.py): the newest event time for the commit's progress,
     # and the late rows written to `<table>__late` after the table's commit
     _progress: dict[str, object] | None = field(default=None, init=False)
@@ -110,6 +113,7 @@ class IncrementalBuild:
         try:
             for change in self._partial:
                 self.attach(change.upstream, new_rows(self.warehouse, change))
+            self._narrow_dimensions()
             written = self._write(rebuild or (mode == "full" and self._full_rebuilds))
         finally:
             self._read_whole_inputs()
@@ -118,7 +122,33 @@ class IncrementalBuild:
     def _read_whole_inputs(self) -> None:
         for change in self._partial:
             self.reattach(change.upstream)
-        self._partial = []
+        for ref in self._narrowed:
+            self.reattach(ref)
+        self._partial, self._narrowed = [], []
+
+    def _narrow_dimensions(self) -> None:
+        """A stream-to-table join reads, of each dimension with a key, only the rows of the
+        keys in the micro-batch's new rows (all of them in a rebuild)."""
+        if len(self._partial) != 1:
+            return
+        stream = new_rows(self.warehouse, self._partial[0])
+        for name, column in self.node.config.dimension_keys.items():
+            if column is None:
+                continue
+            ref = TableRef.parse(name)
+            dimension = self.warehouse.dataset(ref, self.inputs[name])
+            for where, schema in ((f"`{self._partial[0].upstream}`", stream.schema),
+                                  (f"the dimension `{name}`", dimension.schema)):
+                if column not in schema.names:
+                    raise ModelError(
+                        f"`dimensions`: the join key `{column}` of `{name}` is not a column "
+                        f"of {where} (columns: {', '.join(schema.names)})",
+                        location=self.node.location, table=self.node.name,
+                        hint="name a column both the stream and the dimension have, or "
+                        "list the dimension without a key (read whole)")
+            self.attach(ref, dimension.to_table(
+                filter=pc.field(column).isin(_keys_as(stream, column, dimension))))
+            self._narrowed.append(ref)
 
     @property
     def _full_rebuilds(self) -> bool:
@@ -372,6 +402,20 @@ class IncrementalBuild:
     def _props(self) -> CommitDescription:
         return CommitDescription(self.run_id, self.node.name, self.step.fingerprint,
                                  dict(self.inputs), self._progress)
+
+
+def _keys_as(stream: pads.Dataset, column: str, dimension: pads.Dataset) -> pa.Array:
+    """The distinct keys of the stream's new rows, in the dimension's key type."""
+    keys = pc.unique(stream.to_table(columns=[column])[column].combine_chunks())
+    kind = dimension.schema.field(column).type
+    try:
+        return keys.cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise ModelError(
+            f"`dimensions`: the keys `{column}` of the new rows do not convert to the "
+            f"dimension's {kind} ({exc})",
+            hint="make the key the same type on both sides, or list the dimension "
+            "without a key (read whole)") from None
 
 
 def _version(value: object) -> int | None:
