@@ -32,6 +32,7 @@ from afluente.config.loader import STATE_DIR
 from afluente.errors import ErasureError
 from afluente.governance.audit import append_audit, principal
 from afluente.governance.holdings import Holding, ProjectView
+from afluente.governance.reader import require_modify
 from afluente.governance.subject import Profile, Subject, absorb, row_matcher
 from afluente.governance.text_scrub import (
     Eraser,
@@ -40,6 +41,7 @@ from afluente.governance.text_scrub import (
     scrub_files,
     source_roots,
 )
+from afluente.model import TableRef
 from afluente.state import StateStore
 from afluente.state.locks import acquire_locks, release_locks
 from afluente.storage.erase import erase_rows, keep_out_of_stats, matching_rows
@@ -113,6 +115,8 @@ def forget(project: Project, subject_text: str) -> Certificate:
     personal data are locked as a run locks them, so no run writes them meanwhile."""
     subject = Subject.parse(subject_text)
     view = ProjectView.load(project)
+    # erasing rewrites tables: MODIFY on each (the CLI also takes ADMIN, which implies it)
+    require_modify(project, {TableRef.parse(h.table.split("__", 1)[0]) for h in view.holdings()})
     request_id = uuid.uuid4().hex[:16]
     store = StateStore.open(project.state_url)
     locks = sorted({f"table:{h.table.split('__', 1)[0]}" for h in view.holdings()})

@@ -421,6 +421,16 @@ class Warehouse:
             return None
         return self.open(ref).transaction_version(app)
 
+    def commit_marks(self, refs: Sequence[TableRef]) -> dict[str, int | None] | None:
+        """Each table's newest commit version from a listing of its log (no table loaded),
+        what a cache of anything derived from the tables' schemas is keyed by; None for a
+        remote warehouse (no cheap listing: the caller computes afresh)."""
+        if not self.is_local:
+            return None
+        from afluente.storage.log_head import newest_commit
+
+        return {str(ref): newest_commit(self.local_dir(ref)) for ref in refs}
+
     def schema(self, ref: TableRef) -> pa.Schema | None:
         """The table's current Arrow schema, or None when it was never written."""
         if not self.exists(ref):
