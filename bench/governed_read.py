@@ -1,4 +1,4 @@
-"""Governed reads against unmasked ones (issue 15, RESULTS §23): the same query over one
+"""Governed reads against unmasked ones (issue 15, RESULTS §23, §29): the same query over one
 table, run in-process through `query_project`, by the ADMIN (no rewriting) and by a role
 token whose reads are rewritten with masks and a row filter. Runs alternate A B A B; the
 per-pair ratio B/A is reported with its median and bootstrap interval.
@@ -44,12 +44,17 @@ governance:
       grants: [select: silver]
       masks: {silver.people.cpf: partial, silver.people.email: hmac}
       row_filters: {silver.people: "uf <> 'XX'"}
+    hashed:
+      grants: [select: silver]
+      masks: {silver.people.cpf: partial, silver.people.email: hash}
+      row_filters: {silver.people: "uf <> 'XX'"}
 """
 MODEL = """/* @config
 columns: {cpf: {tags: [pii]}, email: {tags: [pii]}}
 */
 SELECT id, cpf, email, uf, amount FROM bronze.people
 """
+ROLES = ("masked", "masked_filtered", "pseudonymised", "hashed")  # `hashed`: RESULTS §29
 QUERIES = {
     "scan": "SELECT id, cpf, email, uf, amount FROM silver.people",
     "aggregate": "SELECT uf, count(DISTINCT email) AS emails, max(cpf) AS cpf, "
@@ -97,7 +102,7 @@ def main() -> None:
         build(root, args.rows)
         with AccessStore.open(load_project(root).state_url) as store:
             tokens = {role: create_token(store, f"service:{role}", role, "user:bench")
-                      for role in ("masked", "masked_filtered", "pseudonymised")}
+                      for role in ROLES}
         for name, sql in QUERIES.items():
             timed(root, sql, None)  # warm the file cache once
             for role, token in tokens.items():

@@ -20,7 +20,8 @@ TOP_KEYS = (
 SOURCE_KEYS = (
     "valid keys here: changed_files, columns, description, format, freshness, max_bytes, "
     "max_files, mode, "
-    "options, path, schema_evolution, storage_options, stream, table, tags, type"
+    "options, path, retention, retention_column, schema_evolution, storage_options, stream, "
+    "table, tags, type"
 )
 CSV_KEYS = (
     "valid keys here: decimal_separator, delimiter, encoding, escape, flatten, header, quote, "

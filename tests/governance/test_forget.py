@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ from afluente.governance.erasure import Certificate, forget
 from afluente.governance.pii_kinds import cpf_ok, digits
 from afluente.governance.subject_export import export_subject
 from afluente.model import TableRef
-from afluente.runtime import run_project
+from afluente.runtime import plan_project, run_project
 from afluente.state import StateStore
 from afluente.state.locks import acquire_locks, release_locks
 from afluente.storage import Warehouse
@@ -192,7 +193,19 @@ def test_a_subject_matching_nothing_changes_nothing(erased: Erased) -> None:
 
 def test_later_runs_work_and_do_not_bring_the_subject_back(erased: Erased) -> None:
     """Runs after the erasure: bronze keeps what it ingested (its progress survives the log
-    cleaning), so the landing files still holding the subject are not read again."""
+    cleaning), so the landing files still holding the subject are not read again. The
+    erasure commits carry each table's build record (fingerprint, inputs moved to their
+    erased versions, progress): no erased table is rebuilt for the erasure."""
+    erased_tables = {t.table for t in erased.certificate.tables if "__" not in t.table}
+    steps = {str(s.ref): s for s in plan_project(load_project(erased.root)).plan.steps}
+    reasons = {t: steps[t].reason for t in erased_tables}
+    for table, reason in reasons.items():  # rebuilt only after an input the erasure did not
+        assert "definition changed" not in reason and not reason.startswith("full"), reasons
+        if steps[table].action == "run" and steps[table].mode is None:  # touch rebuilds
+            upstream = re.match(r"upstream `([\w.]+)` runs first", reason)
+            assert upstream and upstream.group(1) not in erased_tables, reasons
+    assert {t for t in erased_tables if t.startswith("bronze.")} == {
+        t for t in erased_tables if steps[t].action == "skip"}, reasons
     result = run_project(load_project(erased.root))
     assert result.status == "success"
     assert occurrences(erased.root, erased.values, skip=("landing",)) == []
@@ -277,3 +290,15 @@ def test_forget_waits_for_a_run_holding_the_tables(erased: Erased) -> None:
     finally:
         store.close()
     assert warehouse.version(TableRef("silver", "customers")) == before
+
+
+def test_a_version_from_before_the_erasure_is_said_erased_not_damaged(erased: Erased) -> None:
+    table = "silver.customers"
+    (erasure,) = [t for t in erased.certificate.tables if t.table == table]
+    assert erasure.version is not None
+    run = run_afluente(["-p", str(erased.root), "show", table, "--version", "0"])
+    assert run.returncode == 1
+    request = erased.certificate.request_id
+    assert f"version 0 of `{table}` was written before the erasure {request}" in run.stderr
+    assert "damaged" not in run.stderr.replace("not damaged", "")
+    assert f".afluente/erasures/{request}.json" in run.stderr

@@ -163,7 +163,10 @@ def test_html_reports_escape_values(plain: Path, tmp_path: Path) -> None:
         ("redact", "123.456.789-09", "****"),
         ("partial", "123.456.789-09", "**********9-09"),
         ("partial", "abc", "abc"),
+        ("partial", "ação1234", "****1234"),
+        ("partial", "", ""),
         ("hmac", "ana@example.com", "computed by Python's hmac below"),
+        ("hash", "ana@example.com", "computed by Python's hashlib below"),
         ("null", "123.456.789-09", None),
         ("redact", None, None),
     ],
@@ -171,6 +174,8 @@ def test_html_reports_escape_values(plain: Path, tmp_path: Path) -> None:
 def test_mask_values(plain: Path, kind: MaskKind, value: str | None, shown: str | None) -> None:
     if kind == "hmac":  # RFC 2104 HMAC-SHA256, as Python's hmac computes it
         shown = hmac.new(b"k3y", str(value).encode(), hashlib.sha256).hexdigest()
+    if kind == "hash":  # SHA-256 of the key followed by the value
+        shown = hashlib.sha256(b"k3y" + str(value).encode()).hexdigest()
     literal = "NULL" if value is None else f"'{value}'"
     sql = f"SELECT {mask_sql(kind, 'v', b'k3y')} AS m FROM (SELECT {literal} AS v)"
     assert query_project(load_project(plain), sql).to_pylist() == [{"m": shown}]
@@ -217,6 +222,10 @@ def test_publish_as_a_reader_sends_what_the_reader_sees(plain: Path, postgres_ur
     code, out, err = afluente(root, "--json", "token", "create", "--role", "reader",
                               "--name", "publisher")
     token = json.loads(out)["token"]
+    code, out, err = afluente(root, "publish", token=token)  # a write: takes MODIFY
+    assert code == 1
+    assert "service:publisher has no MODIFY grant on silver.customers" in err
+    assert afluente(root, "grant", "modify", "silver.customers", "--to", "reader")[0] == 0
     code, out, err = afluente(root, "publish", token=token)
     assert code == 0, err
     rows = fetch(postgres_url, "SELECT * FROM mart.customers ORDER BY customer_id")

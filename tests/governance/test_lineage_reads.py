@@ -108,3 +108,36 @@ def test_a_grant_naming_the_copy_reads_it_raw(shop: Path, tokens: dict[str, str]
     rows = read(shop, "query", "SELECT * FROM gold.contacts ORDER BY customer_id",
                 token=tokens["granted"])
     assert rows[:2] == RAW
+
+
+def test_the_personal_columns_are_cached_until_a_tag_changes(
+        shop: Path, tokens: dict[str, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lineage is worked out once and kept (`governance/pii_cache.py`); a tag added to
+    a model is seen by the next read."""
+    import shutil
+
+    from afluente.governance import reader
+
+    root = tmp_path / "shop"
+    shutil.copytree(shop, root)
+    token = tokens["reader"]
+    sql = "SELECT customer_id, uf FROM gold.contacts ORDER BY customer_id"
+    assert read(root, "query", sql, token=token)[:2] == [
+        {"customer_id": 1, "uf": "SP"}, {"customer_id": 2, "uf": "RJ"}]
+    assert (root / ".afluente" / "cache" / "pii-columns.json").is_file()
+
+    def no_lineage(*args: object) -> None:
+        raise AssertionError("the cached personal columns were not used")
+
+    monkeypatch.setattr(reader, "_lineage_pii", no_lineage)
+    assert read(root, "query", sql, token=token)[:1] == [{"customer_id": 1, "uf": "SP"}]
+    monkeypatch.undo()
+
+    model = root / "models" / "silver" / "customers.sql"
+    model.write_text(model.read_text().replace(
+        '  email: {description: "Lower-cased e-mail", tags: [pii]}',
+        '  email: {description: "Lower-cased e-mail", tags: [pii]}\n  uf: {tags: [pii]}'))
+    done = run_afluente(["-p", str(root), "query", sql], env={"AFLUENTE_TOKEN": token})
+    assert done.returncode == 1
+    assert "no SELECT grant on gold.contacts.uf (a column tagged pii" in done.stderr

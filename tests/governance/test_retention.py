@@ -132,3 +132,54 @@ def test_a_wrong_retention_is_a_config_error(shop: Path, tmp_path: Path, header:
         load_graph(load_project(root))
     assert says in str(raised.value.render() if hasattr(raised.value, "render")
                        else raised.value)
+
+
+def test_retention_on_a_source_applies_to_its_bronze_table(tmp_path: Path) -> None:
+    """`retention:` on a source: `afluente retain` deletes its bronze table's older rows;
+    declaring it rebuilds nothing (out of the fingerprint) and the next run does not ingest
+    the deleted rows again."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "visits"
+    (root / "landing").mkdir(parents=True)
+    pq.write_table(pa.table({"visit_id": [1, 2, 3], "day": [
+        dt.date(2001, 5, 1), dt.date(2026, 1, 2), dt.date(2026, 3, 4)]}),
+        root / "landing" / "visits.parquet")
+    source = ("name: visits\nsources:\n  visits:\n    type: files\n"
+              "    path: landing/visits.parquet\n    format: parquet\n")
+    (root / "afluente.yml").write_text(source)
+    assert run_project(load_project(root)).status == "success"
+    before = load_graph(load_project(root)).fingerprints
+    (root / "afluente.yml").write_text(source + "    retention: 10 years\n"
+                                       "    retention_column: day\n")
+    assert load_graph(load_project(root)).fingerprints == before
+    done = run_afluente(["-p", str(root), "--json", "retain"])
+    assert done.returncode == 0, done.stderr
+    (result,) = json.loads(done.stdout)
+    assert (result["table"], result["retention"], result["rows_deleted"]) == (
+        "bronze.visits", "10 years", 1)
+
+    def visits() -> list[int]:
+        data = Warehouse(load_project(root).warehouse_uri).dataset(TableRef("bronze", "visits"))
+        return sorted(data.to_table().column("visit_id").to_pylist())
+
+    assert visits() == [2, 3]
+    assert run_project(load_project(root)).status == "success"
+    assert visits() == [2, 3]
+    assert [e["object"] for e in audit(root)] == ["bronze.visits"]
+
+
+def test_a_source_retention_without_its_column_is_a_config_error(shop: Path,
+                                                                 tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(shop, root)
+    config = (root / "afluente.yml").read_text()
+    options = '    options: {delimiter: ";"}\n'
+    period = "    retention: 2 years\n"  # without its column
+    (root / "afluente.yml").write_text(config.replace(options, options + period))
+    with pytest.raises(ConfigError) as raised:
+        load_project(root)
+    assert "`retention` and `retention_column` go together" in raised.value.render()

@@ -165,18 +165,12 @@ def retain(
     """Delete the rows older than each model's `retention:` period (measured on its
     `retention_column:`), one commit per table that has any; audited. Under governance it
     takes MODIFY on each table."""
-    from afluente.governance.reader import GovernedReader
     from afluente.model import load_graph
-    from afluente.runtime.retention import apply_retention, declared
+    from afluente.runtime.retention import apply_retention
 
     cli = state_of(ctx)
     project = cli.project()
-    graph = load_graph(project)
-    if project.config.governance is not None:
-        reader = GovernedReader.open(project)
-        for node in declared(graph, select):
-            reader.decide(node.ref, [], "MODIFY")
-    results = apply_retention(project, select, graph=graph)
+    results = apply_retention(project, select, graph=load_graph(project))
 
     def render(console: Console) -> None:
         if not results:

@@ -9,8 +9,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Privilege = Literal["SELECT", "MODIFY", "ADMIN"]
-MaskKind = Literal["redact", "partial", "hmac", "null", "year"]
-MASK_KINDS: tuple[str, ...] = ("redact", "partial", "hmac", "null", "year")
+MaskKind = Literal["redact", "partial", "hmac", "hash", "null", "year"]
+MASK_KINDS: tuple[str, ...] = ("redact", "partial", "hmac", "hash", "null", "year")
+#: The masks computed under the project's pseudonymisation key.
+KEYED_MASKS: frozenset[str] = frozenset({"hmac", "hash"})
 
 #: `user:ana`, `group:analysts`, `service:etl` (a bare name is a user).
 _PRINCIPAL = re.compile(r"^(user|group|service):[A-Za-z0-9_.@\-]+$")
@@ -59,7 +61,7 @@ class RoleSpec(_Strict):
     description: str | None = None
     members: tuple[str, ...] = ()
     grants: tuple[GrantSpec, ...] = ()
-    # `layer.table.column: redact|partial|hmac|null|year`
+    # `layer.table.column: redact|partial|hmac|hash|null|year`
     masks: dict[str, MaskKind] = Field(default_factory=dict)
     # `layer.table: SQL predicate` (the rows this role sees)
     row_filters: dict[str, str] = Field(default_factory=dict)

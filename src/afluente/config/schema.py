@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from afluente.config.governance import GovernanceConfig
 from afluente.config.observability import AlertsConfig, FreshnessSLA
 from afluente.config.orchestration import RunSettings, ScheduleSpec, SensorSpec
+from afluente.config.retention import normal_retention, retention_pair_error
 
 DEFAULT_LAYERS = ("bronze", "silver", "gold")
 RESERVED_LAYERS = ("afluente",)
@@ -57,6 +58,22 @@ class SourceBase(_Strict):
     columns: dict[str, str] = Field(default_factory=dict)
     schema_evolution: SchemaEvolution = "add_columns"
     freshness: FreshnessSLA | None = None  # how stale its bronze table may get
+    # how long its bronze table keeps a row (LGPD), measured on `retention_column`; applied
+    # by `afluente retain` and the scheduler, as a model's
+    retention: str | None = None
+    retention_column: str | None = None
+
+    @field_validator("retention", mode="before")
+    @classmethod
+    def _retention(cls, value: Any) -> Any:
+        return normal_retention(value)
+
+    @model_validator(mode="after")
+    def _retention_needs_column(self) -> SourceBase:
+        error = retention_pair_error(self.retention, self.retention_column)
+        if error is not None:
+            raise ValueError(error)
+        return self
 
 
 class SourceSpec(SourceBase):

@@ -32,6 +32,7 @@ from afluente.config.loader import STATE_DIR
 from afluente.errors import ErasureError
 from afluente.governance.audit import append_audit, principal
 from afluente.governance.holdings import Holding, ProjectView
+from afluente.governance.reader import require_modify
 from afluente.governance.subject import Profile, Subject, absorb, row_matcher
 from afluente.governance.text_scrub import (
     Eraser,
@@ -40,8 +41,10 @@ from afluente.governance.text_scrub import (
     scrub_files,
     source_roots,
 )
+from afluente.model import TableRef
 from afluente.state import StateStore
 from afluente.state.locks import acquire_locks, release_locks
+from afluente.storage.commits import ERASURE
 from afluente.storage.erase import erase_rows, keep_out_of_stats, matching_rows
 
 MAX_ROUNDS = 8
@@ -113,6 +116,8 @@ def forget(project: Project, subject_text: str) -> Certificate:
     personal data are locked as a run locks them, so no run writes them meanwhile."""
     subject = Subject.parse(subject_text)
     view = ProjectView.load(project)
+    # erasing rewrites tables: MODIFY on each (the CLI also takes ADMIN, which implies it)
+    require_modify(project, {TableRef.parse(h.table.split("__", 1)[0]) for h in view.holdings()})
     request_id = uuid.uuid4().hex[:16]
     store = StateStore.open(project.state_url)
     locks = sorted({f"table:{h.table.split('__', 1)[0]}" for h in view.holdings()})
@@ -138,8 +143,17 @@ def _forget(project: Project, view: ProjectView, store: StateStore, subject: Sub
                  "(`afluente classify` suggests tags)")
     certificate = Certificate(request_id, subject.column, principal(), _now())
     eraser = Eraser(found.profile.needles())
-    for table in sorted(found.rows):
-        certificate.tables.append(_erase_table(found, table, certificate.request_id, eraser))
+    # upstream first: a table's erasure commit records its inputs at their erased versions
+    # (`erase_rows`), so the next run neither rebuilds it nor reads the rewrite as new data
+    order = {str(ref): i for i, ref in enumerate(view.graph.order)}
+    moved: dict[str, tuple[int, int]] = {}
+    for table in sorted(found.rows, key=lambda t: (order.get(t.split("__", 1)[0], len(order)),
+                                                   t)):
+        before = view.warehouse.version(TableRef.parse(table))
+        erased = _erase_table(found, table, certificate.request_id, eraser, moved)
+        if before is not None and erased.version is not None:
+            moved[table] = (before, erased.version)
+        certificate.tables.append(erased)
     certificate.state_store = store.scrub(eraser)
     _scrub_files(project, view, eraser, certificate)
     certificate.time_travel = (
@@ -153,13 +167,13 @@ def _forget(project: Project, view: ProjectView, store: StateStore, subject: Sub
     return certificate
 
 
-def _erase_table(found: SubjectRows, table: str, request_id: str,
-                 eraser: Eraser) -> TableErasure:
+def _erase_table(found: SubjectRows, table: str, request_id: str, eraser: Eraser,
+                 moved: dict[str, tuple[int, int]]) -> TableErasure:
     holding = found.holdings[table]
     keep_out_of_stats(holding.uri, set(holding.pii))  # from the next write on, too
     done = erase_rows(
         holding.uri, row_matcher(found.profile, table, holding.pii),
-        {"afluente.operation": "erasure", "afluente.erasure": request_id}, eraser)
+        {"afluente.operation": "erasure", ERASURE: request_id}, eraser, moved)
     return TableErasure(table, sorted(holding.pii), done.rows_removed,
                         len(done.files_rewritten), done.files_vacuumed,
                         done.log_files_removed, done.version)

@@ -8,6 +8,7 @@ Masks keep nulls null:
 | `redact` | `****` |
 | `partial` | `**********9-09` (the last 4 characters) |
 | `hmac` | HMAC-SHA256 of the text under the project key, hex (stable: joins work) |
+| `hash` | SHA-256 of the project key followed by the text, hex: one hash, not two |
 | `null` | NULL (of the column's type) |
 | `year` | a date or timestamp truncated to 1 January of its year |
 """
@@ -42,13 +43,17 @@ def mask_sql(kind: MaskKind, column: str, key: bytes | None = None) -> str:
     if kind == "redact":
         return f"CASE WHEN {c} IS NULL THEN NULL ELSE '{REDACTED}' END"
     if kind == "partial":
-        return f"lpad(right({text}, 4), CAST(length({text}) AS INTEGER), '*')"  # NULL: NULL
+        # repeat || substr: a third of lpad(right(...))'s time on DuckDB (RESULTS §29);
+        # a text of 4 characters or fewer shows whole, NULL stays NULL
+        return f"repeat('*', length({text}) - 4) || substr({text}, -4)"
     if kind == "null":
         return f"CASE WHEN 1 = 0 THEN {c} END"  # NULL, with the column's type
     if kind == "year":
         return f"CAST(date_trunc('year', {c}) AS DATE)"
     if key is None:
-        raise ValueError("an hmac mask needs the project's mask key")
+        raise ValueError(f"a {kind} mask needs the project's mask key")
+    if kind == "hash":  # keyed SHA-256: half an HMAC's cost (docs/governance.md)
+        return f"sha256(unhex('{key.hex()}') || encode({text}))"
     inner, outer = hmac_pads(key)
     digest = f"sha256(unhex('{inner}') || encode({text}))"
     return f"sha256(unhex('{outer}') || unhex({digest}))"

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from afluente.config import Project
-from afluente.config.governance import GovernanceConfig, MaskKind, RoleSpec
+from afluente.config.governance import KEYED_MASKS, GovernanceConfig, MaskKind, RoleSpec
 from afluente.errors import AfluenteError, AuditError
 from afluente.governance.audit import append_audit
 from afluente.governance.grants import AccessDenied, Grant, Privilege, allows, denied
@@ -26,12 +26,17 @@ from afluente.governance.policies import TablePolicy, combined_filter
 from afluente.governance.principals import Directory, Principal
 from afluente.model import TableRef
 
+if TYPE_CHECKING:
+    from afluente.model import Graph
+    from afluente.storage import Warehouse
+
 #: Suffixes of the tables kept beside a model's (quarantine, CDC storage, a stream's late
 #: rows): governed as it.
 _BESIDE = re.compile(r"__(quarantine|cdc_storage|late)$")
 #: The masks from the one that shows least to the one that shows most: a copy of columns
 #: masked differently by one role shows as the strictest of them.
-MASK_STRICTNESS: tuple[MaskKind, ...] = ("null", "redact", "hmac", "year", "partial")
+MASK_STRICTNESS: tuple[MaskKind, ...] = ("null", "redact", "hmac", "hash", "year",
+                                          "partial")
 #: afluente's own tables whose columns hold table values (quality failing samples).
 _STATE_PII = {TableRef("afluente", "quality_results"): {"sample"}}
 
@@ -63,8 +68,10 @@ class GovernedReader:
     project: Project | None = None
 
     @classmethod
-    def open(cls, project: Project) -> GovernedReader:
-        """The reader for whoever runs this process (the OS user or `AFLUENTE_TOKEN`)."""
+    def open(cls, project: Project, *, columns: bool = True) -> GovernedReader:
+        """The reader for whoever runs this process (the OS user or `AFLUENTE_TOKEN`);
+        `columns=False` for decisions on whole tables only (MODIFY): no personal columns
+        are looked up."""
         config = project.config.governance
         if config is None:
             return cls(None)
@@ -73,7 +80,8 @@ class GovernedReader:
         directory, identity = load_directory(project, config)
         principal = directory.principal(identity.name, [identity.token_role]
                                         if identity.token_role else [])
-        pii = {} if principal.admin else _pii_columns(project)  # an ADMIN loads no models
+        # an ADMIN, or a decision on whole tables, loads no models
+        pii = {} if principal.admin or not columns else _pii_columns(project)
         return cls(principal, directory, config.roles, pii, _key_source(project, config),
                    project=project)
 
@@ -203,7 +211,7 @@ class GovernedReader:
         return list(folders) if self.unrestricted else []
 
     def _mask_key(self, policy: TablePolicy) -> bytes | None:
-        if "hmac" not in policy.masks.values():
+        if not KEYED_MASKS & set(policy.masks.values()):
             return None
         if self._key is None:
             self._key = read_mask_key(*self.key_source)
@@ -237,15 +245,23 @@ def _key_source(project: Project, config: GovernanceConfig) -> tuple[str, str | 
 def _pii_columns(project: Project) -> dict[TableRef, dict[str, set[str]]]:
     """Each table's columns holding personal data: tagged `pii` in a model's config, or
     linked to a tagged column by column lineage (a copy downstream — a view's too — or the
-    column upstream it is computed from), with the tagged columns they come from."""
-    from afluente.governance.holdings import pii_lineage
-    from afluente.governance.pii_columns import declared_pii
-    from afluente.lineage.propagate import origins
+    column upstream it is computed from), with the tagged columns they come from; kept
+    between commands while the models, tags and tables stay the same (`pii_cache.py`)."""
+    from afluente.governance.pii_cache import cached_pii_columns
     from afluente.model import load_graph
     from afluente.storage import Warehouse
 
     graph = load_graph(project)
     warehouse = Warehouse(project.warehouse_uri)
+    return cached_pii_columns(project, graph, warehouse,
+                              lambda: _lineage_pii(graph, warehouse))
+
+
+def _lineage_pii(graph: Graph, warehouse: Warehouse) -> dict[TableRef, dict[str, set[str]]]:
+    """`_pii_columns` computed: column lineage of the models that can hold personal data."""
+    from afluente.governance.holdings import pii_lineage
+    from afluente.governance.pii_columns import declared_pii
+    from afluente.lineage.propagate import origins
 
     def columns_of(ref: TableRef) -> Sequence[str] | None:
         try:
@@ -266,6 +282,19 @@ def _pii_columns(project: Project) -> dict[TableRef, dict[str, set[str]]]:
     return found
 
 
+def require_modify(project: Project, tables: Iterable[TableRef]) -> None:
+    """THE write check: under governance, whoever runs this process needs MODIFY on each
+    of `tables` (ADMIN implies it); raises `AccessDenied` naming the first table refused and
+    who can grant it, before anything is written. Every command and API that writes table
+    data calls it (tests/governance/test_write_paths.py): `run` (so `retry`, `backfill`,
+    `stream`, `repair`, `demo`, the scheduler), `retain`, `publish`, `forget`."""
+    if project.config.governance is None:
+        return
+    reader = GovernedReader.open(project, columns=False)
+    for ref in sorted(set(tables), key=str):
+        reader.decide(ref, [], "MODIFY")
+
+
 def require_admin(reader: GovernedReader, action: str) -> None:
     """Refuse `action` (a grant, a token) to a caller who is not an ADMIN."""
     if not reader.unrestricted:
@@ -275,4 +304,5 @@ def require_admin(reader: GovernedReader, action: str) -> None:
                            hint=f"ask an ADMIN ({', '.join(reader.directory.admins)})")
 
 
-__all__ = ["AccessDenied", "GovernedReader", "Grant", "ReadDecision", "require_admin"]
+__all__ = ["AccessDenied", "GovernedReader", "Grant", "ReadDecision", "require_admin",
+           "require_modify"]

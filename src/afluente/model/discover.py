@@ -7,6 +7,7 @@ import inspect
 from pathlib import Path
 
 from afluente.config import Project
+from afluente.config.retention import RETENTION_KEYS
 from afluente.config.yaml_lines import LocatedYaml, load_located_yaml
 from afluente.errors import ConfigError, Location, ModelError
 from afluente.model.decorators import PythonModelSpec
@@ -72,14 +73,18 @@ def source_node(project: Project, name: str) -> Node:
     except ModelError as exc:
         raise ModelError(exc.message, location=location, hint=exc.hint) from None
     _check_layer(project, ref.layer, location)
-    config = ModelConfig(description=source.description, tags=source.tags)
+    config = ModelConfig(description=source.description, tags=source.tags,
+                         retention=source.retention, retention_column=source.retention_column)
     return Node(
         ref=ref,
         language="source",
         location=location,
         config=config,
         source_name=name,
-        code=source.model_dump_json(exclude=set(PACING_KEYS) | _unset_later_keys(source)),
+        # a retention period changes no ingested row: out of the fingerprint, like a model's
+        code=source.model_dump_json(
+            exclude=set(PACING_KEYS) | set(RETENTION_KEYS) | _unset_later_keys(source)
+        ),
     )
 
 

@@ -16,6 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from afluente.config.governance import MaskKind
 from afluente.config.observability import FreshnessSLA, parse_duration
+from afluente.config.retention import (
+    RetentionUnit,
+    normal_retention,
+    parse_retention,
+    retention_pair_error,
+)
 from afluente.model.kinds import KIND_ONLY_KEYS, TableKind, kind_named
 
 ModelKind = Literal["full", "view", "append", "merge", "time_range", "apply_changes", "snapshot"]
@@ -163,16 +169,13 @@ class ModelConfig(BaseModel):
     @field_validator("retention", mode="before")
     @classmethod
     def _retention(cls, value: Any) -> Any:
-        if value is None:
-            return None
-        count, unit = parse_retention(value)
-        return f"{count} {unit}"
+        return normal_retention(value)
 
     @model_validator(mode="after")
     def _retention_needs_column(self) -> ModelConfig:
-        if (self.retention is None) != (self.retention_column is None):
-            raise ValueError("`retention` and `retention_column` go together: the period, "
-                             "and the date or timestamp column it is measured on")
+        error = retention_pair_error(self.retention, self.retention_column)
+        if error is not None:
+            raise ValueError(error)
         if self.retention is not None and self.kind == "view":
             raise ValueError("a `view` stores no rows: declare `retention` on the table it "
                              "reads")
@@ -217,20 +220,6 @@ class ModelConfig(BaseModel):
         if self.contract != "enforced":
             return {}
         return {name: c.type for name, c in self.columns.items() if c.type}
-
-
-RetentionUnit = Literal["days", "months", "years"]
-_RETENTION = re.compile(r"^\s*(\d+)\s*(day|days|month|months|year|years)\s*$", re.IGNORECASE)
-
-
-def parse_retention(value: Any) -> tuple[int, RetentionUnit]:
-    """`5 years`, `18 months`, `90 days` (singular too) as (count, unit)."""
-    match = _RETENTION.match(str(value))
-    if match is None or int(match.group(1)) < 1:
-        raise ValueError(f"{value!r} is not a retention period: write it like `5 years`, "
-                         "`18 months` or `90 days`")
-    unit = match.group(2).lower().rstrip("s") + "s"
-    return int(match.group(1)), unit  # type: ignore[return-value]
 
 
 def kind_columns(config: ModelConfig, output: dict[str, str]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Literal, Protocol
 
 from afluente.config import Project
 from afluente.errors import AfluenteError, EngineError, StateError
-from afluente.model import Graph, TableRef, load_graph
+from afluente.model import Graph, TableRef, load_graph, select
 from afluente.runtime.backfill_partition import ModelPhase, build_partition
 from afluente.runtime.backfill_plan import (
     BackfillPlan,
@@ -115,6 +115,10 @@ def run_backfill(
         selector = record.selector if record else request.selector
         start, end = (record.start, record.end) if record else (request.start, request.end)
         graph = load_graph(project)
+        if project.config.governance is not None:  # refused before a backfill is recorded
+            from afluente.governance.reader import require_modify
+
+            require_modify(project, select(graph, selector))
         plan = plan_backfill(graph, selector, parse_range(start, end))
         check_partition_columns(project, graph, [s.node.ref for s in plan.partition_stages])
         if record is None:

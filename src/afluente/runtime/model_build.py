@@ -242,6 +242,7 @@ class ModelBuilder:
                 f"{node.config.kind}", location=node.location,
                 hint="mask the column in a full SQL model downstream, or mask it for readers "
                      "in afluente.yml (`governance.roles.ROLE.masks`)")
+        from afluente.config.governance import KEYED_MASKS
         from afluente.governance.policies import masked_select
         from afluente.governance.reader import write_mask_key
 
@@ -251,7 +252,7 @@ class ModelBuilder:
             raise ModelError(f"{node.ref}: cannot mask {', '.join(missing)} on write: the "
                              f"model has no such column (it has {', '.join(columns)})",
                              location=node.location)
-        key = write_mask_key(self.project) if "hmac" in masks.values() else None
+        key = write_mask_key(self.project) if KEYED_MASKS & set(masks.values()) else None
         return dataclasses.replace(node, sql=masked_select(node.sql, columns, masks, key))
 
     def _build_view(self, node: Node, step: PlanStep, read: dict[str, int],

@@ -56,15 +56,21 @@ def publish_project(
     force: bool = False,
     run_id: str | None = None,
 ) -> PublishResult:
-    """Publish the selected tables of every sink (or of `sink`); failures are in the result."""
+    """Publish the selected tables of every sink (or of `sink`); failures are in the result.
+    Under governance, publishing takes MODIFY on each table published (its copy in the sink
+    changes), on top of the governed read of its rows."""
     from afluente.runtime.runner import new_run_id
 
     run_id = run_id or new_run_id()
     graph = load_graph(project)
     names = sink_names(project, sink)
     chosen = select(graph, selector) if selector is not None else None
-    for name in names:
-        sink_tables(project, graph, name)  # every table name checked before anything runs
+    published = [t.ref for name in names  # every table name checked before anything runs
+                 for t in sink_tables(project, graph, name) if chosen is None or t.ref in chosen]
+    if project.config.governance is not None:  # publishing a table takes MODIFY on it
+        from afluente.governance.reader import require_modify
+
+        require_modify(project, published)
     state = StateStore.open(project.state_url)
     try:
         outcomes = [o for name in names

@@ -57,7 +57,12 @@ def apply_retention(project: Project, selector: str | None = None,
     now = (now or datetime.now(UTC)).astimezone(UTC)
     warehouse = Warehouse(project.warehouse_uri)
     results = []
-    for node in declared(graph, selector):
+    nodes = declared(graph, selector)
+    if project.config.governance is not None:  # deleting rows takes MODIFY on the table
+        from afluente.governance.reader import require_modify
+
+        require_modify(project, [n.ref for n in nodes])
+    for node in nodes:
         if not warehouse.exists(node.ref):
             continue
         column = node.config.retention_column

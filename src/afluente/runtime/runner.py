@@ -62,17 +62,6 @@ def select_project(project: Project, selector: str | None) -> tuple[Graph, set[T
     return graph, chosen
 
 
-def _require_modify(project: Project, chosen: set[TableRef]) -> None:
-    """Under governance, building a table takes MODIFY on it (docs/governance.md)."""
-    if project.config.governance is None:
-        return
-    from afluente.governance.reader import GovernedReader
-
-    reader = GovernedReader.open(project)
-    for ref in sorted(chosen, key=str):
-        reader.decide(ref, [], "MODIFY")
-
-
 def _plan(project: Project, graph: Graph, chosen: set[TableRef], full_refresh: bool,
           count_rows: bool = False, unchecked: frozenset[TableRef] = frozenset()) -> Planned:
     warehouse = Warehouse(project.warehouse_uri)
@@ -126,7 +115,10 @@ def run_project(
 
     reporter = reporter or SilentReporter()
     graph, chosen = select_project(project, selector)
-    _require_modify(project, chosen)
+    if project.config.governance is not None:  # building takes MODIFY (docs/governance.md)
+        from afluente.governance.reader import require_modify
+
+        require_modify(project, chosen)
     # Optional: OpenLineage events, when `openlineage:` in afluente.yml names a transport.
     from afluente.runtime.openlineage import with_openlineage
 

@@ -15,6 +15,8 @@ INPUTS = "afluente.inputs"
 MODEL = "afluente.model"
 ROWS = "afluente.rows"
 PROGRESS = "afluente.progress"
+#: the request id of an erasure (`afluente forget`) on the commit that erased the rows
+ERASURE = "afluente.erasure"
 COMPLETE = "complete"  # a progress that sums up every earlier one (older ones may be dropped)
 # a progress's source positions kept as Delta app transactions too ({app id: version}): a
 # stream's offsets per partition, readable with `DeltaTable.transaction_version(app_id)`

@@ -18,7 +18,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +29,9 @@ from deltalake import CommitProperties, DeltaTable
 from deltalake.transaction import AddAction, RemoveAction
 
 from afluente.errors import StorageError
+from afluente.storage.commits import FINGERPRINT, INPUTS
 from afluente.storage.damage import LOG, commit_version
+from afluente.storage.retention import CARRIED
 from afluente.storage.stats_columns import STATS_COLUMNS, stats_property
 from afluente.storage.view_types import plain_schema
 
@@ -60,9 +62,17 @@ def matching_rows(uri: str, matcher: RowMatcher) -> pa.Table | None:
 
 
 def erase_rows(uri: str, matcher: RowMatcher, metadata: dict[str, str],
-               scrub: Callable[[str], str]) -> ErasedTable:
+               scrub: Callable[[str], str],
+               moved: Mapping[str, tuple[int, int]] | None = None) -> ErasedTable:
     """Rewrite without the matched rows, vacuum, checkpoint and clean the log (see above);
-    `scrub` removes the erased values from a text (a line of the log)."""
+    `scrub` removes the erased values from a text (a line of the log).
+
+    The erasure commit carries what the table's last commit said of how it was built (its
+    model, fingerprint, the input versions it read, a source's progress), so the next run
+    sees a table still up to date with its definition, not one to rebuild. `moved`: inputs
+    this erasure rewrote before this table (`layer.table` → (version before, version
+    after)); an input version recorded as the one before becomes the one after, so the
+    next run does not read that input's rewrite as new data."""
     table = _open(uri)
     root = _local(uri)
     done = ErasedTable()
@@ -77,14 +87,32 @@ def erase_rows(uri: str, matcher: RowMatcher, metadata: dict[str, str],
             done.files_rewritten.append(path)
     if not actions:
         return done
+    # the vacuum's two commits carry it too: the newest commit is what a run reads
+    metadata = {**_carried(table, moved or {}), **metadata}
     table.create_write_transaction(
         actions, mode="append", schema=table.schema(),
         commit_properties=CommitProperties(custom_metadata=metadata))
-    done.version, done.files_vacuumed, done.log_files_removed = seal_history(uri, scrub)
+    done.version, done.files_vacuumed, done.log_files_removed = seal_history(uri, scrub,
+                                                                              metadata)
     return done
 
 
-def seal_history(uri: str, scrub: Callable[[str], str]) -> tuple[int, int, int]:
+def _carried(table: DeltaTable, moved: Mapping[str, tuple[int, int]]) -> dict[str, str]:
+    """The build metadata of the table's last build commit (not a property change such as
+    `keep_out_of_stats`'s), its inputs moved past the erasure."""
+    built = next((e for e in table.history(16) if FINGERPRINT in e), {})
+    carried = {k: v for k, v in built.items() if k in CARRIED and isinstance(v, str)}
+    if INPUTS in carried and moved:
+        inputs = json.loads(carried[INPUTS])
+        for name, (before, after) in moved.items():
+            if inputs.get(name) == before:
+                inputs[name] = after
+        carried[INPUTS] = json.dumps(inputs, sort_keys=True)
+    return carried
+
+
+def seal_history(uri: str, scrub: Callable[[str], str],
+                 metadata: dict[str, str] | None = None) -> tuple[int, int, int]:
     """Vacuum with zero retention, checkpoint, and clean the log before the checkpoint: the
     version checkpointed, the data files removed, the log files removed.
 
@@ -94,7 +122,8 @@ def seal_history(uri: str, scrub: Callable[[str], str]) -> tuple[int, int, int]:
     and with `scrub` applied to every line (a DELETE predicate that named a value)."""
     table = _open(uri)
     vacuumed = table.vacuum(retention_hours=0, enforce_retention_duration=False, dry_run=False,
-                            full=True)
+                            full=True, commit_properties=CommitProperties(
+                                custom_metadata=metadata) if metadata else None)
     table.update_incremental()
     table.create_checkpoint()
     version = table.version()

@@ -144,3 +144,13 @@ def _add(live: dict[str, int | None], add: dict[str, Any]) -> None:
 def _check_protocol(protocol: dict[str, Any] | None) -> None:
     if protocol and protocol.get("readerFeatures"):
         raise _Unhandled(f"reader features {protocol['readerFeatures']}")
+
+
+def newest_commit(table_dir: Path) -> int | None:
+    """The newest commit version in a local table's `_delta_log` (one listing), or None when
+    it has no log: a mark that changes with every write (and so with every schema change)."""
+    try:
+        versions = _commit_versions(table_dir / LOG)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return max(versions, default=None)

@@ -27,6 +27,7 @@ from afluente.model import TableRef
 from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import (
     COMPLETE,
+    ERASURE,
     CommitInfo,
     app_id,
     commit_metadata,
@@ -152,8 +153,34 @@ class Warehouse:
     def _verify_paths(self, ref: TableRef, uris: list[str], version: int) -> None:
         missing = missing_files(uris)
         if missing:
+            erased = self._erased_after(ref, version)
+            if erased is not None:
+                request, since = erased
+                raise StorageError(
+                    f"version {version} of `{ref}` was written before the erasure {request} "
+                    f"(`afluente forget`), which vacuumed its files: the table is not "
+                    f"damaged, versions before {since} can no longer be read",
+                    table=str(ref),
+                    hint=f"read version {since} or later; the erasure's certificate is "
+                         f".afluente/erasures/{request}.json")
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
             raise damaged(ref, f"data file {missing[0]}{more} of version {version} is missing")
+
+    def _erased_after(self, ref: TableRef, version: int) -> tuple[str, int] | None:
+        """The newest erasure (`afluente forget`) committed after `version`: its request id
+        and version; None when none was (missing files are then damage)."""
+        try:
+            entries = DeltaTable(self.uri(ref), storage_options=self.storage_options).history()
+        except (DeltaError, ValueError, OSError):
+            return None
+        found: tuple[str, int] | None = None
+        for entry in entries:  # newest first; an erasure's vacuum commits name it too
+            request = entry.get(ERASURE)
+            if int(entry["version"]) <= version or (found and request != found[0]):
+                break
+            if isinstance(request, str):
+                found = (request, int(entry["version"]))
+        return found
 
     def version(self, ref: TableRef) -> int | None:
         """The latest version, or None when the table was never written."""
@@ -420,6 +447,16 @@ class Warehouse:
         if not self.exists(ref):
             return None
         return self.open(ref).transaction_version(app)
+
+    def commit_marks(self, refs: Sequence[TableRef]) -> dict[str, int | None] | None:
+        """Each table's newest commit version from a listing of its log (no table loaded),
+        what a cache of anything derived from the tables' schemas is keyed by; None for a
+        remote warehouse (no cheap listing: the caller computes afresh)."""
+        if not self.is_local:
+            return None
+        from afluente.storage.log_head import newest_commit
+
+        return {str(ref): newest_commit(self.local_dir(ref)) for ref in refs}
 
     def schema(self, ref: TableRef) -> pa.Schema | None:
         """The table's current Arrow schema, or None when it was never written."""
