@@ -1,0 +1,66 @@
+"""The afluente side of the Beam I/O (`afluente.io.beam.bundles`), in-process: it imports
+no Beam, so these run in the main venv."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from afluente.config import load_project
+from afluente.errors import ConnectorError
+from afluente.io.beam.bundles import BundleWriter, WritePlan
+from afluente.model import TableRef
+from afluente.state import StateStore
+from afluente.storage import Warehouse
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "afluente.yml").write_text("name: bundles\n", encoding="utf-8")
+    return tmp_path
+
+
+def table(project: Path, name: str) -> list[dict[str, object]]:
+    warehouse = Warehouse(load_project(project).warehouse_uri)
+    found = warehouse.dataset(TableRef.parse(name)).to_table().to_pylist()
+    return sorted(found, key=lambda r: str(r["id"]))
+
+
+def test_a_merge_sets_only_the_columns_it_has_and_a_retry_is_a_no_op(project: Path) -> None:
+    writer = BundleWriter(WritePlan(str(project), "gold.people", "p", keys=("id",),
+                                    create=True))
+    writer.commit([{"id": 1, "name": "ana", "uf": "SP"}, {"id": 2, "name": "bia", "uf": "RJ"}],
+                  "beam-p-1", {})
+    second = [{"id": 2, "uf": "MG"}, {"id": 3, "uf": "BA"}, {"id": 2, "uf": "PR"}]
+    done = writer.commit(second, "beam-p-2", {})
+    again = writer.commit(second, "beam-p-2", {})
+    assert (done["already_written"], again["already_written"]) == (False, True)
+    assert again["version"] == done["version"] == 1
+    assert table(project, "gold.people") == [  # the group's last row of a key wins
+        {"id": 1, "name": "ana", "uf": "SP"}, {"id": 2, "name": "bia", "uf": "PR"},
+        {"id": 3, "name": None, "uf": "BA"}]
+
+
+def test_a_retry_closes_the_run_its_first_attempt_left_open(project: Path) -> None:
+    """The first attempt committed and died before recording its run as finished."""
+    writer = BundleWriter(WritePlan(str(project), "bronze.events", "p", create=True))
+    rows = [{"id": 1}, {"id": 2}]
+    with StateStore.open(load_project(project).state_url) as state:
+        state.start_run("beam-p-9", "bundles", "bronze.events", {})
+        state.start_model_run("beam-p-9", "bronze.events", "")
+    writer._write(writer.arrow(rows), "beam-p-9")  # the commit, and no record of it
+    assert writer.commit(rows, "beam-p-9", {})["already_written"] is True
+    with StateStore.open(load_project(project).state_url) as state:
+        run = state.get_run("beam-p-9")
+    assert run.status == "success"
+    assert [(m.rows_written, m.version_written) for m in run.models] == [(2, 0)]
+    assert table(project, "bronze.events") == [{"id": 1}, {"id": 2}]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("apache_beam") is not None,
+                    reason="apache_beam is installed here")
+def test_the_transforms_without_beam_give_the_install_command() -> None:
+    with pytest.raises(ConnectorError, match=r"pip install 'afluente\[beam\]'"):
+        from afluente.io.beam import WriteToAfluente  # noqa: F401
