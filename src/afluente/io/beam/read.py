@@ -23,8 +23,7 @@ class _ReadFile(beam.DoFn):
 
     def process(self, path: str) -> Iterator[dict[str, Any]]:
         assert self.reader is not None
-        for batch in self.reader.read(path).to_batches():
-            yield from batch.to_pylist()
+        yield from self.reader.rows(path)
 
 
 class ReadFromAfluente(beam.PTransform):

@@ -4,8 +4,10 @@ afluente side of the Beam I/O (no Beam here, so it can be tested and reused alon
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -115,3 +117,8 @@ class FileReader:
         if columns is not None:
             table = table.select([c for c in columns if c in table.column_names])
         return table
+
+    def rows(self, path: str) -> Iterator[dict[str, Any]]:
+        """`read` as one dict per row."""
+        for batch in self.read(path).to_batches():
+            yield from batch.to_pylist()
