@@ -7,7 +7,9 @@ Write: `Create(rows)` → WriteToAfluente (one group: staged Parquet, one commit
 transaction, the run recorded) against `Create(rows)` → the same grouping → a DoFn calling
 `write_deltalake`. Read: ReadFromAfluente (one worker per data file) against the file URIs →
 `pyarrow.parquet.read_table` per file, both counting rows. Each side runs on the
-DirectRunner, alternating A B A B; times are wall seconds of the whole pipeline.
+DirectRunner, alternating A B A B; times are wall seconds of the whole pipeline. The write
+pairs are followed each time by the same pipeline with no sink (Create → group → count):
+the DirectRunner's own share.
 """
 
 from __future__ import annotations
@@ -70,6 +72,13 @@ def write_delta(folder: str, rows: list[dict[str, Any]], name: str) -> float:
                  | beam.ParDo(_DeltaWrite(uri)))
 
 
+def group_only(rows: list[dict[str, Any]]) -> float:
+    """The pipeline both writes share, with no sink: what the DirectRunner itself costs."""
+    return timed(lambda p: p | beam.Create(rows, reshuffle=False)
+                 | beam.Map(lambda r: (0, r)) | beam.GroupByKey()
+                 | beam.Map(lambda kv: len(list(kv[1]))))
+
+
 def read_afluente(project: str, table: str) -> float:
     return timed(lambda p: p | ReadFromAfluente(project, table)
                  | beam.combiners.Count.Globally())
@@ -93,10 +102,11 @@ def main() -> None:
         Path(project, "afluente.yml").write_text("name: beam_bench\n")
         write_afluente(project, rows, "warmup")  # imports and first-use costs
         write_delta(plain, rows, "warmup")
-        times: dict[str, list[float]] = {k: [] for k in ("wa", "wd", "ra", "rd")}
+        times: dict[str, list[float]] = {k: [] for k in ("wa", "wd", "g", "ra", "rd")}
         for i in range(args.pairs):
             times["wa"].append(write_afluente(project, rows, f"w{i}"))
             times["wd"].append(write_delta(plain, rows, f"w{i}"))
+            times["g"].append(group_only(rows))
         for _ in range(args.pairs):  # the tables written by the first pair, one file each
             times["ra"].append(read_afluente(project, "bronze.w0"))
             times["rd"].append(read_delta(f"{plain}/w0"))
@@ -110,6 +120,7 @@ def main() -> None:
             "afluente_over_deltalake": f"{ratio.median:.2f} [{ratio.ci_low:.2f}, "
                                        f"{ratio.ci_high:.2f}]",
         }
+    report["write"]["no_sink_s"] = spread(times["g"]).text(3)
     print(json.dumps({"rows": args.rows, "pairs": args.pairs, "load": os.getloadavg(),
                       **report}, indent=2))
 

@@ -176,10 +176,6 @@ def bad_input(project: str) -> dict[str, Any]:
     attempt("unknown_read", "silver.orders", lambda: ReadFromAfluente(project, "silver.order"))
     attempt("wrong_type", "gold.customer_totals",
             write("gold.customer_totals", [{"customer": "zé", "total": "lots"}]))
-    attempt("extra_column", "gold.customer_totals",
-            write("gold.customer_totals", [{"customer": "zé", "total": 1.0, "region": "n"}]))
-    attempt("contract", "gold.big_spenders",
-            write("gold.big_spenders", [{"customer": "ana", "total": 5}]))
     return found
 
 

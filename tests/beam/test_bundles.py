@@ -10,7 +10,8 @@ import pytest
 
 from afluente.config import load_project
 from afluente.errors import ConnectorError
-from afluente.io.beam.bundles import BundleWriter, WritePlan
+from afluente.io.beam.bundles import BundleSchemaError, BundleWriter, WritePlan
+from afluente.runtime.contracts import ContractError
 from afluente.model import TableRef
 from afluente.state import StateStore
 from afluente.storage import Warehouse
@@ -57,6 +58,32 @@ def test_a_retry_closes_the_run_its_first_attempt_left_open(project: Path) -> No
     assert run.status == "success"
     assert [(m.rows_written, m.version_written) for m in run.models] == [(2, 0)]
     assert table(project, "bronze.events") == [{"id": 1}, {"id": 2}]
+
+
+def test_a_column_the_table_lacks_is_named_and_the_version_kept(project: Path) -> None:
+    writer = BundleWriter(WritePlan(str(project), "bronze.events", "p", create=True))
+    writer.commit([{"id": 1, "uf": "SP"}], "beam-p-1", {})
+    with pytest.raises(BundleSchemaError) as refused:
+        writer.commit([{"id": 2, "uf": "RJ", "region": "sudeste"}], "beam-p-2", {})
+    assert "column `region` is not a column of `bronze.events`" in str(refused.value)
+    assert "its columns: id, uf" in str(refused.value)
+    assert Warehouse(load_project(project).warehouse_uri).version(
+        TableRef.parse("bronze.events")) == 0
+    assert table(project, "bronze.events") == [{"id": 1, "uf": "SP"}]
+
+
+def test_a_declared_contract_is_checked_before_the_commit(project: Path) -> None:
+    model = project / "models" / "gold" / "big_spenders.sql"
+    model.parent.mkdir(parents=True)
+    model.write_text("/* @config\ncontract: enforced\ncolumns:\n  customer: {type: VARCHAR}"
+                     "\n  total: {type: DOUBLE}\n*/\nselect 'a' as customer, 1.0 as total\n")
+    writer = BundleWriter(WritePlan(str(project), "gold.big_spenders", "p"))
+    with pytest.raises(ContractError) as refused:
+        writer.commit([{"customer": "ana", "total": 5}], "beam-p-1", {})
+    assert "big_spenders.sql:1" in str(refused.value)
+    assert "column total: expected DOUBLE, got BIGINT" in str(refused.value)
+    assert not Warehouse(load_project(project).warehouse_uri).exists(
+        TableRef.parse("gold.big_spenders"))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("apache_beam") is not None,
