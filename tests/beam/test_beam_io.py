@@ -167,6 +167,8 @@ def test_an_unknown_table_names_the_closest(seen: dict[str, Any]) -> None:
     assert "unknown table `gold.customer_total`" in bad["unknown_write"]["error"]
     assert "did you mean `gold.customer_totals`" in bad["unknown_write"]["error"]
     assert "did you mean `silver.orders`?" in bad["unknown_read"]["error"]
+    assert "create=True" in bad["unknown_write"]["error"]
+    assert "create=True" not in bad["unknown_read"]["error"]
 
 
 def test_rows_that_do_not_fit_name_the_column_and_keep_the_version(

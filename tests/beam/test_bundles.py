@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from afluente.config import load_project
-from afluente.errors import ConnectorError
+from afluente.errors import ConfigError, ConnectorError
 from afluente.io.beam.bundles import BundleSchemaError, BundleWriter, WritePlan
-from afluente.runtime.contracts import ContractError
 from afluente.model import TableRef
+from afluente.runtime.contracts import ContractError
 from afluente.state import StateStore
 from afluente.storage import Warehouse
 
@@ -84,6 +84,11 @@ def test_a_declared_contract_is_checked_before_the_commit(project: Path) -> None
     assert "column total: expected DOUBLE, got BIGINT" in str(refused.value)
     assert not Warehouse(load_project(project).warehouse_uri).exists(
         TableRef.parse("gold.big_spenders"))
+
+
+def test_a_pipeline_id_that_cannot_name_runs_is_refused(project: Path) -> None:
+    with pytest.raises(ConfigError, match=r"pipeline id 'daily/2026' cannot name afluente"):
+        BundleWriter(WritePlan(str(project), "bronze.events", "daily/2026", create=True))
 
 
 @pytest.mark.skipif(importlib.util.find_spec("apache_beam") is not None,

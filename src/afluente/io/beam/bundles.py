@@ -11,6 +11,7 @@ writes nothing.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from afluente.config import Project, load_project
-from afluente.errors import AfluenteError, StorageError
+from afluente.errors import AfluenteError, ConfigError, StorageError
 from afluente.io.beam.tables import resolve
 from afluente.model import TableRef, load_graph
 from afluente.runtime.contracts import check_contract
@@ -46,6 +47,19 @@ class WritePlan:
     create: bool = False  # the table may be new (neither declared nor stored)
 
 
+PIPELINE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def check_pipeline_id(pipeline: str) -> str:
+    """A pipeline id fit for run ids and folder names (letters, digits, `_`, `.`, `-`)."""
+    if not PIPELINE_ID.fullmatch(pipeline):
+        raise ConfigError(
+            f"pipeline id {pipeline!r} cannot name afluente runs",
+            hint="use letters, digits, '_', '.' and '-' (at most 100), e.g. "
+            "'orders-daily-2026-12-03'")
+    return pipeline
+
+
 def bundle_run_id(pipeline: str, table: str, shard: int, window: str, pane: int) -> str:
     """The idempotency key of one group of rows: stable across retries of that group."""
     digest = hashlib.sha256(f"{pipeline}\0{table}\0{shard}\0{window}\0{pane}".encode())
@@ -57,9 +71,10 @@ class BundleWriter:
 
     def __init__(self, plan: WritePlan) -> None:
         self.plan = plan
+        check_pipeline_id(plan.pipeline)
         self.project: Project = load_project(plan.project)
         self.ref, self.node = resolve(self.project, load_graph(self.project), plan.table,
-                                      plan.create)
+                                      writing=True, create=plan.create)
         self.warehouse = Warehouse(self.project.warehouse_uri)
 
     def commit(self, rows: Sequence[Mapping[str, Any]], run_id: str,

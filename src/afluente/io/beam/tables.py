@@ -19,8 +19,8 @@ from afluente.model import Graph, Node, TableRef, load_graph
 from afluente.storage import Warehouse
 
 
-def resolve(project: Project, graph: Graph, table: str, create: bool = False
-            ) -> tuple[TableRef, Node | None]:
+def resolve(project: Project, graph: Graph, table: str, *, writing: bool = False,
+            create: bool = False) -> tuple[TableRef, Node | None]:
     """`layer.table` → its ref and its declared node (None: a stored table no model
     declares); an unknown name is refused with the closest known ones, unless `create`
     (a new table the caller means to write)."""
@@ -38,7 +38,7 @@ def resolve(project: Project, graph: Graph, table: str, create: bool = False
     raise TableNotFoundError(
         f"unknown table `{table}` in project {project.root} (neither declared by a model "
         "or source nor stored in the warehouse)", table=table,
-        hint=hint + " (to write a new table, pass create=True)")
+        hint=hint + (" (to write a new table, pass create=True)" if writing else ""))
 
 
 def stored_tables(warehouse: Warehouse) -> list[TableRef]:

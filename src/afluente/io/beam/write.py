@@ -11,7 +11,7 @@ from typing import Any
 import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindow
 
-from afluente.io.beam.bundles import BundleWriter, WritePlan, bundle_run_id
+from afluente.io.beam.bundles import BundleWriter, WritePlan, bundle_run_id, check_pipeline_id
 from afluente.io.beam.read import ReadFromAfluente
 from afluente.io.beam.tables import resolve
 from afluente.model import load_graph
@@ -64,8 +64,10 @@ class WriteToAfluente(beam.PTransform):
         super().__init__()
         from afluente.config import load_project
 
+        check_pipeline_id(pipeline)
         loaded = load_project(str(project))
-        ref, _ = resolve(loaded, load_graph(loaded), table, create)  # refuse a wrong name now
+        ref, _ = resolve(loaded, load_graph(loaded), table, writing=True,
+                         create=create)  # refuse a wrong name now
         read = (dict(inputs) if isinstance(inputs, Mapping)
                 else {r.table: r.version for r in inputs})
         self.plan = WritePlan(str(loaded.root), str(ref), pipeline, tuple(keys), read, create)
