@@ -7,9 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 STREAM_STAMP := $(VENV)/.stream-demo-installed-stamp
+# Apache Beam pins pyarrow<26, numpy<2.5, protobuf<7: its I/O is tested from a venv of its own
+BEAM_VENV := .venv-beam
+BEAM_STAMP := $(BEAM_VENV)/.installed-stamp
 ORDERS ?= 20000
 
-.PHONY: demo demo-stream test lint unit components bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
+.PHONY: demo demo-stream test lint unit components beam-env bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("afluente needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -48,8 +51,17 @@ lint: $(DEV_STAMP)
 components:
 	@bash scripts/ensure-components.sh
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) $(BEAM_STAMP)
 	$(BIN)/python -m pytest
+
+# afluente (this checkout, editable) with the `beam` extra: tests/beam runs its pipelines here
+$(BEAM_STAMP): pyproject.toml
+	@echo "==> installing Apache Beam and afluente into $(BEAM_VENV) (Beam's own pins)"
+	$(PYTHON) -m venv $(BEAM_VENV)
+	$(BEAM_VENV)/bin/python -m pip install --progress-bar on -e '.[beam]'
+	touch $(BEAM_STAMP)
+
+beam-env: $(BEAM_STAMP)
 
 bench: bench-plan bench-demo          # needs an idle machine; see bench/README.md
 
@@ -69,4 +81,4 @@ bench-orchestration: $(STAMP)       # also creates bench/.data/venv-dbt (dbt-duc
 	$(BIN)/python bench/orchestration.py --models 1000 --repeat 3
 
 clean:
-	rm -rf $(VENV) demo demo-stream .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BEAM_VENV) demo demo-stream .pytest_cache .mypy_cache .ruff_cache

@@ -28,6 +28,8 @@ GOVERNED = {
     "runtime/quality_check.py": "profile: GovernedReader.table_sql (check: evaluates rules, "
                                 "prints no values)",
     "cli/commands_quality.py": "quality: samples hidden by GovernedReader.decide",
+    "io/beam/tables.py": "Beam ReadFromAfluente: FileReader reads a file through "
+                         "governance.scan.governed_table unless the reader is unrestricted",
 }
 
 #: Modules that read stored data for a run or for numbers, never showing a value to a reader.
@@ -47,6 +49,7 @@ NOT_SHOWN = {
     "cli/commands_project.py": "row counts after `afluente demo`",
     "runtime/observe.py": "a table's head commit (version, row count) after a write",
     "connectors/files/arrow_files.py": "reads landing files for ingestion",
+    "io/beam/bundles.py": "Beam WriteToAfluente: a group's own rows into a commit",
 }
 
 #: What each command does with table values.
