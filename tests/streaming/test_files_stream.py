@@ -14,7 +14,7 @@ from afluente.connectors.registry import validate_sources
 from afluente.errors import ConfigError
 from afluente.model import TableRef
 from afluente.runtime import RunResult, run_project
-from afluente.runtime.stream import parse_trigger, stream_project
+from afluente.runtime.stream import parse_trigger, stream_project, with_max_bytes
 from afluente.state import StateStore
 
 from .helpers import table
@@ -86,6 +86,15 @@ def test_max_bytes_bounds_the_files_of_a_micro_batch(tmp_path: Path) -> None:
     assert counts[0] == {"landing/a.csv": 3, "landing/b.csv": 3}
     assert counts[1] == counts[2] == {"landing/a.csv": 3, "landing/b.csv": 3,
                                       "landing/c.csv": 3}
+
+
+def test_max_bytes_on_the_command_line_overrides_the_sources(tmp_path: Path) -> None:
+    project = load_project(_project(tmp_path / "p"))
+    paced = with_max_bytes(project, "2 KiB").config.sources["drops"]
+    assert paced.extra["max_bytes"] == 2048
+    with pytest.raises(ConfigError, match=r"--max-bytes: 'lots' is not a size: write a number "
+                       r"of bytes or a number and a unit"):
+        with_max_bytes(project, "lots")
 
 
 def test_a_snapshot_source_cannot_stream(tmp_path: Path) -> None:

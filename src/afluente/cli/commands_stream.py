@@ -30,6 +30,11 @@ def stream(
         "in whole transactions) per source and micro-batch (default: each source's "
         "`max_records`).",
     ),
+    max_bytes: str = typer.Option(
+        None, "--max-bytes",
+        help="At most this many bytes (`64 MiB`, `1 GB` or a number) of messages or files "
+        "per kafka or files source and micro-batch (default: each source's `max_bytes`).",
+    ),
 ) -> None:
     """Run the streaming sources (`type: kafka`, `postgres_cdc`, files with `stream: true`)
     and the tables downstream of them as micro-batches, exactly once. SIGTERM or Ctrl-C
@@ -38,12 +43,17 @@ def stream(
     import threading
 
     from afluente.runtime import RunResult
-    from afluente.runtime.stream import parse_trigger, stream_project, with_max_records
+    from afluente.runtime.stream import (
+        parse_trigger,
+        stream_project,
+        with_max_bytes,
+        with_max_records,
+    )
     from afluente.scheduler import stop_on_signals
 
     cli = state_of(ctx)
     console = cli.console
-    project = with_max_records(cli.project(), max_records)
+    project = with_max_bytes(with_max_records(cli.project(), max_records), max_bytes)
     parsed = parse_trigger(trigger)
     stop = threading.Event()
     stop_on_signals(stop)

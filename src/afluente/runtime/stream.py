@@ -28,6 +28,7 @@ from afluente.runtime.runner import run_project
 from afluente.runtime.stream_sources import STREAMING_TYPES, is_streaming
 
 AVAILABLE_NOW = "available-now"
+BYTE_PACED_TYPES = ("kafka", "files")  # the source types that take `max_bytes`
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -91,6 +92,26 @@ def with_max_records(project: Project, limit: int | None) -> Project:
     sources = {
         name: spec.model_copy(update={"max_records": limit})
         if spec.type in STREAMING_TYPES else spec
+        for name, spec in project.config.sources.items()
+    }
+    return replace(project, config=project.config.model_copy(update={"sources": sources}))
+
+
+def with_max_bytes(project: Project, size: str | None) -> Project:
+    """`project` with every streaming source that can pace by size (kafka, files with
+    `stream: true`) taking at most `size` (`64 MiB`, or bytes) per micro-batch
+    (`--max-bytes`); a pacing key, so nothing is rebuilt for it."""
+    if size is None:
+        return project
+    from afluente.config.sizes import parse_bytes
+
+    try:
+        limit = parse_bytes(size)
+    except ValueError as exc:
+        raise ConfigError(f"--max-bytes: {exc}") from None
+    sources = {
+        name: spec.model_copy(update={"max_bytes": limit})
+        if is_streaming(spec) and spec.type in BYTE_PACED_TYPES else spec
         for name, spec in project.config.sources.items()
     }
     return replace(project, config=project.config.model_copy(update={"sources": sources}))

@@ -121,6 +121,27 @@ def test_a_merge_rewrites_only_the_files_its_keys_fall_in(engine: Engine, tmp_pa
     assert (len(rows), rows[105], rows[500], rows[5]) == (21, "x", "y", "v5")
 
 
+def test_a_session_merge_bridges_two_stored_sessions_in_one_commit(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """`session_gap` (transform/sessions.py): a late event closer than the gap to two
+    stored sessions of a key merges them, in the engine's own SQL."""
+    target = Target(str(tmp_path / "s"), None, "gold.s")
+    spec = MergeSpec(keys=("u", "session_start"), combine=(("n", "sum"),),
+                     session_gap=300.0)
+    at = [datetime(2026, 1, 5, 10, m) for m in (0, 4, 8, 20)]
+    first = pa.table({"u": ["a", "a", "b"], "session_start": [at[0], at[2], at[3]],
+                      "session_end": [at[0], at[2], at[3]], "n": [1, 2, 4]})
+    bridge = pa.table({"u": ["a"], "session_start": [at[1]], "session_end": [at[1]],
+                       "n": [8]})
+    with closing(engine.workspace()) as ws:
+        merge(target, first, spec, workspace=ws)  # a: 10:00 and 10:08 (8 >= 0 + 5)
+        merge(target, bridge, spec, workspace=ws)  # 10:04 is within 5 minutes of both
+    assert DeltaTable(target.uri).to_pyarrow_table().sort_by("u").to_pylist() == [
+        {"u": "a", "session_start": at[0], "session_end": at[2], "n": 11},
+        {"u": "b", "session_start": at[3], "session_end": at[3], "n": 4}]
+
+
 def test_a_merge_with_combine_folds_new_values_into_the_stored_row(
     engine: Engine, tmp_path: Path
 ) -> None:
