@@ -54,11 +54,13 @@ components:
 unit: $(DEV_STAMP) $(BEAM_STAMP)
 	$(BIN)/python -m pytest
 
-# afluente (this checkout, editable) with the `beam` extra: tests/beam runs its pipelines here
+# afluente (this checkout, editable) with the `beam` extra: tests/beam runs its pipelines here.
+# 'pyarrow<26' on the command line: otherwise pip first downloads pyarrow 26 (55 MB) for
+# afluente's `pyarrow>=18`, then backtracks to Beam's pin
 $(BEAM_STAMP): pyproject.toml
 	@echo "==> installing Apache Beam and afluente into $(BEAM_VENV) (Beam's own pins)"
 	$(PYTHON) -m venv $(BEAM_VENV)
-	$(BEAM_VENV)/bin/python -m pip install --progress-bar on -e '.[beam]'
+	$(BEAM_VENV)/bin/python -m pip install --progress-bar on -e '.[beam]' 'pyarrow<26'
 	touch $(BEAM_STAMP)
 
 beam-env: $(BEAM_STAMP)

@@ -2,6 +2,7 @@
 deltalake directly (issue 14, RESULTS §26). Runs in the Beam venv (`make beam-env`):
 
     PYTHONPATH=src .venv-beam/bin/python bench/beam_io.py --rows 100000 --pairs 5
+    PYTHONPATH=src .venv-beam/bin/python bench/beam_io.py --rows 100000 --pairs 7 --sink-only
 
 Write: `Create(rows)` → WriteToAfluente (one group: staged Parquet, one commit with its app
 transaction, the run recorded) against `Create(rows)` → the same grouping → a DoFn calling
@@ -32,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from paired_stats import paired_ratio, spread
 
 from afluente.io.beam import ReadFromAfluente, WriteToAfluente
+from afluente.io.beam.bundles import BundleWriter, WritePlan
 
 
 def make_rows(count: int) -> list[dict[str, Any]]:
@@ -90,16 +92,48 @@ def read_delta(uri: str) -> float:
                  | beam.FlatMap(_files) | beam.combiners.Count.Globally())
 
 
+def sink_only(project: str, plain: str, rows: list[dict[str, Any]], pairs: int
+              ) -> dict[str, Any]:
+    """One group's commit without Beam: `BundleWriter.commit` (dicts → Arrow in the table's
+    schema, staged Parquet, commit with its app transaction, the run recorded) against
+    `write_deltalake(pa.Table.from_pylist(rows), mode="append")`, A B A B."""
+    writer = BundleWriter(WritePlan(project, "bronze.sink", "sink", create=True))
+    writer.commit(rows, "beam-sink-warmup", {})
+    write_deltalake(f"{plain}/sink", pa.Table.from_pylist(rows), mode="append")
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(pairs):
+        started = time.perf_counter()
+        write_deltalake(f"{plain}/sink", pa.Table.from_pylist(rows), mode="append")
+        a.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        writer.commit(rows, f"beam-sink-{i}", {})
+        b.append(time.perf_counter() - started)
+    ratio = paired_ratio(a, b)
+    return {"deltalake_s": spread(a).text(3), "afluente_s": spread(b).text(3),
+            "deltalake_rows_per_s": round(len(rows) / spread(a).median),
+            "afluente_rows_per_s": round(len(rows) / spread(b).median),
+            "afluente_over_deltalake": f"{ratio.median:.2f} [{ratio.ci_low:.2f}, "
+                                       f"{ratio.ci_high:.2f}]"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--sink-only", action="store_true",
+                        help="only one group's commit, without Beam (sink_only)")
     args = parser.parse_args()
     rows = make_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         project, plain = f"{tmp}/project", f"{tmp}/plain"
         os.makedirs(project)
         Path(project, "afluente.yml").write_text("name: beam_bench\n")
+        if args.sink_only:
+            print(json.dumps({"rows": args.rows, "pairs": args.pairs,
+                              "sink": sink_only(project, plain, rows, args.pairs),
+                              "load": os.getloadavg()}, indent=2))
+            return
         write_afluente(project, rows, "warmup")  # imports and first-use costs
         write_delta(plain, rows, "warmup")
         times: dict[str, list[float]] = {k: [] for k in ("wa", "wd", "g", "ra", "rd")}

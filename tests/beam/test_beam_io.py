@@ -81,13 +81,19 @@ def governed_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def seen(project: Path, governed_project: Path) -> dict[str, Any]:
-    """Every scenario of pipelines.py, run once in the Beam venv."""
+def beam_python() -> Path:
+    """The Beam venv's interpreter (asked for before any project is built)."""
     if not BEAM_PYTHON.is_file():
         require_component("the Beam venv", f"{BEAM_PYTHON} is missing; build it with "
                           "`make beam-env` (it needs the `beam` extra)")
+    return BEAM_PYTHON
+
+
+@pytest.fixture(scope="module")
+def seen(beam_python: Path, project: Path, governed_project: Path) -> dict[str, Any]:
+    """Every scenario of pipelines.py, run once in the Beam venv."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + str(REPO)}
-    done = subprocess.run([str(BEAM_PYTHON), str(Path(__file__).with_name("pipelines.py")),
+    done = subprocess.run([str(beam_python), str(Path(__file__).with_name("pipelines.py")),
                            str(project), "--governed", str(governed_project)],
                           capture_output=True, text=True, env=env,
                           timeout=600, check=False)

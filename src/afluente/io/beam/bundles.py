@@ -154,10 +154,11 @@ def to_arrow(rows: Sequence[Mapping[str, Any]], schema: pa.Schema | None,
     """Rows (dicts) as an Arrow table of `schema` (inferred when None; `only`: just these
     of its columns). A key the schema lacks, or a value its column's type cannot hold, is
     refused naming both."""
-    names = list(dict.fromkeys(k for row in rows for k in row))
-    if schema is None:
-        return _inferred(rows, names, table)
-    unknown = [n for n in names if n not in schema.names]
+    present: set[str] = set().union(*rows)
+    if schema is None:  # a new table: the first row's column order, then any others
+        first = list(rows[0]) if rows else []
+        return _inferred(rows, first + sorted(present - set(first)), table)
+    unknown = sorted(present - set(schema.names))
     if unknown:
         raise BundleSchemaError(
             f"column `{unknown[0]}` is not a column of `{table}`", table=table,
@@ -165,19 +166,28 @@ def to_arrow(rows: Sequence[Mapping[str, Any]], schema: pa.Schema | None,
             "the column in the pipeline); the table keeps its previous version")
     if only is not None:
         schema = pa.schema([f for f in schema if f.name in only])
-    arrays = []
+    try:
+        return pa.Table.from_pylist(list(rows), schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+        raise _misfit(rows, schema, table) from None
+
+
+def _misfit(rows: Sequence[Mapping[str, Any]], schema: pa.Schema,
+            table: str) -> BundleSchemaError:
+    """The error for rows that do not fit `schema`: the first column and value that fail."""
     for column in schema:
         values = [row.get(column.name) for row in rows]
         try:
-            arrays.append(pa.array(values, type=column.type))
+            pa.array(values, type=column.type)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as exc:
             bad = _first_bad(values, column.type)
-            raise BundleSchemaError(
+            return BundleSchemaError(
                 f"column `{column.name}` of `{table}` is {column.type}, and the pipeline "
                 f"wrote {bad!r} ({type(bad).__name__}) into it: {exc}", table=table,
                 hint="convert the value in the pipeline before WriteToAfluente; the table "
-                "keeps its previous version") from None
-    return pa.Table.from_arrays(arrays, schema=schema)
+                "keeps its previous version")
+    return BundleSchemaError(f"the rows do not fit the columns of `{table}`", table=table,
+                             hint=f"its columns: {', '.join(schema.names)}")
 
 
 def _inferred(rows: Sequence[Mapping[str, Any]], names: list[str], table: str) -> pa.Table:
