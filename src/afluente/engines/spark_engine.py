@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from afluente.engines.decrypt import ColumnDecryptor
 from afluente.engines.duckdb_connection import duckdb_connect
 from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.frames import to_reader
@@ -94,6 +95,12 @@ class SparkEngine(DuckDBProfiling):
     def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
         self._register(ref, spark_frame(self.session, dataset, str(ref)))
         self._result_types.declare(ref, dataset.schema)
+
+    def use_decryptor(self, decryptor: ColumnDecryptor) -> None:
+        raise EngineError(
+            "encrypted columns (governance.encryption) are opened by the DuckDB engine only; "
+            "this model runs on Spark",
+            hint="run the models that read encrypted tables on DuckDB (`engine: duckdb`)")
 
     def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
         self._register(ref, self._frame(sql, origin, str(ref)))

@@ -88,7 +88,10 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         source = ingestion.stream
     shaper = BronzeShaper(source, rules)
     replace_where = None if overwrite else _replace_where(ingestion)
-    if warehouse.is_local and replace_where is None and delta_ready(shaper.types):
+    sealed = warehouse.encryptor is not None and warehouse.encryptor.columns(
+        request.node.ref, shaper.columns)  # encrypted columns: never staged in clear
+    if warehouse.is_local and replace_where is None and delta_ready(shaper.types) \
+            and not sealed:
         written = _write_staged(request, ingestion, shaper, overwrite)
     else:
         written = _write_stream(request, ingestion, shaper, overwrite, replace_where, on_stream)
