@@ -47,8 +47,7 @@ def key_status(project: Project) -> dict[str, Any]:
         return asdict(ring.status())
 
 
-def rotate_keys(project: Project, new_env: str | None = None,
-                fail_after: int | None = None) -> dict[str, Any]:
+def rotate_keys(project: Project, new_env: str | None = None) -> dict[str, Any]:
     """Re-wrap every data key under a new master key: the passphrase or key in `new_env`
     (default `AFLUENTE_NEW_KEY_PASSPHRASE` / `AFLUENTE_NEW_MASTER_KEY`); for a KMS, the
     plug-in's current key. One transaction: interrupted, the old master key still opens
@@ -64,7 +63,7 @@ def rotate_keys(project: Project, new_env: str | None = None,
     new = open_kek(spec.key, salt, SCRYPT_N, {source: variable} if variable else None)
     with opened(keyring_path(project, spec), spec.key) as ring:
         old = ring.kek.key_id
-        count = ring.rotate(new, source, salt, fail_after)
+        count = ring.rotate(new, source, salt)
     append_audit(project, "key", "keyring", {"operation": "rotate", "from": old,
                                              "to": new.key_id, "data_keys": count})
     return {"from": old, "to": new.key_id, "data_keys": count,

@@ -227,16 +227,12 @@ class KeyRing:
         return {r[0] for r in rows}
 
     # -- administration ----------------------------------------------------------------
-    def rotate(self, new: KeyEncryptionKey, source: str, salt: bytes | None,
-               fail_after: int | None = None) -> int:
-        """Re-wrap every data key under `new`, in one transaction (an interruption leaves
-        the old wrapping); the number of keys re-wrapped. `fail_after`: for tests, stop
-        with an error after that many keys."""
+    def rotate(self, new: KeyEncryptionKey, source: str, salt: bytes | None) -> int:
+        """Re-wrap every data key under `new`, in one transaction (an interruption, even a
+        kill, leaves the old wrapping); the number of keys re-wrapped."""
         with self._lock, self._db:
             rows = self._db.execute("SELECT scope, wrapped FROM data_keys").fetchall()
-            for done, (scope, wrapped) in enumerate(rows):
-                if fail_after is not None and done == fail_after:
-                    raise EncryptionKeyError("rotation interrupted (test)")
+            for scope, wrapped in rows:
                 key = self._unwrap(wrapped, scope)
                 self._db.execute("UPDATE data_keys SET wrapped = ?, kek_id = ? WHERE scope = ?",
                                  (new.wrap(key, scope.encode()), new.key_id, scope))
