@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from afluente.config import Project
 from afluente.engines.registry import create_engine, engine_settings
 from afluente.model import Node
+from afluente.runtime.encryption import declared
 from afluente.runtime.engine_fit import model_engine
 
 if TYPE_CHECKING:
@@ -37,6 +38,10 @@ class ModelEngines:
         if name not in self._settings:
             self._settings[name] = engine_settings(self.project, name)
         engine = create_engine(self._settings[name], self.project.config.vars)
+        if self.decryptor is None and declared(self.project):  # `check`, `validate`
+            from afluente.governance.column_cipher import open_cipher
+
+            self.decryptor = open_cipher(self.project)
         if self.decryptor is not None:
             engine.use_decryptor(self.decryptor)
         return engine
