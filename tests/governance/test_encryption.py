@@ -24,7 +24,7 @@ from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
 from afluente.config.governance import EncryptionSpec, KeySpec
 from afluente.errors import EncryptionKeyError
-from afluente.governance.column_cipher import open_cipher
+from afluente.governance.column_cipher import ColumnCipher, open_cipher
 from afluente.governance.erasure import forget
 from afluente.governance.key_admin import init_keys, rotate_keys
 from afluente.governance.keyring import KeyRing
@@ -182,8 +182,14 @@ def test_an_interrupted_rotation_leaves_every_value_readable(copy: Path,
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         sql = "SELECT email FROM silver.customers ORDER BY customer_id LIMIT 1"
         assert query(copy, sql) == [{"email": "ana@example.com"}]
-        done = rotate_keys(project)
+        warehouse = Warehouse(project.warehouse_uri)
+        tables = ("bronze.customers", "silver.customers")
+        before = {t: warehouse.version(TableRef.parse(t)) for t in tables}
+        done = rotate_keys(project, reencrypt=True)
         assert done["data_keys"] == 3 and done["from"] != done["to"]
+        assert sorted(done["reencrypted"]) == list(tables)
+        assert {t: warehouse.version(TableRef.parse(t)) for t in tables} == {
+            t: v + 1 for t, v in before.items() if v is not None}
     finally:
         del os.environ["AFLUENTE_NEW_MASTER_KEY"]
     old = run_afluente(["-p", str(copy), "query", "SELECT 1 FROM silver.customers"])
@@ -191,8 +197,14 @@ def test_an_interrupted_rotation_leaves_every_value_readable(copy: Path,
     rotated = run_afluente(["-p", str(copy), "--json", "query", sql],
                            env={"AFLUENTE_MASTER_KEY": new_key})
     assert json.loads(rotated.stdout) == [{"email": "ana@example.com"}]
-    audit = (copy / ".afluente" / "audit.log").read_text()
-    assert '"operation":"rotate"' in audit.replace(" ", "")
+    audit = (copy / ".afluente" / "audit.log").read_text().replace(" ", "")
+    assert '"operation":"rotate"' in audit and '"operation":"reencrypt"' in audit
+    # the rewrite kept the source's progress: a run ingests nothing again (4 landed rows)
+    again = run_afluente(["-p", str(copy), "run"], env={"AFLUENTE_MASTER_KEY": new_key})
+    assert again.returncode == 0, again.stderr
+    count = "SELECT count(*) AS n FROM bronze.customers"
+    assert json.loads(run_afluente(["-p", str(copy), "--json", "query", count],
+                                   env={"AFLUENTE_MASTER_KEY": new_key}).stdout) == [{"n": 4}]
 
 
 def test_forget_shreds_the_subject_key_and_no_copy_decrypts(copy: Path) -> None:
@@ -263,3 +275,17 @@ def test_a_merge_model_over_encrypted_columns_is_refused_and_writes_nothing(
     assert warehouse.version(TableRef.parse("silver.customers")) == before
     assert query(copy, "SELECT email FROM silver.customers ORDER BY customer_id LIMIT 1") == [
         {"email": "ana@example.com"}]
+
+
+def test_a_new_table_key_generation_seals_new_writes_and_opens_old_ones(
+        tmp_path: Path, master_key: str) -> None:
+    spec = EncryptionSpec(key=KeySpec(source="env"), pii=False, columns=("gold.t.secret",))
+    cipher = ColumnCipher(spec, KeyRing.create(tmp_path / "keyring.db", spec.key))
+    ref = TableRef("gold", "t")
+    batch = pa.record_batch({"id": [1, 2], "secret": ["alfa", None]})
+    first = cipher.encrypt_batch(ref, batch, ["secret"]).column(1)
+    cipher.ring.data_key(cipher.ring.table_scope("gold.t", 1))  # what --reencrypt does
+    second = cipher.encrypt_batch(ref, batch, ["secret"]).column(1)
+    assert (first[0].as_py()[0], second[0].as_py()[:3]) == (1, b"\x03\x00\x01")
+    both = pa.concat_arrays([first, second])
+    assert cipher.decrypt("gold.t", "secret", both).to_pylist() == ["alfa", None] * 2

@@ -38,14 +38,22 @@ def keys_rotate(
     ctx: typer.Context,
     new_env: str = typer.Option(None, "--new-env",
                                 help="The variable holding the new passphrase or key."),
+    reencrypt: bool = typer.Option(False, "--reencrypt",
+                                   help="Then give each table a new data key and rewrite it."),
 ) -> None:
-    """Re-wrap every data key under a new master key (one transaction)."""
+    """Re-wrap every data key under a new master key (one transaction); with --reencrypt,
+    rewrite the tables under new data keys too."""
     from afluente.governance.key_admin import rotate_keys
 
-    done = rotate_keys(_project(ctx, "rotate the master key"), new_env)
-    state_of(ctx).console.emit(done, lambda c: c.line(
-        f"{done['data_keys']} data keys re-wrapped: master key {done['from']} -> "
-        f"{done['to']}; {done['next']}"))
+    done = rotate_keys(_project(ctx, "rotate the master key"), new_env, reencrypt)
+
+    def render(c: Any) -> None:
+        c.line(f"{done['data_keys']} data keys re-wrapped: master key {done['from']} -> "
+               f"{done['to']}; {done['next']}")
+        if done["reencrypted"]:
+            c.line(f"re-encrypted under new data keys: {', '.join(done['reencrypted'])}")
+
+    state_of(ctx).console.emit(done, render)
 
 
 @keys_app.command("status")

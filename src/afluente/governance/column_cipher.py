@@ -5,7 +5,8 @@ A value is stored as binary:
 
 | bytes | meaning |
 |---|---|
-| `01` nonce(12) ciphertext+tag | sealed with the table's data key |
+| `01` nonce(12) ciphertext+tag | sealed with the table's first data key |
+| `03` generation(2) nonce(12) ciphertext+tag | sealed with a later one (`--reencrypt`) |
 | `02` subject id(12) nonce(12) ciphertext+tag | sealed with the key of the row's subject |
 
 Nonces are random (96 bits) per value. The associated data is `table.column`, so a
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 TABLE_SEALED = 1
 SUBJECT_SEALED = 2
+TABLE_SEALED_AGAIN = 3  # under a later generation of the table's data key
 _NONCE = 12
 _CACHED = 2_000_000  # subject keys kept open per process (~100 bytes each)
 Personal = Callable[[TableRef, Sequence[str]], Collection[str]]
@@ -63,6 +65,8 @@ class ColumnCipher:
                       if c.rpartition(".")[0] == str(ref).lower()}
             if self._personal is not None:
                 wanted |= {c.lower() for c in self._personal(ref, names)}
+            # a column once stored encrypted stays so (whatever lineage says today)
+            wanted |= {c.lower() for c in self.ring.encrypted_columns(str(ref))}
             chosen = [n for n in names if n.lower() in wanted]
             if chosen:
                 self.ring.record_columns(str(ref), chosen)
@@ -101,7 +105,10 @@ class ColumnCipher:
               keys: dict[str, tuple[bytes, AESGCM]]) -> list[bytes | None]:
         aad = _aad(table, column)
         nonces = os.urandom(_NONCE * len(values))
-        by_table = AESGCM(self.ring.data_key(f"table:{table}"))
+        generation = self.ring.generation(table)
+        by_table = AESGCM(self.ring.data_key(self.ring.table_scope(table, generation)))
+        head = bytes((TABLE_SEALED,)) if generation == 0 else bytes(
+            (TABLE_SEALED_AGAIN,)) + generation.to_bytes(2, "big")
         sealed: list[bytes | None] = []
         for i, value in enumerate(values):
             if value is None:
@@ -110,8 +117,7 @@ class ColumnCipher:
             nonce = nonces[_NONCE * i:_NONCE * (i + 1)]
             subject = subjects[i] if subjects is not None else None
             if subject is None:
-                sealed.append(bytes((TABLE_SEALED,)) + nonce
-                              + by_table.encrypt(nonce, value.encode(), aad))
+                sealed.append(head + nonce + by_table.encrypt(nonce, value.encode(), aad))
                 continue
             subject_id, aead = keys[subject]
             sealed.append(bytes((SUBJECT_SEALED,)) + subject_id + nonce
@@ -129,7 +135,10 @@ class ColumnCipher:
         start, end = 1, 1 + SUBJECT_ID_BYTES
         ids = {b[start:end] for b in blobs if b and b[0] == SUBJECT_SEALED}
         keys = self._opened_keys(ids)
-        by_table = AESGCM(self.ring.data_key(f"table:{table}"))
+        generations = {int.from_bytes(b[1:3], "big") for b in blobs
+                       if b and b[0] == TABLE_SEALED_AGAIN}
+        by_table = {g: AESGCM(self.ring.data_key(self.ring.table_scope(table, g)))
+                    for g in {0, *generations}}
         aad = _aad(table, column)
         opened: list[str | None] = []
         try:
@@ -153,12 +162,16 @@ class ColumnCipher:
         return self._opening
 
 
-def _open(blob: bytes | None, by_table: AESGCM, keys: dict[bytes, AESGCM],
+def _open(blob: bytes | None, by_table: dict[int, AESGCM], keys: dict[bytes, AESGCM],
           aad: bytes) -> str | None:
     if blob is None:
         return None
     if blob[0] == TABLE_SEALED:
-        return by_table.decrypt(blob[1:1 + _NONCE], blob[1 + _NONCE:], aad).decode()
+        return by_table[0].decrypt(blob[1:1 + _NONCE], blob[1 + _NONCE:], aad).decode()
+    if blob[0] == TABLE_SEALED_AGAIN:
+        nonce = blob[3:3 + _NONCE]
+        return by_table[int.from_bytes(blob[1:3], "big")].decrypt(
+            nonce, blob[3 + _NONCE:], aad).decode()
     if blob[0] != SUBJECT_SEALED:
         raise ValueError("unknown ciphertext format")
     end = 1 + SUBJECT_ID_BYTES

@@ -138,6 +138,21 @@ class KeyRing:
                 f"data key {scope!r}: {type(exc).__name__}",
                 hint="check the KMS key and its permissions; nothing was written") from None
 
+    def generation(self, table: str) -> int:
+        """The newest generation of `table`'s data key (0: the first; `--reencrypt` adds
+        one, kept as `table:NAME#GEN`; older ones stay for the versions written with them)."""
+        prefix = f"table:{table}#"
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT scope FROM data_keys WHERE substr(scope, 1, ?) = ?",
+                (len(prefix), prefix)).fetchall()
+        found = [int(r[0][len(prefix):]) for r in rows if r[0][len(prefix):].isdigit()]
+        return max(found, default=0)
+
+    @staticmethod
+    def table_scope(table: str, generation: int) -> str:
+        return f"table:{table}" + (f"#{generation}" if generation else "")
+
     # -- subject keys ------------------------------------------------------------------
     def lookup(self, value: str) -> bytes:
         """The keyed hash a subject's value is found by (never the value), of its normal
