@@ -120,6 +120,7 @@ def token(root: Path, role: str) -> str:
 def test_the_files_hold_no_plaintext_and_the_keyring_no_value(shop: Path) -> None:
     assert occurrences(shop / "warehouse", EVERYONE) == []
     assert occurrences(shop / ".afluente", EVERYONE, skip=("erasures",)) == []
+    assert (shop / ".afluente" / "keyring.db").stat().st_mode & 0o077 == 0
     stored = pq.read_table(next((shop / "warehouse/silver/customers").glob("*.parquet")))
     assert stored.schema.field("email").type == pa.binary()
     assert stored.schema.field("uf").type == pa.string()  # not personal: stored as written

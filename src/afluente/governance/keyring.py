@@ -82,6 +82,7 @@ class KeyRing:
         path.parent.mkdir(parents=True, exist_ok=True)
         salt = os.urandom(16) if spec.source == "passphrase" else None
         kek = open_kek(spec, salt, SCRYPT_N)
+        path.touch(mode=0o600)  # only its owner reads the wrapped keys
         db = _connect(path)
         with db:
             db.executescript(_SCHEMA)
