@@ -290,3 +290,15 @@ def test_a_new_table_key_generation_seals_new_writes_and_opens_old_ones(
     assert (first[0].as_py()[0], second[0].as_py()[:3]) == (1, b"\x03\x00\x01")
     both = pa.concat_arrays([first, second])
     assert cipher.decrypt("gold.t", "secret", both).to_pylist() == ["alfa", None] * 2
+
+
+def test_a_later_ingestion_lands_text_in_an_encrypted_bronze_column_unchanged(
+        copy: Path) -> None:
+    """Incoming values are cast to the bronze table's types: an encrypted column's type is
+    its text, not the binary of its ciphertext (`\\x41` stays four characters, `é` lands)."""
+    with (copy / "landing" / "customers.csv").open("a", encoding="utf-8") as landing:
+        landing.write("5,Zé Nova,ze\\x41@example.com,ba\n")
+    assert run_afluente(["-p", str(copy), "run"]).returncode == 0
+    assert query(copy, "SELECT name, email, _rescued_data FROM bronze.customers "
+                       "WHERE customer_id = '5'") == [
+        {"name": "Zé Nova", "email": "ze\\x41@example.com", "_rescued_data": None}]
