@@ -133,3 +133,8 @@ class AuditError(AfluenteError):
 class ErasureError(AfluenteError):
     """An erasure request (`afluente forget`) could not be carried out; nothing was changed
     unless the message says otherwise."""
+
+
+class EncryptionKeyError(AfluenteError):
+    """A key for column encryption is missing, wrong or cannot be used; the message names
+    the key (its id and source). Raised before anything is written."""

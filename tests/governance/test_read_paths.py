@@ -65,7 +65,7 @@ COMMANDS = {
     "catalog": "names, docs, tags, counts", "docs": "names, docs, tags, counts",
     "airflow": "generated code", "spark": "generated code", "grant": "governance",
     "revoke": "governance", "roles": "governance", "token": "governance",
-    "whoami": "governance",
+    "whoami": "governance", "keys": "governance (ADMIN: the keyring of encrypted columns)",
     "classify": "ADMIN only (samples values for its suggestions)",
     "subject": "ADMIN only (exports a subject's values)",
     "forget": "ADMIN only (erases)", "audit": "ADMIN only (the audit log)",

@@ -46,6 +46,7 @@ def _register() -> None:
         commands_demo_stream,
         commands_governance,
         commands_health,
+        commands_keys,
         commands_lgpd,
         commands_lineage,
         commands_project,

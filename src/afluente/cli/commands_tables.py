@@ -92,11 +92,11 @@ def _show(cli: CliState, table: str, version: int | None, as_of: str | None, lim
 def _governed(project: Any, ref: Any, dataset: Any, limit: int) -> Any:
     """The rows `show` prints as the governed reader allows them (docs/governance.md)."""
     from afluente.governance.reader import GovernedReader
-    from afluente.governance.scan import governed_table
+    from afluente.governance.scan import governed_table, needs_engine
 
     reader = GovernedReader.open(project)
-    return None if reader.unrestricted else governed_table(project, reader, ref, dataset,
-                                                           limit)
+    return governed_table(project, reader, ref, dataset, limit) \
+        if needs_engine(project, reader) else None
 
 
 @app.command()

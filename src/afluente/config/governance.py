@@ -103,6 +103,52 @@ def _one_grant(item: Any) -> Any:
     return item
 
 
+KeySource = Literal["passphrase", "env", "kms"]
+
+
+class KeySpec(_Strict):
+    """Where the key-encryption key (the master key) comes from (docs/governance.md)."""
+
+    source: KeySource
+    # passphrase: the scrypt-derived key; the passphrase is read from this variable
+    passphrase_env: str = "AFLUENTE_KEY_PASSPHRASE"
+    # env: 32 random bytes, base64 or hex, in this variable
+    env: str = "AFLUENTE_MASTER_KEY"
+    # kms: `module:Class` implementing `afluente.governance.kek.KeyEncryptionKey`
+    plugin: str | None = None
+    options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("plugin")
+    @classmethod
+    def _plugin(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[\w.]+:\w+$", value):
+            raise ValueError(f"{value!r} is not module:Class")
+        return value
+
+
+class EncryptionSpec(_Strict):
+    """`governance.encryption`: which stored columns hold AES-GCM ciphertext, and the key."""
+
+    key: KeySpec
+    # encrypt the columns holding personal data (tagged `pii`, or linked to one by lineage)
+    pii: bool = True
+    # and these (`layer.table.column`)
+    columns: tuple[str, ...] = ()
+    # per-subject keys: rows are encrypted under the key of the value of this column
+    # (destroying it crypto-shreds the subject everywhere)
+    subject: str | None = None
+    # the keyring (wrapped data keys, subject keys), relative to the project
+    keyring: str = ".afluente/keyring.db"
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for column in value:
+            if not _COLUMN.match(column):
+                raise ValueError(f"encrypted column {column!r} must be layer.table.column")
+        return tuple(column.lower() for column in value)
+
+
 class GovernanceConfig(_Strict):
     """`governance:` — declaring it turns access control on (without it every OS user who
     can open the project is its ADMIN, as before)."""
@@ -114,6 +160,8 @@ class GovernanceConfig(_Strict):
     # where the HMAC pseudonymisation key comes from: an environment variable, else a file
     hmac_key_env: str = "AFLUENTE_MASK_KEY"
     hmac_key_file: str | None = None
+    # column-level encryption at rest (None: columns are stored as written)
+    encryption: EncryptionSpec | None = None
 
     @field_validator("admins")
     @classmethod

@@ -81,7 +81,9 @@ class BronzeShaper:
         try:
             existing = _existing_types(self.connection, rules.existing)
             self.sql = bronze_sql(plan_columns(types, existing, rules), types, rules)
-            self.types = [str(t) for t in self.connection.sql(self.sql).types]
+            shaped = self.connection.sql(self.sql)
+            self.types = [str(t) for t in shaped.types]
+            self.columns = list(shaped.columns)
         except duckdb.Error as exc:
             self.close()
             raise _error(rules, exc) from None

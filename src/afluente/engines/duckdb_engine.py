@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # annotations only: a query that reads no table loads no Arro
     import pyarrow as pa
     import pyarrow.dataset as pads
 
+from afluente.engines.decrypt import ColumnDecryptor
+from afluente.engines.decrypt import projection as decrypted_projection
+from afluente.engines.decrypt import register as register_decrypt
 from afluente.engines.duckdb_connection import duckdb_connect, relation_reader
 from afluente.engines.duckdb_errors import engine_error
 from afluente.engines.duckdb_profile import DuckDBProfiling
@@ -68,6 +71,13 @@ class DuckDBEngine(DuckDBProfiling):
         self.connection.execute("SET TimeZone = 'UTC'")
         self._schemas: set[str] = set()
         self._sources: dict[TableRef, Any] = {}
+        self._decryptor: ColumnDecryptor | None = None
+
+    def use_decryptor(self, decryptor: ColumnDecryptor) -> None:
+        """Open the columns `decryptor` says are stored encrypted in the tables attached
+        from now on (`afluente.engines.decrypt`)."""
+        register_decrypt(self.connection, decryptor)
+        self._decryptor = decryptor
 
     def _schema(self, layer: str) -> None:
         if layer not in self._schemas:
@@ -79,8 +89,11 @@ class DuckDBEngine(DuckDBProfiling):
         hidden = f"__afluente_{ref.layer}__{ref.name}"
         self._sources[ref] = dataset  # keep the dataset alive as long as the view
         self.connection.register(hidden, dataset)
+        columns = None if self._decryptor is None else decrypted_projection(
+            ref, dataset.schema, self._decryptor.encrypted(ref))
         self.connection.execute(
-            f"CREATE OR REPLACE VIEW {qualified(ref)} AS SELECT * FROM {quote(hidden)}"
+            f"CREATE OR REPLACE VIEW {qualified(ref)} AS SELECT {columns or '*'} "
+            f"FROM {quote(hidden)}"
         )
 
     def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:

@@ -11,6 +11,8 @@ if TYPE_CHECKING:  # annotations only: a query that reads no table loads no Arro
     import pyarrow as pa
     import pyarrow.dataset as pads
 
+    from afluente.engines.decrypt import ColumnDecryptor
+
 from afluente.engines.column_stats import RowsProfile
 from afluente.engines.query_rows import QueryRows
 from afluente.errors import Location
@@ -40,6 +42,10 @@ class Engine(Protocol):
 
     def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
         """Define `ref` as a view from a SQL query (a `view` model)."""
+
+    def use_decryptor(self, decryptor: ColumnDecryptor) -> None:
+        """Open the encrypted columns of the tables attached from now on (or refuse, with
+        the reason, on an engine that cannot)."""
 
     def run_sql(self, sql: str, origin: Location, table: str) -> ResultStream:
         """Run a SQL model; errors name `origin` (the model file)."""

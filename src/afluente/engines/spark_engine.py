@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
+from afluente.engines.decrypt import ColumnDecryptor
+from afluente.engines.decrypt import projection as decrypted_projection
 from afluente.engines.duckdb_connection import duckdb_connect
 from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.frames import to_reader
@@ -66,6 +68,7 @@ class SparkEngine(DuckDBProfiling):
         self.settings = settings or SparkSettings()
         self._session: Any = None
         self._views: dict[TableRef, str] = {}
+        self._decryptor: ColumnDecryptor | None = None
         # the frames behind the views (a persisted one is unpersisted when its view goes)
         self._frames: dict[TableRef, Any] = {}
         self._variables: dict[str, Any] = {}
@@ -92,8 +95,21 @@ class SparkEngine(DuckDBProfiling):
         self._frames[ref] = frame
 
     def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
+        self._refuse_encrypted(ref, dataset.schema)
         self._register(ref, spark_frame(self.session, dataset, str(ref)))
         self._result_types.declare(ref, dataset.schema)
+
+    def use_decryptor(self, decryptor: ColumnDecryptor) -> None:
+        self._decryptor = decryptor  # only to refuse the tables it would have to open
+
+    def _refuse_encrypted(self, ref: TableRef, schema: pa.Schema) -> None:
+        decryptor = self._decryptor
+        if decryptor is not None and decrypted_projection(ref, schema,
+                                                          decryptor.encrypted(ref)):
+            raise EngineError(
+                f"`{ref}` has encrypted columns (governance.encryption), which only the "
+                "DuckDB engine opens; this model runs on Spark", table=str(ref),
+                hint="run the models that read encrypted tables on DuckDB (`engine: duckdb`)")
 
     def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
         self._register(ref, self._frame(sql, origin, str(ref)))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +76,9 @@ class Certificate:
     files_scrubbed: list[str] = field(default_factory=list)
     source_files_holding_subject: list[str] = field(default_factory=list)
     time_travel: str = ""
+    #: the subject's encryption key destroyed (`governance.encryption.subject`): its id,
+    #: and what that made unreadable
+    crypto_shredded: dict[str, str] = field(default_factory=dict)
 
     @property
     def rows_removed(self) -> int:
@@ -135,13 +139,16 @@ def forget(project: Project, subject_text: str) -> Certificate:
 def _forget(project: Project, view: ProjectView, store: StateStore, subject: Subject,
             request_id: str) -> Certificate:
     found = find_subject(view, subject)
-    if not found.rows:
+    shredder = subject_shredder(project, subject)
+    if not found.rows and shredder is None:
         raise ErasureError(
             f"no row holds the subject `{subject.column}=…` in the "
             f"{len(found.holdings)} tables holding personal data; nothing was changed",
             hint="check the value, or tag the column that holds it `pii` "
                  "(`afluente classify` suggests tags)")
     certificate = Certificate(request_id, subject.column, principal(), _now())
+    if shredder is not None:
+        certificate.crypto_shredded = shredder()
     eraser = Eraser(found.profile.needles())
     # upstream first: a table's erasure commit records its inputs at their erased versions
     # (`erase_rows`), so the next run neither rebuilds it nor reads the rewrite as new data
@@ -163,8 +170,36 @@ def _forget(project: Project, view: ProjectView, store: StateStore, subject: Sub
     _write_certificate(project, certificate)
     append_audit(project, "erasure", f"erasure:{certificate.request_id}", {
         "subject_key": subject.column, "tables": [t.table for t in certificate.tables],
-        "rows_removed": certificate.rows_removed})
+        "rows_removed": certificate.rows_removed,
+        "crypto_shredded": certificate.crypto_shredded.get("subject_key_id")})
     return certificate
+
+
+def subject_shredder(project: Project, subject: Subject) -> Callable[[], dict[str, str]] | None:
+    """When the subject's column holds per-subject encryption keys and the keyring has one
+    for their value: the destruction of that key (crypto-shredding); else None."""
+    governance = project.config.governance
+    spec = governance.encryption if governance is not None else None
+    if spec is None or spec.subject is None or spec.subject.lower() != subject.column.lower():
+        return None
+    from afluente.governance.column_cipher import keyring_path
+    from afluente.governance.keyring import KeyRing
+
+    ring = KeyRing.open(keyring_path(project, spec), spec.key)
+    if not ring.keys_by_lookup([subject.value]):
+        ring.close()
+        return None
+
+    def shred() -> dict[str, str]:
+        try:
+            destroyed = ring.shred(subject.value)
+        finally:
+            ring.close()
+        return {"subject_key_id": destroyed or "", "keyring": str(ring.path),
+                "unreadable": "every value encrypted under this key, in every table, "
+                              "every Delta version and every copy of the files"}
+
+    return shred
 
 
 def _erase_table(found: SubjectRows, table: str, request_id: str, eraser: Eraser,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from afluente.config import Project
-from afluente.errors import AfluenteError, EngineError, StateError
+from afluente.errors import AfluenteError, EngineError, RunError, StateError
 from afluente.model import Graph, TableRef, load_graph, select
 from afluente.runtime.backfill_partition import ModelPhase, build_partition
 from afluente.runtime.backfill_plan import (
@@ -119,6 +119,7 @@ def run_backfill(
             from afluente.governance.reader import require_modify
 
             require_modify(project, select(graph, selector))
+        _refuse_encrypted(project)
         plan = plan_backfill(graph, selector, parse_range(start, end))
         check_partition_columns(project, graph, [s.node.ref for s in plan.partition_stages])
         if record is None:
@@ -133,6 +134,17 @@ def run_backfill(
         return backfill.run(_known(store, record.backfill_id, plan))
     finally:
         store.close()
+
+
+def _refuse_encrypted(project: Project) -> None:
+    """A backfill writes partitions through the incremental writer, which does not encrypt:
+    refused while `governance.encryption` is declared (docs/governance.md)."""
+    from afluente.runtime.encryption import declared
+
+    if declared(project):
+        raise RunError("backfill does not encrypt columns yet, and this project declares "
+                       "governance.encryption; nothing was written",
+                       hint="rebuild the tables with `afluente run --full-refresh` instead")
 
 
 def _new_backfill(

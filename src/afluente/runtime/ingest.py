@@ -21,7 +21,7 @@ from afluente.config import Project
 from afluente.connectors import IngestContext, Ingestion, IngestStats, connector_for, source_config
 from afluente.engines.bronze import SOURCE, BronzeRules, BronzeShaper, delta_ready
 from afluente.engines.duckdb_files import DuckDBFileScanner
-from afluente.model import Node
+from afluente.model import Node, TableRef
 from afluente.storage import StagedFiles, Warehouse, WriteResult
 from afluente.streams import ResultStream, SourceQuery
 
@@ -76,7 +76,7 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         ingested_at=request.started_at,
         hints=config.columns,
         policy=config.schema_evolution,
-        existing=None if overwrite else warehouse.schema(node.ref),
+        existing=None if overwrite else clear_schema(warehouse, node.ref),
         decimal_comma=ingestion.decimal_comma,
     )
     source: ResultStream | SourceQuery
@@ -88,7 +88,10 @@ def ingest(request: IngestRequest, on_stream: Callable[[ResultStream], None]) ->
         source = ingestion.stream
     shaper = BronzeShaper(source, rules)
     replace_where = None if overwrite else _replace_where(ingestion)
-    if warehouse.is_local and replace_where is None and delta_ready(shaper.types):
+    sealed = warehouse.encryptor is not None and warehouse.encryptor.columns(
+        request.node.ref, shaper.columns)  # encrypted columns: never staged in clear
+    if warehouse.is_local and replace_where is None and delta_ready(shaper.types) \
+            and not sealed:
         written = _write_staged(request, ingestion, shaper, overwrite)
     else:
         written = _write_stream(request, ingestion, shaper, overwrite, replace_where, on_stream)
@@ -181,3 +184,14 @@ def _spooled(reader: pa.RecordBatchReader, folder: object) -> pa.RecordBatchRead
     return pads.dataset(path).scanner().to_reader()
 
 
+def clear_schema(warehouse: Warehouse, ref: TableRef) -> pa.Schema | None:
+    """The bronze table's schema as its rows arrive: an encrypted column is text, not the
+    binary of its ciphertext (incoming values are cast to the stored types)."""
+    schema = warehouse.schema(ref)
+    encryptor = warehouse.encryptor
+    if schema is None or encryptor is None:
+        return schema
+    for name in encryptor.columns(ref, schema.names):
+        if pa.types.is_binary(schema.field(name).type):
+            schema = schema.set(schema.get_field_index(name), pa.field(name, pa.string()))
+    return schema

@@ -295,6 +295,13 @@ class ModelBuilder:
     def _build_incremental(
         self, node: Node, step: PlanStep, read: dict[str, int], quality: QualityStep | None
     ) -> WriteResult | None:
+        if self.warehouse.encryptor is not None:
+            from afluente.runtime.encryption import refuse_unsealed
+
+            stored = self.warehouse.schema(node.ref)
+            columns = list(stored.names) if stored is not None else (
+                list(self.engine.describe_query(node.sql)) if node.sql else [])
+            refuse_unsealed(node, self.warehouse, columns)
         build = IncrementalBuild(
             graph=self.graph,
             engine=self.engine,
@@ -330,6 +337,10 @@ class ModelBuilder:
         if Capability.PARQUET_FILES not in self.engine.capabilities or not self.warehouse.is_local:
             return None
         assert node.sql is not None
+        encryptor = self.warehouse.encryptor
+        if encryptor is not None and encryptor.columns(
+                node.ref, list(self.engine.describe_query(node.sql))):
+            return None  # encrypted columns: sealed on the Delta writer path, never staged
         directory = self.warehouse.staging_dir(node.ref, self.run_id)
         try:
             written = self.engine.write_parquet(node.sql, node.location, node.name, directory)

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING
 from afluente.config import Project
 from afluente.engines.registry import create_engine, engine_settings
 from afluente.model import Node
+from afluente.runtime.encryption import declared
 from afluente.runtime.engine_fit import model_engine
 
 if TYPE_CHECKING:
     from afluente.engines import Engine, EngineSettings
+    from afluente.engines.decrypt import ColumnDecryptor
 
 
 @dataclass
@@ -24,6 +26,8 @@ class ModelEngines:
     """The engines of one run, by the name `plan` shows (`engines:` name or engine type)."""
 
     project: Project
+    #: opens encrypted columns (`governance.encryption`); None: none are
+    decryptor: ColumnDecryptor | None = None
     _settings: dict[str, EngineSettings] = field(default_factory=dict)
 
     def name_of(self, node: Node) -> str:
@@ -33,4 +37,11 @@ class ModelEngines:
         """A new engine `name` with the project's `vars` (validated once per run)."""
         if name not in self._settings:
             self._settings[name] = engine_settings(self.project, name)
-        return create_engine(self._settings[name], self.project.config.vars)
+        engine = create_engine(self._settings[name], self.project.config.vars)
+        if self.decryptor is None and declared(self.project):  # `check`, `validate`
+            from afluente.governance.column_cipher import open_cipher
+
+            self.decryptor = open_cipher(self.project)
+        if self.decryptor is not None:
+            engine.use_decryptor(self.decryptor)
+        return engine

@@ -19,6 +19,7 @@ from afluente.errors import Location, ModelError
 from afluente.lineage import ModelLineage
 from afluente.model import Graph, Node, TableRef
 from afluente.quality.evaluate import describe
+from afluente.runtime.encryption import decrypting
 from afluente.runtime.quality_validate import attach_empty, graph_lineage
 from afluente.sql_text import table as qualified
 from afluente.storage import Warehouse
@@ -35,7 +36,7 @@ def check_partition_columns(
     if not nodes:
         return 0
     warehouse = Warehouse(project.warehouse_uri)
-    engine = project_engine(project)
+    engine = decrypting(project_engine(project), project)
     try:
         bound = attach_empty(engine, warehouse, graph)
         unbound = [n for n in nodes if n.ref not in bound]

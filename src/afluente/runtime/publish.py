@@ -153,10 +153,11 @@ def table_data(warehouse: Warehouse, ref: TableRef, project: Project | None = No
 
 def _governed(project: Project, ref: TableRef, dataset: Any) -> pa.Table | None:
     from afluente.governance.reader import GovernedReader
-    from afluente.governance.scan import governed_table
+    from afluente.governance.scan import governed_table, needs_engine
 
     reader = GovernedReader.open(project)
-    return None if reader.unrestricted else governed_table(project, reader, ref, dataset)
+    return governed_table(project, reader, ref, dataset) if needs_engine(project, reader) \
+        else None
 
 
 def _failed(sink: str, table: str, target: str, mode: str, error: AfluenteError,

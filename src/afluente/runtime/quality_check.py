@@ -23,6 +23,7 @@ from afluente.quality.evaluate import (
 from afluente.quality.profile import ColumnProfile, profile
 from afluente.quality.results import RuleResult
 from afluente.quality.rules import parse_expectations
+from afluente.runtime.encryption import decrypting
 from afluente.runtime.model_engines import ModelEngines
 from afluente.runtime.quality_step import FLAGGED, record_results
 from afluente.runtime.query import attach_catalog
@@ -106,7 +107,7 @@ def profile_table(project: Project, table: str) -> list[ColumnProfile]:
     if not warehouse.exists(ref):
         raise ModelError(f"table `{table}` has not been built",
                          hint="run `afluente run` first, or check the name with `afluente show`")
-    engine = project_engine(project)
+    engine = decrypting(project_engine(project), project)
     try:
         attach_catalog(engine, project, load_graph(project))
         return profile(engine, _governed_relation(project, engine, ref))

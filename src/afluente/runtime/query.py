@@ -59,9 +59,10 @@ def _read_only(project: Project, sql: str, fetch: Callable[[Engine, str, list[st
     """Attach what `sql` reads, let the governed reader rewrite it (grants, masks, row
     filters; docs/governance.md) and run it."""
     from afluente.governance.reader import GovernedReader
+    from afluente.runtime.encryption import decrypting
 
     reader = GovernedReader.open(project)
-    engine = project_engine(project)
+    engine = decrypting(project_engine(project), project)
     try:
         wanted = _attach_project_tables(engine, project, sql)
         if wanted is None or wanted.state:

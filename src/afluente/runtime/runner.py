@@ -164,11 +164,15 @@ def run_project(
         from afluente.governance.personal_stats import PersonalColumns
 
         planned.warehouse.private_columns = PersonalColumns(graph, planned.warehouse)
+        # encrypted columns: the key is checked here, before anything is written
+        from afluente.runtime.encryption import run_cipher
+
+        cipher = run_cipher(project, planned.warehouse)
         state.emit(Event(type="run_started", run_id=run_id, payload={"selector": selector}))
         reporter.plan_ready(run_id, planned.plan)
         executor = Executor(
             project, planned.graph, planned.plan, planned.warehouse, state, reporter,
-            run_id, started, ModelEngines(project), settings, stop or threading.Event(),
+            run_id, started, ModelEngines(project, cipher), settings, stop or threading.Event(),
         )
         models = executor.execute()
         # Optional step: sinks with `publish_after_run: true` publish the tables just rebuilt.

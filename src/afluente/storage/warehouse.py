@@ -41,6 +41,7 @@ from afluente.storage.damage import (
     missing_files,
     readable_commits,
 )
+from afluente.storage.encrypted_write import BatchEncryptor, encrypting
 from afluente.storage.file_stats import rows_from_stats
 from afluente.storage.log_head import read_head
 from afluente.storage.repair import Restored, restore_readable, set_aside
@@ -86,6 +87,9 @@ class Warehouse:
         #: which columns of a table hold personal data, asked when a write creates the
         #: table (set by the runtime): they are kept out of its file statistics
         self.private_columns: PrivateColumns | None = None
+        #: the columns stored encrypted and their encryption (set by the runtime when
+        #: `governance.encryption` is declared): every write passes through it
+        self.encryptor: BatchEncryptor | None = None
 
     def private_of(self, ref: TableRef) -> Callable[[Sequence[str]], Collection[str]] | None:
         """`ref`'s columns → its personal ones, for a `Target` that may create it."""
@@ -284,6 +288,7 @@ class Warehouse:
         """One `write_deltalake` commit carrying afluente's metadata, the run's app
         transaction and the progress's source positions; its errors become afluente's."""
         ensure_writable(self.uri(ref), str(ref))
+        data = encrypting(data, ref, self.encryptor)
         props = CommitProperties(
             custom_metadata=metadata,
             app_transactions=commit_transactions(run_id, progress),
@@ -375,8 +380,9 @@ class Warehouse:
         except StorageError:
             shutil.rmtree(staged.directory, ignore_errors=True)
             raise
-        if needs_protocol_upgrade(self.uri(ref), staged):
-            # the Delta writer upgrades the table's protocol; read back the staged files
+        if needs_protocol_upgrade(self.uri(ref), staged) or self._encrypts(ref, staged):
+            # the Delta writer upgrades the table's protocol (or encrypts columns): read
+            # back the staged files
             try:
                 reader = pads.dataset([str(f) for f in staged.files]).scanner().to_reader()
                 if progress is None:
@@ -397,6 +403,11 @@ class Warehouse:
         )
         last = self.history(ref, limit=1)[0]
         return WriteResult(version=last.version, rows=staged.rows)
+
+    def _encrypts(self, ref: TableRef, staged: StagedFiles) -> bool:
+        if self.encryptor is None or not staged.files:
+            return False
+        return bool(self.encryptor.columns(ref, pq.read_schema(staged.files[0]).names))
 
     def append(
         self,

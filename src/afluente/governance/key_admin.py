@@ -1,0 +1,132 @@
+"""`afluente keys init|rotate|status`: the keyring of encrypted columns, every operation
+appended to the audit log (action `key`)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from afluente.config import Project
+from afluente.config.governance import EncryptionSpec
+from afluente.errors import EncryptionKeyError, Location
+from afluente.governance.audit import append_audit
+from afluente.governance.column_cipher import keyring_path
+from afluente.governance.kek import SCRYPT_N, open_kek
+from afluente.governance.keyring import KeyRing, opened
+from afluente.model import TableRef
+
+if TYPE_CHECKING:
+    from afluente.governance.column_cipher import ColumnCipher
+    from afluente.storage import Warehouse
+
+#: where `rotate` reads the new passphrase or master key from, by source
+NEW_KEY_ENV = {"passphrase": "AFLUENTE_NEW_KEY_PASSPHRASE", "env": "AFLUENTE_NEW_MASTER_KEY"}
+
+
+def encryption_of(project: Project) -> EncryptionSpec:
+    governance = project.config.governance
+    spec = governance.encryption if governance is not None else None
+    if spec is None:
+        raise EncryptionKeyError("afluente.yml declares no `governance.encryption` block",
+                                 hint="declare it (docs/governance.md#encryption-at-rest)")
+    return spec
+
+
+def init_keys(project: Project) -> dict[str, Any]:
+    """Create the keyring under the declared master key."""
+    spec = encryption_of(project)
+    ring = KeyRing.create(keyring_path(project, spec), spec.key)
+    try:
+        status = asdict(ring.status())
+    finally:
+        ring.close()
+    append_audit(project, "key", "keyring", {"operation": "init", "kek_id": status["kek_id"],
+                                             "source": spec.key.source})
+    return status
+
+
+def key_status(project: Project) -> dict[str, Any]:
+    spec = encryption_of(project)
+    with opened(keyring_path(project, spec), spec.key) as ring:
+        return asdict(ring.status())
+
+
+def rotate_keys(project: Project, new_env: str | None = None,
+                reencrypt: bool = False) -> dict[str, Any]:
+    """Re-wrap every data key under a new master key: the passphrase or key in `new_env`
+    (default `AFLUENTE_NEW_KEY_PASSPHRASE` / `AFLUENTE_NEW_MASTER_KEY`); for a KMS, the
+    plug-in's current key. One transaction: interrupted, the old master key still opens
+    everything. `reencrypt`: then give each table a new data key and rewrite it."""
+    spec = encryption_of(project)
+    source = spec.key.source
+    variable = new_env or NEW_KEY_ENV.get(source)
+    if variable is not None and not os.environ.get(variable):
+        raise EncryptionKeyError(f"rotation reads the new {source} key from ${variable}, "
+                                 "which is not set; nothing was changed",
+                                 hint=f"export {variable}=... and run it again")
+    salt = os.urandom(16) if source == "passphrase" else None
+    new = open_kek(spec.key, salt, SCRYPT_N, {source: variable} if variable else None)
+    with opened(keyring_path(project, spec), spec.key) as ring:
+        old = ring.kek.key_id
+        count = ring.rotate(new, source, salt)
+        append_audit(project, "key", "keyring", {"operation": "rotate", "from": old,
+                                                 "to": new.key_id, "data_keys": count})
+        rewritten = reencrypt_tables(project, ring) if reencrypt else []
+    return {"from": old, "to": new.key_id, "data_keys": count, "reencrypted": rewritten,
+            "next": f"from now on the key is the one in ${variable}" if variable else ""}
+
+
+def reencrypt_tables(project: Project, ring: KeyRing) -> list[str]:
+    """Each table with encrypted columns sealed again under a new generation of its data
+    key, in one Delta commit per table (its earlier versions keep the older key, which
+    stays in the keyring so time travel still reads them). The new key is stored before the
+    rewrite: a rewrite interrupted leaves the table as it was, readable."""
+    from afluente.governance.column_cipher import ColumnCipher
+    from afluente.storage import Warehouse
+
+    spec = encryption_of(project)
+    cipher = ColumnCipher(spec, ring)  # seals the columns the keyring records
+    warehouse = Warehouse(project.warehouse_uri)
+    warehouse.encryptor = cipher
+    done = []
+    for table in ring.status().encrypted_columns:
+        ref = TableRef.parse(table)
+        if not warehouse.exists(ref):
+            continue
+        generation = ring.generation(table) + 1
+        ring.data_key(ring.table_scope(table, generation))  # made and stored first
+        version = _rewrite(project, warehouse, cipher, ref)
+        append_audit(project, "key", table, {"operation": "reencrypt",
+                                             "generation": generation, "version": version})
+        done.append(table)
+    return done
+
+
+def _rewrite(project: Project, warehouse: Warehouse, cipher: ColumnCipher,
+             ref: TableRef) -> int:
+    """`ref`'s rows read through `cipher` and written back through it, keeping the last
+    commit's fingerprint, inputs and source progress (so runs see nothing new)."""
+    from afluente.engines import project_engine
+
+    last = warehouse.last_commit(ref)
+    engine = project_engine(project)
+    engine.use_decryptor(cipher)
+    try:
+        engine.attach_table(ref, warehouse.dataset(ref))
+        stream = engine.run_sql(f'SELECT * FROM "{ref.layer}"."{ref.name}"',
+                                Location("afluente keys rotate --reencrypt"), str(ref))
+        run_id = f"reencrypt-{uuid.uuid4().hex[:12]}"
+        fingerprint = (last.fingerprint if last else None) or ""
+        inputs = dict(last.inputs) if last else {}
+        if last is not None and last.progress is not None:
+            written = warehouse.append(ref, stream.reader, run_id=run_id,
+                                       fingerprint=fingerprint, inputs=inputs,
+                                       progress=dict(last.progress), overwrite=True)
+        else:
+            written = warehouse.write(ref, stream.reader, run_id=run_id,
+                                      fingerprint=fingerprint, inputs=inputs)
+    finally:
+        engine.close()
+    return written.version

@@ -1,0 +1,57 @@
+"""Encrypted columns in a run or a read: the project's column cipher (its keyring opened and
+its master key checked before anything is written), handed to the warehouse (which seals on
+write) and to the engines (which open on read). See docs/governance.md."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from afluente.config import Project
+from afluente.errors import ModelError
+from afluente.model import Node
+
+if TYPE_CHECKING:
+    from afluente.engines import Engine
+    from afluente.governance.column_cipher import ColumnCipher
+    from afluente.storage import Warehouse
+
+
+def declared(project: Project) -> bool:
+    from afluente.governance.column_cipher import encryption_declared
+
+    return encryption_declared(project)
+
+
+def run_cipher(project: Project, warehouse: Warehouse) -> ColumnCipher | None:
+    """The cipher of a run: it seals what `warehouse` writes (the columns holding personal
+    data, by the same lineage that keeps them out of the statistics); None: not declared."""
+    if not declared(project):
+        return None
+    from afluente.governance.column_cipher import open_cipher
+
+    cipher = open_cipher(project, warehouse.private_columns)
+    warehouse.encryptor = cipher
+    return cipher
+
+
+def decrypting(engine: Engine, project: Project) -> Engine:
+    """`engine`, opening the encrypted columns of the tables attached to it."""
+    if not declared(project):
+        return engine
+    from afluente.governance.column_cipher import decrypting as opened
+
+    return opened(engine, project)
+
+
+def refuse_unsealed(node: Node, warehouse: Warehouse, columns: list[str]) -> None:
+    """Refuse a build whose writer does not encrypt (the incremental kinds' MERGE and
+    partition writes) for a table with encrypted columns: it would store them in clear."""
+    encryptor = warehouse.encryptor
+    sealed = encryptor.columns(node.ref, columns) if encryptor is not None else []
+    if sealed:
+        raise ModelError(
+            f"{node.ref}: its columns {', '.join(sealed)} are stored encrypted, and kind "
+            f"{node.config.kind} writes through MERGE or partition overwrites, which do not "
+            "encrypt yet; nothing was written", location=node.location,
+            hint="make the model kind full (or an append-only source), or leave its columns "
+                 "out of governance.encryption")
