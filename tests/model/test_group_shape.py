@@ -68,3 +68,14 @@ def test_a_changed_input_on_the_optional_side_is_joined_inner_when_finding_group
     assert shape.touched_sql({0: "s.c_changed"}, {0: "s.c_grown"}) == (
         "SELECT DISTINCT c.id AS id FROM s.c_changed AS c LEFT JOIN silver.o AS o "
         "ON o.cid = c.id")
+
+
+def test_the_changed_rows_keep_the_columns_the_query_reads() -> None:
+    shape = group_shape("SELECT c.uf, sum(o.amount) AS total FROM silver.orders o "
+                        "JOIN silver.customers c ON c.id = o.customer_id GROUP BY c.uf")
+    assert isinstance(shape, GroupShape)
+    assert shape.columns_of("o") == ("amount", "customer_id")
+    using = group_shape("SELECT c.uf, count(*) AS n FROM silver.orders AS o "
+                        "JOIN silver.customers AS c USING (customer_id) GROUP BY c.uf")
+    assert isinstance(using, GroupShape)
+    assert using.columns_of("o") is None  # a USING column is read but not named

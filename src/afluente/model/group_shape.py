@@ -98,6 +98,8 @@ class GroupShape:
         """The columns the query reads of the input named `alias` (a change to any other
         column changes no output row); None when unqualified columns leave it open."""
         columns = list(self.query.find_all(exp.Column))
+        if any(j.args.get("using") for j in self.query.args.get("joins") or []):
+            return None  # a USING column belongs to tables the query does not name
         if len(self.tables) > 1 and any(not c.table and not c.find_ancestor(exp.Group)
                                         for c in columns):
             return None
@@ -225,6 +227,8 @@ def _optional_aliases(query: exp.Select, tables: tuple[tuple[str, TableRef], ...
         if optional & _aliases(join.args.get("on")):
             return NotByGroup("a join reads the optional side of an earlier LEFT JOIN")
         if (join.args.get("side") or "").upper() == "LEFT":
+            if join.args.get("using"):
+                return NotByGroup("it has a LEFT JOIN … USING (write it with ON)")
             optional.add(tables[position][0])
     if optional & _aliases(query.args.get("where")):
         return NotByGroup("WHERE reads the optional side of a LEFT JOIN")
