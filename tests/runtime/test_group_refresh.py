@@ -146,3 +146,11 @@ def test_a_run_with_nothing_new_writes_nothing(built: tuple[Path, dict[str, str]
     root, _, _ = built
     third = run_project(load_project(root))
     assert {m.status for m in third.models if str(m.ref).startswith("gold.")} == {"up_to_date"}
+
+
+def test_one_value_of_keys_laid_out_in_order_lies_in_one_file() -> None:
+    from afluente.runtime.group_refresh import _most_overlapping
+
+    assert _most_overlapping([(1, 10), (11, 20), (21, 30)]) == 1  # ids in file order
+    assert _most_overlapping([(1, 10), (10, 20), (21, 30)]) == 2  # a shared boundary value
+    assert _most_overlapping([("A", "Z"), ("A", "Z"), ("B", "Y")]) == 3  # spread everywhere
