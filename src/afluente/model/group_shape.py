@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -144,8 +145,10 @@ class NotByGroup:
     reason: str
 
 
+@lru_cache(maxsize=1024)
 def group_shape(sql: str) -> GroupShape | NotByGroup:
-    """The group shape of a model's query, or why it has none."""
+    """The group shape of a model's query, or why it has none (parsed once per text: `plan`
+    and the build ask for the same model; the shape's methods never change its query)."""
     try:
         query = sqlglot.parse_one(sql, dialect=DIALECT)
     except sqlglot.errors.ParseError:
