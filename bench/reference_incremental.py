@@ -90,12 +90,12 @@ def split_landing(raw: Path, orders: int, new_share: float, changed_share: float
     recent = int(orders * RECENT)  # updates touch the orders placed shortly before
     every = max(round(RECENT / changed_share), 1)
     con = duckdb.connect()
-    for table, (key, pick, clean, changed) in SPLIT.items():
+    for table, (column, pick, clean, changed) in SPLIT.items():
         (root / table).mkdir(parents=True)
         con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv('{raw / table}.csv', "
                     "all_varchar = true, header = true)")
-        is_new = f"TRY_CAST({key} AS BIGINT) > {cut}"
-        old_ids = f"TRY_CAST({key} AS BIGINT) BETWEEN {cut - recent} AND {cut}"
+        is_new = f"TRY_CAST({column} AS BIGINT) > {cut}"
+        old_ids = f"TRY_CAST({column} AS BIGINT) BETWEEN {cut - recent} AND {cut}"
         con.execute(f"COPY (SELECT * FROM t WHERE NOT coalesce({is_new}, false)) "
                     f"TO '{root / table / 'part-0.csv'}' (HEADER)")
         con.execute(

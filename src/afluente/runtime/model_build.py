@@ -265,9 +265,37 @@ class ModelBuilder:
     def _build_full(self, node: Node, step: PlanStep, read: dict[str, int],
                     quality: QualityStep | None) -> WriteResult:
         if quality is None:
-            return self._write_model(node, step, dict(read))
+            return self._write_by_group(node, step, read) or self._write_model(
+                node, step, dict(read))
         written = self._write_model(quality.apply(node), step, dict(read))
         quality.commit_quarantine(node, written.version)
+        return written
+
+    def _write_by_group(self, node: Node, step: PlanStep, read: dict[str, int]
+                        ) -> WriteResult | None:
+        """A `full` aggregate built before by this definition: recompute only the groups its
+        inputs' changed rows touch (runtime/group_refresh.py); None: rebuild it whole (the
+        result's reason says why)."""
+        from afluente.model.group_shape import NotByGroup  # sqlglot: only when one runs
+        from afluente.runtime.group_refresh import GroupRefresh
+
+        seen = self.plan.observations[step.ref]
+        if (self.plan.full_refresh or seen.last is None or seen.version is None
+                or seen.damage is not None or seen.last.fingerprint != step.fingerprint):
+            return None
+        refresh = GroupRefresh(self.graph, self.engine, self.warehouse, node, seen.last,
+                               seen.version, read)
+        try:
+            prepared = refresh.prepare()
+            if isinstance(prepared, NotByGroup):
+                self.reasons[node.ref] = (f"{step.reason.split('; ')[0]}; kind `full` "
+                                          f"recomputes the whole table ({prepared.reason})")
+                return None
+            written = self._write_model(dataclasses.replace(node, sql=prepared.sql), step,
+                                        dict(read))
+        finally:
+            refresh.release()
+        self.reasons[node.ref] = prepared.reason
         return written
 
     def _write_model(self, node: Node, step: PlanStep, inputs: dict[str, object]) -> WriteResult:

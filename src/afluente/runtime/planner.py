@@ -172,8 +172,16 @@ def _upstream_runs(node: Node, up: TableRef) -> str:
     `apply_changes`, `time_range`: docs/kinds.md)."""
     if node.config.incremental:
         return f"upstream `{up}` runs first"
-    return (f"upstream `{up}` runs first; kind `{node.kind}` recomputes the whole table "
-            "(an incremental kind would read only its new rows)")
+    return f"upstream `{up}` runs first; {_full_reason(node)}"
+
+
+def _full_reason(node: Node) -> str:
+    """How a `full` model whose input changed is rebuilt: by group, or whole and why."""
+    if node.kind != "full":
+        return f"kind `{node.kind}` recomputes the whole table"
+    from afluente.model.group_shape import plan_reason  # sqlglot: only when one runs
+
+    return plan_reason(node)
 
 
 def _decide(
@@ -201,7 +209,8 @@ def _decide(
     expected = expected_inputs(graph, ref, seen)
     for name, version in expected.items():
         if last.inputs.get(name) != version:
-            return "run", f"upstream `{name}` changed (v{last.inputs.get(name)} → v{version})"
+            return "run", (f"upstream `{name}` changed (v{last.inputs.get(name)} → v{version}); "
+                           f"{_full_reason(node)}")
     return "skip", f"up to date (v{last.version})"
 
 
