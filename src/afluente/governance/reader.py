@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from afluente.config import Project
 from afluente.config.governance import GovernanceConfig, MaskKind, RoleSpec
@@ -25,6 +25,9 @@ from afluente.governance.grants import AccessDenied, Grant, Privilege, allows, d
 from afluente.governance.policies import TablePolicy, combined_filter
 from afluente.governance.principals import Directory, Principal
 from afluente.model import TableRef
+
+if TYPE_CHECKING:
+    from afluente.governance.identity import Identity
 
 #: Suffixes of the tables kept beside a model's (quarantine, CDC storage, a stream's late
 #: rows): governed as it.
@@ -71,6 +74,21 @@ class GovernedReader:
         from afluente.governance.access import load_directory
 
         directory, identity = load_directory(project, config)
+        return cls._reading_as(project, config, directory, identity)
+
+    @classmethod
+    def for_identity(cls, project: Project, identity: Identity) -> GovernedReader:
+        """The reader for `identity`, known to the caller (a server's request token)."""
+        config = project.config.governance
+        if config is None:
+            return cls(None)
+        from afluente.governance.access import project_directory
+
+        return cls._reading_as(project, config, project_directory(project, config), identity)
+
+    @classmethod
+    def _reading_as(cls, project: Project, config: GovernanceConfig, directory: Directory,
+                    identity: Identity) -> GovernedReader:
         principal = directory.principal(identity.name, [identity.token_role]
                                         if identity.token_role else [])
         pii = {} if principal.admin else _pii_columns(project)  # an ADMIN loads no models

@@ -1,0 +1,114 @@
+"""What every request of one server shares: the project, its state store, the token checks
+and sessions, the query rate limit and the runs started through the API."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, Request
+
+from afluente.config import Project, load_project
+from afluente.server.auth import Authenticator, Caller
+from afluente.server.rate_limit import RateLimit
+from afluente.server.store import ServerStore
+
+if TYPE_CHECKING:
+    from afluente.governance.reader import GovernedReader
+    from afluente.model import Graph
+    from afluente.server.run_jobs import Jobs
+
+
+@dataclass
+class ServerContext:
+    project: Project
+    store: ServerStore
+    auth: Authenticator
+    query_limit: RateLimit
+    jobs: Jobs
+    reader_ttl_s: float = 10.0
+    _readers: dict[str, tuple[GovernedReader, float]] = field(default_factory=dict)
+    _fresh: tuple[dict[str, dict[str, Any]], float] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, project_dir: Path, environment: str | None = None,
+             query_rate: int = 60) -> ServerContext:
+        from afluente.server.run_jobs import Jobs
+
+        project = load_project(project_dir, environment)
+        store = ServerStore.open(project.state_url)
+        return cls(project, store, Authenticator(store), RateLimit(query_rate),
+                   Jobs(project, environment))
+
+    def close(self) -> None:
+        self.jobs.stop_all()
+        self.store.close()
+
+    def graph(self) -> Graph:
+        """The models as their files say now (a parse cache makes this cheap)."""
+        from afluente.model import load_graph
+
+        return load_graph(self.project)
+
+    def last_model_status(self) -> dict[str, dict[str, Any]]:
+        return _latest_status(self.store)
+
+    def freshness(self) -> dict[str, dict[str, Any]]:
+        """Each table's freshness pillar and lag (kept `reader_ttl_s`: it opens every
+        table's Delta log)."""
+        now = time.monotonic()
+        with self._lock:
+            kept = self._fresh
+        if kept is not None and kept[1] > now:
+            return kept[0]
+        from afluente.observability.health import project_health
+
+        found = {t.table: {"status": t.pillars.get("freshness"), "lag_s": t.freshness_lag_s}
+                 for t in project_health(self.project)}
+        with self._lock:
+            self._fresh = (found, now + self.reader_ttl_s)
+        return found
+
+    def reader(self, caller: Caller) -> GovernedReader:
+        """The governed reader for `caller` (kept a few seconds: grants change rarely, and
+        finding a project's personal columns takes its lineage)."""
+        from afluente.governance.reader import GovernedReader
+
+        key = f"{caller.name}|{caller.identity.token_role}"
+        now = time.monotonic()
+        with self._lock:
+            kept = self._readers.get(key)
+        if kept is not None and kept[1] > now:
+            return kept[0]
+        reader = GovernedReader.for_identity(self.project, caller.identity)
+        with self._lock:
+            self._readers[key] = (reader, now + self.reader_ttl_s)
+        return reader
+
+
+def _latest_status(store: ServerStore, runs: int = 50) -> dict[str, dict[str, Any]]:
+    """Each model's newest model run among the last `runs` runs."""
+    found: dict[str, dict[str, Any]] = {}
+    for run in store.list_runs(runs):  # newest first
+        for model in run.models:
+            found.setdefault(model.model, {
+                "status": model.status, "run_id": run.run_id,
+                "finished_at": model.finished_at.isoformat() if model.finished_at else None,
+                "error": model.error})
+    return found
+
+
+def server_context(request: Request) -> ServerContext:
+    found = request.app.state.afluente
+    assert isinstance(found, ServerContext)
+    return found
+
+
+def authenticated(request: Request,
+                  context: ServerContext = Depends(server_context)) -> Caller:
+    """The request's caller; every route but /health and /openapi.json depends on it."""
+    return context.auth.caller_of(request)
