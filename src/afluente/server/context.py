@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import Depends, Request
 
@@ -18,8 +19,11 @@ from afluente.server.store import ServerStore
 
 if TYPE_CHECKING:
     from afluente.governance.reader import GovernedReader
+    from afluente.lineage import ProjectLineage
     from afluente.model import Graph
     from afluente.server.run_jobs import Jobs
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,9 +33,8 @@ class ServerContext:
     auth: Authenticator
     query_limit: RateLimit
     jobs: Jobs
-    reader_ttl_s: float = 10.0
-    _readers: dict[str, tuple[GovernedReader, float]] = field(default_factory=dict)
-    _fresh: tuple[dict[str, dict[str, Any]], float] | None = None
+    ttl_s: float = 10.0
+    _kept: dict[str, tuple[Any, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -58,36 +61,41 @@ class ServerContext:
         return _latest_status(self.store)
 
     def freshness(self) -> dict[str, dict[str, Any]]:
-        """Each table's freshness pillar and lag (kept `reader_ttl_s`: it opens every
-        table's Delta log)."""
-        now = time.monotonic()
-        with self._lock:
-            kept = self._fresh
-        if kept is not None and kept[1] > now:
-            return kept[0]
+        """Each table's freshness pillar and lag (it opens every table's Delta log)."""
         from afluente.observability.health import project_health
 
-        found = {t.table: {"status": t.pillars.get("freshness"), "lag_s": t.freshness_lag_s}
-                 for t in project_health(self.project)}
-        with self._lock:
-            self._fresh = (found, now + self.reader_ttl_s)
-        return found
+        return self.kept("freshness", lambda: {
+            t.table: {"status": t.pillars.get("freshness"), "lag_s": t.freshness_lag_s}
+            for t in project_health(self.project)})
+
+    def lineage(self) -> ProjectLineage:
+        """The project's column lineage (parsing every model's SQL)."""
+        from afluente.catalog import load_lineage
+        from afluente.storage import Warehouse
+
+        return self.kept("lineage", lambda: load_lineage(
+            self.graph(), Warehouse(self.project.warehouse_uri)))
 
     def reader(self, caller: Caller) -> GovernedReader:
-        """The governed reader for `caller` (kept a few seconds: grants change rarely, and
-        finding a project's personal columns takes its lineage)."""
+        """The governed reader for `caller` (grants change rarely, and finding a project's
+        personal columns takes its lineage)."""
         from afluente.governance.reader import GovernedReader
 
-        key = f"{caller.name}|{caller.identity.token_role}"
+        return self.kept(f"reader|{caller.name}|{caller.identity.token_role}",
+                         lambda: GovernedReader.for_identity(self.project, caller.identity))
+
+    def kept(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept `ttl_s` seconds: what is costly to find and changes only with a
+        run or a grant is found again at most that often."""
         now = time.monotonic()
         with self._lock:
-            kept = self._readers.get(key)
-        if kept is not None and kept[1] > now:
-            return kept[0]
-        reader = GovernedReader.for_identity(self.project, caller.identity)
+            found = self._kept.get(key)
+        if found is not None and found[1] > now:
+            return found[0]
+        value = compute()
         with self._lock:
-            self._readers[key] = (reader, now + self.reader_ttl_s)
-        return reader
+            self._kept[key] = (value, now + self.ttl_s)
+        return value
 
 
 def _latest_status(store: ServerStore, runs: int = 50) -> dict[str, dict[str, Any]]:

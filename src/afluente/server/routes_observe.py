@@ -37,13 +37,11 @@ def lineage(target: str, direction: Literal["upstream", "downstream"] = "upstrea
             depth: int | None = Query(None, ge=1),
             context: ServerContext = Depends(server_context)) -> dict[str, Any]:
     """Column (`layer.table.column`) or table lineage, as `afluente lineage --format json`."""
-    from afluente.catalog import load_lineage
     from afluente.lineage.export import render
     from afluente.lineage.model import ColumnKey
     from afluente.lineage.walk import parse_target, walk_columns, walk_tables
-    from afluente.storage import Warehouse
 
-    found = load_lineage(context.graph(), Warehouse(context.project.warehouse_uri))
+    found = context.lineage()
     try:
         dataset, column = parse_target(found, target)
     except AfluenteError as error:
