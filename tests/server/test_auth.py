@@ -44,10 +44,12 @@ def test_every_route_refuses_no_token_and_a_wrong_token_alike(served: Served) ->
                     body = {"token": headers["Authorization"].split(" ", 1)[1]}
                 answer = client.request(method, path, headers=headers, json=body)
                 answers.append((method, path, answer.status_code, answer.text,
-                                answer.headers.get("content-type")))
+                                answer.headers.get("content-type"),
+                                answer.headers.get("www-authenticate")))
     assert {a[2] for a in answers} == {401}, [a[:3] for a in answers if a[2] != 401]
     assert len({a[3] for a in answers}) == 1  # one body: never says whether a token exists
     assert {a[4] for a in answers} == {"application/problem+json"}
+    assert {a[5] for a in answers} == {'Bearer realm="afluente"'}
     assert "afluente token create" in answers[0][3]
 
 
@@ -80,8 +82,8 @@ def test_base_path_behind_a_proxy(served: Served) -> None:
     from afluente.server.app import create_app
     from afluente.server.context import ServerContext
 
-    app = create_app(ServerContext.open(served.root))
-    with TestClient(app, root_path="/afluente") as client:  # as `serve --base-path` sets it
+    app = create_app(ServerContext.open(served.root), "/afluente")
+    with TestClient(app) as client:  # a proxy passing the prefix on, or stripping it
         spec = client.get("/openapi.json").json()
         prefixed = client.get("/afluente/health")
         stripped = client.get("/health")

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 import afluente
 from afluente.server import routes_meta, routes_observe, routes_query, routes_runs, routes_tables
+from afluente.server.base_path import BasePath
 from afluente.server.context import ServerContext
 from afluente.server.json_body import JsonBody
 from afluente.server.problems import install_handlers
@@ -18,9 +19,9 @@ from afluente.server.problems import install_handlers
 log = logging.getLogger("afluente.server")
 
 
-def create_app(context: ServerContext) -> FastAPI:
-    """The API over `context`'s project (the base path a proxy serves it under is the
-    server's root path: see `serve`)."""
+def create_app(context: ServerContext, base_path: str = "") -> FastAPI:
+    """The API over `context`'s project; `base_path` is the prefix a reverse proxy serves
+    it under (`/afluente`)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -33,6 +34,8 @@ def create_app(context: ServerContext) -> FastAPI:
                   docs_url="/docs", redoc_url=None)
     app.state.afluente = context
     install_handlers(app)
+    if base_path:
+        app.add_middleware(BasePath, base=base_path)
     app.include_router(routes_meta.open_routes)
     for module in (routes_meta, routes_runs, routes_tables, routes_query, routes_observe):
         app.include_router(module.router)
@@ -45,10 +48,7 @@ def serve(project_dir: Path, environment: str | None, host: str, port: int, base
     import uvicorn
 
     context = ServerContext.open(project_dir, environment, query_rate)
-    app = create_app(context)
+    app = create_app(context, base_path)
     log.info("serving %s on http://%s:%s%s", context.project.config.name, host, port,
              base_path)
-    # the root path: a proxy serving the API under `/afluente` may strip the prefix or pass
-    # it on; either way links and /openapi.json's `servers` carry it
-    uvicorn.run(app, host=host, port=port, root_path=base_path.rstrip("/"), proxy_headers=True,
-                log_level="warning")
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, log_level="warning")

@@ -41,6 +41,7 @@ UNAUTHORIZED_HINT = ("send `Authorization: Bearer <token>`, or open a session wi
 
 class Unauthorized(ApiError):
     status = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="afluente"'}
 
     def __init__(self) -> None:
         super().__init__(UNAUTHORIZED, hint=UNAUTHORIZED_HINT)

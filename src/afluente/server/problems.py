@@ -26,9 +26,10 @@ log = logging.getLogger("afluente.server")
 
 
 class ApiError(AfluenteError):
-    """An error the API answers with a given HTTP status."""
+    """An error the API answers with a given HTTP status (and headers)."""
 
     status = 400
+    headers: dict[str, str] = {}
 
 
 class NotFound(ApiError):
@@ -82,10 +83,11 @@ def problem(status: int, detail: str, hint: str | None = None, *,
 
 
 def error_problem(error: AfluenteError) -> JSONResponse:
-    headers = ({"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited)
-               else None)
+    headers = dict(error.headers) if isinstance(error, ApiError) else {}
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
     location = str(error.location) if error.location else None
-    return problem(status_of(error), error.message, error.hint, headers=headers,
+    return problem(status_of(error), error.message, error.hint, headers=headers or None,
                    table=error.table, run_id=error.run_id, location=location)
 
 
