@@ -122,6 +122,22 @@ def test_a_table_locked_by_a_live_run_is_409_naming_it(served: Served) -> None:
         f"`table:{TABLE}` is locked by `20260101T000000-holder` (pid {os.getpid()}")
 
 
+def test_a_backfill_job_ends_with_the_cli_error(served: Served) -> None:
+    """The demo has no time_range model: the backfill's child exits with the CLI's error,
+    which the job carries."""
+    with served.client() as client:
+        started = client.post("/api/backfills", json={"select": TABLE, "start": "2023-01-01",
+                                                       "end": "2023-01-02"})
+        assert started.status_code == 202, started.text
+        job = client.get(f"/api/jobs/{started.json()['job_id']}", params={"wait": 300}).json()
+    assert job["status"] == "failed" and job["exit_code"] == 2
+    assert job["command"] == ["afluente", "backfill", TABLE, "--start", "2023-01-01", "--end",
+                              "2023-01-02"]
+    assert job["error"]["detail"] == f"selector `{TABLE}` selects no time_range model, and " \
+                                     "the project has none"
+    assert "kind: time_range" in job["error"]["hint"]
+
+
 def test_jobs_list_what_the_api_started(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=60,
                       headers={"Authorization": f"Bearer {served.tokens['admin']}"}) as client:

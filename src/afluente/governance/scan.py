@@ -37,17 +37,46 @@ def governed_table(project: Project, reader: GovernedReader, ref: TableRef,
 def table_page(project: Project, reader: GovernedReader, ref: TableRef,
                dataset: pads.Dataset, limit: int, offset: int = 0) -> pa.Table:
     """Rows `offset` to `offset + limit` of `dataset` (a version of `ref`) as the caller
-    may see them: the engine runs the reader's SELECT (or a plain one) with LIMIT and OFFSET,
-    so it reads only as far as the page, never the whole table."""
+    may see them, never reading the table whole: the engine runs the reader's SELECT (or a
+    plain one) with LIMIT and OFFSET; when no row filter applies, the files and row groups
+    wholly before `offset` are skipped first (their row counts are in the Parquet footers),
+    so a page deep into a large table reads about one row group."""
     columns, visible = visible_scan(dataset.schema)
     listed = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-    sql = reader.table_sql(ref, columns) or f'SELECT {listed} FROM "{ref.layer}"."{ref.name}"'
+    policy, sql = reader.governed_select(ref, columns)
+    if visible is None and policy.row_filter is None and offset > 0:
+        dataset, offset = _from_row(dataset, offset)
     engine = project_engine(project)
     try:
         engine.attach_table(ref, dataset if visible is None else dataset.filter(visible))
-        return engine.query(f"{sql} LIMIT {int(limit)} OFFSET {int(offset)}")
+        select = sql or f'SELECT {listed} FROM "{ref.layer}"."{ref.name}"'
+        return engine.query(f"{select} LIMIT {int(limit)} OFFSET {int(offset)}")
     finally:
         engine.close()
+
+
+def _from_row(dataset: pads.Dataset, offset: int) -> tuple[pads.Dataset, int]:
+    """The part of `dataset` from the row group holding row `offset` on (in scan order),
+    and that row's offset within it."""
+    import pyarrow.dataset as pads
+
+    if not isinstance(dataset, pads.FileSystemDataset):
+        return dataset, offset
+    fragments = list(dataset.get_fragments())
+    for index, fragment in enumerate(fragments):
+        rows = fragment.metadata.num_rows
+        if rows <= offset:
+            offset -= rows
+            continue
+        groups = fragment.split_by_row_group()
+        for at, group in enumerate(groups):
+            group_rows = group.row_groups[0].num_rows
+            if group_rows > offset:
+                kept = groups[at:] + fragments[index + 1:]
+                return pads.FileSystemDataset(kept, dataset.schema, dataset.format,
+                                              dataset.filesystem), offset
+            offset -= group_rows
+    return pads.FileSystemDataset([], dataset.schema, dataset.format, dataset.filesystem), 0
 
 
 def governed_samples(reader: GovernedReader, history: list[dict[str, Any]]

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 
 from afluente.errors import AfluenteError
-from afluente.governance.grants import AccessDenied
 from afluente.governance.identity import Identity, token_identity
 from afluente.server.problems import ApiError
 
@@ -93,7 +92,7 @@ class Authenticator:
             return Caller(known[0], token)
         try:
             identity = token_identity(self.store, token, "the request's token")
-        except (AccessDenied, AfluenteError):
+        except AfluenteError:  # unknown, revoked, malformed: the one 401
             raise Unauthorized() from None
         with self._lock:
             self._verified[key] = (identity, now + self.ttl_s)

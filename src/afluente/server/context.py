@@ -35,6 +35,7 @@ class ServerContext:
     jobs: Jobs
     ttl_s: float = 10.0
     _kept: dict[str, tuple[Any, float]] = field(default_factory=dict)
+    _versioned: dict[str, tuple[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -52,10 +53,10 @@ class ServerContext:
         self.store.close()
 
     def graph(self) -> Graph:
-        """The models as their files say now (a parse cache makes this cheap)."""
+        """The models as their files say (a change shows within `ttl_s`)."""
         from afluente.model import load_graph
 
-        return load_graph(self.project)
+        return self.kept("graph", lambda: load_graph(self.project))
 
     def last_model_status(self) -> dict[str, dict[str, Any]]:
         return _latest_status(self.store)
@@ -73,16 +74,39 @@ class ServerContext:
         from afluente.catalog import load_lineage
         from afluente.storage import Warehouse
 
-        return self.kept("lineage", lambda: load_lineage(
+        return self.kept_while("lineage", self.models_version(), lambda: load_lineage(
             self.graph(), Warehouse(self.project.warehouse_uri)))
+
+    def models_version(self) -> str:
+        """What the lineage and the personal columns depend on: the models (their
+        fingerprints) and the tables' columns (which change only with a run)."""
+        graph = self.graph()
+        newest = self.store.list_runs(1)
+        return repr((sorted((str(r), f) for r, f in graph.fingerprints.items()),
+                     newest[0].run_id if newest else None))
+
+    def kept_while(self, key: str, version: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept while `version` stays the same."""
+        with self._lock:
+            found = self._versioned.get(key)
+        if found is not None and found[0] == version:
+            return found[1]
+        value = compute()
+        with self._lock:
+            self._versioned[key] = (version, value)
+        return value
 
     def reader(self, caller: Caller) -> GovernedReader:
         """The governed reader for `caller` (grants change rarely, and finding a project's
         personal columns takes its lineage)."""
-        from afluente.governance.reader import GovernedReader
+        from afluente.governance.reader import GovernedReader, personal_columns
 
+        version = self.models_version()
         return self.kept(f"reader|{caller.name}|{caller.identity.token_role}",
-                         lambda: GovernedReader.for_identity(self.project, caller.identity))
+                         lambda: GovernedReader.for_identity(
+                             self.project, caller.identity,
+                             lambda p: self.kept_while("pii", version,
+                                                       lambda: personal_columns(p))))
 
     def kept(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()`, kept `ttl_s` seconds: what is costly to find and changes only with a

@@ -149,5 +149,10 @@ def jobs(context: ServerContext = Depends(server_context)) -> list[dict[str, Any
 
 
 @router.get("/jobs/{job_id}")
-def job(job_id: str, context: ServerContext = Depends(server_context)) -> dict[str, Any]:
-    return context.jobs.get(job_id).as_json()
+def job(job_id: str, wait: float = Query(0, ge=0, le=300, description="Seconds to wait "
+                                          "for the job to finish before answering."),
+        context: ServerContext = Depends(server_context)) -> dict[str, Any]:
+    """One job; with `wait`, answers as soon as it finishes (or when `wait` runs out)."""
+    found = context.jobs.get(job_id)
+    found.done.wait(wait)
+    return found.as_json()
