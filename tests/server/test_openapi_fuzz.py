@@ -26,7 +26,7 @@ def test_no_operation_answers_500(served: Served) -> None:
             continue
         tried.append(operation.path)
 
-        @settings(max_examples=5, deadline=None, database=None,
+        @settings(max_examples=4, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy())
         def check(case: object) -> None:

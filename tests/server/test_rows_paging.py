@@ -12,7 +12,7 @@ from tests.server.conftest import Served
 
 from afluente.config import load_project
 from afluente.governance.reader import GovernedReader
-from afluente.governance.scan import _from_row, table_page
+from afluente.governance.scan import _window, table_page
 from afluente.model import TableRef
 
 
@@ -29,6 +29,8 @@ def test_pages_over_files_and_row_groups(served: Served, tmp_path: Path) -> None
     for offset in (0, 9, 10, 34, 35, 36, 59, 60, 95, 99, 100, 140):
         page = table_page(project, reader, ref, dataset, 7, offset)
         assert page.column("id").to_pylist() == list(range(offset, min(offset + 7, 100))), offset
-    skipped, inside = _from_row(dataset, 72)
-    assert inside == 2  # the row group of rows 70-79 in the third file, and row 72 in it
-    assert skipped.head(1).column("id").to_pylist() == [70]
+    window, inside = _window(dataset, 72, 15)
+    assert inside == 2  # the row groups of rows 70-89 in the third file; row 72 in them
+    assert window.to_table().column("id").to_pylist() == list(range(70, 90))
+    across, inside = _window(dataset, 33, 4)  # the last group of a file, the next's first
+    assert inside == 3 and across.to_table().column("id").to_pylist() == list(range(30, 45))

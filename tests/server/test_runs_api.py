@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from tests.cli_inprocess import run_afluente
 from tests.server.conftest import Served
 
 from afluente.config import load_project
@@ -53,8 +54,9 @@ def cli(served: Served, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_bad_selector_gets_the_cli_error_and_hint(served: Served) -> None:
     with served.client() as client:
         answer = client.post("/api/runs", json={"select": "gold.revenue_by_stat_month"})
-    said = json.loads(cli(served, "run", "--select", "gold.revenue_by_stat_month"
-                          ).stderr.strip().splitlines()[-1])["error"]
+    done = run_afluente(["--json", "-p", str(served.root), "run", "--select",
+                         "gold.revenue_by_stat_month"], env={"AFLUENTE_TOKEN": None})
+    said = json.loads(done.stderr.strip().splitlines()[-1])["error"]
     detail, _, hint = said.partition("\n  hint: ")
     assert answer.status_code == 400
     assert answer.json()["detail"] == detail and answer.json()["hint"] == hint

@@ -38,14 +38,14 @@ def table_page(project: Project, reader: GovernedReader, ref: TableRef,
                dataset: pads.Dataset, limit: int, offset: int = 0) -> pa.Table:
     """Rows `offset` to `offset + limit` of `dataset` (a version of `ref`) as the caller
     may see them, never reading the table whole: the engine runs the reader's SELECT (or a
-    plain one) with LIMIT and OFFSET; when no row filter applies, the files and row groups
-    wholly before `offset` are skipped first (their row counts are in the Parquet footers),
-    so a page deep into a large table reads about one row group."""
+    plain one) with LIMIT and OFFSET; when no row filter applies, it reads only the row
+    groups holding the page (their row counts are in the Parquet footers), so a page deep
+    into a large table costs about one row group."""
     columns, visible = visible_scan(dataset.schema)
     listed = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     policy, sql = reader.governed_select(ref, columns)
-    if visible is None and policy.row_filter is None and offset > 0:
-        dataset, offset = _from_row(dataset, offset)
+    if visible is None and policy.row_filter is None:
+        dataset, offset = _window(dataset, offset, limit)
     engine = project_engine(project)
     try:
         engine.attach_table(ref, dataset if visible is None else dataset.filter(visible))
@@ -55,28 +55,33 @@ def table_page(project: Project, reader: GovernedReader, ref: TableRef,
         engine.close()
 
 
-def _from_row(dataset: pads.Dataset, offset: int) -> tuple[pads.Dataset, int]:
-    """The part of `dataset` from the row group holding row `offset` on (in scan order),
-    and that row's offset within it."""
+def _window(dataset: pads.Dataset, offset: int, limit: int) -> tuple[pads.Dataset, int]:
+    """The row groups of `dataset` (in scan order) that hold rows `offset` to `offset +
+    limit`, and the offset of row `offset` within them."""
     import pyarrow.dataset as pads
 
     if not isinstance(dataset, pads.FileSystemDataset):
         return dataset, offset
-    fragments = list(dataset.get_fragments())
-    for index, fragment in enumerate(fragments):
+    kept: list[pads.Fragment] = []
+    inside, needed = offset, offset + limit  # rows still to skip, rows still to cover
+    for fragment in dataset.get_fragments():
         rows = fragment.metadata.num_rows
-        if rows <= offset:
-            offset -= rows
+        if rows <= inside and not kept:
+            inside, needed = inside - rows, needed - rows
             continue
-        groups = fragment.split_by_row_group()
-        for at, group in enumerate(groups):
+        for group in fragment.split_by_row_group():
             group_rows = group.row_groups[0].num_rows
-            if group_rows > offset:
-                kept = groups[at:] + fragments[index + 1:]
-                return pads.FileSystemDataset(kept, dataset.schema, dataset.format,
-                                              dataset.filesystem), offset
-            offset -= group_rows
-    return pads.FileSystemDataset([], dataset.schema, dataset.format, dataset.filesystem), 0
+            if not kept and group_rows <= inside:
+                inside, needed = inside - group_rows, needed - group_rows
+                continue
+            kept.append(group)
+            needed -= group_rows
+            if needed <= 0:
+                break
+        if needed <= 0:
+            break
+    return pads.FileSystemDataset(kept, dataset.schema, dataset.format,
+                                  dataset.filesystem), inside
 
 
 def governed_samples(reader: GovernedReader, history: list[dict[str, Any]]
