@@ -1,4 +1,4 @@
-"""Names in a request that must exist: a table of the project, a version of it, a run."""
+"""A table named in a request: one of the project's, or a 404 with the closest names."""
 
 from __future__ import annotations
 
