@@ -54,9 +54,8 @@ class RateLimited(ApiError):
         self.retry_after = retry_after
 
 
-#: The statuses of the project's own errors, most specific first.
+#: The statuses of the project's other errors, most specific first.
 _STATUS: tuple[tuple[type[AfluenteError], int], ...] = (
-    (ApiError, 0),  # its own `status`
     (AccessDenied, 403),
     (TableNotFoundError, 404),
     (LockTimeoutError, 409),
@@ -66,9 +65,11 @@ _STATUS: tuple[tuple[type[AfluenteError], int], ...] = (
 
 
 def status_of(error: AfluenteError) -> int:
+    if isinstance(error, ApiError):
+        return error.status
     for kind, status in _STATUS:
         if isinstance(error, kind):
-            return status or getattr(error, "status", 400)
+            return status
     return 400  # bad input: a selector, SQL, a time, a config the request leans on
 
 
