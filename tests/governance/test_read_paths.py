@@ -30,6 +30,10 @@ GOVERNED = {
     "cli/commands_quality.py": "quality: samples hidden by GovernedReader.decide",
     "io/beam/tables.py": "Beam ReadFromAfluente: FileReader reads a file through "
                          "governance.scan.governed_table unless the reader is unrestricted",
+    "server/rows_page.py": "GET /api/tables/{table}/rows and /quarantine: "
+                           "governance.scan.table_page",
+    "server/routes_observe.py": "GET /api/quality: samples hidden by governance.scan."
+                                "governed_samples",
 }
 
 #: Modules that read stored data for a run or for numbers, never showing a value to a reader.
@@ -74,6 +78,8 @@ COMMANDS = {
     "processing-records": "names, tags and lineage, no values",
     "retain": "writes (deletes the rows past a retention period; takes MODIFY)",
     "demo-stream": "writes (prints the live gold table it builds from generated events)",
+    "serve": "governed (the REST API: rows through governance.scan.table_page, query through "
+             "runtime.query with the caller's GovernedReader; tests/server)",
 }
 
 #: Modules of afluente.governance itself that read stored values outside the reader, and

@@ -55,6 +55,7 @@ def _register() -> None:
         commands_repair,
         commands_run,
         commands_schedule,
+        commands_serve,
         commands_spark,
         commands_stream,
         commands_tables,

@@ -67,15 +67,18 @@ def quality(
 ) -> None:
     """Summarise the latest evaluation of every expectation the project defines now
     (history: afluente.quality_results)."""
-    from afluente.quality.latest import current_results
+    from afluente.governance.reader import GovernedReader
+    from afluente.governance.scan import governed_samples
+    from afluente.model import load_graph
+    from afluente.quality.latest import current_results, defined_expectations
     from afluente.quality.report_html import render_report
     from afluente.state import StateStore
 
     cli = state_of(ctx)
     project = cli.project()
     with StateStore.open(project.state_url) as state:
-        history = _governed_samples(project, state.quality_history())
-    shown, pending = current_results(history, _defined(project))
+        history = governed_samples(GovernedReader.open(project), state.quality_history())
+    shown, pending = current_results(history, defined_expectations(load_graph(project)))
     current = {(r["model"], r["rule"]) for r in shown}
     kept = [r for r in history if (r["model"], r["rule"]) in current]
     page = None if html is None else write_page(
@@ -96,34 +99,6 @@ def quality(
         _wrote(console, page)
 
     cli.console.emit(payload, render)
-
-
-def _governed_samples(project: Any, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Quality results as the governed reader lets the caller see them: failing samples hold
-    table values, so a reader without a grant on `afluente.quality_results.sample` sees
-    none (docs/governance.md)."""
-    from afluente.governance.reader import GovernedReader
-    from afluente.model import TableRef
-
-    reader = GovernedReader.open(project)
-    if reader.unrestricted:
-        return history
-    columns = list(history[0]) if history else ["sample"]
-    policy = reader.decide(TableRef("afluente", "quality_results"), columns).policy
-    if "sample" not in policy.hidden:
-        return history
-    return [dict(row, sample="[]") for row in history]
-
-
-def _defined(project: Any) -> dict[str, list[Any]]:
-    """Each model's expectations as the project defines them now."""
-    from afluente.model import load_graph
-    from afluente.quality.rules import parse_expectations
-
-    graph = load_graph(project)
-    return {graph[ref].name: list(parse_expectations(graph[ref].config.expectations,
-                                                     graph[ref].location, graph[ref].name))
-            for ref in graph.order if graph[ref].config.expectations}
 
 
 @app.command()

@@ -20,6 +20,12 @@ def load_directory(project: Project, config: GovernanceConfig) -> tuple[Director
     return directory_of(project, config, stored_grants, stored_members), identity
 
 
+def project_directory(project: Project, config: GovernanceConfig) -> Directory:
+    """Who holds which role and grant (the caller is known otherwise, e.g. by a server)."""
+    with AccessStore.open(project.state_url) as store:
+        return directory_of(project, config, store.grants(), store.members())
+
+
 def directory_of(project: Project, config: GovernanceConfig, stored_grants: list[StoredGrant],
                  stored_members: list[tuple[str, str]]) -> Directory:
     grants = [Grant(role, g.privilege, g.on) for role, spec in config.roles.items()

@@ -50,22 +50,28 @@ def current_identity(store: AccessStore) -> Identity:
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token:
         return Identity(os_user())
-    token_id, secret = _split(token)
+    return token_identity(store, token)
+
+
+def token_identity(store: AccessStore, token: str, held_in: str = TOKEN_ENV) -> Identity:
+    """The service account `token` stands for (raises `AccessDenied`); `held_in` names where
+    the token came from, for the message."""
+    token_id, secret = _split(token, held_in)
     stored = store.token(token_id)
     digest = hashlib.sha256(secret.encode()).hexdigest()
     if stored is None or not hmac.compare_digest(stored.secret_sha256, digest):
-        raise AccessDenied(f"the token in {TOKEN_ENV} is not known to this project",
+        raise AccessDenied(f"the token in {held_in} is not known to this project",
                            hint="ask an ADMIN for a token (`afluente token create`)")
     if stored.revoked_at is not None:
-        raise AccessDenied(f"the token {token_id} in {TOKEN_ENV} was revoked",
+        raise AccessDenied(f"the token {token_id} in {held_in} was revoked",
                            hint="ask an ADMIN for a new token (`afluente token create`)")
     return Identity(stored.name, stored.role)
 
 
-def _split(token: str) -> tuple[str, str]:
+def _split(token: str, held_in: str) -> tuple[str, str]:
     parts = token.split("_")
     if len(parts) != 3 or f"{parts[0]}_" != _PREFIX or not parts[1] or not parts[2]:
-        raise AccessDenied(f"{TOKEN_ENV} does not hold an afluente token (afl_ID_SECRET)",
+        raise AccessDenied(f"{held_in} does not hold an afluente token (afl_ID_SECRET)",
                            hint="copy the whole token `afluente token create` printed")
     return parts[1], parts[2]
 

@@ -29,6 +29,7 @@ from afluente.model import TableRef
 if TYPE_CHECKING:
     from afluente.model import Graph
     from afluente.storage import Warehouse
+    from afluente.governance.identity import Identity
 
 #: Suffixes of the tables kept beside a model's (quarantine, CDC storage, a stream's late
 #: rows): governed as it.
@@ -78,10 +79,30 @@ class GovernedReader:
         from afluente.governance.access import load_directory
 
         directory, identity = load_directory(project, config)
+        # a decision on whole tables loads no models
+        return cls._reading_as(project, config, directory, identity,
+                               personal_columns if columns else _no_personal_columns)
+
+    @classmethod
+    def for_identity(cls, project: Project, identity: Identity,
+                     pii: Callable[[Project], PiiColumns] | None = None) -> GovernedReader:
+        """The reader for `identity`, known to the caller (a server's request token);
+        `pii` finds the project's personal columns (a server keeps them between requests)."""
+        config = project.config.governance
+        if config is None:
+            return cls(None)
+        from afluente.governance.access import project_directory
+
+        return cls._reading_as(project, config, project_directory(project, config), identity,
+                               pii or personal_columns)
+
+    @classmethod
+    def _reading_as(cls, project: Project, config: GovernanceConfig, directory: Directory,
+                    identity: Identity, pii_of: Callable[[Project], PiiColumns]
+                    ) -> GovernedReader:
         principal = directory.principal(identity.name, [identity.token_role]
                                         if identity.token_role else [])
-        # an ADMIN, or a decision on whole tables, loads no models
-        pii = {} if principal.admin or not columns else _pii_columns(project)
+        pii = {} if principal.admin else pii_of(project)  # an ADMIN loads no models
         return cls(principal, directory, config.roles, pii, _key_source(project, config),
                    project=project)
 
@@ -164,10 +185,16 @@ class GovernedReader:
                   ) -> str | None:
         """The SELECT that reads `ref` (from `source`, default `ref` itself) as the caller
         may see it; None when they see it whole (read it as before)."""
+        return self.governed_select(ref, columns, source)[1]
+
+    def governed_select(self, ref: TableRef, columns: Sequence[str], source: str | None = None
+                        ) -> tuple[TablePolicy, str | None]:
+        """The decision's policy for `ref` and `table_sql`'s SELECT (None: whole)."""
         policy = self.decide(ref, columns).policy
         if policy.unrestricted:
-            return None
-        return policy.select_sql(source or f'"{ref.layer}"."{ref.name}"', self._mask_key(policy))
+            return policy, None
+        return policy, policy.select_sql(source or f'"{ref.layer}"."{ref.name}"',
+                                         self._mask_key(policy))
 
     def rewrite(self, sql: str, columns_of: Callable[[TableRef], Sequence[str] | None]) -> str:
         """`sql` with every table it reads replaced by what the caller may see of it; a
@@ -242,7 +269,14 @@ def _key_source(project: Project, config: GovernanceConfig) -> tuple[str, str | 
     return config.hmac_key_env, str(project.root / file) if file else None
 
 
-def _pii_columns(project: Project) -> dict[TableRef, dict[str, set[str]]]:
+PiiColumns = Mapping[TableRef, Mapping[str, set[str]]]
+
+
+def _no_personal_columns(project: Project) -> dict[TableRef, dict[str, set[str]]]:
+    return {}
+
+
+def personal_columns(project: Project) -> dict[TableRef, dict[str, set[str]]]:
     """Each table's columns holding personal data: tagged `pii` in a model's config, or
     linked to a tagged column by column lineage (a copy downstream — a view's too — or the
     column upstream it is computed from), with the tagged columns they come from; kept

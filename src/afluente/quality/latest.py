@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from afluente.quality.rules import Expectation
+from afluente.model import Graph
+from afluente.quality.rules import Expectation, parse_expectations
 
 
 def current_results(
@@ -41,3 +42,10 @@ def _latest_evaluation(history: Sequence[dict[str, Any]]) -> dict[tuple[str, str
 def _evaluates(result: dict[str, Any], rule: Expectation) -> bool:
     return (result["kind"], result["scope"], result["action"], float(result["mostly"])) == (
         rule.rule, rule.scope, rule.action, rule.mostly)
+
+
+def defined_expectations(graph: Graph) -> dict[str, list[Expectation]]:
+    """Each model's expectations as the project defines them now."""
+    return {graph[ref].name: list(parse_expectations(graph[ref].config.expectations,
+                                                     graph[ref].location, graph[ref].name))
+            for ref in graph.order if graph[ref].config.expectations}

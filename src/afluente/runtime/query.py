@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from afluente.engines.query_rows import QueryRows
+    from afluente.governance.reader import GovernedReader
     from afluente.state import StateTable
 
 STATE_TABLES: tuple[StateTable, ...] = ("runs", "model_runs", "events", "quality_results")
@@ -48,20 +49,22 @@ def query_project(project: Project, sql: str) -> pa.Table:
                       engine.read_only_query(text, folders))
 
 
-def query_rows(project: Project, sql: str) -> QueryRows:
+def query_rows(project: Project, sql: str, reader: GovernedReader | None = None) -> QueryRows:
     """`query_project`'s result as Python values, what `afluente query` prints: on DuckDB a
-    statement that reads no table (`select 1`) then loads no Arrow at all."""
+    statement that reads no table (`select 1`) then loads no Arrow at all. `reader`: whose
+    read it is (default: whoever runs this process)."""
     return _read_only(project, sql, lambda engine, text, folders:
-                      engine.read_only_rows(text, folders))
+                      engine.read_only_rows(text, folders), reader)
 
 
-def _read_only(project: Project, sql: str, fetch: Callable[[Engine, str, list[str]], T]) -> T:
+def _read_only(project: Project, sql: str, fetch: Callable[[Engine, str, list[str]], T],
+               reader: GovernedReader | None = None) -> T:
     """Attach what `sql` reads, let the governed reader rewrite it (grants, masks, row
     filters; docs/governance.md) and run it."""
     from afluente.governance.reader import GovernedReader
     from afluente.runtime.encryption import decrypting
 
-    reader = GovernedReader.open(project)
+    reader = reader or GovernedReader.open(project)
     engine = decrypting(project_engine(project), project)
     try:
         wanted = _attach_project_tables(engine, project, sql)

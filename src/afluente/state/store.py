@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Engine, Text, select, type_coerce
+from sqlalchemy import Engine, Text, func, select, type_coerce
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, RowMapping
 
@@ -298,6 +298,23 @@ class StateStore:
         with self._read("read events") as conn:
             records = [event_record(row) for row in conn.execute(query).mappings()]
         return records if limit is None else records[::-1]
+
+    def events_after(self, after_id: int, run_id: str | None = None, limit: int = 500
+                     ) -> list[tuple[int, Event]]:
+        """Events with an id above `after_id` (of one run, or all), oldest first, with their
+        ids: what a live stream sends next."""
+        table = schema.events
+        query = select(table).where(table.c.id > after_id)
+        if run_id is not None:
+            query = query.where(table.c.run_id == run_id)
+        query = query.order_by(table.c.id).limit(max(limit, 0))
+        with self._read("read events") as conn:
+            return [(int(row["id"]), event_record(row)) for row in conn.execute(query).mappings()]
+
+    def last_event_id(self) -> int:
+        """The id of the newest event (0 when there is none)."""
+        with self._read("read events") as conn:
+            return int(conn.execute(select(func.max(schema.events.c.id))).scalar() or 0)
 
     def last_event(self, type_: str, model: str) -> Event | None:
         """The most recent event of one type about one model, if any."""

@@ -1,0 +1,108 @@
+"""Authentication on every route, the browser session's CSRF protection, the base path
+behind a proxy, and the query rate limit."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+from tests.server.conftest import Served
+
+from afluente.server.problems import RateLimited, error_problem
+from afluente.server.rate_limit import RateLimit
+
+OPEN = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
+SAMPLE = {"table": "gold.fct_orders", "run_id": "x", "job_id": "x",
+          "target": "gold.fct_orders.order_id"}
+
+
+def routes(served: Served) -> list[tuple[str, str]]:
+    """Every operation of the app (the published schema lists them all: no route of the
+    API is left out of it)."""
+    spec = httpx.get(f"{served.url}/openapi.json").json()
+    found = [(method.upper(), path) for path, item in spec["paths"].items()
+             for method in item]
+    return [(m, re.sub(r"\{(\w+)\}", lambda g: SAMPLE[g.group(1)], p)) for m, p in found
+            if p not in OPEN]
+
+
+def test_every_route_refuses_no_token_and_a_wrong_token_alike(served: Served) -> None:
+    table = routes(served)
+    assert len(table) >= 25
+    wrong = "afl_0123456789ab_" + "0" * 64
+    known_id = served.tokens["analyst"].split("_")[1]
+    answers = []
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        for method, path in table:
+            body = {"token": ""} if path == "/api/session" else {}
+            for headers in ({}, {"Authorization": f"Bearer {wrong}"},
+                            {"Authorization": f"Bearer afl_{known_id}_{'1' * 64}"},
+                            {"Authorization": "Basic dXNlcjpwYXNz"}):
+                if path == "/api/session" and headers:
+                    body = {"token": headers["Authorization"].split(" ", 1)[1]}
+                answer = client.request(method, path, headers=headers, json=body)
+                answers.append((method, path, answer.status_code, answer.text,
+                                answer.headers.get("content-type"),
+                                answer.headers.get("www-authenticate")))
+    assert {a[2] for a in answers} == {401}, [a[:3] for a in answers if a[2] != 401]
+    assert len({a[3] for a in answers}) == 1  # one body: never says whether a token exists
+    assert {a[4] for a in answers} == {"application/problem+json"}
+    assert {a[5] for a in answers} == {'Bearer realm="afluente"'}
+    assert "afluente token create" in answers[0][3]
+
+
+def test_a_session_cookie_needs_the_csrf_token_on_unsafe_methods(served: Served) -> None:
+    sql = {"sql": "select 1 as one"}
+    with httpx.Client(base_url=served.url, timeout=60) as browser:
+        opened = browser.post("/api/session", json={"token": served.tokens["analyst"]})
+        assert opened.status_code == 200
+        csrf = opened.json()["csrf"]
+        assert browser.cookies["afluente_csrf"] == csrf
+        cookie = opened.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        assert browser.get("/api/whoami").json()["principal"] == "service:bi"
+        missing = browser.post("/api/query", json=sql)
+        forged = browser.post("/api/query", json=sql, headers={"X-CSRF-Token": "guess"})
+        foreign = browser.post("/api/query", json=sql, headers={
+            "X-CSRF-Token": csrf, "Origin": "https://evil.example"})
+        allowed = browser.post("/api/query", json=sql, headers={"X-CSRF-Token": csrf,
+                                                                "Origin": served.url})
+        closed = browser.request("DELETE", "/api/session", headers={"X-CSRF-Token": csrf})
+        after = browser.get("/api/whoami")
+    assert [missing.status_code, forged.status_code, foreign.status_code] == [403, 403, 403]
+    assert "needs the X-CSRF-Token header" in missing.json()["detail"]
+    assert "origin https://evil.example" in foreign.json()["detail"]
+    assert allowed.json()["rows"] == [{"one": 1}]
+    assert closed.status_code == 200 and after.status_code == 401
+
+
+def test_base_path_behind_a_proxy(served: Served) -> None:
+    from afluente.server.app import create_app
+    from afluente.server.context import ServerContext
+
+    app = create_app(ServerContext.open(served.root), "/afluente")
+    with TestClient(app) as client:  # a proxy passing the prefix on, or stripping it
+        spec = client.get("/openapi.json").json()
+        prefixed = client.get("/afluente/health")
+        stripped = client.get("/health")
+        listed = client.get("/afluente/api/projects",
+                            headers={"Authorization": f"Bearer {served.tokens['admin']}"})
+    assert spec["servers"] == [{"url": "/afluente"}]
+    assert prefixed.json() == stripped.json() == {"status": "ok"}
+    assert listed.json()[0]["name"] == "demo_shop"
+
+
+def test_query_rate_limit_per_caller() -> None:
+    limit = RateLimit(per_minute=3)
+    for _ in range(3):
+        limit.take("service:bi", now=100.0)
+    with pytest.raises(RateLimited) as refused:
+        limit.take("service:bi", now=100.0)
+    limit.take("service:other", now=100.0)  # each caller has their own allowance
+    limit.take("service:bi", now=120.0)  # 20 s later: one more
+    assert refused.value.retry_after == 20
+    answer = error_problem(refused.value)
+    assert answer.status_code == 429 and answer.headers["Retry-After"] == "20"
+    assert b"more than 3 queries a minute" in answer.body
