@@ -43,7 +43,7 @@ NOT_SHOWN = {
     "runtime/incremental_read.py": "reads the new input of an incremental build",
     "runtime/backfill_partition.py": "builds one backfill partition",
     "runtime/quarantine.py": "writes quarantined rows during a build",
-    "runtime/window_close.py": "appends the windows a watermark closed to `<table>__final` during a build",
+    "runtime/window_close.py": "appends windows a watermark closed to `<table>__final` (a build)",
     "runtime/group_refresh.py": "reads the changed input rows of a by-group refresh during a build",
     "runtime/ingest.py": "ingests landing files into bronze",
     "runtime/openlineage.py": "pass/fail counts of a run's rules in its lineage events",

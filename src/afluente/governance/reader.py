@@ -27,9 +27,9 @@ from afluente.governance.principals import Directory, Principal
 from afluente.model import TableRef
 
 if TYPE_CHECKING:
+    from afluente.governance.identity import Identity
     from afluente.model import Graph
     from afluente.storage import Warehouse
-    from afluente.governance.identity import Identity
 
 #: Suffixes of the tables kept beside a model's (quarantine, CDC storage, a stream's late
 #: rows): governed as it.
