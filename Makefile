@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 STREAM_STAMP := $(VENV)/.stream-demo-installed-stamp
 ORDERS ?= 20000
+# pytest-xdist workers for `make unit`; tests/parallel.py keeps Spark, the broker and Airflow
+# each on one worker. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo demo-stream test lint unit components bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
 
@@ -49,7 +52,7 @@ components:
 	@bash scripts/ensure-components.sh
 
 unit: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 bench: bench-plan bench-demo          # needs an idle machine; see bench/README.md
 
