@@ -11,6 +11,9 @@ STREAM_STAMP := $(VENV)/.stream-demo-installed-stamp
 BEAM_VENV := .venv-beam
 BEAM_STAMP := $(BEAM_VENV)/.installed-stamp
 ORDERS ?= 20000
+# pytest-xdist workers for `make unit`; tests/parallel.py keeps Spark, the broker and Airflow
+# each on one worker. PYTEST_WORKERS=0 runs the suite in one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo demo-stream test lint unit components beam-env bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
 
@@ -52,7 +55,7 @@ components:
 	@bash scripts/ensure-components.sh
 
 unit: $(DEV_STAMP) $(BEAM_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # afluente (this checkout, editable) with the `beam` extra: tests/beam runs its pipelines here.
 # 'pyarrow<26' on the command line: otherwise pip first downloads pyarrow 26 (55 MB) for

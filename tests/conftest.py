@@ -5,6 +5,7 @@
 * ``postgres_server`` (session) starts a throwaway PostgreSQL cluster (`wal_level=logical`);
   ``postgres_url`` gives each test a fresh database on it as a ``postgresql+psycopg://`` URL;
   ``running_postgres`` starts another one with other settings.
+* The hooks below send each group of tests to one pytest-xdist worker (tests/parallel.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from tests import parallel
 
 _UNPRIVILEGED_USERS = ("postgres", "nobody")
 
@@ -37,6 +39,29 @@ def require_component(name: str, reason: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"{message} (CI=true: every component must be installed)", pytrace=False)
     pytest.skip(message)
+
+
+# -- pytest-xdist groups (tests/parallel.py) --------------------------------------------------
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist: unknown without it
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    return parallel.make_scheduler(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    parallel.note_spark_before(item)
+    wrong = parallel.wrong_group(item)
+    if wrong is not None:
+        pytest.fail(wrong, pytrace=False)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    wrong = parallel.spark_started_here(item)
+    if wrong is not None:
+        pytest.fail(wrong, pytrace=False)
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------
