@@ -20,6 +20,7 @@ from afluente.config import load_project
 from afluente.governance import erasure
 from afluente.governance.grants import AccessDenied
 from afluente.governance.reader import require_modify
+from afluente.io.beam import bundles
 from afluente.model import TableRef
 from afluente.runtime import backfill, publish, retention, runner
 
@@ -30,6 +31,7 @@ GUARDS = {
     "apply_retention": retention.apply_retention,
     "publish_project": publish.publish_project,
     "forget": erasure.forget,
+    "BundleWriter": bundles.BundleWriter.__init__,
 }
 
 #: Each command that writes table data (or a sink's copy) and the guarded entry it goes
@@ -54,6 +56,9 @@ COMMITTING = {
     "runtime/repair.py": "run_project (repair rebuilds through a run)",
     "runtime/retention.py": "apply_retention",
     "governance/erasure.py": "forget",
+    "governance/key_admin.py": "keys rotate --reencrypt (ADMIN: cli/commands_keys.py)",
+    "io/beam/bundles.py": "BundleWriter (Beam's WriteToAfluente)",
+    "runtime/window_close.py": "run_project (the windows a watermark closed)",
 }
 
 

@@ -321,7 +321,8 @@ def require_modify(project: Project, tables: Iterable[TableRef]) -> None:
     of `tables` (ADMIN implies it); raises `AccessDenied` naming the first table refused and
     who can grant it, before anything is written. Every command and API that writes table
     data calls it (tests/governance/test_write_paths.py): `run` (so `retry`, `backfill`,
-    `stream`, `repair`, `demo`, the scheduler), `retain`, `publish`, `forget`."""
+    `stream`, `repair`, `demo`, the scheduler), `retain`, `publish`, `forget`, Beam's
+    `WriteToAfluente`."""
     if project.config.governance is None:
         return
     reader = GovernedReader.open(project, columns=False)

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from afluente.config import Project, load_project
 from afluente.errors import AfluenteError, ConfigError, StorageError
+from afluente.governance.reader import require_modify
 from afluente.io.beam.tables import resolve
 from afluente.model import TableRef, load_graph
 from afluente.runtime.contracts import check_contract
@@ -75,6 +76,8 @@ class BundleWriter:
         self.project: Project = load_project(plan.project)
         self.ref, self.node = resolve(self.project, load_graph(self.project), plan.table,
                                       writing=True, create=plan.create)
+        # under governance the worker's principal needs MODIFY, as a `run` would
+        require_modify(self.project, [self.ref])
         self.warehouse = Warehouse(self.project.warehouse_uri)
 
     def commit(self, rows: Sequence[Mapping[str, Any]], run_id: str,
