@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 
 
 def declared(project: Project) -> bool:
-    from afluente.governance.column_cipher import encryption_declared
-
-    return encryption_declared(project)
+    """Whether the project declares `governance.encryption` (read from the config alone: a
+    project without it never loads the cipher, pyarrow or cryptography for a read)."""
+    governance = project.config.governance
+    return governance is not None and governance.encryption is not None
 
 
 def run_cipher(project: Project, warehouse: Warehouse) -> ColumnCipher | None:
