@@ -203,3 +203,20 @@ def test_a_config_check_speaks_without_pydantic_wording(starter: ProjectTree) ->
 
     assert error.message == "kind `merge` needs `unique_key`"
     assert error.location == Location(starter.path("models/silver/orders.sql"), 2)
+
+
+def test_a_bad_session_gap_is_named_as_such(starter: ProjectTree) -> None:
+    starter.write({"models/silver/orders.sql": """\
+        /* @config
+        kind: merge
+        unique_key: order_id
+        session_gap: half an hour
+        */
+        SELECT 1 AS order_id
+        """})
+
+    error = starter.error(ConfigError)
+
+    assert "session_gap 'half an hour' is not a duration: write a number and a unit" in (
+        error.message)
+    assert "watermark" not in error.message

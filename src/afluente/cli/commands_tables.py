@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from afluente.cli.app import app
-from afluente.cli.console import Console, to_jsonable
+from afluente.cli.console import Console
 from afluente.cli.context import CliState, state_of
 from afluente.errors import AfluenteError, DamagedTableError
+from afluente.json_values import to_jsonable
 
 if TYPE_CHECKING:
     from afluente.engines.query_rows import QueryRows

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from rich.console import Console as RichTerminal
 from rich.table import Table
+
+from afluente.json_values import to_jsonable
 
 Render = Callable[["Console"], None]
 
@@ -22,16 +23,6 @@ Render = Callable[["Console"], None]
 #: of a table to size its columns (0.6 s of CPU for `plan` of 1,000 models, bench/RESULTS.md
 #: §16.5), where plain lines cost a few milliseconds
 PLAIN_TABLE_ROWS = 200
-
-
-def to_jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
 
 
 class Console:

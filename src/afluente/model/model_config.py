@@ -12,7 +12,14 @@ import re
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from afluente.config.governance import MaskKind
 from afluente.config.observability import FreshnessSLA, parse_duration
@@ -46,15 +53,17 @@ _LATENESS_UNITS = {
 }
 
 
-def parse_lateness(value: Any) -> timedelta:
-    """`10 minutes`, `30s`, `2 hours`, `1d` (or a number of seconds) as a timedelta."""
+def parse_lateness(value: Any, key: str = "watermark") -> timedelta:
+    """`10 minutes`, `30s`, `2 hours`, `1d` (or a number of seconds) as a timedelta; `key`
+    names the setting in the error."""
     if isinstance(value, timedelta):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return timedelta(seconds=float(value))
     match = _LATENESS.match(str(value).lower())
     if match is None or match.group(2) not in _LATENESS_UNITS:
-        raise ValueError(f"watermark {value!r} is not a lateness: write a number and a unit "
+        what = "a lateness" if key == "watermark" else "a duration"
+        raise ValueError(f"{key} {value!r} is not {what}: write a number and a unit "
                          "(seconds, minutes, hours or days), like `10 minutes`, `30s` or `2h`")
     return timedelta(seconds=float(match.group(1)) * _LATENESS_UNITS[match.group(2)])
 
@@ -163,8 +172,8 @@ class ModelConfig(BaseModel):
 
     @field_validator("watermark", "session_gap", mode="before")
     @classmethod
-    def _lateness(cls, value: Any) -> Any:
-        return None if value is None else parse_lateness(value)
+    def _lateness(cls, value: Any, info: ValidationInfo) -> Any:
+        return None if value is None else parse_lateness(value, info.field_name or "watermark")
 
     @field_validator("retention", mode="before")
     @classmethod

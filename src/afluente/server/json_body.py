@@ -1,27 +1,17 @@
-"""JSON answers for table values: times as ISO 8601, decimals as strings (exact), bytes as
-hex, as `afluente query --format json` writes them."""
+"""JSON answers for table values, written as `afluente query --format json` writes them
+(`afluente.json_values`)."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import Any
 
 from fastapi.responses import JSONResponse
 
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
+from afluente.json_values import to_jsonable
 
 
 class JsonBody(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, default=jsonable, ensure_ascii=False,
+        return json.dumps(content, default=to_jsonable, ensure_ascii=False,
                           separators=(",", ":")).encode("utf-8")
