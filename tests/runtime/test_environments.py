@@ -127,3 +127,20 @@ def test_expired_environments_are_cleaned(built: Project) -> None:
     assert clean_expired(built) == []
     assert clean_expired(built, datetime.now(UTC) + timedelta(hours=2)) == ["short"]
     assert not folder.exists()
+
+
+def test_tables_beside_a_changed_one_are_written_in_the_environment(
+        built: Project, project_dir: Path) -> None:
+    """A changed model's quarantine is the environment's too, never prod's."""
+    model = project_dir / "models/silver/customers.sql"
+    model.write_text(model.read_text().replace(
+        "tags: [pii]\n", "tags: [pii]\nexpectations:\n  - {name: only_sp, accepted_values: "
+        "{column: uf, values: [SP]}, action: quarantine}\n"))
+    project = load_project(project_dir)
+    plan_environment(project, "dev")
+    assert run_environment(project, "dev").status == "success"
+    quarantine = TableRef("silver", "customers__quarantine")
+    dev = Warehouse(project.warehouse_uri, environment="dev")
+    assert "_environments/dev/" in dev.uri(quarantine)
+    assert dev.open(quarantine).to_pyarrow_table().num_rows == 2
+    assert not Warehouse(project.warehouse_uri, environment="prod").exists(quarantine)

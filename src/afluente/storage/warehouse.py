@@ -123,7 +123,20 @@ class Warehouse:
         """Where `ref` lives for this warehouse's environment: the pointer's location, else
         `<warehouse>/<layer>/<table>`."""
         found = self.pinned.get(str(ref))
-        return found.uri if found is not None else f"{self.root}/{ref.layer}/{ref.name}"
+        if found is not None:
+            return found.uri
+        beside = self._beside(ref)
+        if beside is not None:  # `<table>__quarantine` & co. live beside their table
+            return f"{self.pinned[beside].uri.rsplit('/', 1)[0]}/{ref.name}"
+        return f"{self.root}/{ref.layer}/{ref.name}"
+
+    def _beside(self, ref: TableRef) -> str | None:
+        """The pointed-at table `ref` is written beside (its quarantine, late rows,
+        closed windows, CDC storage), if any."""
+        if "__" not in ref.name or not self.pinned:
+            return None
+        table = f"{ref.layer}.{ref.name.split('__', 1)[0]}"
+        return table if table in self.pinned else None
 
     def pinned_version(self, ref: TableRef) -> int | None:
         """The base's version an environment reads `ref` at (None: the latest)."""
@@ -132,7 +145,7 @@ class Warehouse:
 
     def check_writable_here(self, ref: TableRef) -> None:
         """An environment writes only its own tables: the others are its base's, read-only."""
-        if self.environment is None or str(ref) in self.own:
+        if self.environment is None or str(ref) in self.own or self._beside(ref) in self.own:
             return
         raise DataEnvironmentError(
             f"environment `{self.environment}` reads `{ref}` from its base (read-only)",
