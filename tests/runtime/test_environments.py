@@ -4,17 +4,21 @@ rebuilt by it; bad input refused before anything is written."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from tests.cli_inprocess import run_afluente
 
 from afluente.config import Project, load_project
 from afluente.errors import DataEnvironmentError, StaleEnvironmentError
+from afluente.governance.audit import read_entries
 from afluente.model import TableRef
 from afluente.runtime import run_project
 from afluente.runtime.env_diff import diff_table
 from afluente.runtime.env_promote import clean_expired, promote, rollback
 from afluente.runtime.environments import env_store, plan_environment, run_environment
+from afluente.state import StateStore
 from afluente.storage import Warehouse
 
 CUSTOMERS = TableRef("silver", "customers")
@@ -81,6 +85,32 @@ def test_change_goes_from_dev_to_prod_and_back(built: Project) -> None:
     prod = Warehouse(built.warehouse_uri)
     assert "name_length" not in prod.schema(CUSTOMERS).names
     assert versions(built) == prod_before
+
+    with StateStore.open(built.state_url) as state:
+        events = [e for e in state.events() if e.type.startswith("environment_")]
+    assert [e.type for e in events] == ["environment_promoted", "environment_rolled_back"]
+    assert events[0].payload["tables"] == {"gold.revenue_by_state": 0, "silver.customers": 0}
+    audited = [(e.action, e.object) for e in read_entries(built)]
+    assert audited[-2:] == [("environment_promoted", "dev"),
+                            ("environment_rolled_back", "prod")]
+
+
+def test_the_commands(built: Project, project_dir: Path) -> None:
+    cli = ["-p", str(project_dir)]
+    planned = run_afluente([*cli, "--json", "plan", "--env", "dev"])
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["builds"] == ["gold.revenue_by_state", "silver.customers"]
+    assert run_afluente([*cli, "run", "--env", "dev"]).returncode == 0
+    shown = run_afluente([*cli, "diff", "silver.customers", "--env", "dev"])
+    assert "columns added: name_length" in shown.stdout, shown.stderr
+    listed = run_afluente([*cli, "--json", "env", "list"])
+    assert [(e["name"], e["state"]) for e in json.loads(listed.stdout)] == [("dev", "open")]
+    assert run_afluente([*cli, "promote", "dev", "--to", "prod"]).returncode == 0
+    again = run_afluente([*cli, "run", "--env", "dev"])
+    assert again.returncode == 1 and "was promoted: it is read-only" in again.stderr
+    assert run_afluente([*cli, "rollback", "prod"]).returncode == 0
+    bad = run_afluente([*cli, "plan", "--env", "Dev!"])
+    assert bad.returncode == 1 and "invalid environment name `Dev!`" in bad.stderr
 
 
 def test_promote_refuses_when_the_base_moved(built: Project, project_dir: Path) -> None:
