@@ -106,6 +106,10 @@ def test_the_commands(built: Project, project_dir: Path) -> None:
     listed = run_afluente([*cli, "--json", "env", "list"])
     assert [(e["name"], e["state"]) for e in json.loads(listed.stdout)] == [("dev", "open")]
     assert run_afluente([*cli, "promote", "dev", "--to", "prod"]).returncode == 0
+    read = run_afluente([*cli, "--json", "query", "select sum(name_length) AS n "
+                         "from silver.customers"])  # the query service follows the pointer
+    assert read.returncode == 0, read.stderr
+    assert json.loads(read.stdout) == [{"n": 29}]
     again = run_afluente([*cli, "run", "--env", "dev"])
     assert again.returncode == 1 and "was promoted: it is read-only" in again.stderr
     assert run_afluente([*cli, "rollback", "prod"]).returncode == 0
