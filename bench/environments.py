@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from dataclasses import asdict
@@ -100,20 +99,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=int, default=1000)
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--skip-plan", action="store_true")
     parser.add_argument("--skip-demo", action="store_true")
     args = parser.parse_args(argv)
-    result: dict[str, Any] = {"environment": environment(), "goal_s": GOAL_S}
-    result["plan"] = plan_figure(DATA_DIR / f"env_plan_{args.models}", args.models, args.repeat)
-    walls = result["plan"]["plan_env"]
-    print(f"plan --env dev, {args.models} models: median {walls['wall_median_s']} s "
-          f"(plain plan {result['plan']['plan']['wall_median_s']} s)", flush=True)
+    if not args.skip_plan:
+        plan = plan_figure(DATA_DIR / f"env_plan_{args.models}", args.models, args.repeat)
+        print(f"plan --env dev, {args.models} models: median "
+              f"{plan['plan_env']['wall_median_s']} s (plain plan "
+              f"{plan['plan']['wall_median_s']} s); env/plain "
+              f"{plan['env_over_plain']['median']:.2f} ({plan['env_over_plain']['verdict']})",
+              flush=True)
+        print(write_result("environments_plan", {"environment": environment(),
+                                                 "goal_s": GOAL_S, **plan}))
     if not args.skip_demo:
-        result["demo"] = demo_figure(DATA_DIR / f"env_demo_{args.orders}", args.orders)
-        print(f"demo {args.orders:,}: {result['demo']}", flush=True)
-    result["medians"] = {k: statistics.median(m["wall_s"] for m in v["runs"])
-                         for k, v in (("plan", result["plan"]["plan"]),
-                                      ("plan_env", result["plan"]["plan_env"]))}
-    print(write_result("environments", result))
+        demo = demo_figure(DATA_DIR / f"env_demo_{args.orders}", args.orders)
+        print(f"demo {args.orders:,}: {demo}", flush=True)
+        print(write_result("environments_demo", {"environment": environment(), **demo}))
     return 0
 
 

@@ -126,7 +126,8 @@ def plan_environment(project: Project, name: str, base: str = PROD,
     expiry = parse_duration(expires_after) if expires_after else None
     graph = load_graph(project)
     base_wh = Warehouse(project.warehouse_uri, environment=base)
-    changes = _changes(graph, base_wh, base_definitions(store, base))
+    definitions = {str(r): definition(graph[r], graph.fingerprints[r]) for r in graph.order}
+    changes = _changes(graph, base_wh, base_definitions(store, base), definitions)
     rebuilt = rebuilt_downstream(graph, changes)
     own = sorted({c.table for c in changes if graph[TableRef.parse(c.table)].materialized}
                  | set(rebuilt))
@@ -139,17 +140,17 @@ def plan_environment(project: Project, name: str, base: str = PROD,
         own=own, base_tables=_base_tables(graph, base_wh, set(own)),
         base_pointers=_pointer_number(store, base),
         changes=[c.as_dict() for c in changes],
-        definitions={str(r): definition(graph[r], graph.fingerprints[r]) for r in graph.order},
+        definitions=definitions,
     )
     store.save(record)
     return EnvPlan(record, changes, rebuilt, previous is None)
 
 
-def _changes(graph: Graph, base: Warehouse, known: dict[str, dict[str, Any]]
-             ) -> list[ModelChange]:
+def _changes(graph: Graph, base: Warehouse, known: dict[str, dict[str, Any]],
+             definitions: dict[str, dict[str, Any]]) -> list[ModelChange]:
     found = []
     for ref in graph.order:
-        new = definition(graph[ref], graph.fingerprints[ref])
+        new = definitions[str(ref)]
         old = known.get(str(ref))
         if old is None:
             last = base.last_commit(ref) if graph[ref].materialized else None

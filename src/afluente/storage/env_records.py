@@ -123,7 +123,7 @@ class EnvStore:
     def save(self, record: EnvRecord) -> None:
         path = self.folder(record.name) / "env.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(path, json.dumps(asdict(record), indent=1, sort_keys=True))
+        _write_atomic(path, json.dumps(vars(record), sort_keys=True))  # no deep copy
 
     def records(self) -> list[EnvRecord]:
         if not self.root.is_dir():
