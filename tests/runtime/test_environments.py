@@ -178,3 +178,14 @@ def test_tables_beside_a_changed_one_are_written_in_the_environment(
     assert "_environments/dev/" in dev.uri(quarantine)
     assert dev.open(quarantine).to_pyarrow_table().num_rows == 2
     assert not Warehouse(project.warehouse_uri, environment="prod").exists(quarantine)
+
+
+def test_an_existing_name_is_refused_by_create(built: Project) -> None:
+    plan_environment(built, "dev")
+    record = (env_store(built).folder("dev") / "env.json").read_text()
+    with pytest.raises(DataEnvironmentError, match="environment `dev` exists"):
+        plan_environment(built, "dev", new=True)
+    plan_environment(built, "dev2")
+    with pytest.raises(DataEnvironmentError, match="based on `prod`, not `dev2`"):
+        plan_environment(built, "dev", base="dev2")
+    assert (env_store(built).folder("dev") / "env.json").read_text() == record

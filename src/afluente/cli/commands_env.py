@@ -17,11 +17,12 @@ env_app = typer.Typer(help="List, drop and clean data environments.", no_args_is
 app.add_typer(env_app, name="env")
 
 
-def plan_env(ctx: typer.Context, name: str, base: str, expires_after: str | None) -> None:
+def plan_env(ctx: typer.Context, name: str, base: str, expires_after: str | None,
+             new: bool = False) -> None:
     from afluente.runtime.environments import plan_environment
 
     cli = state_of(ctx)
-    planned = plan_environment(cli.project(), name, base, expires_after)
+    planned = plan_environment(cli.project(), name, base, expires_after, new=new)
     payload = {"environment": name, "base": base, "created": planned.created,
                "changes": [c.as_dict() for c in planned.changes],
                "rebuilt": planned.rebuilt, "builds": planned.record.own,
@@ -115,6 +116,18 @@ def rollback(
     cli.console.emit(payload, lambda c: c.line(
         f"`{target}` rolled back (pointer set {done.number}: {len(done.tables)} table(s) "
         "read from environments)"))
+
+
+@env_app.command("create")
+def env_create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="The new environment's name."),
+    base: str = typer.Option("prod", "--base", help="The environment it is based on."),
+    expires_after: str = typer.Option(None, "--expires-after",
+                                      help="It expires after this long (7d, 12h)."),
+) -> None:
+    """Create and plan a data environment; a name that exists is refused."""
+    plan_env(ctx, name, base, expires_after, new=True)
 
 
 @env_app.command("list")

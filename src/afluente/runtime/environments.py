@@ -111,16 +111,15 @@ def record_built(project: Project, graph: Graph, models: tuple[ModelResult, ...]
 
 
 def plan_environment(project: Project, name: str, base: str = PROD,
-                     expires_after: str | None = None) -> EnvPlan:
+                     expires_after: str | None = None, new: bool = False) -> EnvPlan:
     """Classify each model changed against `base` and record what the environment builds
-    and reads; an open environment is re-planned (its base versions read again)."""
+    and reads; an open environment is re-planned (its base versions read again) unless
+    `new` (`afluente env create`) asks for one that does not exist yet."""
     check_name(name)
     store = env_store(project)
     previous = store.load(name) if store.exists(name) else None
-    if previous is not None and previous.state != "open":
-        raise DataEnvironmentError(
-            f"environment `{name}` was promoted to `{previous.base}`: it is read-only now",
-            hint=f"drop it (`afluente env drop {name}`) or plan another name")
+    if previous is not None:
+        _check_replannable(previous, base, new)
     if base != PROD:
         store.load(base)
     expiry = parse_duration(expires_after) if expires_after else None
@@ -144,6 +143,23 @@ def plan_environment(project: Project, name: str, base: str = PROD,
     )
     store.save(record)
     return EnvPlan(record, changes, rebuilt, previous is None)
+
+
+def _check_replannable(previous: EnvRecord, base: str, new: bool) -> None:
+    name = previous.name
+    if new:
+        raise DataEnvironmentError(
+            f"environment `{name}` exists (base `{previous.base}`, {previous.state})",
+            hint=f"re-plan it with `afluente plan --env {name}`, drop it with `afluente env "
+                 f"drop {name}`, or choose another name")
+    if previous.state != "open":
+        raise DataEnvironmentError(
+            f"environment `{name}` was promoted to `{previous.base}`: it is read-only now",
+            hint=f"drop it (`afluente env drop {name}`) or plan another name")
+    if previous.base != base:
+        raise DataEnvironmentError(
+            f"environment `{name}` is based on `{previous.base}`, not `{base}`",
+            hint=f"plan another name for a change based on `{base}`")
 
 
 def _changes(graph: Graph, base: Warehouse, known: dict[str, dict[str, Any]],
