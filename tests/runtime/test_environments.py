@@ -14,7 +14,7 @@ from afluente.config import Project, load_project
 from afluente.errors import DataEnvironmentError, StaleEnvironmentError
 from afluente.governance.audit import read_entries
 from afluente.model import TableRef
-from afluente.runtime import run_project
+from afluente.runtime import plan_project, run_project
 from afluente.runtime.env_diff import diff_table
 from afluente.runtime.env_promote import clean_expired, promote, rollback
 from afluente.runtime.environments import env_store, plan_environment, run_environment
@@ -79,6 +79,7 @@ def test_change_goes_from_dev_to_prod_and_back(built: Project) -> None:
     prod = Warehouse(built.warehouse_uri)
     assert "name_length" in prod.schema(CUSTOMERS).names  # prod reads follow the pointer
     assert {ref: commits(dev, ref) for ref in dev_commits} == dev_commits  # nothing rebuilt
+    assert plan_project(built).plan.to_run == ()  # and prod's next run rebuilds nothing
     assert env_store(built).load("dev").state == "promoted"
 
     rollback(built, "prod")
