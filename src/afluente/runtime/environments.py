@@ -192,14 +192,21 @@ def _same(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def _base_tables(graph: Graph, base: Warehouse, own: set[str]) -> dict[str, dict[str, Any]]:
-    """Where and at which version the environment reads every table it does not build."""
+    """Where and at which version the environment reads every table it does not build (a
+    table the base never built is left out): the base's own pin, else its newest commit
+    from one listing of the table's log."""
+    refs = [r for r in graph.order if str(r) not in own and graph[r].materialized]
+    marks = base.commit_marks(refs)
     pinned = {}
-    for ref in graph.order:
-        if str(ref) in own or not graph[ref].materialized or not base.exists(ref):
-            continue
-        last = base.last_commit(ref)
-        pinned[str(ref)] = {"uri": base.uri(ref),
-                            "version": None if last is None else last.version}
+    for ref in refs:
+        version = base.pinned_version(ref)
+        if version is None and marks is not None:
+            version = marks[str(ref)]
+        elif version is None:
+            last = base.last_commit(ref)
+            version = None if last is None else last.version
+        if version is not None:
+            pinned[str(ref)] = {"uri": base.uri(ref), "version": version}
     return pinned
 
 
