@@ -102,3 +102,20 @@ def test_github_workflow_steps_run_here(pull_request: Path, tmp_path: Path) -> N
     assert re.search(r"\| `silver.orders` \| 4 \| 4 \| n/a \| n/a \| - \| \+large \|", posted)
     record = (pull_request / "warehouse/_environments" / f"pr-{PULL_REQUEST}" / "env.json")
     assert record.is_file()
+
+
+def test_ci_stops_at_the_first_failed_step(tmp_path: Path) -> None:
+    """A model that does not bind fails `validate`: nothing is planned or built."""
+    from tests.cli_inprocess import run_afluente
+
+    root = tmp_path / "shop"
+    scaffold(root)
+    model = root / "models/silver/orders.sql"
+    model.write_text(model.read_text().replace("FROM bronze.orders", "FROM bronze.missing"))
+    summary = tmp_path / "summary.md"
+    done = run_afluente(["-p", str(root), "ci", "--env", "pr-1", "--summary", str(summary)])
+    assert done.returncode == 1
+    text = summary.read_text()
+    assert "| validate | ❌ failed |" in text and "bronze.missing" in text
+    assert "unit tests" not in text and "Data diff" not in text
+    assert not (root / "warehouse" / "_environments").exists()
