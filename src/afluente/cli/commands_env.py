@@ -13,7 +13,7 @@ from afluente.cli.app import app
 from afluente.cli.console import Console
 from afluente.cli.context import state_of
 
-env_app = typer.Typer(help="List, drop and clean data environments.", no_args_is_help=True)
+env_app = typer.Typer(help="Create, list, drop and clean data environments.", no_args_is_help=True)
 app.add_typer(env_app, name="env")
 
 

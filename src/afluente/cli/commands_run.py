@@ -104,6 +104,9 @@ def plan(
     if data_env is not None:
         from afluente.cli.commands_env import plan_env
 
+        if select is not None or full_refresh:
+            raise typer.BadParameter("`--env` plans every model against its base; leave "
+                                     "out `--select` and `--full-refresh`")
         plan_env(ctx, data_env, base, expires_after)
         return
     with pyarrow_without_pandas():  # no model's function runs here
