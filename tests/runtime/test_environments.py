@@ -68,6 +68,8 @@ def test_change_goes_from_dev_to_prod_and_back(built: Project) -> None:
     with pytest.raises(DataEnvironmentError, match="read-only"):
         dev.check_writable_here(ORDERS)
 
+    with pytest.raises(DataEnvironmentError, match="its plan reads it from the base"):
+        diff_table(built, ORDERS, "dev")
     found = diff_table(built, CUSTOMERS, "dev")
     assert (found.rows_base, found.rows_env) == (3, 3)
     assert found.added_columns == {"name_length": "int64"}
@@ -190,3 +192,21 @@ def test_an_existing_name_is_refused_by_create(built: Project) -> None:
     with pytest.raises(DataEnvironmentError, match="based on `prod`, not `dev2`"):
         plan_environment(built, "dev", base="dev2")
     assert (env_store(built).folder("dev") / "env.json").read_text() == record
+
+
+def test_diff_matches_rows_by_the_unique_key(built: Project, project_dir: Path) -> None:
+    model = project_dir / "models/silver/orders.sql"
+    model.write_text(model.read_text()
+                     .replace("*/", "kind: merge\nunique_key: order_id\n*/", 1)
+                     .replace("AS DECIMAL(18, 2)) AS amount",
+                              "AS DECIMAL(18, 2)) * 2 AS amount")
+                     .replace("FROM bronze.orders", "FROM bronze.orders WHERE order_id <> '10'"))
+    project = load_project(project_dir)
+    planned = plan_environment(project, "dev")
+    assert {c.table: c.category for c in planned.changes}["silver.orders"] == "breaking"
+    assert run_environment(project, "dev").status == "success"
+    found = diff_table(project, ORDERS, "dev")
+    assert found.key == ("order_id",)
+    assert (found.rows_base, found.rows_env) == (4, 3)
+    assert (found.matched, found.only_base, found.only_env) == (3, 1, 0)
+    assert found.changed == {"amount": 3}

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from afluente.config import Project
+from afluente.errors import DataEnvironmentError
 from afluente.model import TableRef, load_graph
 from afluente.runtime.environments import env_store
 from afluente.storage import Warehouse
@@ -44,6 +45,17 @@ def diff_table(project: Project, ref: TableRef, name: str) -> TableDiff:
     record = env_store(project).load(name)
     mine = Warehouse(project.warehouse_uri, environment=name)
     base = Warehouse(project.warehouse_uri, environment=record.base)
+    if not mine.exists(ref) or str(ref) not in record.own:
+        raise DataEnvironmentError(
+            f"`{ref}` is not built in environment `{name}`" + (
+                "" if str(ref) in record.own else " (its plan reads it from the base)"),
+            table=str(ref), hint=f"`afluente plan --env {name}` lists what it builds; "
+            f"`afluente run --env {name}` builds it")
+    if not base.exists(ref):
+        raise DataEnvironmentError(
+            f"`{ref}` is new in `{name}`: `{record.base}` has no such table to compare with",
+            table=str(ref), hint=f"`afluente show {ref}` with AFLUENTE_DATA_ENV={name} "
+            "shows its rows")
     new, old = mine.open(ref), base.open(ref)
     reader = GovernedReader.open(project)
     new_schema = pa.schema(new.schema().to_arrow())

@@ -102,7 +102,8 @@ def record_built(project: Project, graph: Graph, models: tuple[ModelResult, ...]
     """After a prod run: the definitions of the models it built are prod's (what `plan
     --env` compares the working tree with)."""
     root = project.warehouse_uri
-    if os.environ.get(DATA_ENV_VARIABLE) or ("://" in root and not root.startswith("file://")):
+    if (os.environ.get(DATA_ENV_VARIABLE) or PROD) != PROD or (
+            "://" in root and not root.startswith("file://")):
         return
     built = {str(m.ref): definition(graph[m.ref], graph.fingerprints[m.ref])
              for m in models if m.status == "success" and m.ref in graph.nodes}
