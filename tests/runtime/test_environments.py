@@ -16,7 +16,7 @@ from afluente.governance.audit import read_entries
 from afluente.model import TableRef
 from afluente.runtime import plan_project, run_project
 from afluente.runtime.env_diff import diff_table
-from afluente.runtime.env_promote import clean_expired, promote, rollback
+from afluente.runtime.env_promote import clean_expired, drop, promote, rollback
 from afluente.runtime.environments import env_store, plan_environment, run_environment
 from afluente.state import StateStore
 from afluente.storage import Warehouse
@@ -96,6 +96,11 @@ def test_change_goes_from_dev_to_prod_and_back(built: Project) -> None:
     audited = [(e.action, e.object) for e in read_entries(built)]
     assert audited[-2:] == [("environment_promoted", "dev"),
                             ("environment_rolled_back", "prod")]
+
+    # a pointer set of prod still names dev's tables (the promote, for the record): kept
+    assert sorted(drop(built, "dev")) == ["gold.revenue_by_state", "silver.customers"]
+    assert not env_store(built).exists("dev")
+    assert (env_store(built).folder("dev") / "tables/silver/customers/_delta_log").is_dir()
 
 
 def test_the_commands(built: Project, project_dir: Path) -> None:
