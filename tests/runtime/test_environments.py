@@ -59,8 +59,11 @@ def test_change_goes_from_dev_to_prod_and_back(built: Project) -> None:
     assert planned.record.own == ["gold.revenue_by_state", "silver.customers"]
     assert planned.record.base_tables["silver.orders"]["version"] == prod_before["silver.orders"]
 
-    assert run_environment(built, "dev").status == "success"
+    built_dev = run_environment(built, "dev")
+    assert built_dev.status == "success"
     assert versions(built) == prod_before  # prod untouched by the dev build
+    with StateStore.open(built.state_url) as state:
+        assert state.get_run(built_dev.run_id).args["trigger"] == {"environment": "dev"}
     dev = Warehouse(built.warehouse_uri, environment="dev")
     assert dev.uri(ORDERS) == Warehouse(built.warehouse_uri, environment="prod").uri(ORDERS)
     assert "_environments/dev/" in dev.uri(CUSTOMERS)

@@ -170,7 +170,7 @@ def run(
                                      "leave out `--select`")
         with in_environment(data_env):
             _run_and_report(ctx, env_selector(ctx, data_env), workers=workers,
-                            retries=retries)
+                            retries=retries, trigger={"environment": data_env})
         return
     _run_and_report(ctx, select, full_refresh=full_refresh, workers=workers, retries=retries)
 

@@ -235,4 +235,5 @@ def run_environment(project: Project, name: str, **options: Any) -> Any:
 
     tables = own_tables(project, name)
     with in_environment(name):
-        return run_project(project, " ".join(tables), **options)
+        return run_project(project, " ".join(tables),
+                           **{"trigger": {"environment": name}, **options})
