@@ -138,3 +138,12 @@ class ErasureError(AfluenteError):
 class EncryptionKeyError(AfluenteError):
     """A key for column encryption is missing, wrong or cannot be used; the message names
     the key (its id and source). Raised before anything is written."""
+
+
+class DataEnvironmentError(AfluenteError):
+    """A data environment (`afluente plan --env NAME`) could not be created, built,
+    promoted or rolled back; raised before anything is written."""
+
+
+class StaleEnvironmentError(DataEnvironmentError):
+    """The base environment moved since the environment was planned: re-plan it."""

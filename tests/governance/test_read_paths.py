@@ -34,6 +34,8 @@ GOVERNED = {
                            "governance.scan.table_page",
     "server/routes_observe.py": "GET /api/quality: samples hidden by governance.scan."
                                 "governed_samples",
+    "runtime/env_diff.py": "diff --env: GovernedReader.decide on both sides' columns first "
+                           "(prints counts, no values)",
 }
 
 #: Modules that read stored data for a run or for numbers, never showing a value to a reader.
@@ -78,6 +80,12 @@ COMMANDS = {
     "processing-records": "names, tags and lineage, no values",
     "retain": "writes (deletes the rows past a retention period; takes MODIFY)",
     "demo-stream": "writes (prints the live gold table it builds from generated events)",
+    "diff": "governed (GovernedReader.decide; counts of rows, keys and changed columns)",
+    "ci": "writes (builds the changed models in a data environment through run_project; "
+          "its diff as `diff`)",
+    "promote": "writes (prod's pointers to an environment's tables; takes MODIFY)",
+    "rollback": "writes (prod's pointers back; takes MODIFY)",
+    "env": "environments' names, bases and states, no values",
     "serve": "governed (the REST API: rows through governance.scan.table_page, query through "
              "runtime.query with the caller's GovernedReader; tests/server)",
 }

@@ -22,7 +22,7 @@ from afluente.governance.grants import AccessDenied
 from afluente.governance.reader import require_modify
 from afluente.io.beam import bundles
 from afluente.model import TableRef
-from afluente.runtime import backfill, publish, retention, runner
+from afluente.runtime import backfill, env_promote, publish, retention, runner
 
 #: The entry points that check MODIFY before writing, by name.
 GUARDS = {
@@ -32,6 +32,8 @@ GUARDS = {
     "publish_project": publish.publish_project,
     "forget": erasure.forget,
     "BundleWriter": bundles.BundleWriter.__init__,
+    "promote": env_promote.promote,
+    "rollback": env_promote.rollback,
 }
 
 #: Each command that writes table data (or a sink's copy) and the guarded entry it goes
@@ -40,7 +42,8 @@ WRITE_COMMANDS = {
     "run": "run_project", "retry": "run_project", "stream": "run_project",
     "repair": "run_project", "demo": "run_project", "scheduler": "run_project",
     "demo-stream": "run_project", "backfill": "run_backfill", "retain": "apply_retention",
-    "publish": "publish_project", "forget": "forget",
+    "publish": "publish_project", "forget": "forget", "ci": "run_project",
+    "promote": "promote", "rollback": "rollback",
 }
 
 #: Calls that commit to a Delta table, outside storage.

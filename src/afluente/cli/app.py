@@ -44,6 +44,7 @@ def _register() -> None:
         commands_backfill,
         commands_catalog,
         commands_demo_stream,
+        commands_env,
         commands_governance,
         commands_health,
         commands_keys,

@@ -83,15 +83,32 @@ def _unbound_note(skipped: Mapping[Any, Any]) -> str:
             f"{shown}{more}; build those tables once to check these models' columns")
 
 
+DATA_ENV_HELP = ("Data environment (docs/environments.md), e.g. `dev`; not the config "
+                 "environment `afluente --env X` selects before the command.")
+
+
 @app.command()
 def plan(
     ctx: typer.Context,
     select: str = typer.Option(None, "--select", "-s", help=SELECT_HELP),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild everything."),
+    data_env: str = typer.Option(None, "--env", help=DATA_ENV_HELP),
+    base: str = typer.Option("prod", "--base", help="The environment `--env` is based on."),
+    expires_after: str = typer.Option(
+        None, "--expires-after", help="A new `--env` expires after this long (7d, 12h)."),
 ) -> None:
-    """Show what `afluente run` would build, and why."""
+    """Show what `afluente run` would build, and why; with `--env NAME`, plan a data
+    environment: each model changed against its base, breaking or not."""
     from afluente.cli.lean_imports import pyarrow_without_pandas
 
+    if data_env is not None:
+        from afluente.cli.commands_env import plan_env
+
+        if select is not None or full_refresh:
+            raise typer.BadParameter("`--env` plans every model against its base; leave "
+                                     "out `--select` and `--full-refresh`")
+        plan_env(ctx, data_env, base, expires_after)
+        return
     with pyarrow_without_pandas():  # no model's function runs here
         _plan(ctx, select, full_refresh)
 
@@ -140,9 +157,21 @@ def run(
         help="Retries of a transient failure per model (default: `run: retries`; 0 when "
         "another orchestrator retries).",
     ),
+    data_env: str = typer.Option(None, "--env", help=DATA_ENV_HELP),
 ) -> None:
     """Build the selected tables in dependency order, in parallel; failures skip only their
-    downstream."""
+    downstream. With `--env NAME`: the environment's changed tables, in its own location."""
+    if data_env is not None:
+        from afluente.cli.commands_env import env_selector
+        from afluente.runtime.environments import in_environment
+
+        if select is not None:
+            raise typer.BadParameter("`--env` builds what the environment's plan names; "
+                                     "leave out `--select`")
+        with in_environment(data_env):
+            _run_and_report(ctx, env_selector(ctx, data_env), workers=workers,
+                            retries=retries, trigger={"environment": data_env})
+        return
     _run_and_report(ctx, select, full_refresh=full_refresh, workers=workers, retries=retries)
 
 

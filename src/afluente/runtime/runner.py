@@ -175,6 +175,9 @@ def run_project(
             run_id, started, ModelEngines(project, cipher), settings, stop or threading.Event(),
         )
         models = executor.execute()
+        from afluente.runtime.environments import record_built
+
+        record_built(project, planned.graph, models)  # what `plan --env` compares with
         # Optional step: sinks with `publish_after_run: true` publish the tables just rebuilt.
         from afluente.runtime.publish import publish_failures, publish_rebuilt
 

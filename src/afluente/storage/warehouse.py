@@ -8,6 +8,7 @@ id makes a retried run unable to write the same table twice.
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,12 @@ from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 from deltalake.exceptions import TableNotFoundError as DeltaTableNotFound
 
-from afluente.errors import CommitConflictError, StorageError, TableNotFoundError
+from afluente.errors import (
+    CommitConflictError,
+    DataEnvironmentError,
+    StorageError,
+    TableNotFoundError,
+)
 from afluente.model import TableRef
 from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import (
@@ -42,6 +48,7 @@ from afluente.storage.damage import (
     readable_commits,
 )
 from afluente.storage.encrypted_write import BatchEncryptor, encrypting
+from afluente.storage.env_records import DATA_ENV_VARIABLE, PROD, EnvStore, Pinned
 from afluente.storage.file_stats import rows_from_stats
 from afluente.storage.log_head import read_head
 from afluente.storage.repair import Restored, restore_readable, set_aside
@@ -81,9 +88,18 @@ class WriteResult:
 class Warehouse:
     """Reads and writes the project's Delta tables."""
 
-    def __init__(self, root: str, storage_options: dict[str, str] | None = None) -> None:
+    def __init__(self, root: str, storage_options: dict[str, str] | None = None,
+                 environment: str | None = None) -> None:
         self.root = root.rstrip("/")
         self.storage_options = storage_options
+        #: the data environment this warehouse resolves tables for (None: prod; see
+        #: docs/environments.md): THE place a table is located, for every read and write
+        chosen = environment or os.environ.get(DATA_ENV_VARIABLE) or PROD
+        self.environment = None if chosen == PROD else chosen
+        self.pinned: dict[str, Pinned] = {}
+        self.own: frozenset[str] = frozenset()
+        if self.is_local:
+            self.pinned, self.own = EnvStore(self.root).locations(self.environment)
         #: which columns of a table hold personal data, asked when a write creates the
         #: table (set by the runtime): they are kept out of its file statistics
         self.private_columns: PrivateColumns | None = None
@@ -104,7 +120,38 @@ class Warehouse:
         return stats_property(columns, self.private_columns(ref, columns))
 
     def uri(self, ref: TableRef) -> str:
+        """Where `ref` lives for this warehouse's environment: the pointer's location, else
+        `<warehouse>/<layer>/<table>`."""
+        found = self.pinned.get(str(ref))
+        if found is not None:
+            return found.uri
+        beside = self._beside(ref)
+        if beside is not None:  # `<table>__quarantine` & co. live beside their table
+            return f"{self.pinned[beside].uri.rsplit('/', 1)[0]}/{ref.name}"
         return f"{self.root}/{ref.layer}/{ref.name}"
+
+    def _beside(self, ref: TableRef) -> str | None:
+        """The pointed-at table `ref` is written beside (its quarantine, late rows,
+        closed windows, CDC storage), if any."""
+        if "__" not in ref.name or not self.pinned:
+            return None
+        table = f"{ref.layer}.{ref.name.split('__', 1)[0]}"
+        return table if table in self.pinned else None
+
+    def pinned_version(self, ref: TableRef) -> int | None:
+        """The base's version an environment reads `ref` at (None: the latest)."""
+        found = self.pinned.get(str(ref))
+        return None if found is None else found.version
+
+    def check_writable_here(self, ref: TableRef) -> None:
+        """An environment writes only its own tables: the others are its base's, read-only."""
+        if self.environment is None or str(ref) in self.own or self._beside(ref) in self.own:
+            return
+        raise DataEnvironmentError(
+            f"environment `{self.environment}` reads `{ref}` from its base (read-only)",
+            table=str(ref),
+            hint=f"re-plan with `afluente plan --env {self.environment}` to include it",
+        )
 
     def exists(self, ref: TableRef) -> bool:
         try:
@@ -116,6 +163,8 @@ class Warehouse:
         self, ref: TableRef, version: int | None = None, as_of: datetime | str | None = None
     ) -> DeltaTable:
         """The table at its latest version, a given version, or as of a time."""
+        if version is None and as_of is None:
+            version = self.pinned_version(ref)
         try:
             table = DeltaTable(self.uri(ref), storage_options=self.storage_options)
             load_at(table, ref, version, as_of)
@@ -230,7 +279,10 @@ class Warehouse:
         log; `verify`: check the data files it references are there; `count_rows`: also
         the version's rows, summed from the files' statistics (no data file read).
         A local table's log is read here first (`log_head.py`); delta-rs loads the table
-        when that reader leaves it (checkpoint kinds, reader features, damage)."""
+        when that reader leaves it (checkpoint kinds, reader features, damage). A table an
+        environment reads at a pinned version: that version's commit."""
+        if self.pinned_version(ref) is not None:
+            return self._pinned_head(ref, verify, count_rows)
         if self.is_local:
             if not (self.local_dir(ref) / LOG).is_dir():
                 return TableHead(None)
@@ -251,6 +303,17 @@ class Warehouse:
         except (DeltaError, ValueError, OSError) as exc:
             raise self._unreadable(ref, exc, None, None) from None
         return TableHead(CommitInfo.from_history(history[0]) if history else None, rows)
+
+    def _pinned_head(self, ref: TableRef, verify: bool, count_rows: bool) -> TableHead:
+        table = self.open(ref)
+        if verify:
+            self.verify_files(ref, table)
+        try:
+            commits = [c for c in self.history(ref) if c.version == table.version()]
+            rows = rows_from_stats(table) if count_rows else None
+        except (DeltaError, ValueError, OSError) as exc:
+            raise self._unreadable(ref, exc, None, None) from None
+        return TableHead(commits[0] if commits else None, rows)
 
     def write(
         self,
@@ -287,6 +350,7 @@ class Warehouse:
     ) -> WriteResult:
         """One `write_deltalake` commit carrying afluente's metadata, the run's app
         transaction and the progress's source positions; its errors become afluente's."""
+        self.check_writable_here(ref)
         ensure_writable(self.uri(ref), str(ref))
         data = encrypting(data, ref, self.encryptor)
         props = CommitProperties(
@@ -355,6 +419,7 @@ class Warehouse:
     def staging_dir(self, ref: TableRef, run_id: str) -> Path:
         """A fresh folder for an engine to write `ref`'s files into during run `run_id`,
         once the table's folder is known to be writable (before any work is done)."""
+        self.check_writable_here(ref)
         ensure_writable(self.uri(ref), str(ref))
         return staging_dir(self.root, ref, run_id)
 
@@ -376,8 +441,9 @@ class Warehouse:
             shutil.rmtree(staged.directory, ignore_errors=True)
             return done
         try:
+            self.check_writable_here(ref)
             ensure_writable(self.uri(ref), str(ref))
-        except StorageError:
+        except (StorageError, DataEnvironmentError):
             shutil.rmtree(staged.directory, ignore_errors=True)
             raise
         if needs_protocol_upgrade(self.uri(ref), staged) or self._encrypts(ref, staged):
