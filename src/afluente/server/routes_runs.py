@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 from afluente.errors import StateError
 from afluente.server.auth import Caller
 from afluente.server.context import ServerContext, authenticated, server_context
-from afluente.server.problems import ApiError, NotFound
+from afluente.server.problems import ApiError, Conflict, NotFound
 from afluente.state import Event
 from afluente.state.records import RunRecord
 
@@ -129,6 +129,34 @@ def start_run(select: str | None = Body(None, embed=True, description="As `run -
     job = context.jobs.start_run(caller, context.reader(caller), context.store, select,
                                  full_refresh)
     return job.as_json()
+
+
+@router.post("/runs/{run_id}/retry", status_code=202)
+def retry_run(run_id: str, caller: Caller = Depends(authenticated),
+              context: ServerContext = Depends(server_context)) -> dict[str, Any]:
+    """Start `afluente retry RUN_ID` as the caller: what the run left failed, skipped or
+    never started. `{"status": "nothing_to_retry"}` when every model succeeded."""
+    found = _run(context, run_id)
+    job = context.jobs.start_retry(caller, context.reader(caller), context.store,
+                                   found.run_id)
+    if job is None:
+        return {"retry_of": found.run_id, "status": "nothing_to_retry", "job_id": None,
+                "run_id": None}
+    return job.as_json()
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(run_id: str, caller: Caller = Depends(authenticated),
+               context: ServerContext = Depends(server_context)) -> dict[str, Any]:
+    """Stop a run this server started (its process gets SIGTERM; the run is recorded as
+    failed). 409 for a run started elsewhere or already finished."""
+    found = _run(context, run_id)
+    if found.status != "running":
+        raise Conflict(f"run {found.run_id} is not running (it ended {found.status})",
+                       hint=f"retry what it left undone with POST /api/runs/{found.run_id}"
+                            "/retry")
+    job = context.jobs.cancel(context.store, found.run_id, caller.name)
+    return {**job.as_json(), "cancelled": True}
 
 
 @router.post("/backfills", status_code=202)
