@@ -3,7 +3,7 @@ small scripts they use vendored in `static/` (no front-end build step)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
@@ -12,13 +12,19 @@ from afluente.server.problems import error_problem, status_of
 from afluente.server.ui.pages import HERE, LoginRequired, base_of, render, to_login
 
 
-def install(app: FastAPI) -> None:
-    """Mount the pages, the static files and the page errors on `app`."""
+def routers() -> list[APIRouter]:
+    """Every router of the UI's pages (the route-enumeration test walks them all: a page
+    added to the UI is added here)."""
     from afluente.server.ui import routes_graph, routes_login, routes_runs_pages, routes_table
 
+    return [m.router for m in (routes_graph, routes_login, routes_table, routes_runs_pages)]
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages, the static files and the page errors on `app`."""
     app.mount("/ui/static", StaticFiles(directory=HERE / "static"), name="ui-static")
-    for module in (routes_graph, routes_login, routes_table, routes_runs_pages):
-        app.include_router(module.router)
+    for router in routers():
+        app.include_router(router)
     app.add_exception_handler(LoginRequired, to_login)
     app.add_exception_handler(AfluenteError, _page_or_problem)
 

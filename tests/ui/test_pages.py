@@ -1,0 +1,129 @@
+"""The UI in the system Chromium over a real `afluente serve` of the demo: the graph draws
+every model, a table's page shows its Delta history, time travel shows an older version's
+rows, a run's page draws its timeline and its retry says what the CLI says; no page logs a
+console error. Screenshots are saved under the test's tmp dir (and copied to docs/img/)."""
+
+from __future__ import annotations
+
+import re
+
+from tests.ui.conftest import NEW_NAME, OLD_NAME, Tab, UiServer
+
+from afluente.config import load_project
+from afluente.model import TableRef, load_graph
+from afluente.state import StateStore
+from afluente.storage import Warehouse
+
+
+def test_graph_renders_every_model_and_opens_a_table(tab: Tab, ui_server: UiServer) -> None:
+    graph = load_graph(load_project(ui_server.root))
+    page = tab.page
+    drawn = page.eval_on_selector_all("#pipeline .node", "ns => ns.map(n => n.dataset.id)")
+    assert sorted(drawn) == sorted(str(r) for r in graph.order)
+    titles = page.eval_on_selector_all("#pipeline .group-title", "ts => ts.map(t => t.textContent)")
+    assert titles == ["bronze", "silver", "gold"]
+    layer_x = {t: page.get_attribute(f'#pipeline .node[data-id="{t}"] rect', "x")
+               for t in ("bronze.orders", "silver.orders", "gold.fct_orders")}
+    assert float(layer_x["bronze.orders"]) < float(layer_x["silver.orders"]) < float(
+        layer_x["gold.fct_orders"])
+    built = page.get_attribute('#pipeline .node[data-id="gold.dim_seller"]', "class")
+    assert "st-success" in built  # its last model run (the rebuild) succeeded
+    tab.shot("ui-graph")
+    page.fill("#graph-search", "fct_")
+    matched = page.eval_on_selector_all("#pipeline .node.match", "ns => ns.map(n => n.dataset.id)")
+    assert sorted(matched) == sorted(str(r) for r in graph.order if "fct_" in str(r))
+    page.click('#pipeline .node[data-id="gold.fct_orders"]')
+    page.wait_for_url(re.compile(r".*/ui/tables/gold\.fct_orders$"))
+    history = page.eval_on_selector_all("#history tbody tr", "rs => rs.map(r => r.dataset.version)")
+    stored = Warehouse(load_project(ui_server.root).warehouse_uri).history(
+        TableRef("gold", "fct_orders"))
+    assert [int(v) for v in history] == [c.version for c in stored]
+    schema = page.eval_on_selector_all("#schema tbody td:first-child",
+                                       "cs => cs.map(c => c.textContent)")
+    assert "order_id" in schema
+    tab.shot("ui-table")
+
+
+def _seller_names(tab: Tab) -> set[tuple[str, str]]:
+    """(seller_id, name) of the row browser's rows."""
+    rows = tab.page.eval_on_selector_all(
+        "#rows-table tbody tr",
+        "rs => rs.map(r => [r.cells[1].textContent, r.cells[2].textContent])")
+    return {(str(r[0]), str(r[1])) for r in rows}
+
+
+def test_time_travel_shows_an_older_versions_rows(tab: Tab, ui_server: UiServer) -> None:
+    warehouse = Warehouse(load_project(ui_server.root).warehouse_uri)
+    ref = TableRef("gold", "dim_seller")
+    tab.open("/ui/tables/gold.dim_seller")
+    page = tab.page
+    assert page.get_attribute("#rows-caption", "data-version") == "1"
+    latest = _seller_names(tab)
+    assert ("-1", NEW_NAME) in latest and ("-1", OLD_NAME) not in latest
+    page.select_option("#tt-version", "0")
+    page.click("#time-travel button[type=submit]")
+    page.wait_for_selector('#rows-caption[data-version="0"]')
+    older = _seller_names(tab)
+    assert ("-1", OLD_NAME) in older and ("-1", NEW_NAME) not in older
+    at_zero = warehouse.open(ref, version=0).to_pyarrow_table().to_pylist()
+    assert older == {(str(r["seller_id"]), r["name"]) for r in at_zero}
+    assert page.url.endswith("/ui/tables/gold.dim_seller")  # htmx swapped the rows only
+    tab.shot("ui-time-travel")
+
+
+def test_a_version_that_does_not_exist_says_so_on_the_page(tab: Tab) -> None:
+    answer = tab.page.goto(tab.url + "/ui/tables/gold.dim_seller?version=40")
+    assert answer is not None and answer.status == 404
+    assert "has no version 40" in tab.page.inner_text(".problem .detail")
+    assert "pick a version from 0 to 1" in tab.page.inner_text(".problem .hint")
+    assert tab.errors == ["Failed to load resource: the server responded with a status of "
+                          "404 (Not Found)"]  # the page's own status, and nothing else
+    tab.errors.clear()
+
+
+def test_run_page_draws_its_timeline_and_retry_answers(tab: Tab, ui_server: UiServer) -> None:
+    with StateStore.open(load_project(ui_server.root).state_url) as state:
+        first = state.list_runs(10)[-1]
+    tab.open("/ui/runs")
+    page = tab.page
+    page.click(f'a[href$="/ui/runs/{first.run_id}"]')
+    page.wait_for_url(re.compile(f".*/ui/runs/{first.run_id}$"))
+    bars = page.eval_on_selector_all("#gantt g.node title", "ts => ts.map(t => t.textContent)")
+    assert len(bars) == len(first.models)
+    assert {b.split(" · ")[0] for b in bars} == {m.model for m in first.models}
+    events = page.eval_on_selector_all("#events li", "ls => ls.map(l => l.textContent)")
+    assert "run_started" in events[0] and "run_finished" in events[-1]
+    page.click("#retry")
+    page.wait_for_selector("#action-result .ok-box")
+    assert page.inner_text("#action-result") == f"nothing to retry ({first.run_id})"
+    tab.shot("ui-run")
+
+
+def test_schedules_health_and_portuguese_labels(tab: Tab, ui_server: UiServer) -> None:
+    project = load_project(ui_server.root)
+    tab.open("/ui/schedules")
+    names = tab.page.eval_on_selector_all("#triggers tbody tr td:first-child",
+                                          "cs => cs.map(c => c.textContent)")
+    assert names == [*project.config.schedules, *project.config.sensors]
+    tab.open("/ui/health?lang=pt")
+    assert tab.page.inner_text("h1") == "Saúde"
+    assert tab.page.get_attribute("html", "lang") == "pt-BR"
+    tables = tab.page.eval_on_selector_all("#health tbody tr td:first-child",
+                                           "cs => cs.map(c => c.textContent)")
+    assert len(tables) == len(load_graph(project))
+    tab.open("/ui/runs")  # the language stays chosen (a cookie)
+    assert tab.page.inner_text("h1") == "Execuções"
+    tab.shot("ui-health")
+
+
+def test_lineage_graph_links_to_the_upstream_column(tab: Tab) -> None:
+    tab.open("/ui/tables/gold.fct_orders?column=order_id")
+    page = tab.page
+    nodes = page.eval_on_selector_all("#lineage .node", "ns => ns.map(n => n.dataset.id)")
+    assert {"gold.fct_orders.order_id", "silver.orders.order_id",
+            "bronze.orders.order_id"} <= set(nodes)
+    page.click('#lineage .node[data-id="silver.orders.order_id"]')
+    page.wait_for_url(re.compile(r".*/ui/tables/silver\.orders\?column=order_id#lineage$"))
+    root = page.get_attribute('#lineage .node[data-id="silver.orders.order_id"]', "class")
+    assert "root" in root
+    tab.shot("ui-lineage")
