@@ -5,8 +5,11 @@ console error. Screenshots are saved under the test's tmp dir (and copied to doc
 
 from __future__ import annotations
 
+import json
 import re
 
+import httpx
+from tests.cli_inprocess import run_afluente
 from tests.ui.conftest import NEW_NAME, OLD_NAME, Tab, UiServer
 
 from afluente.config import load_project
@@ -127,3 +130,41 @@ def test_lineage_graph_links_to_the_upstream_column(tab: Tab) -> None:
     root = page.get_attribute('#lineage .node[data-id="silver.orders.order_id"]', "class")
     assert "root" in root
     tab.shot("ui-lineage")
+
+
+def test_the_graph_follows_a_run_live(tab: Tab, ui_server: UiServer) -> None:
+    """A run started elsewhere (here through the API, as a terminal or the scheduler would)
+    shows on the open graph page as its events arrive (server-sent events)."""
+    page = tab.page
+    page.wait_for_selector('body[data-live="open"]')
+    with httpx.Client(base_url=ui_server.url, timeout=300,
+                      headers={"Authorization": f"Bearer {ui_server.token}"}) as client:
+        started = client.post("/api/runs", json={"select": "gold.dim_date",
+                                                 "full_refresh": True})
+        assert started.status_code == 202, started.text
+        job = client.get(f"/api/jobs/{started.json()['job_id']}", params={"wait": 300})
+    assert job.json()["status"] == "succeeded"
+    page.wait_for_function("document.getElementById('live-note').textContent"
+                           ".includes('run_finished')", timeout=120_000)
+    assert "st-success" in page.get_attribute('#pipeline .node[data-id="gold.dim_date"]',
+                                              "class")
+
+
+def test_a_bad_selection_started_from_the_page_shows_the_cli_error(tab: Tab,
+                                                                   ui_server: UiServer) -> None:
+    tab.open("/ui/runs")
+    page = tab.page
+    page.fill("#run-select", "gold.dim_sellr")
+    page.click("#start-run button[type=submit]")
+    page.wait_for_selector("#action-result .problem")
+    done = run_afluente(["--json", "-p", str(ui_server.root), "run", "--select",
+                         "gold.dim_sellr"], env={"AFLUENTE_TOKEN": ui_server.token})
+    said = json.loads(done.stderr.strip().splitlines()[-1])["error"]
+    detail, _, hint = said.partition("\n  hint: ")
+    assert page.inner_text("#action-result .detail") == detail
+    assert page.inner_text("#action-result .hint") == f"hint: {hint}"
+    assert "did you mean" in hint
+    assert tab.errors == ["Failed to load resource: the server responded with a status of "
+                          "400 (Bad Request)"]  # the answer to the POST, and nothing else
+    tab.errors.clear()
+    tab.shot("ui-run-error")

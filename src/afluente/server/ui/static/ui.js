@@ -158,6 +158,7 @@
     const source = new EventSource(url, { withCredentials: true });
     Object.keys(STATUS).concat(["run_started", "run_finished", "table_committed"]).forEach(
       (type) => source.addEventListener(type, (m) => handle(type, JSON.parse(m.data), source)));
+    source.onopen = () => { document.body.dataset.live = "open"; };
     source.onerror = () => { if (source.readyState === EventSource.CLOSED) liveSay(""); };
     window.addEventListener("pagehide", () => source.close());
   }
@@ -170,6 +171,15 @@
         node.classList.forEach((c) => { if (c.startsWith("st-")) node.classList.remove(c); });
         node.classList.add(`st-${STATUS[type]}`);
       }
+    });
+  }
+  const runsTable = document.querySelector('[data-live="runs"]');
+  if (runsTable) {  // a run starting or ending elsewhere: the list again (unless being typed in)
+    listen(`${base}/api/events/stream`, (type, event) => {
+      if (type !== "run_started" && type !== "run_finished") return;
+      liveSay(`${type} ${event.run_id}`);
+      const typing = document.getElementById("run-select");
+      if (!typing || !typing.value) window.location.reload();
     });
   }
   const events = document.querySelector('#events[data-live="run"]');
