@@ -71,7 +71,17 @@ def test_time_travel_shows_an_older_versions_rows(tab: Tab, ui_server: UiServer)
     at_zero = warehouse.open(ref, version=0).to_pyarrow_table().to_pylist()
     assert older == {(str(r["seller_id"]), r["name"]) for r in at_zero}
     assert page.url.endswith("/ui/tables/gold.dim_seller")  # htmx swapped the rows only
+    page.evaluate("document.getElementById('travel').scrollIntoView()")
     tab.shot("ui-time-travel")
+    page.select_option("#tt-version", "")
+    page.fill("#tt-as-of", "2001-01-01T00:00:00Z")
+    page.click("#time-travel button[type=submit]")
+    page.wait_for_selector("#rows .problem")
+    assert "did not exist as of" in page.inner_text("#rows .problem .detail")
+    assert page.locator("#rows header").count() == 0  # the message, not a page in a page
+    assert tab.errors == ["Failed to load resource: the server responded with a status of "
+                          "404 (Not Found)"]  # the answer to that request, and nothing else
+    tab.errors.clear()
 
 
 def test_a_version_that_does_not_exist_says_so_on_the_page(tab: Tab) -> None:

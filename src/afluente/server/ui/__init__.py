@@ -30,11 +30,13 @@ def install(app: FastAPI) -> None:
 
 
 async def _page_or_problem(request: Request, exc: Exception) -> Response:
-    """A page's error as a page (the same message and hint as the API's problem); any other
-    request's as the problem document."""
+    """A page's error as a page (the same message and hint as the API's problem), or in
+    place of the rows for the row browser's own requests (htmx); any other request's as
+    the problem document."""
     assert isinstance(exc, AfluenteError)
     on_page = request.url.path.startswith(f"{base_of(request)}/ui/")
     if not on_page or request.headers.get("authorization") is not None:
         return error_problem(exc)
-    return render(request, "error.html", {"error": exc, "status": status_of(exc)},
+    shown = "rows_problem.html" if request.headers.get("hx-request") else "error.html"
+    return render(request, shown, {"error": exc, "status": status_of(exc)},
                   status_code=status_of(exc))
