@@ -7,6 +7,7 @@ two Delta versions whose rows differ (time travel has something to show)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -26,6 +27,8 @@ from afluente.state.access_state import AccessStore
 
 OLD_NAME, NEW_NAME = "Vendedor desconhecido", "Vendedor não identificado"
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+#: Set to 1 to copy the screenshots over docs/img/ (the docs page's pictures).
+DOCS_SHOTS = "AFLUENTE_DOCS_SHOTS"
 
 
 @dataclass(frozen=True)
@@ -109,10 +112,11 @@ class Tab:
         return answer
 
     def shot(self, name: str) -> Path:
-        """A full-page screenshot under the test's tmp dir, copied to docs/img/."""
+        """A screenshot of the window under the test's tmp dir (copied to docs/img/ with
+        AFLUENTE_DOCS_SHOTS=1)."""
         target = self.shots / f"{name}.png"
         self.page.screenshot(path=str(target), full_page=False)
-        if DOCS_IMG.is_dir():
+        if os.environ.get(DOCS_SHOTS) == "1" and DOCS_IMG.is_dir():
             shutil.copyfile(target, DOCS_IMG / target.name)
         return target
 

@@ -56,10 +56,11 @@ class ServerContext:
         self.store.close()
 
     def graph(self) -> Graph:
-        """The models as their files say (a change shows within `ttl_s`)."""
+        """The models as their files say (a change shows within `ttl_s` and one load of the
+        models, an error in a file on the request after that)."""
         from afluente.model import load_graph
 
-        return self.kept("graph", lambda: load_graph(self.project))
+        return self.kept_refreshing("graph", lambda: load_graph(self.project))
 
     def last_model_status(self) -> dict[str, dict[str, Any]]:
         return _latest_status(self.store)
@@ -114,8 +115,10 @@ class ServerContext:
     def kept_refreshing(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()`, kept `ttl_s` seconds; once that has passed, the kept value is still
         answered while one background thread computes the next (only the first call waits).
-        For what costs seconds on a large project, such as every table's freshness: no
-        request pays it after the first, and the value is at most one computation late."""
+        For what costs seconds on a large project (its models, every table's freshness): no
+        request pays it after the first, and the value is at most one computation late.
+        When the renewal fails (a model file broken meanwhile), the next request computes it
+        and gets the error."""
         now = time.monotonic()
         with self._lock:
             found = self._kept.get(key)
@@ -134,8 +137,10 @@ class ServerContext:
             value = compute()
             with self._lock:
                 self._kept[key] = (value, time.monotonic() + self.ttl_s)
-        except Exception:  # the kept value stays; the next request tries again
-            log.exception("recomputing %s failed", key)
+        except Exception:  # the next request computes it again, and meets the error itself
+            log.warning("renewing %s failed; the next request computes it", key, exc_info=True)
+            with self._lock:
+                self._kept.pop(key, None)
         finally:
             with self._lock:
                 self._renewing.discard(key)

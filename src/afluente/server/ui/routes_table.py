@@ -110,24 +110,19 @@ def _quality(context: ServerContext, caller: Caller, table: str) -> dict[str, An
             "pending": [p for p in found["not_evaluated"] if p["model"] == table]}
 
 
-def _lineage(context: ServerContext, target: str) -> tuple[Layout, dict[str, str]] | None:
-    """Both directions of `target`'s lineage in one layered graph (layers left to right),
-    and each node's kind of edge into it."""
+def _lineage(context: ServerContext, target: str) -> Layout | None:
+    """Both directions of `target`'s lineage in one layered graph (layers left to right)."""
     nodes: list[str] = []
     edges: list[tuple[str, str]] = []
-    kinds: dict[str, str] = {}
     for direction in ("upstream", "downstream"):
         try:
             hops = routes_observe.lineage(target, direction, None, context)["hops"]
         except AfluenteError:
             return None
         nodes += [n for n in hops["nodes"] if n not in nodes]
-        for edge in hops["edges"]:
-            edges.append((edge["from"], edge["to"]))
-            kinds[f"{edge['from']}>{edge['to']}"] = edge["kind"] or ""
+        edges += [(edge["from"], edge["to"]) for edge in hops["edges"]]
     layers = list(dict.fromkeys(r.layer for r in context.graph().order))
-    layout = layered(nodes, edges, _layer_of, ["source", *layers])
-    return layout, kinds
+    return layered(nodes, edges, _layer_of, ["source", *layers])
 
 
 def _layer_of(node: str) -> str:
