@@ -16,12 +16,22 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from afluente.errors import AfluenteError
-from afluente.server.auth import Caller, Session, Unauthorized
+from afluente.server.auth import SESSION_COOKIE, Caller, Session, Unauthorized
 from afluente.server.context import ServerContext, server_context
 from afluente.server.ui.labels import LANG_COOKIE, labels, language
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def trigger_text(trigger: Any) -> str:
+    """A run's trigger as words (`retry_of: RUN`, `schedule: nightly`)."""
+    if isinstance(trigger, dict):
+        return ", ".join(f"{key}: {value}" for key, value in trigger.items())
+    return "" if trigger is None else str(trigger)
+
+
+templates.env.filters["trigger_text"] = trigger_text
 
 
 class LoginRequired(AfluenteError):
@@ -45,8 +55,6 @@ def page_caller(request: Request, context: ServerContext = Depends(server_contex
 
 
 def session_of(request: Request, context: ServerContext) -> Session | None:
-    from afluente.server.auth import SESSION_COOKIE
-
     return context.auth.session(request.cookies.get(SESSION_COOKIE, ""))
 
 

@@ -9,7 +9,13 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from afluente.server.auth import CSRF_COOKIE, SESSION_COOKIE, CsrfRefused, Unauthorized
+from afluente.server.auth import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    CsrfRefused,
+    Unauthorized,
+    own_origin,
+)
 from afluente.server.context import ServerContext, server_context
 from afluente.server.ui.pages import base_of, render, session_of
 
@@ -38,8 +44,7 @@ async def _form(request: Request) -> dict[str, str]:
 async def login(request: Request, context: ServerContext = Depends(server_context)
                 ) -> Response:
     origin = request.headers.get("origin")
-    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    if origin is not None and origin not in (own, "null"):
+    if origin is not None and origin != own_origin(request):
         raise CsrfRefused(f"a sign-in from origin {origin} is refused",
                           hint="sign in on this server's own login page")
     form = await _form(request)
