@@ -178,3 +178,27 @@ def test_a_bad_selection_started_from_the_page_shows_the_cli_error(tab: Tab,
                           "400 (Bad Request)"]  # the answer to the POST, and nothing else
     tab.errors.clear()
     tab.shot("ui-run-error")
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll(
+    'input:not([type=hidden]), select, button, a')).filter(e =>
+    !(e.labels && e.labels.length) && !e.getAttribute('aria-label') &&
+    !e.textContent.trim()).map(e => e.outerHTML)"""
+
+
+def test_the_keyboard_alone_zooms_the_graph_and_opens_a_table(tab: Tab) -> None:
+    page = tab.page
+    for path in ("/ui/", "/ui/tables/gold.fct_orders", "/ui/runs"):
+        tab.open(path)
+        assert page.evaluate(UNLABELLED) == [], path  # every control says what it is
+    tab.open("/ui/")
+    page.focus("#pipeline")
+    before = float(page.get_attribute("#pipeline", "viewBox").split()[2])
+    page.keyboard.press("+")
+    after = float(page.get_attribute("#pipeline", "viewBox").split()[2])
+    assert after < before  # zoomed in: the view is narrower
+    page.keyboard.press("Tab")  # from the graph to its first table
+    first = page.evaluate("document.activeElement.dataset.id")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*/ui/tables/{re.escape(first)}$"))
+    assert page.inner_text("h1").startswith(first)
