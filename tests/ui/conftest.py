@@ -3,7 +3,8 @@
 browser logs a console error or an uncaught exception.
 
 The demo is built, then `gold.dim_seller`'s model is edited and rebuilt, so that table has
-two Delta versions whose rows differ (time travel has something to show)."""
+two Delta versions whose rows differ (time travel has something to show), and
+`silver.products`' quarantine rule is made stricter, so its quarantine has rows."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ from afluente.runtime import run_project
 from afluente.state.access_state import AccessStore
 
 OLD_NAME, NEW_NAME = "Vendedor desconhecido", "Vendedor não identificado"
+QUARANTINE_RULE = "between: {column: price, min: 0.01}"
+STRICTER_RULE = "between: {column: price, min: 100}"
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 #: Set to 1 to copy the screenshots over docs/img/ (the docs page's pictures).
 DOCS_SHOTS = "AFLUENTE_DOCS_SHOTS"
@@ -51,7 +54,10 @@ def build_demo(root: Path) -> str:
     assert run_project(project).status == "success"
     model = root / "models" / "gold" / "dim_seller.sql"
     model.write_text(model.read_text().replace(OLD_NAME, NEW_NAME))
-    assert run_project(load_project(root), "gold.dim_seller").status == "success"
+    products = root / "models" / "silver" / "products.sql"  # quarantine the cheap products
+    products.write_text(products.read_text().replace(QUARANTINE_RULE, STRICTER_RULE))
+    assert run_project(load_project(root), "gold.dim_seller silver.products").status == \
+        "success"
     with AccessStore.open(project.state_url) as store:
         store.grant("platform", "ADMIN", "project", "tests")
         return create_token(store, "service:ops", "platform", "tests")

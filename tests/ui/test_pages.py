@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 
 import httpx
 from tests.cli_inprocess import run_afluente
@@ -202,3 +203,20 @@ def test_the_keyboard_alone_zooms_the_graph_and_opens_a_table(tab: Tab) -> None:
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(rf".*/ui/tables/{re.escape(first)}$"))
     assert page.inner_text("h1").startswith(first)
+
+
+def test_the_quarantine_shows_each_row_with_its_reason(tab: Tab, ui_server: UiServer) -> None:
+    stored = Warehouse(load_project(ui_server.root).warehouse_uri).open(
+        TableRef("silver", "products__quarantine")).to_pyarrow_table().to_pylist()
+    assert stored
+    tab.open("/ui/tables/silver.products")
+    page = tab.page
+    header = page.eval_on_selector_all("#quarantine thead th", "hs => hs.map(h => h.textContent)")
+    reason = header.index("_reason")
+    shown = page.eval_on_selector_all(
+        "#quarantine tbody tr", f"rs => rs.map(r => r.cells[{reason}].textContent)")
+    assert len(shown) == min(50, len(stored))  # the first page of them
+    assert not Counter(shown) - Counter(r["_reason"] for r in stored)
+    assert all("price_positive" in text for text in shown)
+    failed = page.inner_text("#quality tbody tr:has(th:text-is('price_positive'))")
+    assert f"failed {len(stored)}/" in failed
