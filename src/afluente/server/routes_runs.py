@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from afluente.errors import StateError
 from afluente.server.auth import Caller
 from afluente.server.context import ServerContext, authenticated, server_context
+from afluente.server.limits import INT64_MAX
 from afluente.server.problems import ApiError, Conflict, NotFound
 from afluente.state import Event
 from afluente.state.records import RunRecord
@@ -75,7 +76,7 @@ def run_events(run_id: str, context: ServerContext = Depends(server_context)
 
 
 @router.get("/events")
-def events(after: int = Query(0, ge=0, description="Events with an id above this."),
+def events(after: int = Query(0, ge=0, le=INT64_MAX, description="Events with an id above this."),
            run_id: str | None = None, limit: int = Query(200, ge=1, le=5000),
            context: ServerContext = Depends(server_context)) -> list[dict[str, Any]]:
     """Events oldest first from an id on (of one run, or of all)."""
@@ -85,8 +86,9 @@ def events(after: int = Query(0, ge=0, description="Events with an id above this
 @router.get("/events/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
 async def stream(request: Request, run_id: str | None = None,
-                 after: int | None = Query(None, ge=0, description="Start after this event "
-                                           "id (default: a run's first, or now)."),
+                 after: int | None = Query(None, ge=0, le=INT64_MAX,
+                                           description="Start after this event id (default: "
+                                           "a run's first, or now)."),
                  last_event_id: str | None = Header(None),
                  context: ServerContext = Depends(server_context)) -> StreamingResponse:
     """Server-sent events as they are recorded, whoever runs (CLI, scheduler, this API);

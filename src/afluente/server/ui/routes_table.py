@@ -14,6 +14,7 @@ from afluente.model import TableRef
 from afluente.server import routes_meta, routes_observe
 from afluente.server.auth import Caller
 from afluente.server.context import ServerContext, server_context
+from afluente.server.limits import INT64_MAX
 from afluente.server.lookup import resolve_table
 from afluente.server.problems import ApiError
 from afluente.server.rows_page import PageRequest, read_page
@@ -46,7 +47,7 @@ def _rows(context: ServerContext, caller: Caller, ref: TableRef, version: str | 
 
 @router.get("/{table}/rows", response_class=HTMLResponse)
 def rows_fragment(request: Request, table: str, version: str | None = None,
-                  as_of: str | None = None, offset: int = Query(0, ge=0),
+                  as_of: str | None = None, offset: int = Query(0, ge=0, le=INT64_MAX),
                   caller: Caller = Depends(page_caller),
                   context: ServerContext = Depends(server_context)) -> HTMLResponse:
     """The row browser alone (htmx swaps it in when paging or travelling in time)."""
@@ -57,7 +58,7 @@ def rows_fragment(request: Request, table: str, version: str | None = None,
 
 @router.get("/{table}", response_class=HTMLResponse)
 def table_page(request: Request, table: str, version: str | None = None,
-               as_of: str | None = None, offset: int = Query(0, ge=0),
+               as_of: str | None = None, offset: int = Query(0, ge=0, le=INT64_MAX),
                column: str | None = None, caller: Caller = Depends(page_caller),
                context: ServerContext = Depends(server_context)) -> HTMLResponse:
     graph = context.graph()
