@@ -30,7 +30,8 @@ GOVERNED = {
     "cli/commands_quality.py": "quality: samples hidden by GovernedReader.decide",
     "io/beam/tables.py": "Beam ReadFromAfluente: FileReader reads a file through "
                          "governance.scan.governed_table unless the reader is unrestricted",
-    "server/rows_page.py": "GET /api/tables/{table}/rows and /quarantine: "
+    "server/rows_page.py": "GET /api/tables/{table}/rows and /quarantine, and the UI's row "
+                           "browser and quarantine (/ui/tables/...): "
                            "governance.scan.table_page",
     "server/routes_observe.py": "GET /api/quality: samples hidden by governance.scan."
                                 "governed_samples",

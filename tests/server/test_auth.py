@@ -106,3 +106,84 @@ def test_query_rate_limit_per_caller() -> None:
     answer = error_problem(refused.value)
     assert answer.status_code == 429 and answer.headers["Retry-After"] == "20"
     assert b"more than 3 queries a minute" in answer.body
+
+
+#: The UI's ways in and out: the login page, and signing out (which ends only the caller's
+#: own session and needs that session's CSRF token).
+UI_OPEN = {"/ui/login", "/ui/logout"}
+
+
+def test_every_page_sends_a_stranger_to_the_login_page(served: Served) -> None:
+    """The UI's routes are not in the published schema: they are enumerated from its routers.
+    Without a credential a page redirects to the login page and shows nothing; a wrong
+    bearer token gets the API's one 401."""
+    from urllib.parse import quote
+
+    from fastapi.routing import APIRoute
+
+    from afluente.server.ui import routers
+
+    pages = sorted((method, route.path) for router in routers() for route in router.routes
+                   if isinstance(route, APIRoute) and route.path.startswith("/ui")
+                   and route.path not in UI_OPEN for method in route.methods if method != "HEAD")
+    assert len(pages) >= 8 and all(method == "GET" for method, _ in pages)
+    wrong = {"Authorization": "Bearer afl_0123456789ab_" + "0" * 64}
+    with httpx.Client(base_url=served.url, timeout=60) as client:
+        for _, template in pages:
+            path = re.sub(r"\{(\w+)\}", lambda g: SAMPLE[g.group(1)], template)
+            bare = client.get(path)
+            refused = client.get(path, headers=wrong)
+            assert bare.status_code == 303, (path, bare.status_code)
+            assert bare.headers["location"] == f"/ui/login?next={quote(path)}"
+            assert bare.text == ""
+            assert refused.status_code == 401 and refused.json()["detail"] == \
+                "a valid token is required", path
+        front = client.get("/")
+        login = client.get("/ui/login")
+        static = client.get("/ui/static/ui.js")
+    assert front.status_code == 307 and front.headers["location"] == "/ui/"
+    assert login.status_code == 200 and 'name="token"' in login.text
+    assert static.status_code == 200  # the pages' own script and styles are public
+
+
+def test_the_login_page_opens_a_session_and_refuses_a_wrong_token(served: Served) -> None:
+    with httpx.Client(base_url=served.url, timeout=60) as browser:
+        wrong = browser.post("/ui/login", data={"token": "afl_nope", "next": "/ui/runs"})
+        foreign = browser.post("/ui/login", data={"token": served.tokens["analyst"]},
+                               headers={"Origin": "https://evil.example"})
+        elsewhere = browser.post("/ui/login", data={"token": served.tokens["analyst"],
+                                                    "next": "https://evil.example/"})
+        assert elsewhere.status_code == 303 and elsewhere.headers["location"] == "/ui/"
+        signed = browser.post("/ui/login", data={"token": served.tokens["analyst"],
+                                                 "next": "/ui/runs"})
+        runs = browser.get("/ui/runs")
+        forged = browser.post("/ui/logout", data={"csrf": "guess"})
+        out = browser.post("/ui/logout", data={"csrf": browser.cookies["afluente_csrf"]})
+        after = browser.get("/ui/runs")
+    assert wrong.status_code == 401 and "a valid token is required" in wrong.text
+    assert foreign.status_code == 403
+    assert "a sign-in from origin https://evil.example is refused" in foreign.text
+    assert signed.status_code == 303 and signed.headers["location"] == "/ui/runs"
+    assert runs.status_code == 200 and "service:bi" in runs.text
+    assert forged.status_code == 403 and out.status_code == 303
+    assert after.status_code == 303 and after.headers["location"].startswith("/ui/login")
+
+
+def test_pages_behind_a_proxy_link_under_its_base_path(served: Served) -> None:
+    from afluente.server.app import create_app
+    from afluente.server.context import ServerContext
+
+    app = create_app(ServerContext.open(served.root), "/afluente")
+    admin = {"Authorization": f"Bearer {served.tokens['admin']}"}
+    with TestClient(app) as client:
+        front = client.get("/afluente/", follow_redirects=False)
+        stranger = client.get("/afluente/ui/runs", follow_redirects=False)
+        graph = client.get("/afluente/ui/", headers=admin)
+        stripped = client.get("/ui/tables/gold.fct_orders", headers=admin)
+        static = client.get("/afluente/ui/static/ui.css")
+    assert front.headers["location"] == "/afluente/ui/"
+    assert stranger.headers["location"] == "/afluente/ui/login?next=/afluente/ui/runs"
+    assert 'href="/afluente/ui/tables/gold.fct_orders"' in graph.text
+    assert 'src="/afluente/ui/static/ui.js"' in graph.text
+    assert 'href="/afluente/ui/tables/silver.orders"' in stripped.text
+    assert static.status_code == 200

@@ -145,5 +145,5 @@ def test_jobs_list_what_the_api_started(served: Served) -> None:
                       headers={"Authorization": f"Bearer {served.tokens['admin']}"}) as client:
         jobs = client.get("/api/jobs").json()
         missing = client.get("/api/jobs/nope")
-    assert all(j["kind"] in ("run", "backfill") for j in jobs)
+    assert all(j["kind"] in ("run", "backfill", "retry") for j in jobs)
     assert missing.status_code == 404

@@ -15,6 +15,7 @@ from afluente.server.base_path import BasePath
 from afluente.server.context import ServerContext
 from afluente.server.json_body import JsonBody
 from afluente.server.problems import install_handlers
+from afluente.server.ui import install as install_ui
 
 log = logging.getLogger("afluente.server")
 
@@ -39,6 +40,7 @@ def create_app(context: ServerContext, base_path: str = "") -> FastAPI:
     app.include_router(routes_meta.open_routes)
     for module in (routes_meta, routes_runs, routes_tables, routes_query, routes_observe):
         app.include_router(module.router)
+    install_ui(app)
     return app
 
 

@@ -141,13 +141,13 @@ def check_csrf(request: Request, session: Session) -> None:
                           "header", hint=f"send the value of the `{CSRF_COOKIE}` cookie (or "
                           "of `csrf` from POST /api/session) in that header")
     origin = request.headers.get("origin")
-    if origin is not None and origin != _own_origin(request):
+    if origin is not None and origin != own_origin(request):
         raise CsrfRefused(f"a request from origin {origin} is refused",
                           hint="the API accepts session requests from its own pages only; "
                                "other clients send `Authorization: Bearer <token>`")
 
 
-def _own_origin(request: Request) -> str:
+def own_origin(request: Request) -> str:
     host = request.headers.get("x-forwarded-host") or request.headers.get("host", "")
     scheme = request.headers.get("x-forwarded-proto") or request.url.scheme
     return f"{scheme}://{host}"

@@ -3,6 +3,7 @@ and sessions, the query rate limit and the runs started through the API."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from afluente.server.run_jobs import Jobs
 
 T = TypeVar("T")
+log = logging.getLogger("afluente.server")
 
 
 @dataclass
@@ -36,6 +38,7 @@ class ServerContext:
     ttl_s: float = 10.0
     _kept: dict[str, tuple[Any, float]] = field(default_factory=dict)
     _versioned: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    _renewing: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -53,10 +56,11 @@ class ServerContext:
         self.store.close()
 
     def graph(self) -> Graph:
-        """The models as their files say (a change shows within `ttl_s`)."""
+        """The models as their files say (a change shows within `ttl_s` and one load of the
+        models, an error in a file on the request after that)."""
         from afluente.model import load_graph
 
-        return self.kept("graph", lambda: load_graph(self.project))
+        return self.kept_refreshing("graph", lambda: load_graph(self.project))
 
     def last_model_status(self) -> dict[str, dict[str, Any]]:
         return _latest_status(self.store)
@@ -65,7 +69,7 @@ class ServerContext:
         """Each table's freshness pillar and lag (it opens every table's Delta log)."""
         from afluente.observability.health import project_health
 
-        return self.kept("freshness", lambda: {
+        return self.kept_refreshing("freshness", lambda: {
             t.table: {"status": t.pillars.get("freshness"), "lag_s": t.freshness_lag_s}
             for t in project_health(self.project)})
 
@@ -107,6 +111,39 @@ class ServerContext:
                              self.project, caller.identity,
                              lambda p: self.kept_while("pii", version,
                                                        lambda: personal_columns(p))))
+
+    def kept_refreshing(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept `ttl_s` seconds; once that has passed, the kept value is still
+        answered while one background thread computes the next (only the first call waits).
+        For what costs seconds on a large project (its models, every table's freshness): no
+        request pays it after the first, and the value is at most one computation late.
+        When the renewal fails (a model file broken meanwhile), the next request computes it
+        and gets the error."""
+        now = time.monotonic()
+        with self._lock:
+            found = self._kept.get(key)
+            renew = found is not None and found[1] <= now and key not in self._renewing
+            if renew:
+                self._renewing.add(key)
+        if found is None:
+            return self.kept(key, compute)
+        if renew:
+            threading.Thread(target=self._renew, args=(key, compute), daemon=True,
+                             name=f"afluente-renew-{key}").start()
+        return found[0]
+
+    def _renew(self, key: str, compute: Callable[[], Any]) -> None:
+        try:
+            value = compute()
+            with self._lock:
+                self._kept[key] = (value, time.monotonic() + self.ttl_s)
+        except Exception:  # the next request computes it again, and meets the error itself
+            log.warning("renewing %s failed; the next request computes it", key, exc_info=True)
+            with self._lock:
+                self._kept.pop(key, None)
+        finally:
+            with self._lock:
+                self._renewing.discard(key)
 
     def kept(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()`, kept `ttl_s` seconds: what is costly to find and changes only with a

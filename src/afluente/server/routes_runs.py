@@ -14,7 +14,8 @@ from fastapi.responses import StreamingResponse
 from afluente.errors import StateError
 from afluente.server.auth import Caller
 from afluente.server.context import ServerContext, authenticated, server_context
-from afluente.server.problems import ApiError, NotFound
+from afluente.server.limits import INT64_MAX
+from afluente.server.problems import ApiError, Conflict, NotFound
 from afluente.state import Event
 from afluente.state.records import RunRecord
 
@@ -75,7 +76,7 @@ def run_events(run_id: str, context: ServerContext = Depends(server_context)
 
 
 @router.get("/events")
-def events(after: int = Query(0, ge=0, description="Events with an id above this."),
+def events(after: int = Query(0, ge=0, le=INT64_MAX, description="Events with an id above this."),
            run_id: str | None = None, limit: int = Query(200, ge=1, le=5000),
            context: ServerContext = Depends(server_context)) -> list[dict[str, Any]]:
     """Events oldest first from an id on (of one run, or of all)."""
@@ -85,8 +86,9 @@ def events(after: int = Query(0, ge=0, description="Events with an id above this
 @router.get("/events/stream", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}}})
 async def stream(request: Request, run_id: str | None = None,
-                 after: int | None = Query(None, ge=0, description="Start after this event "
-                                           "id (default: a run's first, or now)."),
+                 after: int | None = Query(None, ge=0, le=INT64_MAX,
+                                           description="Start after this event id (default: "
+                                           "a run's first, or now)."),
                  last_event_id: str | None = Header(None),
                  context: ServerContext = Depends(server_context)) -> StreamingResponse:
     """Server-sent events as they are recorded, whoever runs (CLI, scheduler, this API);
@@ -129,6 +131,34 @@ def start_run(select: str | None = Body(None, embed=True, description="As `run -
     job = context.jobs.start_run(caller, context.reader(caller), context.store, select,
                                  full_refresh)
     return job.as_json()
+
+
+@router.post("/runs/{run_id}/retry", status_code=202)
+def retry_run(run_id: str, caller: Caller = Depends(authenticated),
+              context: ServerContext = Depends(server_context)) -> dict[str, Any]:
+    """Start `afluente retry RUN_ID` as the caller: what the run left failed, skipped or
+    never started. `{"status": "nothing_to_retry"}` when every model succeeded."""
+    found = _run(context, run_id)
+    job = context.jobs.start_retry(caller, context.reader(caller), context.store,
+                                   found.run_id)
+    if job is None:
+        return {"retry_of": found.run_id, "status": "nothing_to_retry", "job_id": None,
+                "run_id": None}
+    return job.as_json()
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(run_id: str, caller: Caller = Depends(authenticated),
+               context: ServerContext = Depends(server_context)) -> dict[str, Any]:
+    """Stop a run this server started (its process gets SIGTERM; the run is recorded as
+    failed). 409 for a run started elsewhere or already finished."""
+    found = _run(context, run_id)
+    if found.status != "running":
+        raise Conflict(f"run {found.run_id} is not running (it ended {found.status})",
+                       hint=f"retry what it left undone with POST /api/runs/{found.run_id}"
+                            "/retry")
+    job = context.jobs.cancel(context.store, found.run_id, caller.name)
+    return {**job.as_json(), "cancelled": True}
 
 
 @router.post("/backfills", status_code=202)

@@ -11,6 +11,7 @@ from afluente.model import Graph, TableRef
 from afluente.server.auth import Caller
 from afluente.server.context import ServerContext, authenticated, server_context
 from afluente.server.json_body import JsonBody
+from afluente.server.limits import INT64_MAX
 from afluente.server.lookup import resolve_table
 from afluente.server.problems import ApiError, NotFound
 from afluente.server.rows_page import PageRequest, decode_cursor, open_version, read_page
@@ -29,7 +30,7 @@ def _stored(graph: Graph, table: str) -> TableRef:
 
 
 @router.get("/{table}/schema")
-def table_schema(table: str, version: int | None = Query(None, ge=0),
+def table_schema(table: str, version: int | None = Query(None, ge=0, le=INT64_MAX),
                  context: ServerContext = Depends(server_context)) -> dict[str, Any]:
     """Columns (name, Arrow type, nullable) with their docs and tags from the model."""
     graph = context.graph()
@@ -64,10 +65,11 @@ def table_history(table: str, limit: int | None = Query(None, ge=1),
 @router.get("/{table}/rows", response_class=JsonBody)
 def table_rows(
     table: str,
-    version: int | None = Query(None, ge=0, description="A Delta version (default: latest)."),
+    version: int | None = Query(None, ge=0, le=INT64_MAX,
+                                description="A Delta version (default: latest)."),
     as_of: str | None = Query(None, description="The table as of this ISO time."),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=INT64_MAX),
     cursor: str | None = Query(None, description="`next_cursor` of the previous page."),
     caller: Caller = Depends(authenticated),
     context: ServerContext = Depends(server_context),
@@ -88,7 +90,8 @@ def table_rows(
 
 @router.get("/{table}/quarantine", response_class=JsonBody)
 def table_quarantine(table: str, limit: int = Query(100, ge=1, le=MAX_PAGE),
-                     offset: int = Query(0, ge=0), caller: Caller = Depends(authenticated),
+                     offset: int = Query(0, ge=0, le=INT64_MAX),
+                     caller: Caller = Depends(authenticated),
                      context: ServerContext = Depends(server_context)) -> JsonBody:
     """The model's quarantined rows with the rules they failed (governed as the model)."""
     from afluente.runtime.quarantine_names import quarantine_ref

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from afluente.server.auth import Caller
     from afluente.server.store import ServerStore
 
-JobKind = Literal["run", "backfill"]
+JobKind = Literal["run", "backfill", "retry"]
 #: How long `POST /api/runs` waits for the child to record its run.
 RUN_ID_WAIT_S = 60.0
 
@@ -104,7 +104,45 @@ class Jobs:
         self._check(reader, store, selector)
         args = ["run", *(["--select", selector] if selector else []),
                 *(["--full-refresh"] if full_refresh else [])]
-        job = self._spawn(caller, "run", args)
+        return self._started(store, self._spawn(caller, "run", args))
+
+    def start_retry(self, caller: Caller, reader: GovernedReader, store: ServerStore,
+                    run_id: str) -> Job | None:
+        """`afluente retry RUN_ID` as the caller; None when the run left nothing undone.
+        A run still running, or unknown, gets the CLI's error."""
+        from afluente.errors import AfluenteError
+        from afluente.runtime.retry import retry_selection
+
+        try:
+            target, selector = retry_selection(self.project, run_id)
+        except AfluenteError as error:
+            if error.message.startswith("no run with id"):
+                raise NotFound(error.message, hint=error.hint) from None
+            raise Conflict(error.message, hint=error.hint) from None
+        if selector is None:
+            return None
+        self._check(reader, store, selector)
+        return self._started(store, self._spawn(caller, "retry", ["retry", target]))
+
+    def cancel(self, store: ServerStore, run_id: str, by: str) -> Job:
+        """Stop the process of a run this server started (SIGTERM), then record the run as
+        failed, as `afluente runs` does for a run whose process died: no new model starts,
+        and `retry` builds what it left undone. A run started elsewhere is a 409."""
+        from afluente.state.locks import reap_dead_runs
+
+        job = next((j for j in self.all() if j.run_id == run_id), None)
+        if job is None:
+            raise Conflict(f"run {run_id} was not started by this server",
+                           hint="stop it where it runs (Ctrl-C in its terminal, or stop "
+                                "the scheduler); the UI cancels only the runs it started")
+        if not job.done.is_set():
+            job.process.terminate()
+            job.done.wait(30)
+        reap_dead_runs(store, by=f"a cancel by {by}")
+        return job
+
+    def _started(self, store: ServerStore, job: Job) -> Job:
+        """`job` once its run is recorded, or the CLI's error when it exited first."""
         job.run_id = _wait_for_run(store, job)
         if job.run_id is None and job.done.is_set():
             said = cli_error(job.stderr) or {"detail": "the run exited before it started",
