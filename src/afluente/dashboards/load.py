@@ -68,7 +68,10 @@ def find_dashboard(project: Project, name: str, graph: Graph | None = None) -> D
 def load_dashboard(file: Path, gold_tables: Iterable[str]) -> Dashboard:
     """`file` parsed and checked; `gold_tables`: the project's gold tables (`gold.name`)."""
     text = file.read_text(encoding="utf-8")
-    doc = load_located_yaml(text, file)
+    try:
+        doc = load_located_yaml(text, file)
+    except ConfigError as bad:
+        raise DashboardError(bad.message, location=bad.location, hint=bad.hint) from None
     if not isinstance(doc.data, dict):
         raise DashboardError("a dashboard file is a mapping with `title` and `panels`",
                              location=Location(file, 1, 1), hint="see docs/dashboards.md")
