@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 OUT = Path(__file__).parents[1] / "src/afluente/server/ui/static/vendor/brazil-states.svg"
@@ -66,8 +67,7 @@ def path_data(rings: list[list[Point]]) -> str:
         if len(unique) < 3:
             continue  # an islet smaller than a pixel
         (x0, y0), *rest = unique
-        steps = " ".join(f"{bx - ax} {by - ay}" for (ax, ay), (bx, by)
-                         in zip(unique, unique[1:], strict=False))
+        steps = " ".join(f"{bx - ax} {by - ay}" for (ax, ay), (bx, by) in pairwise(unique))
         parts.append(f"M{x0} {y0}l{steps}z" if rest else "")
     return "".join(parts)
 
@@ -81,7 +81,8 @@ def main(source: Path) -> None:
              "from @svg-maps/brazil 2.0.0 (CC BY 4.0), based on the map of MapSVG "
              "(mapsvg.com/maps/brazil, CC BY 4.0); see brazil-states.LICENSE.md -->"]
     for uf, label, d in paths:
-        lines.append(f'<path name="{uf.upper()}" aria-label="{label}" d="{path_data(subpaths(d))}"/>')
+        data = path_data(subpaths(d))
+        lines.append(f'<path name="{uf.upper()}" aria-label="{label}" d="{data}"/>')
     lines.append("</svg>")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")

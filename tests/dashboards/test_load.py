@@ -165,7 +165,8 @@ def test_filter_values_are_checked_against_their_declaration(tmp_path: Path) -> 
 
     with pytest.raises(DashboardError) as wrong_choice:
         filter_values(dashboard, {"uf": "RJJ"})
-    assert wrong_choice.value.message == "dashboard 'sales', filter 'uf': 'RJJ' is not one of its choices"
+    assert wrong_choice.value.message == ("dashboard 'sales', filter 'uf': 'RJJ' is not one "
+                                          "of its choices")
     assert wrong_choice.value.hint == "did you mean `RJ`? choices: SP, RJ"
     with pytest.raises(DashboardError) as bad_date:
         filter_values(dashboard, {"since": "31/12/2024"})

@@ -78,8 +78,11 @@ COMMANDS = {
     "processing-records": "names, tags and lineage, no values",
     "retain": "writes (deletes the rows past a retention period; takes MODIFY)",
     "demo-stream": "writes (prints the live gold table it builds from generated events)",
-    "serve": "governed (the REST API: rows through governance.scan.table_page, query through "
-             "runtime.query with the caller's GovernedReader; tests/server)",
+    "serve": "governed (the REST API: rows through governance.scan.table_page, query and "
+             "dashboard panels through runtime.query with the caller's GovernedReader; "
+             "tests/server)",
+    "dashboard": "governed (panels and filter choices through runtime.query_rows with the "
+                 "caller's GovernedReader; tests/dashboards)",
 }
 
 #: Modules of afluente.governance itself that read stored values outside the reader, and

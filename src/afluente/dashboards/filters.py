@@ -27,7 +27,7 @@ def filter_values(dashboard: Dashboard, given: Mapping[str, str | None]) -> dict
                 + (f"filters: {', '.join(names)}" if names else "it declares no filters"))
     values: dict[str, Value] = {}
     for name, spec in dashboard.filters.items():
-        raw = given[name] if name in given else spec.default
+        raw = given.get(name, spec.default)
         values[name] = typed_value(dashboard, name, spec, raw)
     return values
 

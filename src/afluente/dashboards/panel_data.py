@@ -87,10 +87,14 @@ def _run(project: Project, dashboard: Dashboard, what: str, sql: str, limit: int
         result = query_rows(project, capped, reader)
     except DashboardError:
         raise
-    except AfluenteError as error:
-        kind = type(error)
-        raise kind(f"dashboard {dashboard.name!r}, {what}: {error.message}",
-                   location=where, table=error.table, hint=error.hint) from error
+    except AfluenteError as error:  # the same kind (a refusal stays a refusal), now placed
+        message = f"dashboard {dashboard.name!r}, {what}: {error.message}"
+        try:
+            placed = type(error)(message, location=where, table=error.table, hint=error.hint)
+        except TypeError:  # a kind built from other arguments
+            placed = DashboardError(message, location=where, table=error.table,
+                                    hint=error.hint)
+        raise placed from error
     rows = [[json_value(v) for v in row] for row in result.rows[:limit]]
     return PanelData(list(result.columns), rows, len(result.rows) > limit)
 
