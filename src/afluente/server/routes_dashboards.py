@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from afluente.dashboards import Dashboard, find_dashboard, load_dashboards
 from afluente.dashboards.export import BRAZIL_MAP, ECHARTS, SCRIPT, STYLE
@@ -117,11 +118,10 @@ def dashboard_page(name: str, request: Request, caller: Caller = Depends(authent
                                                "assets": f"{root}/ui/dashboards/assets"})
 
 
-def _render(request: Request, template: str, values: dict[str, Any]) -> HTMLResponse:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+PAGES = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
-    environment = Environment(loader=FileSystemLoader(TEMPLATES),
-                              autoescape=select_autoescape(["html"]))
+
+def _render(request: Request, template: str, values: dict[str, Any]) -> HTMLResponse:
     root = request.scope.get("root_path", "")
-    text = environment.get_template(template).render(root=root, request=request, **values)
+    text = PAGES.get_template(template).render(root=root, request=request, **values)
     return HTMLResponse(text)
