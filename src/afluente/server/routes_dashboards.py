@@ -122,6 +122,7 @@ PAGES = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoes
 
 
 def _render(request: Request, template: str, values: dict[str, Any]) -> HTMLResponse:
-    root = request.scope.get("root_path", "")
-    text = PAGES.get_template(template).render(root=root, request=request, **values)
+    """`template` with `values`, the request and `base` (the path a proxy serves under)."""
+    base = str(request.scope.get("root_path") or "").rstrip("/")
+    text = PAGES.get_template(template).render(base=base, request=request, **values)
     return HTMLResponse(text)
