@@ -14,7 +14,7 @@ from afluente.config import Project
 from afluente.dashboards.filters import Value, bound_query
 from afluente.dashboards.load import DashboardError
 from afluente.dashboards.spec import Choices, Dashboard, FilterSpec
-from afluente.errors import AfluenteError
+from afluente.errors import AfluenteError, Location
 
 if TYPE_CHECKING:
     from afluente.governance.reader import GovernedReader
@@ -79,7 +79,7 @@ def filter_choices(project: Project, dashboard: Dashboard, name: str,
 
 
 def _run(project: Project, dashboard: Dashboard, what: str, sql: str, limit: int,
-         reader: GovernedReader | None, where: Any) -> PanelData:
+         reader: GovernedReader | None, where: Location | None) -> PanelData:
     from afluente.runtime import query_rows
 
     capped = f"SELECT * FROM (\n{sql.strip().rstrip(';')}\n) AS afluente_panel LIMIT {limit + 1}"

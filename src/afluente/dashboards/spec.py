@@ -144,6 +144,3 @@ class Dashboard(_Strict):
             if not re.match(NAME, key):
                 raise ValueError(f"{key!r} is not a name: use letters, digits, _ and -")
         return value
-
-    def panel(self, name: str) -> Panel:
-        return self.panels[name]

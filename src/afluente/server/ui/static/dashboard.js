@@ -9,7 +9,6 @@
   var live = cfg.mode === "live";
   var en = (cfg.locale || "").indexOf("pt") !== 0;
   var charts = {};
-  var mapReady = null;
 
   function say(pt, english) { return en ? english : pt; }
 
@@ -241,8 +240,9 @@
     echarts.registerMap("BR", { svg: cfg.map_svg });
     start();
   } else if (needsMap) {
-    mapReady = fetch(cfg.map_url, { credentials: "same-origin" }).then(function (r) { return r.text(); });
-    mapReady.then(function (svg) { echarts.registerMap("BR", { svg: svg }); start(); });
+    fetch(cfg.map_url, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (svg) { echarts.registerMap("BR", { svg: svg }); start(); });
   } else {
     start();
   }
