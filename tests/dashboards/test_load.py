@@ -160,6 +160,17 @@ def test_a_refresh_that_is_no_duration_says_how_to_write_one(tmp_path: Path) -> 
     assert error.location is not None and (error.location.line, error.location.column) == (2, 1)
 
 
+def test_the_name_is_the_file_s_name(tmp_path: Path) -> None:
+    named = error_of(tmp_path, "name: other\n" + GOOD)
+    write(tmp_path, GOOD, "my sales")
+    with pytest.raises(DashboardError) as spaced:
+        load_dashboard(tmp_path / "my sales.yml", GOLD)
+
+    assert named.message == "unknown key `name`"
+    assert named.hint == "a dashboard's name is its file's name: rename the file"
+    assert spaced.value.message.startswith("my sales.yml: a dashboard's file name is its name")
+
+
 def test_filter_values_are_checked_against_their_declaration(tmp_path: Path) -> None:
     dashboard = load_dashboard(write(tmp_path, GOOD), GOLD)
 

@@ -5,6 +5,7 @@ panel reads a gold table of the project, every `{{ filter }}` declared; a mistak
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ from afluente.config import Project
 from afluente.config.validation import data_path, first_error, to_config_error
 from afluente.config.yaml_lines import load_located_yaml
 from afluente.dashboards.located import key_marks
-from afluente.dashboards.spec import Choices, Dashboard
+from afluente.dashboards.spec import NAME, Choices, Dashboard
 from afluente.dashboards.tables import tables_in
 from afluente.errors import ConfigError, Location
 
@@ -76,6 +77,13 @@ def load_dashboard(file: Path, gold_tables: Iterable[str]) -> Dashboard:
         raise DashboardError("a dashboard file is a mapping with `title` and `panels`",
                              location=Location(file, 1, 1), hint="see docs/dashboards.md")
     marks = key_marks(text, file)
+    if "name" in doc.data:
+        raise DashboardError("unknown key `name`", location=marks.location(("name",)),
+                             hint="a dashboard's name is its file's name: rename the file")
+    if not re.match(NAME, file.stem):
+        raise DashboardError(f"{file.name}: a dashboard's file name is its name, and "
+                             f"{file.stem!r} is not one", location=Location(file, 1, 1),
+                             hint="use letters, digits, _ and - (revenue.yml, sales-sp.yml)")
     data = {**doc.data, "name": file.stem}
     try:
         dashboard = Dashboard.model_validate(data).located(marks)
