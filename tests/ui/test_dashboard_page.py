@@ -64,3 +64,40 @@ def test_the_page_draws_every_panel_and_a_filter_requeries(
         assert errors == []
     finally:
         context.close()
+
+
+REFRESHING = """\
+title: Orders now
+refresh: 5s
+panels:
+  orders:
+    title: Orders
+    chart: table
+    query: SELECT count(*) AS orders FROM gold.fct_orders
+"""
+
+
+def test_the_page_queries_again_at_its_refresh_interval(
+        chromium_browser: Any, served: Served) -> None:  # noqa: F811
+    file = served.root / "dashboards" / "orders_now.yml"
+    file.write_text(REFRESHING, encoding="utf-8")
+    token = served.tokens["admin"]
+    context = chromium_browser.new_context(extra_http_headers={"Authorization":
+                                                               f"Bearer {token}"})
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/panels/orders/data" in r.url
+            else None)
+    try:
+        page.goto(f"{served.url}/ui/dashboards/orders_now")
+        page.wait_for_selector("#afl-chart-orders tbody td")
+        with page.expect_request(re.compile(r"/panels/orders/data"), timeout=60_000):
+            pass  # the timer's query, with no click or reload
+        assert len(asked) >= 2
+        with served.client("admin") as client:
+            rows = client.get("/api/dashboards/orders_now/panels/orders/data").json()["rows"]
+        shown = page.locator("#afl-chart-orders tbody td").first.text_content() or ""
+        assert shown.replace(".", "") == str(rows[0][0])  # pt-BR: 1.234
+    finally:
+        context.close()
+        file.unlink()
