@@ -4,15 +4,15 @@ the file, line, column and key (and "did you mean")."""
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib.resources import files
 from pathlib import Path
 
 import pytest
 
-from afluente.config import load_project
+from afluente.config import Project, load_project
 from afluente.dashboards import DashboardError, find_dashboard, load_dashboards
 from afluente.dashboards.filters import bound_query, filter_values
 from afluente.dashboards.load import DashboardNotFound, load_dashboard
+from afluente.demo.build import copy_project_template
 from afluente.errors import ConfigError
 
 GOLD = {"gold.revenue_by_state_month", "gold.fct_orders", "gold.dim_customer"}
@@ -66,9 +66,14 @@ def test_a_dashboard_loads_with_its_panels_filters_and_refresh(tmp_path: Path) -
     assert "WHERE uf = 'RJ' AND (DATE '2024-02-01' IS NULL OR month >= DATE '2024-02-01')" in sql
 
 
-def test_the_demo_ships_a_revenue_dashboard_over_its_gold_tables() -> None:
-    template = Path(str(files("afluente.demo").joinpath("project")))
-    project = load_project(template)
+def demo_project(tmp_path: Path) -> Project:
+    """The demo's project files (no data), copied: loading models writes a parse cache."""
+    copy_project_template(tmp_path)
+    return load_project(tmp_path)
+
+
+def test_the_demo_ships_a_revenue_dashboard_over_its_gold_tables(tmp_path: Path) -> None:
+    project = demo_project(tmp_path)
 
     (dashboard,) = load_dashboards(project)
 
@@ -190,8 +195,7 @@ def test_filter_values_are_checked_against_their_declaration(tmp_path: Path) -> 
 
 
 def test_an_unknown_dashboard_gets_the_closest_name(tmp_path: Path) -> None:
-    template = Path(str(files("afluente.demo").joinpath("project")))
-    project = load_project(template)
+    project = demo_project(tmp_path)
 
     with pytest.raises(DashboardNotFound) as raised:
         find_dashboard(project, "revenu")
