@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from afluente.dashboards import Dashboard, find_dashboard, load_dashboards
 from afluente.dashboards.export import BRAZIL_MAP, ECHARTS, SCRIPT, STYLE
 from afluente.dashboards.filters import filter_values
-from afluente.dashboards.load import DashboardNotFound, dashboard_files
+from afluente.dashboards.load import DashboardNotFound
 from afluente.dashboards.page_data import dashboard_json, dashboard_summary
 from afluente.dashboards.panel_data import PanelNotFound, filter_choices, panel_data
 from afluente.server.auth import Caller
@@ -75,13 +75,8 @@ def panel(name: str, panel: str, request: Request, caller: Caller = Depends(auth
     parameters (`?uf=SP&since=2024-01-01`; empty: all)."""
     found = _dashboard(context, name)
     values = filter_values(found, _filters(request))
-    identity = caller.identity
-    stamp = dashboard_files(context.project)[name].stat().st_mtime_ns
-    key = (f"dashboard|{caller.name}|{identity.token_role}|{name}|{stamp}|{panel}|"
-           f"{sorted(values.items())!r}|{context.models_version()}")
     try:
-        data = context.kept(key, lambda: panel_data(context.project, found, panel, values,
-                                                    context.reader(caller)))
+        data = panel_data(context.project, found, panel, values, context.reader(caller))
     except PanelNotFound as missing:
         raise NotFound(missing.message, hint=missing.hint) from None
     return JsonBody(data.as_json())
