@@ -87,8 +87,11 @@ COMMANDS = {
     "promote": "writes (prod's pointers to an environment's tables; takes MODIFY)",
     "rollback": "writes (prod's pointers back; takes MODIFY)",
     "env": "environments' names, bases and states, no values",
-    "serve": "governed (the REST API: rows through governance.scan.table_page, query through "
-             "runtime.query with the caller's GovernedReader; tests/server)",
+    "serve": "governed (the REST API: rows through governance.scan.table_page, query and "
+             "dashboard panels through runtime.query with the caller's GovernedReader; "
+             "tests/server)",
+    "dashboard": "governed (panels and filter choices through runtime.query_rows with the "
+                 "caller's GovernedReader; tests/dashboards)",
 }
 
 #: Modules of afluente.governance itself that read stored values outside the reader, and

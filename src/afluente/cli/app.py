@@ -43,6 +43,7 @@ def _register() -> None:
         commands_airflow,
         commands_backfill,
         commands_catalog,
+        commands_dashboard,
         commands_demo_stream,
         commands_env,
         commands_governance,

@@ -36,7 +36,8 @@ def prepare_demo(
 
 
 def copy_project_template(root: Path) -> None:
-    """Write the demo project's afluente.yml and models into `root` (replacing models/)."""
+    """Write the demo project's afluente.yml, models and dashboards into `root` (replacing
+    models/ and dashboards/)."""
     with as_file(files("afluente.demo").joinpath("project")) as template:
         template_dir = Path(template)
         shutil.copyfile(template_dir / "afluente.yml", root / "afluente.yml")
@@ -45,6 +46,9 @@ def copy_project_template(root: Path) -> None:
         shutil.copytree(
             template_dir / "models", root / "models", ignore=shutil.ignore_patterns("__pycache__")
         )
+        if (root / "dashboards").exists():
+            shutil.rmtree(root / "dashboards")
+        shutil.copytree(template_dir / "dashboards", root / "dashboards")  # docs/dashboards.md
         if (template_dir / "tests").is_dir():  # the model unit tests (`afluente test`)
             shutil.copytree(template_dir / "tests", root / "tests", dirs_exist_ok=True)
 

@@ -10,7 +10,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import afluente
-from afluente.server import routes_meta, routes_observe, routes_query, routes_runs, routes_tables
+from afluente.server import (
+    routes_dashboards,
+    routes_meta,
+    routes_observe,
+    routes_query,
+    routes_runs,
+    routes_tables,
+)
 from afluente.server.base_path import BasePath
 from afluente.server.context import ServerContext
 from afluente.server.json_body import JsonBody
@@ -38,9 +45,11 @@ def create_app(context: ServerContext, base_path: str = "") -> FastAPI:
     if base_path:
         app.add_middleware(BasePath, base=base_path)
     app.include_router(routes_meta.open_routes)
-    for module in (routes_meta, routes_runs, routes_tables, routes_query, routes_observe):
+    for module in (routes_meta, routes_runs, routes_tables, routes_query, routes_observe,
+                   routes_dashboards):
         app.include_router(module.router)
     install_ui(app)
+    app.include_router(routes_dashboards.pages)
     return app
 
 
