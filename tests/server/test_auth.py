@@ -15,8 +15,7 @@ from afluente.server.rate_limit import RateLimit
 
 OPEN = {"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect"}
 SAMPLE = {"table": "gold.fct_orders", "run_id": "x", "job_id": "x",
-          "target": "gold.fct_orders.order_id", "name": "revenue", "panel": "revenue_by_state",
-          "asset": "dashboard.js"}
+          "target": "gold.fct_orders.order_id", "name": "revenue", "panel": "revenue_by_state"}
 
 
 def routes(served: Served) -> list[tuple[str, str]]:

@@ -15,9 +15,16 @@ from afluente.server.ui.pages import HERE, LoginRequired, base_of, render, to_lo
 def routers() -> list[APIRouter]:
     """Every router of the UI's pages (the route-enumeration test walks them all: a page
     added to the UI is added here)."""
-    from afluente.server.ui import routes_graph, routes_login, routes_runs_pages, routes_table
+    from afluente.server.ui import (
+        routes_dashboards_pages,
+        routes_graph,
+        routes_login,
+        routes_runs_pages,
+        routes_table,
+    )
 
-    return [m.router for m in (routes_graph, routes_login, routes_table, routes_runs_pages)]
+    return [m.router for m in (routes_graph, routes_login, routes_table, routes_runs_pages,
+                               routes_dashboards_pages)]
 
 
 def install(app: FastAPI) -> None:
