@@ -39,7 +39,8 @@ def keys_rotate(
     new_env: str = typer.Option(None, "--new-env",
                                 help="The variable holding the new passphrase or key."),
     reencrypt: bool = typer.Option(False, "--reencrypt",
-                                   help="Then give each table a new data key and rewrite it."),
+                                   help="Then give each table and each subject a new "
+                                        "key and rewrite the tables."),
 ) -> None:
     """Re-wrap every data key under a new master key (one transaction); with --reencrypt,
     rewrite the tables under new data keys too."""
@@ -52,6 +53,8 @@ def keys_rotate(
                f"{done['to']}; {done['next']}")
         if done["reencrypted"]:
             c.line(f"re-encrypted under new data keys: {', '.join(done['reencrypted'])}")
+        if done["subject_keys_rotated"]:
+            c.line(f"{done['subject_keys_rotated']} subject keys replaced by a new generation")
 
     state_of(ctx).console.emit(done, render)
 
