@@ -252,10 +252,11 @@ class KeyRing:
             rows = self._db.execute("SELECT lookup, id, wrapped FROM subject_keys").fetchall()
             self._db.executemany("INSERT INTO retired_subject_keys VALUES (?, ?, ?)",
                                  [(i, h, w) for h, i, w in rows])
-            for lookup, _, _ in rows:
-                new_id, key = os.urandom(SUBJECT_ID_BYTES), os.urandom(KEY_BYTES)
-                self._db.execute("UPDATE subject_keys SET id = ?, wrapped = ? WHERE lookup = ?",
-                                 (new_id, self._wrap_subject(new_id, key), lookup))
+            ids = [os.urandom(SUBJECT_ID_BYTES) for _ in rows]
+            self._db.executemany(
+                "UPDATE subject_keys SET id = ?, wrapped = ? WHERE lookup = ?",
+                [(i, self._wrap_subject(i, os.urandom(KEY_BYTES)), h)
+                 for i, (h, _, _) in zip(ids, rows, strict=True)])
         return len(rows)
 
     # -- columns -----------------------------------------------------------------------
