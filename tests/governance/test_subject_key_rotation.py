@@ -15,15 +15,21 @@ import pyarrow.parquet as pq
 import pytest
 
 from afluente.cli.scaffold import scaffold
-from afluente.config import load_project
+from afluente.config import Project, load_project
 from afluente.governance.audit import read_entries, verify
 from afluente.governance.column_cipher import SUBJECT_SEALED, open_cipher
 from afluente.governance.erasure import forget
-from afluente.governance.key_admin import init_keys, key_status, rotate_keys
+from afluente.governance.key_admin import (
+    init_keys,
+    key_status,
+    prune_retired_keys,
+    rotate_keys,
+)
 from afluente.governance.keyring import SUBJECT_ID_BYTES
 from afluente.model import TableRef
 from afluente.runtime import run_project
 from afluente.storage import Warehouse
+from afluente.storage.erase import seal_history
 from cli_inprocess import run_afluente
 
 ENCRYPTION = "\ngovernance:\n  encryption:\n    key: {source: env}\n    subject: email\n"
@@ -53,16 +59,21 @@ def opened(root: Path, warehouse: Path) -> list[str | None]:
     return found
 
 
-def test_rotation_gives_subjects_new_keys_keeps_the_old_for_time_travel_and_forget_ends_both(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AFLUENTE_MASTER_KEY", _key())
-    root = tmp_path / "shop"
+def _built(root: Path) -> Project:
     scaffold(root)
     with (root / "afluente.yml").open("a") as config:
         config.write(ENCRYPTION)
     project = load_project(root)
     init_keys(project)
     assert run_project(project).status == "success"
+    return project
+
+
+def test_rotation_gives_subjects_new_keys_keeps_the_old_for_time_travel_and_forget_ends_both(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFLUENTE_MASTER_KEY", _key())
+    root = tmp_path / "shop"
+    project = _built(root)
     warehouse = Warehouse(project.warehouse_uri)
     before = warehouse.version(SILVER)
     assert before is not None
@@ -128,3 +139,28 @@ def test_a_keyring_made_before_subject_key_rotation_opens_and_rotates(
     assert ring.keys_by_id([first_id, second_id]) == {first_id: key, second_id: second}
     assert ring.shred("ana@example.com") == second_id.hex()
     assert ring.keys_by_id([first_id, second_id]) == {}
+
+
+def test_prune_keeps_retired_keys_while_files_need_them_and_drops_them_after_vacuum(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AFLUENTE_MASTER_KEY", _key())
+    root = tmp_path / "shop"
+    project = _built(root)
+    new_key = _key()
+    monkeypatch.setenv("AFLUENTE_NEW_MASTER_KEY", new_key)
+    rotate_keys(project, reencrypt=True)
+    monkeypatch.setenv("AFLUENTE_MASTER_KEY", new_key)
+    assert prune_retired_keys(project) == {"operation": "prune", "retired_dropped": 0,
+                                           "retired_kept": 3}  # the old versions' files
+    warehouse = Warehouse(project.warehouse_uri)
+    for table in ("bronze.customers", "silver.customers"):  # the old versions vacuumed
+        seal_history(warehouse.uri(TableRef.parse(table)), lambda line: line)
+    done = run_afluente(["-p", str(root), "--json", "keys", "prune"])
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["retired_dropped"] == 3
+    assert key_status(project)["retired_subject_keys"] == 0
+    now = run_afluente(["-p", str(root), "--json", "query",
+                        "SELECT email FROM silver.customers ORDER BY email LIMIT 1"])
+    assert json.loads(now.stdout) == [{"email": "ana@example.com"}], now.stderr
+    assert [e.detail.get("operation") for e in read_entries(project)
+            if e.action == "key"][-2:] == ["prune", "prune"]

@@ -1,5 +1,5 @@
-"""`afluente keys init|rotate|status`: the keyring of encrypted columns, every operation
-appended to the audit log (action `key`)."""
+"""`afluente keys init|rotate|prune|status`: the keyring of encrypted columns, every
+operation appended to the audit log (action `key`)."""
 
 from __future__ import annotations
 
@@ -137,3 +137,46 @@ def _rewrite(project: Project, warehouse: Warehouse, cipher: ColumnCipher,
     finally:
         engine.close()
     return written.version
+
+
+def prune_retired_keys(project: Project) -> dict[str, Any]:
+    """Destroy the retired generations of subject keys (`rotate --reencrypt`) that no data
+    file still on disk is sealed under: once the tables' older versions are vacuumed, the
+    keys that opened them go too. A file of any version still present keeps its keys."""
+    from afluente.storage import Warehouse
+
+    spec = encryption_of(project)
+    warehouse = Warehouse(project.warehouse_uri)
+    if not warehouse.is_local:
+        raise EncryptionKeyError(
+            f"`keys prune` reads the data files of every table, and the warehouse "
+            f"{project.warehouse_uri} is not a local folder; nothing was changed",
+            hint="run it where the warehouse is a local path")
+    with opened(keyring_path(project, spec), spec.key) as ring:
+        retired = ring.retired_subject_ids()
+        used = _sealed_under(warehouse, ring.status().encrypted_columns) if retired else set()
+        dropped = ring.drop_retired(retired - used)
+    detail = {"operation": "prune", "retired_dropped": dropped,
+              "retired_kept": len(retired) - dropped}
+    append_audit(project, "key", "subject_keys", dict(detail))
+    return detail
+
+
+def _sealed_under(warehouse: Warehouse, encrypted: dict[str, list[str]]) -> set[bytes]:
+    """The subject ids the encrypted values of every data file on disk carry."""
+    import pyarrow.parquet as pq
+
+    from afluente.governance.column_cipher import SUBJECT_SEALED
+    from afluente.governance.keyring import SUBJECT_ID_BYTES
+
+    found: set[bytes] = set()
+    for table, columns in encrypted.items():
+        folder = warehouse.local_dir(TableRef.parse(table))
+        for path in folder.rglob("*.parquet") if folder.is_dir() else ():
+            if "_delta_log" in path.relative_to(folder).parts:
+                continue
+            present = [c for c in columns if c in pq.read_schema(path).names]
+            for column in pq.read_table(path, columns=present).columns:
+                found.update(b[1:1 + SUBJECT_ID_BYTES] for b in column.to_pylist()
+                             if b and b[0] == SUBJECT_SEALED)
+    return found

@@ -259,6 +259,23 @@ class KeyRing:
                  for i, (h, _, _) in zip(ids, rows, strict=True)])
         return len(rows)
 
+    def retired_subject_ids(self) -> set[bytes]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM retired_subject_keys").fetchall()
+        return {bytes(r[0]) for r in rows}
+
+    def drop_retired(self, ids: Iterable[bytes]) -> int:
+        """Destroy these retired subject keys (no file is sealed under them any more)."""
+        dropped = 0
+        with self._lock, self._db:
+            for chunk in _chunks(list(ids)):
+                marks = ",".join("?" * len(chunk))
+                dropped += self._db.execute(
+                    f"DELETE FROM retired_subject_keys WHERE id IN ({marks})", chunk).rowcount
+        if dropped:
+            self._db.execute("VACUUM")
+        return dropped
+
     # -- columns -----------------------------------------------------------------------
     def record_columns(self, table: str, columns: Sequence[str]) -> None:
         with self._lock, self._db:
