@@ -119,6 +119,7 @@ def encrypted(args: argparse.Namespace) -> None:
         "forget_clear": lambda cpf: _timed(plain, scratch, ENV, cpf),
     }
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in steps}
+    medians: dict[str, dict[str, float]] = {}
     for round_, cpf in enumerate(_subjects(plain, args.pairs)):
         names = list(steps)
         for name in names[round_ % 3:] + names[:round_ % 3]:  # the order rotates
@@ -130,14 +131,20 @@ def encrypted(args: argparse.Namespace) -> None:
             print(f"round {round_}: {name} {done.wall_s:.1f}s wall, "
                   f"{done.user_s + done.sys_s:.1f}s cpu, load {os.getloadavg()[0]:.1f}",
                   flush=True)
+        medians = _medians(runs, args.orders)  # written each round: a cut-short run keeps them
+    for name, median in medians.items():
+        print(f"median {name}: {median['wall_s']:.1f}s wall, {median['cpu_s']:.1f}s cpu")
+
+
+def _medians(runs: dict[str, list[dict[str, float]]], orders: int
+             ) -> dict[str, dict[str, float]]:
     medians = {name: {"wall_s": statistics.median(r["wall_s"] for r in rows),
                       "cpu_s": statistics.median(r["cpu_s"] for r in rows)}
                for name, rows in runs.items()}
-    result = {"orders": args.orders, "runs": runs, "medians": medians,
-              "environment": environment()}
-    write_result(f"forget_encrypted_{args.orders}", result)
-    for name, median in medians.items():
-        print(f"median {name}: {median['wall_s']:.1f}s wall, {median['cpu_s']:.1f}s cpu")
+    write_result(f"forget_encrypted_{orders}", {"orders": orders, "runs": runs,
+                                                "medians": medians,
+                                                "environment": environment()})
+    return medians
 
 
 def main() -> None:
