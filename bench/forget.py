@@ -15,6 +15,7 @@ Medians go to `bench/results/forget_encrypted_<N>.json`.
 
     PYTHONPATH=src python bench/forget.py --orders 200000 --pairs 3
     PYTHONPATH=src python bench/forget.py --orders 1000000 --pairs 2 --encrypted
+    PYTHONPATH=src python bench/forget.py --orders 1000000 --pairs 3 --encrypted --no-rebuild
 """
 
 from __future__ import annotations
@@ -118,11 +119,14 @@ def encrypted(args: argparse.Namespace) -> None:
         "forget_encrypted": lambda cpf: _timed(sealed, scratch, env, cpf),
         "forget_clear": lambda cpf: _timed(plain, scratch, ENV, cpf),
     }
+    if args.no_rebuild:
+        del steps["rebuild_encrypted"]
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in steps}
     medians: dict[str, dict[str, float]] = {}
     for round_, cpf in enumerate(_subjects(plain, args.pairs)):
         names = list(steps)
-        for name in names[round_ % 3:] + names[:round_ % 3]:  # the order rotates
+        turn = round_ % len(names)
+        for name in names[turn:] + names[:turn]:  # the order rotates
             done = steps[name](cpf)
             if done.returncode != 0:
                 raise SystemExit(f"{name} failed: {done.stderr_tail}")
@@ -141,7 +145,8 @@ def _medians(runs: dict[str, list[dict[str, float]]], orders: int
     medians = {name: {"wall_s": statistics.median(r["wall_s"] for r in rows),
                       "cpu_s": statistics.median(r["cpu_s"] for r in rows)}
                for name, rows in runs.items()}
-    write_result(f"forget_encrypted_{orders}", {"orders": orders, "runs": runs,
+    write_result(f"forget_encrypted_{orders}" + ("" if "rebuild_encrypted" in runs else
+                                                 "_forget_only"), {"orders": orders, "runs": runs,
                                                 "medians": medians,
                                                 "environment": environment()})
     return medians
@@ -154,6 +159,8 @@ def main() -> None:
     parser.add_argument("--encrypted", action="store_true",
                         help="also build the demo encrypted; time its rebuild and forget "
                              "against forget on the clear demo")
+    parser.add_argument("--no-rebuild", action="store_true",
+                        help="with --encrypted: time the two forgets only")
     args = parser.parse_args()
     (encrypted if args.encrypted else clear)(args)
 
