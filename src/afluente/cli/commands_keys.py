@@ -1,4 +1,4 @@
-"""`afluente keys init|rotate|status`: the keys of encrypted columns (docs/governance.md).
+"""`afluente keys init|rotate|prune|status`: the keys of encrypted columns (docs/governance.md).
 They take ADMIN."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import typer
 from afluente.cli.app import app
 from afluente.cli.context import state_of
 
-keys_app = typer.Typer(help="The keyring of encrypted columns: create, rotate, inspect.",
+keys_app = typer.Typer(help="The keyring of encrypted columns: create, rotate, prune, inspect.",
                        no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -39,7 +39,8 @@ def keys_rotate(
     new_env: str = typer.Option(None, "--new-env",
                                 help="The variable holding the new passphrase or key."),
     reencrypt: bool = typer.Option(False, "--reencrypt",
-                                   help="Then give each table a new data key and rewrite it."),
+                                   help="Then give each table and each subject a new "
+                                        "key and rewrite the tables."),
 ) -> None:
     """Re-wrap every data key under a new master key (one transaction); with --reencrypt,
     rewrite the tables under new data keys too."""
@@ -52,8 +53,22 @@ def keys_rotate(
                f"{done['to']}; {done['next']}")
         if done["reencrypted"]:
             c.line(f"re-encrypted under new data keys: {', '.join(done['reencrypted'])}")
+        if done["subject_keys_rotated"]:
+            c.line(f"{done['subject_keys_rotated']} subject keys replaced by a new generation")
 
     state_of(ctx).console.emit(done, render)
+
+
+@keys_app.command("prune")
+def keys_prune(ctx: typer.Context) -> None:
+    """Destroy the retired subject keys (from `rotate --reencrypt`) that no data file on
+    disk is sealed under any more (after the tables' older versions are vacuumed)."""
+    from afluente.governance.key_admin import prune_retired_keys
+
+    done = prune_retired_keys(_project(ctx, "prune the keyring"))
+    state_of(ctx).console.emit(done, lambda c: c.line(
+        f"{done['retired_dropped']} retired subject keys destroyed; "
+        f"{done['retired_kept']} kept (files on disk are sealed under them)"))
 
 
 @keys_app.command("status")

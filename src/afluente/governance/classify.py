@@ -5,6 +5,7 @@ that are a CPF or CNPJ with correct check digits, an e-mail, a Brazilian phone, 
 person's name, and a date of birth (by name and plausible age). A column whose name and
 values agree gets a high confidence; values alone a confidence equal to the share that fits;
 a name alone (no value fits, or none is stored) one half. Samples are shown masked.
+Encrypted columns are sampled opened (`classify` runs as ADMIN).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import date
 import pyarrow as pa
 
 from afluente.governance.holdings import ProjectView
+from afluente.governance.opened_columns import ColumnOpener
 from afluente.governance.pii_columns import along_lineage, declared_pii
 from afluente.governance.pii_kinds import (
     Kind,
@@ -63,9 +65,14 @@ def classify(view: ProjectView, sample_rows: int = 1000) -> Classification:
     """Suggestions for every stored table of the graph, and where new tags would spread."""
     tagged = along_lineage(view.lineage, declared_pii(view.graph))
     found: list[Suggestion] = []
-    for ref in sorted(view.graph.nodes, key=str):
-        if str(ref) in view.stored:
-            found += classify_table(str(ref), _sample(view, ref, sample_rows), tagged)
+    opener = ColumnOpener.of(view.project)  # encrypted columns are judged by their values
+    try:
+        for ref in sorted(view.graph.nodes, key=str):
+            if str(ref) in view.stored:
+                sample = opener.table(str(ref), _sample(view, ref, sample_rows))
+                found += classify_table(str(ref), sample, tagged)
+    finally:
+        opener.close()
     reach = {s.key: sorted(along_lineage(view.lineage, {s.key}) - {s.key} - tagged)
              for s in found if not s.tagged}
     return Classification(found, {k: v for k, v in reach.items() if v})

@@ -33,6 +33,8 @@ from afluente.config.loader import STATE_DIR
 from afluente.errors import ErasureError
 from afluente.governance.audit import append_audit, principal
 from afluente.governance.holdings import Holding, ProjectView
+from afluente.governance.opened_columns import ColumnOpener
+from afluente.governance.pii_kinds import kind_of_name
 from afluente.governance.reader import require_modify
 from afluente.governance.subject import Profile, Subject, absorb, row_matcher
 from afluente.governance.text_scrub import (
@@ -97,8 +99,10 @@ class SubjectRows:
     holdings: dict[str, Holding]
 
 
-def find_subject(view: ProjectView, subject: Subject) -> SubjectRows:
-    """Every row of the subject in the tables holding personal data (to a fixed point)."""
+def find_subject(view: ProjectView, subject: Subject, opener: ColumnOpener | None = None
+                 ) -> SubjectRows:
+    """Every row of the subject in the tables holding personal data (to a fixed point);
+    `opener` opens encrypted columns, both to compare them and in the rows found."""
     holdings = {h.table: h for h in view.holdings()}
     groups = view.key_groups(list(holdings))
     profile = Profile.of(subject)
@@ -106,8 +110,11 @@ def find_subject(view: ProjectView, subject: Subject) -> SubjectRows:
     for _ in range(MAX_ROUNDS):
         before = profile.size()
         for table, holding in holdings.items():
-            found = matching_rows(holding.uri, row_matcher(profile, table, holding.pii))
+            found = matching_rows(holding.uri, row_matcher(profile, table, holding.pii,
+                                                           opener))
             if found is not None:
+                if opener is not None:
+                    found = opener.table(table, found)
                 rows[table] = found
                 absorb(profile, table, holding.pii, groups, found)
         if profile.size() == before:
@@ -138,8 +145,17 @@ def forget(project: Project, subject_text: str) -> Certificate:
 
 def _forget(project: Project, view: ProjectView, store: StateStore, subject: Subject,
             request_id: str) -> Certificate:
-    found = find_subject(view, subject)
-    shredder = subject_shredder(project, subject)
+    opener = ColumnOpener.of(project)  # the search opens encrypted columns (ADMIN's)
+    try:
+        found = find_subject(view, subject, opener)
+        return _erase(project, view, store, subject, request_id, found, opener)
+    finally:
+        opener.close()
+
+
+def _erase(project: Project, view: ProjectView, store: StateStore, subject: Subject,
+           request_id: str, found: SubjectRows, opener: ColumnOpener) -> Certificate:
+    shredder = subject_shredder(project, subject, found.profile)
     if not found.rows and shredder is None:
         raise ErasureError(
             f"no row holds the subject `{subject.column}=…` in the "
@@ -147,8 +163,6 @@ def _forget(project: Project, view: ProjectView, store: StateStore, subject: Sub
             hint="check the value, or tag the column that holds it `pii` "
                  "(`afluente classify` suggests tags)")
     certificate = Certificate(request_id, subject.column, principal(), _now())
-    if shredder is not None:
-        certificate.crypto_shredded = shredder()
     eraser = Eraser(found.profile.needles())
     # upstream first: a table's erasure commit records its inputs at their erased versions
     # (`erase_rows`), so the next run neither rebuilds it nor reads the rewrite as new data
@@ -157,10 +171,12 @@ def _forget(project: Project, view: ProjectView, store: StateStore, subject: Sub
     for table in sorted(found.rows, key=lambda t: (order.get(t.split("__", 1)[0], len(order)),
                                                    t)):
         before = view.warehouse.version(TableRef.parse(table))
-        erased = _erase_table(found, table, certificate.request_id, eraser, moved)
+        erased = _erase_table(found, table, certificate.request_id, eraser, moved, opener)
         if before is not None and erased.version is not None:
             moved[table] = (before, erased.version)
         certificate.tables.append(erased)
+    if shredder is not None:  # after the rows: their search opens the subject's values
+        certificate.crypto_shredded = shredder()
     certificate.state_store = store.scrub(eraser)
     _scrub_files(project, view, eraser, certificate)
     certificate.time_travel = (
@@ -175,39 +191,59 @@ def _forget(project: Project, view: ProjectView, store: StateStore, subject: Sub
     return certificate
 
 
-def subject_shredder(project: Project, subject: Subject) -> Callable[[], dict[str, str]] | None:
-    """When the subject's column holds per-subject encryption keys and the keyring has one
-    for their value: the destruction of that key (crypto-shredding); else None."""
+def subject_shredder(project: Project, subject: Subject, profile: Profile | None = None
+                     ) -> Callable[[], dict[str, str]] | None:
+    """When `governance.encryption.subject` gives per-subject keys and the keyring has one
+    for the subject — by the value given, or by a value of that column their rows hold
+    (`forget cpf=…` with keys by e-mail) — the destruction of those keys
+    (crypto-shredding); else None."""
     governance = project.config.governance
     spec = governance.encryption if governance is not None else None
-    if spec is None or spec.subject is None or spec.subject.lower() != subject.column.lower():
+    if spec is None or spec.subject is None:
         return None
     from afluente.governance.column_cipher import keyring_path
     from afluente.governance.keyring import KeyRing
 
     ring = KeyRing.open(keyring_path(project, spec), spec.key)
-    if not ring.keys_by_lookup([subject.value]):
+    held = sorted(v for v in _keyed_values(spec.subject, subject, profile)
+                  if ring.keys_by_lookup([v]))
+    if not held:
         ring.close()
         return None
 
     def shred() -> dict[str, str]:
         try:
-            destroyed = ring.shred(subject.value)
+            destroyed = [ring.shred(value) for value in held]
         finally:
             ring.close()
-        return {"subject_key_id": destroyed or "", "keyring": str(ring.path),
+        return {"subject_key_id": ",".join(sorted(d for d in destroyed if d)),
+                "keyring": str(ring.path),
                 "unreadable": "every value encrypted under this key, in every table, "
                               "every Delta version and every copy of the files"}
 
     return shred
 
 
+def _keyed_values(column: str, subject: Subject, profile: Profile | None) -> set[str]:
+    """The subject's values of `column` (the one per-subject keys are made from)."""
+    column = column.lower()
+    found = {subject.value} if subject.column.lower() == column else set()
+    if profile is not None:
+        kind = kind_of_name(column)
+        found |= profile.identifiers.get(kind, set()) if kind is not None else set()
+        found |= profile.by_column.get(column, set())
+        for target, values in profile.keys.items():
+            if target.rpartition(".")[2].lower() == column:
+                found |= values
+    return found
+
+
 def _erase_table(found: SubjectRows, table: str, request_id: str, eraser: Eraser,
-                 moved: dict[str, tuple[int, int]]) -> TableErasure:
+                 moved: dict[str, tuple[int, int]], opener: ColumnOpener) -> TableErasure:
     holding = found.holdings[table]
     keep_out_of_stats(holding.uri, set(holding.pii))  # from the next write on, too
     done = erase_rows(
-        holding.uri, row_matcher(found.profile, table, holding.pii),
+        holding.uri, row_matcher(found.profile, table, holding.pii, opener),
         {"afluente.operation": "erasure", ERASURE: request_id}, eraser, moved)
     return TableErasure(table, sorted(holding.pii), done.rows_removed,
                         len(done.files_rewritten), done.files_vacuumed,

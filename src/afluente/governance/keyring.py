@@ -8,12 +8,15 @@ One SQLite file (`.afluente/keyring.db`, `governance.encryption.keyring`):
 - `subject_keys`: one key per data subject, wrapped by the subjects' data key, found by a
   keyed hash of the subject's value (the value itself is never stored) and named by a
   random id (what the ciphertext carries);
+- `retired_subject_keys`: the earlier generations of subject keys (`keys rotate
+  --reencrypt` gives every subject a new key and id), kept so the Delta versions written
+  under them still read; destroyed with the subject's current key;
 - `encrypted_columns`: which columns of which tables hold ciphertext (what a read opens).
 
-Destroying a subject's row (`shred`) leaves their ciphertext everywhere undecryptable:
-crypto-shredding. SQLite's `secure_delete` overwrites the deleted row's bytes in the file.
-Rotation re-wraps every data key under a new master key in one transaction: interrupted,
-the keyring is left as it was.
+Destroying a subject's rows (`shred`: every generation) leaves their ciphertext everywhere
+undecryptable: crypto-shredding. SQLite's `secure_delete` overwrites the deleted row's
+bytes in the file. Rotation re-wraps every data key under a new master key in one
+transaction: interrupted, the keyring is left as it was.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ CREATE TABLE IF NOT EXISTS subject_keys (lookup BLOB PRIMARY KEY, id BLOB NOT NU
     wrapped BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS encrypted_columns (tbl TEXT NOT NULL, col TEXT NOT NULL,
     PRIMARY KEY (tbl, col));
+CREATE TABLE IF NOT EXISTS retired_subject_keys (id BLOB PRIMARY KEY, lookup BLOB NOT NULL,
+    wrapped BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS retired_subject_lookup ON retired_subject_keys (lookup);
 """
 _CHUNK = 500  # subject lookups per statement
 
@@ -57,6 +63,7 @@ class KeyringStatus:
     data_keys: int
     subject_keys: int
     encrypted_columns: dict[str, list[str]]
+    retired_subject_keys: int = 0  # earlier generations, for the versions written under them
 
 
 class KeyRing:
@@ -103,6 +110,10 @@ class KeyRing:
         n = int(meta.get("scrypt_n", SCRYPT_N))
         kek = open_kek(spec, meta.get("salt"), n)
         _check(kek, meta)
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'retired_subject_keys'"
+                      ).fetchone() is None:  # a keyring made before subject key rotation
+            with db:
+                db.executescript(_SCHEMA)
         return cls(path, db, kek)
 
     def close(self) -> None:
@@ -187,8 +198,9 @@ class KeyRing:
             marks = ",".join("?" * len(chunk))
             with self._lock:
                 rows = self._db.execute(
-                    f"SELECT id, wrapped FROM subject_keys WHERE id IN ({marks})", chunk
-                ).fetchall()
+                    f"SELECT id, wrapped FROM subject_keys WHERE id IN ({marks}) UNION ALL "
+                    f"SELECT id, wrapped FROM retired_subject_keys WHERE id IN ({marks})",
+                    chunk + chunk).fetchall()
             found.update({i: self._unwrap_subject(i, w) for i, w in rows})
         return found
 
@@ -217,9 +229,10 @@ class KeyRing:
                                              subject_id)
 
     def shred(self, value: str) -> str | None:
-        """Destroy the key of the subject whose value is `value`: every ciphertext made
-        under it, in every table and every version, becomes unreadable. Its id (hex), or
-        None when the keyring holds no key for that value."""
+        """Destroy the key of the subject whose value is `value`, with its earlier
+        generations: every ciphertext made under them, in every table and every version,
+        becomes unreadable. Its current id (hex), or None when the keyring holds no key for
+        that value."""
         lookup = self.lookup(value)
         with self._lock, self._db:
             row = self._db.execute("SELECT id FROM subject_keys WHERE lookup = ?",
@@ -227,8 +240,41 @@ class KeyRing:
             if row is None:
                 return None
             self._db.execute("DELETE FROM subject_keys WHERE lookup = ?", (lookup,))
+            self._db.execute("DELETE FROM retired_subject_keys WHERE lookup = ?", (lookup,))
         self._db.execute("VACUUM")  # no free page keeps the wrapped key
         return bytes(row[0]).hex()
+
+    def rotate_subject_keys(self) -> int:
+        """A new generation of every subject's key: a new random key under a new id (what
+        `--reencrypt`'s rewrite seals with); the current one retired, kept so the versions
+        written under it still read. One transaction; the number of subjects."""
+        with self._lock, self._db:
+            rows = self._db.execute("SELECT lookup, id, wrapped FROM subject_keys").fetchall()
+            self._db.executemany("INSERT INTO retired_subject_keys VALUES (?, ?, ?)",
+                                 [(i, h, w) for h, i, w in rows])
+            ids = [os.urandom(SUBJECT_ID_BYTES) for _ in rows]
+            self._db.executemany(
+                "UPDATE subject_keys SET id = ?, wrapped = ? WHERE lookup = ?",
+                [(i, self._wrap_subject(i, os.urandom(KEY_BYTES)), h)
+                 for i, (h, _, _) in zip(ids, rows, strict=True)])
+        return len(rows)
+
+    def retired_subject_ids(self) -> set[bytes]:
+        with self._lock:
+            rows = self._db.execute("SELECT id FROM retired_subject_keys").fetchall()
+        return {bytes(r[0]) for r in rows}
+
+    def drop_retired(self, ids: Iterable[bytes]) -> int:
+        """Destroy these retired subject keys (no file is sealed under them any more)."""
+        dropped = 0
+        with self._lock, self._db:
+            for chunk in _chunks(list(ids)):
+                marks = ",".join("?" * len(chunk))
+                dropped += self._db.execute(
+                    f"DELETE FROM retired_subject_keys WHERE id IN ({marks})", chunk).rowcount
+        if dropped:
+            self._db.execute("VACUUM")
+        return dropped
 
     # -- columns -----------------------------------------------------------------------
     def record_columns(self, table: str, columns: Sequence[str]) -> None:
@@ -261,14 +307,15 @@ class KeyRing:
         with self._lock:
             meta = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
             counts = [self._db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                      for t in ("data_keys", "subject_keys")]
+                      for t in ("data_keys", "subject_keys", "retired_subject_keys")]
             rows = self._db.execute("SELECT tbl, col FROM encrypted_columns ORDER BY 1, 2"
                                     ).fetchall()
         columns: dict[str, list[str]] = {}
         for table, column in rows:
             columns.setdefault(table, []).append(column)
         return KeyringStatus(str(self.path), str(meta.get("kek_id", "")),
-                             str(meta.get("source", "")), counts[0], counts[1], columns)
+                             str(meta.get("source", "")), counts[0], counts[1], columns,
+                             counts[2])
 
 
 def normal(value: str) -> str:

@@ -56,21 +56,27 @@ def table_page(project: Project, reader: GovernedReader, ref: TableRef,
                dataset: pads.Dataset, limit: int, offset: int = 0) -> pa.Table:
     """Rows `offset` to `offset + limit` of `dataset` (a version of `ref`) as the caller
     may see them, never reading the table whole: the engine runs the reader's SELECT (or a
-    plain one) with LIMIT and OFFSET; when no row filter applies, it reads only the row
-    groups holding the page (their row counts are in the Parquet footers), so a page deep
-    into a large table costs about one row group."""
+    plain one) with LIMIT and OFFSET over the table, its encrypted columns opened; when no
+    row filter applies, it reads only the row groups holding the page (their row counts
+    are in the Parquet footers), so a page deep into a large table costs about one row
+    group."""
     columns, visible = visible_scan(dataset.schema)
     listed = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
     policy, sql = reader.governed_select(ref, columns)
     if visible is None and policy.row_filter is None:
         dataset, offset = _window(dataset, offset, limit)
+    cipher = open_cipher(project) if encryption_declared(project) else None
     engine = project_engine(project)
+    if cipher is not None:  # encrypted columns read as text; the policy applies to it
+        engine.use_decryptor(cipher)
     try:
         engine.attach_table(ref, dataset if visible is None else dataset.filter(visible))
         select = sql or f'SELECT {listed} FROM "{ref.layer}"."{ref.name}"'
         return engine.query(f"{select} LIMIT {int(limit)} OFFSET {int(offset)}")
     finally:
         engine.close()
+        if cipher is not None:
+            cipher.ring.close()
 
 
 def _window(dataset: pads.Dataset, offset: int, limit: int) -> tuple[pads.Dataset, int]:

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from afluente.errors import ErasureError
+from afluente.governance.opened_columns import ColumnOpener
 from afluente.governance.pii_columns import JSON_ROWS
 from afluente.governance.pii_kinds import IDENTIFYING, Kind, digits, kind_of_name, normalize
 
@@ -101,13 +102,19 @@ def _forms(value: str) -> set[str]:
 Matcher = Callable[[pa.Table], pa.Array]
 
 
-def row_matcher(profile: Profile, table: str, pii: dict[str, Kind | None]) -> Matcher:
-    """The rows of `table` that are the subject's (see the module's description)."""
+def row_matcher(profile: Profile, table: str, pii: dict[str, Kind | None],
+                opener: ColumnOpener | None = None) -> Matcher:
+    """The rows of `table` that are the subject's (see the module's description); `opener`
+    opens the encrypted columns the search compares (the others stay sealed)."""
+    opened = opener or ColumnOpener(None)
 
     def match(data: pa.Table) -> pa.Array:
         mask = pa.array([False] * data.num_rows, pa.bool_())
         for column in data.column_names:
-            hit = _column_hits(profile, table, column, pii, data[column])
+            values = data[column]
+            if opened.sealed(table, column, values) and _compared(profile, table, column, pii):
+                values = opened.column(table, column, values)
+            hit = _column_hits(profile, table, column, pii, values)
             if hit is not None:
                 mask = pc.or_kleene(mask, pc.fill_null(hit, False))
         return mask
@@ -115,9 +122,16 @@ def row_matcher(profile: Profile, table: str, pii: dict[str, Kind | None]) -> Ma
     return match
 
 
+def _compared(profile: Profile, table: str, column: str, pii: dict[str, Kind | None]) -> bool:
+    """Whether the search compares `column` (what `_column_hits` looks at)."""
+    return bool(profile.keys.get(f"{table}.{column}") or profile.by_column.get(column)
+                or (column in pii and pii[column] in profile.identifiers)
+                or column in JSON_ROWS)
+
+
 def _column_hits(profile: Profile, table: str, column: str, pii: dict[str, Kind | None],
                  values: pa.ChunkedArray) -> pa.ChunkedArray | None:
-    if pa.types.is_binary(values.type):  # an encrypted column: its subject key is shredded
+    if pa.types.is_binary(values.type):  # still sealed: no opener (or not a text column)
         return None
     wanted = profile.keys.get(f"{table}.{column}") or profile.by_column.get(column)
     if wanted:

@@ -12,13 +12,18 @@ from afluente.errors import ErasureError
 from afluente.governance.audit import append_audit
 from afluente.governance.erasure import find_subject
 from afluente.governance.holdings import ProjectView
+from afluente.governance.opened_columns import ColumnOpener
 from afluente.governance.subject import Subject
 
 
 def export_subject(project: Project, subject_text: str) -> dict[str, Any]:
     """`{subject_key, exported_at, tables: {table: [rows]}}`; rows as JSON values."""
     subject = Subject.parse(subject_text)
-    found = find_subject(ProjectView.load(project), subject)
+    opener = ColumnOpener.of(project)  # encrypted columns are searched and shown opened
+    try:
+        found = find_subject(ProjectView.load(project), subject, opener)
+    finally:
+        opener.close()
     if not found.rows:
         raise ErasureError(
             f"no row holds the subject `{subject.column}=…` in the "
