@@ -49,7 +49,6 @@ def create_app(context: ServerContext, base_path: str = "") -> FastAPI:
                    routes_dashboards):
         app.include_router(module.router)
     install_ui(app)
-    app.include_router(routes_dashboards.pages)
     return app
 
 
