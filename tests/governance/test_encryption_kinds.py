@@ -55,6 +55,27 @@ time_column: ordered_at
 SELECT o.order_id, o.ordered_at, c.email, o.amount
 FROM silver.orders o JOIN silver.customers c USING (customer_id)
 """
+# read from bronze directly: tagged (lineage links bronze's columns to silver's tags, not
+# on to another branch of bronze's readers)
+CHANGES = """/* @config
+kind: apply_changes
+keys: [customer_id]
+sequence_by: seq
+scd_type: 2
+columns:
+  email: {tags: [pii]}
+*/
+SELECT CAST(customer_id AS INTEGER) AS customer_id, lower(email) AS email,
+       _ingested_at AS seq
+FROM bronze.customers
+"""
+LOG = """/* @config
+kind: append
+columns:
+  name: {tags: [pii]}
+*/
+SELECT CAST(customer_id AS INTEGER) AS customer_id, trim(name) AS name FROM bronze.customers
+"""
 EVERYONE = ["ana@example.com", "ana souza", "bruno@example.com", "bruno lima",
             "carla@example.com", "carla dias"]
 CUSTOMERS = TableRef("silver", "customers")
@@ -79,8 +100,10 @@ def master_key() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Path:
     """The scaffold with encryption declared: silver.customers a merge by customer_id,
-    gold.customer_history an SCD2 snapshot of it, gold.daily_orders a time_range model
-    holding the customers' e-mails; the customers source reads `landing/customers*.csv`."""
+    gold.customer_history an SCD2 snapshot of it, gold.customer_changes an SCD2
+    apply_changes and gold.customer_log an append of bronze's rows, gold.daily_orders a
+    time_range model holding the customers' e-mails; the customers source reads
+    `landing/customers*.csv`."""
     root = tmp_path_factory.mktemp("encrypted-kinds") / "shop"
     scaffold(root)
     config = (root / "afluente.yml").read_text()
@@ -90,6 +113,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory, master_key: str) -> Path:
     model.write_text(model.read_text().replace("/* @config\n", MERGE))
     (root / "models" / "gold" / "customer_history.sql").write_text(HISTORY)
     (root / "models" / "gold" / "daily_orders.sql").write_text(DAILY)
+    (root / "models" / "gold" / "customer_changes.sql").write_text(CHANGES)
+    (root / "models" / "gold" / "customer_log.sql").write_text(LOG)
     project = load_project(root)
     init_keys(project)
     result = run_project(project)
@@ -134,7 +159,8 @@ def stored_emails(root: Path) -> dict[int, bytes]:
 
 def test_every_kind_seals_its_files_and_a_granted_reader_reads_plaintext(shop: Path) -> None:
     assert occurrences(shop / "warehouse", EVERYONE) == []
-    for table in ("silver/customers", "gold/customer_history", "gold/daily_orders"):
+    for table in ("silver/customers", "gold/customer_history", "gold/daily_orders",
+                  "gold/customer_changes", "gold/customer_log"):
         assert list((shop / "warehouse" / table).rglob("*.parquet")), table
     assert query(shop, "SELECT customer_id, email FROM silver.customers "
                        "ORDER BY customer_id") == [
@@ -174,6 +200,15 @@ def test_a_merge_updates_by_key_reseals_only_what_changed(copy: Path) -> None:
     assert history == [{"email": "bruno@example.com", "open": False},
                        {"email": "bruno.lima@example.com", "open": True}]
     assert query(copy, "SELECT count(*) AS n FROM gold.customer_history") == [{"n": 5}]
+    # apply_changes (SCD2 over a CDC feed) and append, the same
+    assert query(copy, "SELECT email, is_current FROM gold.customer_changes "
+                       "WHERE customer_id = 2 ORDER BY valid_from") == [
+        {"email": "bruno@example.com", "is_current": False},
+        {"email": "bruno.lima@example.com", "is_current": True}]
+    assert query(copy, "SELECT name, count(*) AS n FROM gold.customer_log "
+                       "GROUP BY name ORDER BY name") == [
+        {"name": "Bruno Lima", "n": 2}, {"name": "Zé Nova", "n": 1},
+        {"name": "ana souza", "n": 1}, {"name": "carla dias", "n": 2}]
 
 
 def test_a_merge_of_unchanged_values_rewrites_nothing(copy: Path) -> None:
@@ -204,7 +239,8 @@ def test_a_merge_keyed_on_an_encrypted_column_matches_its_stored_rows(copy: Path
 
 def test_a_wrong_key_stops_an_incremental_write_naming_the_key(copy: Path) -> None:
     warehouse = Warehouse(load_project(copy).warehouse_uri)
-    tables = [CUSTOMERS, TableRef("gold", "customer_history"), TableRef("gold", "daily_orders")]
+    tables = [CUSTOMERS, *(TableRef("gold", t) for t in (
+        "customer_history", "daily_orders", "customer_changes", "customer_log"))]
     versions = {t: warehouse.version(t) for t in tables}
     land(copy, "customers_2.csv", "2,Bruno Lima,bruno.lima@example.com,RJ\n")
     done = run_afluente(["-p", str(copy), "run"], env={"AFLUENTE_MASTER_KEY": _new_key()})

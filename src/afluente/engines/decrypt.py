@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 FUNCTION = "afluente_decrypt"
+CDC_STORAGE = "__cdc_storage"
 
 
 class ColumnDecryptor(Protocol):
@@ -48,14 +49,24 @@ def register(connection: duckdb.DuckDBPyConnection, decryptor: ColumnDecryptor) 
         side_effects=False)
 
 
-def projection(ref: TableRef, schema: pa.Schema, encrypted: set[str]) -> str | None:
+def sealed_as(ref: TableRef) -> TableRef:
+    """The table whose keys sealed `ref`'s columns: an apply_changes table is attached as
+    `<table>__cdc_storage` under its visible view (runtime/incremental_views.py)."""
+    if ref.name.endswith(CDC_STORAGE):
+        return TableRef(ref.layer, ref.name.removesuffix(CDC_STORAGE))
+    return ref
+
+
+def projection(ref: TableRef, schema: pa.Schema, decryptor: ColumnDecryptor) -> str | None:
     """The SELECT list that opens `ref`'s encrypted binary columns; None when it has none."""
     import pyarrow as pa
 
+    table = sealed_as(ref)
+    encrypted = decryptor.encrypted(table)
     opened = {f.name for f in schema if f.name in encrypted and pa.types.is_binary(f.type)}
     if not opened:
         return None
-    return ", ".join(_item(ref, name, name in opened) for name in schema.names)
+    return ", ".join(_item(table, name, name in opened) for name in schema.names)
 
 
 def _item(ref: TableRef, name: str, opened: bool) -> str:

@@ -104,8 +104,7 @@ class SparkEngine(DuckDBProfiling):
 
     def _refuse_encrypted(self, ref: TableRef, schema: pa.Schema) -> None:
         decryptor = self._decryptor
-        if decryptor is not None and decrypted_projection(ref, schema,
-                                                          decryptor.encrypted(ref)):
+        if decryptor is not None and decrypted_projection(ref, schema, decryptor):
             raise EngineError(
                 f"`{ref}` has encrypted columns (governance.encryption), which only the "
                 "DuckDB engine opens; this model runs on Spark", table=str(ref),
