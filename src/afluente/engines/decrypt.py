@@ -17,6 +17,7 @@ from afluente.sql_text import ident as quote
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.dataset as pads
 
 FUNCTION = "afluente_decrypt"
 CDC_STORAGE = "__cdc_storage"
@@ -67,6 +68,28 @@ def projection(ref: TableRef, schema: pa.Schema, decryptor: ColumnDecryptor) -> 
     if not opened:
         return None
     return ", ".join(_item(table, name, name in opened) for name in schema.names)
+
+
+def opened_table(ref: TableRef, data: pads.Dataset | pa.Table, decryptor: ColumnDecryptor
+                 ) -> pads.Dataset | pa.Table:
+    """`data` with `ref`'s encrypted columns opened to text, in this process (an engine
+    without a Python function in its scans: Spark, whose executors then never hold a key);
+    `data` itself when it has none. The whole table is read into memory."""
+    import pyarrow as pa
+
+    table = sealed_as(ref)
+    encrypted = decryptor.encrypted(table)
+    columns = [f.name for f in data.schema
+               if f.name in encrypted and pa.types.is_binary(f.type)]
+    if not columns:
+        return data
+    opened = data if isinstance(data, pa.Table) else data.to_table()
+    for name in columns:
+        index = opened.schema.get_field_index(name)
+        values = opened.column(index).combine_chunks()
+        opened = opened.set_column(index, pa.field(name, pa.string()),
+                                   decryptor.decrypt(str(table), name, values))
+    return opened
 
 
 def _item(ref: TableRef, name: str, opened: bool) -> str:
