@@ -149,12 +149,18 @@ def run(root: Path, key: str | None = None) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def stored_emails(root: Path) -> dict[int, bytes]:
-    """silver.customers' stored e-mail ciphertext by customer id (the latest version)."""
+def stored_emails(root: Path, column: str = "email") -> dict[int, bytes]:
+    """silver.customers' stored ciphertext of `column` by customer id (latest version)."""
     table = Warehouse(load_project(root).warehouse_uri).dataset(CUSTOMERS).to_table()
-    assert table.schema.field("email").type == pa.binary()
-    return dict(zip(table["customer_id"].to_pylist(), table["email"].to_pylist(),
+    assert table.schema.field(column).type == pa.binary()
+    return dict(zip(table["customer_id"].to_pylist(), table[column].to_pylist(),
                     strict=True))
+
+
+def subject_id(sealed: bytes) -> bytes:
+    """The subject key id a value was sealed under (`02` | id(12) | nonce | ciphertext)."""
+    assert sealed[0] == 2
+    return sealed[1:13]
 
 
 def test_every_kind_seals_its_files_and_a_granted_reader_reads_plaintext(shop: Path) -> None:
@@ -179,7 +185,7 @@ def test_every_kind_seals_its_files_and_a_granted_reader_reads_plaintext(shop: P
 
 
 def test_a_merge_updates_by_key_reseals_only_what_changed(copy: Path) -> None:
-    before = stored_emails(copy)
+    before, names = stored_emails(copy), stored_emails(copy, "name")
     land(copy, "customers_2.csv", "2,Bruno Lima,bruno.lima@example.com,RJ\n"
                                   "5,Zé Nova,ze@example.com,ba\n")
     run(copy)
@@ -192,6 +198,11 @@ def test_a_merge_updates_by_key_reseals_only_what_changed(copy: Path) -> None:
     after = stored_emails(copy)
     assert after[1] == before[1] and after[3] == before[3]  # unchanged: not resealed
     assert after[2] != before[2] and after[5] is not None
+    # Bruno's name did not change, but his row's subject (e-mail) did: the name is sealed
+    # again under the new subject's key, never left under the old one's
+    renamed = stored_emails(copy, "name")
+    assert renamed[1] == names[1] and renamed[2] != names[2]
+    assert subject_id(renamed[2]) == subject_id(after[2]) != subject_id(before[2])
     assert occurrences(copy / "warehouse", [*EVERYONE, "bruno.lima@example.com",
                                             "ze@example.com", "zé nova"]) == []
     # SCD2 over the opened values: Bruno's old e-mail closed, the new one open
