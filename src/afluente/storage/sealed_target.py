@@ -116,7 +116,11 @@ class TableSealing:
         wanted = list(dict.fromkeys([*identity, *columns, *([subject] if subject else [])]))
         if any(c not in stored.schema.names for c in wanted):
             return fresh
-        old = stored.to_table(columns=wanted)
+        old = _rows_of_keys(stored, diff, identity, sealed_stored, wanted)
+        key = next((c for c in identity if c in sealed_stored), None)
+        if key is not None:  # an encrypted key: keep the rows of the diff's keys
+            opened = self.cipher.decrypt(str(self.ref), key, old[key].combine_chunks())
+            old = old.filter(pc.is_in(opened, value_set=_text(diff[key])))
         plain = self.open_batch(old, [c for c in wanted if c in sealed_stored])
         matched = _matched(diff, old, plain, identity, wanted)
         arrays = list(fresh.columns)
@@ -135,6 +139,27 @@ class TableSealing:
     def _subject(self, names: Sequence[str]) -> str | None:
         subject = self.cipher.subject_column()
         return subject if subject is not None and subject in names else None
+
+
+def _rows_of_keys(stored: pads.Dataset, diff: pa.Table, identity: Sequence[str],
+                  sealed: Sequence[str], wanted: Sequence[str]) -> pa.Table:
+    """`wanted` of the stored rows whose clear key columns hold a key of `diff` (read with
+    the dataset's filter: only those rows are opened); every row when all keys are sealed."""
+    where = None
+    for column in identity:
+        if column in sealed:
+            continue
+        try:
+            values = pc.unique(_combined(diff[column])).cast(stored.schema.field(column).type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        term = pc.field(column).isin(values)
+        where = term if where is None else where & term
+    return stored.to_table(columns=list(wanted), filter=where)
+
+
+def _combined(values: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _text(values: pa.ChunkedArray | pa.Array) -> pa.Array:
