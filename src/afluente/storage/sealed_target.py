@@ -15,7 +15,7 @@ too, so a row never keeps a value sealed under another person's key.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -77,24 +77,6 @@ class TableSealing:
         table = self.open_batch(dataset.to_table(), columns)
         assert isinstance(table, pa.Table)
         return pads.dataset(table)
-
-    def opened_reader(self, dataset: pads.Dataset) -> pa.RecordBatchReader:
-        """`dataset`'s rows streamed, their encrypted columns as text."""
-        columns = self.sealed_in(dataset.schema)
-        reader = dataset.scanner().to_reader()
-        if not columns:
-            return reader
-        schema = dataset.schema
-        for name in columns:
-            schema = schema.set(schema.get_field_index(name), pa.field(name, pa.string()))
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            for batch in reader:
-                opened = self.open_batch(batch, columns)
-                assert isinstance(opened, pa.RecordBatch)
-                yield opened
-
-        return pa.RecordBatchReader.from_batches(schema, batches())
 
     def resealed(self, diff: pa.Table, stored: pads.Dataset | None,
                  identity: Sequence[str]) -> pa.Table:
