@@ -305,3 +305,32 @@ def test_a_partition_on_an_encrypted_column_is_refused(tmp_path: Path,
     opened = target.dataset()
     assert opened is not None and opened.to_table().to_pylist() == [
         {"id": 1, "secret": "alfa"}]
+
+
+def test_a_diff_typed_unlike_the_table_still_finds_its_stored_ciphertext(
+        tmp_path: Path, master_key: str) -> None:
+    """An SCD2 identity (key + validity): the diff's int64 and nanosecond timestamps meet
+    the table's int32 and microseconds; unchanged values get their stored bytes back."""
+    spec = EncryptionSpec(key=KeySpec(source="env"), pii=False, columns=("gold.t.secret",))
+    cipher = ColumnCipher(spec, KeyRing.create(tmp_path / "keyring.db", spec.key))
+    warehouse = Warehouse(str(tmp_path / "warehouse"))
+    warehouse.encryptor = cipher
+    ref = TableRef("gold", "t")
+    target = Target(warehouse.uri(ref), name="gold.t", sealing=warehouse.sealing(ref))
+    at = pa.array([1_700_000_000_000_000] * 2, pa.timestamp("us"))
+    stored = pa.table({"id": pa.array([1, 2], pa.int32()), "valid_from": at,
+                       "secret": ["alfa", "beta"]})
+    target.create(pa.RecordBatchReader.from_batches(stored.schema, stored.to_batches()), None)
+    kept = target.stored()
+    assert kept is not None
+    before = kept.to_table()["secret"].to_pylist()
+    diff = pa.table({"id": pa.array([1, 2, 3], pa.int64()),
+                     "valid_from": pa.array([1_700_000_000_000_000_000] * 3, pa.timestamp("ns")),
+                     "secret": ["alfa", "gama", "delta"]})
+    sealing = warehouse.sealing(ref)
+    assert sealing is not None
+    sealed = sealing.resealed(diff, kept, ["id", "valid_from"])["secret"].to_pylist()
+    assert sealed[0] == before[0]  # unchanged: the stored bytes
+    assert sealed[1] not in before and sealed[2] not in before  # changed, new: sealed afresh
+    assert cipher.decrypt("gold.t", "secret", pa.array(sealed, pa.binary())).to_pylist() == [
+        "alfa", "gama", "delta"]

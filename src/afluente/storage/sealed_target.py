@@ -140,6 +140,18 @@ def _rows_of_keys(stored: pads.Dataset, diff: pa.Table, identity: Sequence[str],
     return stored.to_table(columns=list(wanted), filter=where)
 
 
+def _as(values: pa.ChunkedArray | pa.Array, kind: pa.DataType) -> pa.Array:
+    """`values` in the stored key's type (a timestamp's unit, an int's width), so that both
+    sides of the key join have the same text; as they are when they do not convert."""
+    values = _combined(values)
+    if values.type == kind or pa.types.is_string(kind):
+        return values
+    try:
+        return values.cast(kind)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return values
+
+
 def _combined(values: pa.ChunkedArray | pa.Array) -> pa.Array:
     return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
@@ -160,7 +172,8 @@ def _matched(diff: pa.Table, old: pa.Table, plain: pa.Table | pa.RecordBatch,
     """For each row of `diff` (in order), its stored row's ciphertext (`__afluente_stored_*`)
     and text (`__afluente_plain_*`) of `wanted`; NULLs when its key is not stored."""
     keys = [f"__afluente_key_{i}" for i in range(len(identity))]
-    left = pa.table({**{k: _text(diff[c]) for k, c in zip(keys, identity, strict=True)},
+    left = pa.table({**{k: _text(_as(diff[c], plain.schema.field(c).type))
+                        for k, c in zip(keys, identity, strict=True)},
                      _ROW: pa.array(range(diff.num_rows), pa.int64())})
     right = pa.table({
         **{k: _text(plain.column(c)) for k, c in zip(keys, identity, strict=True)},
