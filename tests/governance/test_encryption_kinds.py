@@ -285,9 +285,10 @@ def test_backfill_seals_the_partitions_it_rebuilds(copy: Path) -> None:
                                "ORDER BY c.email")
 
 
-def test_a_partition_on_an_encrypted_column_is_refused(tmp_path: Path,
-                                                        master_key: str) -> None:
-    spec = EncryptionSpec(key=KeySpec(source="env"), pii=False, columns=("gold.t.secret",))
+def test_a_partition_on_an_encrypted_column_is_refused_a_new_one_is_added_sealed(
+        tmp_path: Path, master_key: str) -> None:
+    spec = EncryptionSpec(key=KeySpec(source="env"), pii=False,
+                          columns=("gold.t.secret", "gold.t.extra"))
     cipher = ColumnCipher(spec, KeyRing.create(tmp_path / "keyring.db", spec.key))
     warehouse = Warehouse(str(tmp_path / "warehouse"))
     warehouse.encryptor = cipher
@@ -301,10 +302,20 @@ def test_a_partition_on_an_encrypted_column_is_refused(tmp_path: Path,
         target.overwrite(pa.table({"id": [2], "secret": ["beta"]}), None,
                          partition_by=["secret"])
     assert target.version() == 0
-    assert target.dataset() is not None
     opened = target.dataset()
     assert opened is not None and opened.to_table().to_pylist() == [
         {"id": 1, "secret": "alfa"}]
+    # on_schema_change: append_new_columns adds an encrypted column as its ciphertext's type
+    target.add_columns([pa.field("extra", pa.string())])
+    schema = target.schema()
+    assert schema is not None and schema.field("extra").type == pa.binary()
+    target.append(pa.table({"id": [2], "secret": ["beta"], "extra": ["gama"]}), None)
+    stored = target.stored()
+    assert stored is not None and b"gama" not in str(stored.to_table().to_pylist()).encode()
+    opened = target.dataset()
+    assert opened is not None and sorted(opened.to_table().to_pylist(), key=str) == [
+        {"id": 1, "secret": "alfa", "extra": None},
+        {"id": 2, "secret": "beta", "extra": "gama"}]
 
 
 def test_a_diff_typed_unlike_the_table_still_finds_its_stored_ciphertext(
@@ -329,7 +340,8 @@ def test_a_diff_typed_unlike_the_table_still_finds_its_stored_ciphertext(
                      "secret": ["alfa", "gama", "delta"]})
     sealing = warehouse.sealing(ref)
     assert sealing is not None
-    sealed = sealing.resealed(diff, kept, ["id", "valid_from"])["secret"].to_pylist()
+    sealed = sealing.resealed(diff, kept, ["id", "valid_from"],
+                              diff.column_names)["secret"].to_pylist()
     assert sealed[0] == before[0]  # unchanged: the stored bytes
     assert sealed[1] not in before and sealed[2] not in before  # changed, new: sealed afresh
     assert cipher.decrypt("gold.t", "secret", pa.array(sealed, pa.binary())).to_pylist() == [

@@ -39,8 +39,13 @@ class TableSealing:
     ref: TableRef
 
     def columns(self, names: Sequence[str]) -> list[str]:
-        """The columns among `names` written encrypted."""
+        """The columns among `names` (every column a write holds: the answer depends on
+        the whole table) written encrypted."""
         return self.cipher.columns(self.ref, names)
+
+    def is_sealed(self, column: str) -> bool:
+        """Whether the stored `column` holds ciphertext (as recorded by its writes)."""
+        return column.lower() in {c.lower() for c in self.cipher.encrypted(self.ref)}
 
     def sealed_in(self, schema: pa.Schema) -> list[str]:
         """The columns of a stored `schema` holding ciphertext."""
@@ -51,9 +56,10 @@ class TableSealing:
     def seal(self, data: pa.RecordBatchReader) -> pa.RecordBatchReader:
         return encrypting(data, self.ref, self.cipher)
 
-    def sealed_fields(self, fields: Sequence[pa.Field]) -> list[pa.Field]:
-        """`fields` to add to the table, an encrypted one as binary."""
-        sealed = set(self.columns([f.name for f in fields]))
+    def sealed_fields(self, fields: Sequence[pa.Field], stored: Sequence[str]
+                      ) -> list[pa.Field]:
+        """`fields` to add to a table holding `stored`, an encrypted one as binary."""
+        sealed = set(self.columns([*stored, *(f.name for f in fields)]))
         return [pa.field(f.name, pa.binary()) if f.name in sealed else f for f in fields]
 
     def open_batch(self, batch: pa.RecordBatch | pa.Table, columns: Sequence[str]
@@ -79,11 +85,12 @@ class TableSealing:
         return pads.dataset(table)
 
     def resealed(self, diff: pa.Table, stored: pads.Dataset | None,
-                 identity: Sequence[str]) -> pa.Table:
+                 identity: Sequence[str], names: Sequence[str]) -> pa.Table:
         """`diff` (plaintext) sealed for a MERGE by `identity` into the stored rows: an
         encrypted value equal to its stored row's takes the stored ciphertext (see the
-        module's docstring); every other one is sealed afresh."""
-        columns = self.columns(diff.column_names)
+        module's docstring); every other one is sealed afresh. `names`: the table's
+        columns among the diff's (not its bookkeeping ones)."""
+        columns = self.columns(names)
         if not columns:
             return diff
         batch = diff.combine_chunks().to_batches()

@@ -110,8 +110,11 @@ class Target:
         return pads.FileSystemDataset(fragments, schema=dataset.schema, format=dataset.format,
                                       filesystem=dataset.filesystem)
 
-    def _refuse_sealed_partitions(self, partition_by: list[str] | None) -> None:
-        sealed = self.sealing.columns(partition_by or []) if self.sealing else []
+    def _refuse_sealed_partitions(self, schema: pa.Schema,
+                                  partition_by: list[str] | None) -> None:
+        if self.sealing is None or not partition_by:
+            return
+        sealed = [c for c in self.sealing.columns(schema.names) if c in partition_by]
         if sealed:
             raise StorageError(
                 f"`{self.label}` cannot be partitioned by {', '.join(sealed)}: the column is "
@@ -121,7 +124,7 @@ class Target:
                      "out of governance.encryption")
 
     def _sealed(self, column: str) -> bool:
-        return self.sealing is not None and bool(self.sealing.columns([column]))
+        return self.sealing is not None and self.sealing.is_sealed(column)
 
     def _seal(self, data: pa.Table | pa.RecordBatchReader) -> pa.Table | pa.RecordBatchReader:
         if self.sealing is None:
@@ -175,7 +178,7 @@ class Target:
                   predicate: str | None = None) -> int:
         """Replace the table's content (schema too), or only the rows matching `predicate`
         (new columns added); the new version."""
-        self._refuse_sealed_partitions(partition_by)
+        self._refuse_sealed_partitions(data.schema, partition_by)
         with self._translated((Exception,)):
             write_deltalake(self.uri, self._seal(data), mode="overwrite",
                             schema_mode="overwrite" if predicate is None else "merge",
@@ -200,7 +203,7 @@ class Target:
         if self.sealing is not None and self.sealing.columns(columns):
             diff = pa.RecordBatchReader.from_batches(diff.schema, self.sealing.resealed(
                 diff.read_all(), self.stored(None if within is None else (identity[0], within)),
-                identity).to_batches())
+                identity, columns).to_batches())
         prune = None if within is None else _in_ranges(f"t.{_ident(identity[0])}", within)
         # delta-rs raises a plain Exception for a value its MERGE cannot cast to the stored
         # type (an int64 beyond an int32 column), as its writer does for append/overwrite
@@ -212,7 +215,8 @@ class Target:
         table = self._open()
         assert table is not None
         if self.sealing is not None:
-            fields = self.sealing.sealed_fields(fields)
+            fields = self.sealing.sealed_fields(fields,
+                                                pa.schema(table.schema().to_arrow()).names)
         with self._translated(DELTA_FAILURES):
             table.alter.add_columns([DeltaField.from_arrow(f) for f in fields])
 
