@@ -17,7 +17,7 @@ table with sealed columns costs now that the incremental kinds seal):
     PYTHONPATH=src python bench/encryption.py --rows 10000000 --pairs 3 --no-subject \
         --write-only
     PYTHONPATH=src python bench/encryption.py --rows 1000000 --pairs 3 --no-subject \
-        --write-only --merge 10000
+        --write-only --merge 10000 [--merge-key cpf]
 
 `--merge N`: after the writes, an upsert (`Target.upsert`, the MERGE every keyed kind
 commits through) of N rows -- half of them changed e-mails of stored ids, half new ids --
@@ -84,25 +84,27 @@ def write(root: Path, data: pa.Table, encryptor: ColumnCipher | None, run: int) 
     return time.perf_counter() - start
 
 
-def upsert(root: Path, diff: pa.Table, encryptor: ColumnCipher | None) -> float:
-    """One MERGE of `diff` into the table by `id`, pruned to the files whose id range it
-    touches, as the keyed kinds commit it."""
+def upsert(root: Path, diff: pa.Table, encryptor: ColumnCipher | None,
+           key: str = "id") -> float:
+    """One MERGE of `diff` into the table by `key`, pruned to the files whose range of it
+    the diff touches (none for a sealed key: ciphertext has no range), as the keyed kinds
+    commit it."""
     warehouse = Warehouse(str(root))
     warehouse.encryptor = encryptor
     target = Target(warehouse.uri(REF), name=str(REF), sealing=warehouse.sealing(REF))
     rows = diff.append_column(ACTION, pa.array([UPSERT] * diff.num_rows))
-    ids = diff["id"].to_pylist()
+    ids = diff[key].to_pylist()
     start = time.perf_counter()
-    ranges = target.key_ranges("id")
+    ranges = target.key_ranges(key)
     within = None if ranges is None else [
         (lo, hi) for lo, hi in ranges if any(lo <= i <= hi for i in ids)]
-    target.upsert(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches()), ["id"],
+    target.upsert(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches()), [key],
                   diff.column_names, None, within=within)
     return time.perf_counter() - start
 
 
 def merges(variants: dict[str, tuple[Path, ColumnCipher | None]], rows: int, size: int,
-           pairs: int) -> dict[str, object]:
+           pairs: int, key: str = "id") -> dict[str, object]:
     """Each round: a MERGE of `size` rows per variant, in turn; half the rows change the
     e-mail of stored ids, half are ids beyond the table."""
     times: dict[str, list[float]] = {n: [] for n in variants}
@@ -112,7 +114,7 @@ def merges(variants: dict[str, tuple[Path, ColumnCipher | None]], rows: int, siz
         new = people(size - half, start=rows + run * size)
         diff = pa.concat_tables([changed, new])
         for name, (root, encryptor) in variants.items():
-            times[name].append(upsert(root, diff, encryptor))
+            times[name].append(upsert(root, diff, encryptor, key))
     return paired(times, "clear")
 
 
@@ -146,6 +148,8 @@ def main() -> None:
     parser.add_argument("--write-only", action="store_true", help="no read measurements")
     parser.add_argument("--merge", type=int, default=0, metavar="N",
                         help="also time a MERGE of N rows (half updates, half new ids)")
+    parser.add_argument("--merge-key", default="id", choices=("id", "cpf"),
+                        help="the MERGE's key: `cpf` is a sealed column")
     args = parser.parse_args()
     os.environ.setdefault("AFLUENTE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     report: dict[str, object] = {"rows": args.rows, "load_before": os.getloadavg()}
@@ -166,7 +170,9 @@ def main() -> None:
                 writes[name].append(write(root, data, encryptor, run))
         report["write"] = paired(writes, "clear")
         if args.merge:
-            report["merge"] = merges(variants, args.rows, args.merge, args.pairs)
+            report["merge"] = merges(variants, args.rows, args.merge, args.pairs,
+                                     args.merge_key)
+            report["merge_key"] = args.merge_key
         for query, sql in ({} if args.write_only else QUERIES).items():
             reads: dict[str, list[float]] = {n: [] for n in variants}
             for _ in range(args.pairs):
