@@ -10,6 +10,19 @@ sealed columns, clear (A) against sealed (B), alternating. Medians, IQR, paired 
 
     PYTHONPATH=src python bench/encryption.py --rows 100000 --pairs 3
     PYTHONPATH=src python bench/encryption.py --rows 1000000 --pairs 3 --no-subject
+
+RESULTS §35 (issue 15's "encryption overhead on a 10M-row write", and what a MERGE into a
+table with sealed columns costs now that the incremental kinds seal):
+
+    PYTHONPATH=src python bench/encryption.py --rows 10000000 --pairs 3 --no-subject \
+        --write-only
+    PYTHONPATH=src python bench/encryption.py --rows 1000000 --pairs 3 --no-subject \
+        --write-only --merge 10000 [--merge-key cpf]
+
+`--merge N`: after the writes, an upsert (`Target.upsert`, the MERGE every keyed kind
+commits through) of N rows -- half of them changed e-mails of stored ids, half new ids --
+into each variant's table, alternating; the sealed side reseals the diff against the
+stored rows of the touched files (`storage/sealed_target.py`).
 """
 
 from __future__ import annotations
@@ -24,6 +37,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 sys.path.insert(0, str(Path(__file__).parent))
 from paired_stats import paired_ratio, spread
@@ -34,6 +48,7 @@ from afluente.governance.column_cipher import ColumnCipher
 from afluente.governance.keyring import KeyRing
 from afluente.model import TableRef
 from afluente.storage import Warehouse
+from afluente.storage.target import ACTION, UPSERT, Target
 
 REF = TableRef("silver", "people")
 SEALED = ("silver.people.cpf", "silver.people.email")
@@ -42,14 +57,16 @@ QUERIES = {"scan": "SELECT * FROM silver.people",
                         "FROM silver.people GROUP BY uf"}
 
 
-def people(rows: int) -> pa.Table:
-    ids = list(range(rows))
+def people(rows: int, start: int = 0, mail: str = "example.com.br") -> pa.Table:
+    """`rows` people with ids from `start` (Arrow kernels: 10M rows in seconds)."""
+    ids = pa.array(range(start, start + rows), pa.int64())
+    text = pc.cast(ids, pa.string())
     return pa.table({
         "id": ids,
-        "cpf": [f"{i * 7919 % 10**11:011d}" for i in ids],
-        "email": [f"person{i}@example.com.br" for i in ids],
-        "uf": [("SP", "RJ", "MG", "BA", "AM")[i % 5] for i in ids],
-        "amount": [i * 0.5 for i in ids]})
+        "cpf": pc.utf8_lpad(pc.cast(pc.multiply(ids, 7919), pa.string()), 11, "0"),
+        "email": pc.binary_join_element_wise("person", text, "@" + mail, ""),
+        "uf": pc.take(pa.array(["SP", "RJ", "MG", "BA"]), pc.bit_wise_and(ids, 3)),
+        "amount": pc.multiply(pc.cast(ids, pa.float64()), 0.5)})
 
 
 def cipher(folder: Path, subject: str | None) -> ColumnCipher:
@@ -65,6 +82,40 @@ def write(root: Path, data: pa.Table, encryptor: ColumnCipher | None, run: int) 
     warehouse.write(REF, pa.RecordBatchReader.from_batches(data.schema, data.to_batches(
         max_chunksize=256_000)), run_id=f"r{run}", fingerprint="f", inputs={})
     return time.perf_counter() - start
+
+
+def upsert(root: Path, diff: pa.Table, encryptor: ColumnCipher | None,
+           key: str = "id") -> float:
+    """One MERGE of `diff` into the table by `key`, pruned to the files whose range of it
+    the diff touches (none for a sealed key: ciphertext has no range), as the keyed kinds
+    commit it."""
+    warehouse = Warehouse(str(root))
+    warehouse.encryptor = encryptor
+    target = Target(warehouse.uri(REF), name=str(REF), sealing=warehouse.sealing(REF))
+    rows = diff.append_column(ACTION, pa.array([UPSERT] * diff.num_rows))
+    ids = diff[key].to_pylist()
+    start = time.perf_counter()
+    ranges = target.key_ranges(key)
+    within = None if ranges is None else [
+        (lo, hi) for lo, hi in ranges if any(lo <= i <= hi for i in ids)]
+    target.upsert(pa.RecordBatchReader.from_batches(rows.schema, rows.to_batches()), [key],
+                  diff.column_names, None, within=within)
+    return time.perf_counter() - start
+
+
+def merges(variants: dict[str, tuple[Path, ColumnCipher | None]], rows: int, size: int,
+           pairs: int, key: str = "id") -> dict[str, object]:
+    """Each round: a MERGE of `size` rows per variant, in turn; half the rows change the
+    e-mail of stored ids, half are ids beyond the table."""
+    times: dict[str, list[float]] = {n: [] for n in variants}
+    for run in range(pairs):
+        half = size // 2
+        changed = people(half, start=rows // 2, mail=f"changed{run}.example.com.br")
+        new = people(size - half, start=rows + run * size)
+        diff = pa.concat_tables([changed, new])
+        for name, (root, encryptor) in variants.items():
+            times[name].append(upsert(root, diff, encryptor, key))
+    return paired(times, "clear")
 
 
 def read(root: Path, sql: str, decryptor: ColumnCipher | None) -> float:
@@ -94,6 +145,11 @@ def main() -> None:
     parser.add_argument("--no-subject", action="store_true",
                         help="leave out the per-subject variant (its first write makes a key "
                              "per row: minutes at 1M rows)")
+    parser.add_argument("--write-only", action="store_true", help="no read measurements")
+    parser.add_argument("--merge", type=int, default=0, metavar="N",
+                        help="also time a MERGE of N rows (half updates, half new ids)")
+    parser.add_argument("--merge-key", default="id", choices=("id", "cpf"),
+                        help="the MERGE's key: `cpf` is a sealed column")
     args = parser.parse_args()
     os.environ.setdefault("AFLUENTE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     report: dict[str, object] = {"rows": args.rows, "load_before": os.getloadavg()}
@@ -113,7 +169,11 @@ def main() -> None:
             for name, (root, encryptor) in variants.items():
                 writes[name].append(write(root, data, encryptor, run))
         report["write"] = paired(writes, "clear")
-        for query, sql in QUERIES.items():
+        if args.merge:
+            report["merge"] = merges(variants, args.rows, args.merge, args.pairs,
+                                     args.merge_key)
+            report["merge_key"] = args.merge_key
+        for query, sql in ({} if args.write_only else QUERIES).items():
             reads: dict[str, list[float]] = {n: [] for n in variants}
             for _ in range(args.pairs):
                 for name, (root, decryptor) in variants.items():

@@ -269,22 +269,6 @@ def test_a_kms_plug_in_wraps_the_data_keys(tmp_path: Path) -> None:
     assert EncryptionSpec(key=spec).pii
 
 
-def test_a_merge_model_over_encrypted_columns_is_refused_and_writes_nothing(
-        copy: Path) -> None:
-    model = copy / "models" / "silver" / "customers.sql"
-    merge = "/* @config\nkind: merge\nunique_key: customer_id\n"
-    model.write_text(model.read_text().replace("/* @config\n", merge))
-    warehouse = Warehouse(load_project(copy).warehouse_uri)
-    before = warehouse.version(TableRef.parse("silver.customers"))
-    done = run_afluente(["-p", str(copy), "run"])
-    assert done.returncode != 0
-    assert ("silver.customers: its columns name, email are stored encrypted, and kind merge"
-            in done.stderr), done.stderr
-    assert warehouse.version(TableRef.parse("silver.customers")) == before
-    assert query(copy, "SELECT email FROM silver.customers ORDER BY customer_id LIMIT 1") == [
-        {"email": "ana@example.com"}]
-
-
 def test_a_new_table_key_generation_seals_new_writes_and_opens_old_ones(
         tmp_path: Path, master_key: str) -> None:
     spec = EncryptionSpec(key=KeySpec(source="env"), pii=False, columns=("gold.t.secret",))

@@ -17,8 +17,10 @@ from afluente.sql_text import ident as quote
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    import pyarrow.dataset as pads
 
 FUNCTION = "afluente_decrypt"
+CDC_STORAGE = "__cdc_storage"
 
 
 class ColumnDecryptor(Protocol):
@@ -48,14 +50,46 @@ def register(connection: duckdb.DuckDBPyConnection, decryptor: ColumnDecryptor) 
         side_effects=False)
 
 
-def projection(ref: TableRef, schema: pa.Schema, encrypted: set[str]) -> str | None:
+def sealed_as(ref: TableRef) -> TableRef:
+    """The table whose keys sealed `ref`'s columns: an apply_changes table is attached as
+    `<table>__cdc_storage` under its visible view (runtime/incremental_views.py)."""
+    if ref.name.endswith(CDC_STORAGE):
+        return TableRef(ref.layer, ref.name.removesuffix(CDC_STORAGE))
+    return ref
+
+
+def projection(ref: TableRef, schema: pa.Schema, decryptor: ColumnDecryptor) -> str | None:
     """The SELECT list that opens `ref`'s encrypted binary columns; None when it has none."""
     import pyarrow as pa
 
+    table = sealed_as(ref)
+    encrypted = decryptor.encrypted(table)
     opened = {f.name for f in schema if f.name in encrypted and pa.types.is_binary(f.type)}
     if not opened:
         return None
-    return ", ".join(_item(ref, name, name in opened) for name in schema.names)
+    return ", ".join(_item(table, name, name in opened) for name in schema.names)
+
+
+def opened_table(ref: TableRef, data: pads.Dataset | pa.Table, decryptor: ColumnDecryptor
+                 ) -> pads.Dataset | pa.Table:
+    """`data` with `ref`'s encrypted columns opened to text, in this process (an engine
+    without a Python function in its scans: Spark, whose executors then never hold a key);
+    `data` itself when it has none. The whole table is read into memory."""
+    import pyarrow as pa
+
+    table = sealed_as(ref)
+    encrypted = decryptor.encrypted(table)
+    columns = [f.name for f in data.schema
+               if f.name in encrypted and pa.types.is_binary(f.type)]
+    if not columns:
+        return data
+    opened = data if isinstance(data, pa.Table) else data.to_table()
+    for name in columns:
+        index = opened.schema.get_field_index(name)
+        values = opened.column(index).combine_chunks()
+        opened = opened.set_column(index, pa.field(name, pa.string()),
+                                   decryptor.decrypt(str(table), name, values))
+    return opened
 
 
 def _item(ref: TableRef, name: str, opened: bool) -> str:

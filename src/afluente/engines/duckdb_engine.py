@@ -90,7 +90,7 @@ class DuckDBEngine(DuckDBProfiling):
         self._sources[ref] = dataset  # keep the dataset alive as long as the view
         self.connection.register(hidden, dataset)
         columns = None if self._decryptor is None else decrypted_projection(
-            ref, dataset.schema, self._decryptor.encrypted(ref))
+            ref, dataset.schema, self._decryptor)
         self.connection.execute(
             f"CREATE OR REPLACE VIEW {qualified(ref)} AS SELECT {columns or '*'} "
             f"FROM {quote(hidden)}"

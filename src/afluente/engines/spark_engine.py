@@ -22,8 +22,7 @@ import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from afluente.engines.decrypt import ColumnDecryptor
-from afluente.engines.decrypt import projection as decrypted_projection
+from afluente.engines.decrypt import ColumnDecryptor, opened_table
 from afluente.engines.duckdb_connection import duckdb_connect
 from afluente.engines.duckdb_profile import DuckDBProfiling
 from afluente.engines.frames import to_reader
@@ -95,21 +94,15 @@ class SparkEngine(DuckDBProfiling):
         self._frames[ref] = frame
 
     def attach_table(self, ref: TableRef, dataset: pads.Dataset | pa.Table) -> None:
-        self._refuse_encrypted(ref, dataset.schema)
+        if self._decryptor is not None:  # encrypted columns opened here, on the driver
+            dataset = opened_table(ref, dataset, self._decryptor)
         self._register(ref, spark_frame(self.session, dataset, str(ref)))
         self._result_types.declare(ref, dataset.schema)
 
     def use_decryptor(self, decryptor: ColumnDecryptor) -> None:
-        self._decryptor = decryptor  # only to refuse the tables it would have to open
-
-    def _refuse_encrypted(self, ref: TableRef, schema: pa.Schema) -> None:
-        decryptor = self._decryptor
-        if decryptor is not None and decrypted_projection(ref, schema,
-                                                          decryptor.encrypted(ref)):
-            raise EngineError(
-                f"`{ref}` has encrypted columns (governance.encryption), which only the "
-                "DuckDB engine opens; this model runs on Spark", table=str(ref),
-                hint="run the models that read encrypted tables on DuckDB (`engine: duckdb`)")
+        """Open the encrypted columns of the tables attached from now on: on the driver,
+        before Spark sees them (`engines.decrypt.opened_table`)."""
+        self._decryptor = decryptor
 
     def attach_view(self, ref: TableRef, sql: str, origin: Location) -> None:
         self._register(ref, self._frame(sql, origin, str(ref)))

@@ -124,6 +124,10 @@ class ColumnCipher:
                           + aead.encrypt(nonce, value.encode(), aad))
         return sealed
 
+    def subject_column(self) -> str | None:
+        """The column whose value picks a row's key (`subject`), if declared."""
+        return self.spec.subject
+
     # -- reads (the engine's decryptor) ------------------------------------------------
     def encrypted(self, ref: TableRef) -> set[str]:
         """The columns of `ref` written encrypted."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from afluente.config import Project
-from afluente.errors import AfluenteError, EngineError, RunError, StateError
+from afluente.errors import AfluenteError, EngineError, StateError
 from afluente.model import Graph, TableRef, load_graph, select
 from afluente.runtime.backfill_partition import ModelPhase, build_partition
 from afluente.runtime.backfill_plan import (
@@ -119,7 +119,7 @@ def run_backfill(
             from afluente.governance.reader import require_modify
 
             require_modify(project, select(graph, selector))
-        _refuse_encrypted(project)
+        _check_keys(project)
         plan = plan_backfill(graph, selector, parse_range(start, end))
         check_partition_columns(project, graph, [s.node.ref for s in plan.partition_stages])
         if record is None:
@@ -136,15 +136,17 @@ def run_backfill(
         store.close()
 
 
-def _refuse_encrypted(project: Project) -> None:
-    """A backfill writes partitions through the incremental writer, which does not encrypt:
-    refused while `governance.encryption` is declared (docs/governance.md)."""
+def _check_keys(project: Project) -> None:
+    """With `governance.encryption`, open the keyring and check the master key before the
+    backfill is recorded: a wrong or missing key stops it naming the key, nothing written."""
     from afluente.runtime.encryption import declared
 
     if declared(project):
-        raise RunError("backfill does not encrypt columns yet, and this project declares "
-                       "governance.encryption; nothing was written",
-                       hint="rebuild the tables with `afluente run --full-refresh` instead")
+        from afluente.governance.column_cipher import open_cipher
+
+        cipher = open_cipher(project)
+        assert cipher is not None
+        cipher.ring.close()
 
 
 def _new_backfill(
@@ -252,6 +254,9 @@ class Backfill:
 
             warehouse = Warehouse(self.project.warehouse_uri)
             warehouse.private_columns = PersonalColumns(self.graph, warehouse)  # on creation
+            from afluente.runtime.encryption import run_cipher
+
+            run_cipher(self.project, warehouse)  # seals what the partitions write
             phase = ModelPhase.pin(self.project, self.graph, warehouse, node)
             if todo and not phase.warehouse.exists(node.ref):
                 self._one(phase, todo.pop(0))  # the first commit creates the table, alone

@@ -84,6 +84,8 @@ def _build_once(phase: ModelPhase, partition: Partition, run_id: str) -> KindOut
     # the model's own `engine:` (else the project's), as `run` builds it
     engine = create_engine(engine_settings(phase.project, node.config.engine), variables)
     try:
+        if phase.warehouse.encryptor is not None:  # the inputs' encrypted columns, opened
+            engine.use_decryptor(phase.warehouse.encryptor)
         for up in dict.fromkeys(node.upstream):
             _attach(engine, phase, up)
         stream = _run_query(engine, node)
@@ -91,7 +93,8 @@ def _build_once(phase: ModelPhase, partition: Partition, run_id: str) -> KindOut
             check_contract(node.config.contracted_types, stream.reader.schema, node.location,
                            node.name, engine)
             target = Target(phase.warehouse.uri(node.ref), phase.warehouse.storage_options,
-                            node.name, phase.warehouse.private_of(node.ref))
+                            node.name, phase.warehouse.private_of(node.ref),
+                            phase.warehouse.sealing(node.ref))
             with closing(engine.workspace()) as ws:
                 return replace_partitions(ws, target, node, stream.reader,
                                           _props(phase, run_id), [partition.value])

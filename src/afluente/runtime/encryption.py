@@ -7,8 +7,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from afluente.config import Project
-from afluente.errors import ModelError
-from afluente.model import Node
 
 if TYPE_CHECKING:
     from afluente.engines import Engine
@@ -42,17 +40,3 @@ def decrypting(engine: Engine, project: Project) -> Engine:
     from afluente.governance.column_cipher import decrypting as opened
 
     return opened(engine, project)
-
-
-def refuse_unsealed(node: Node, warehouse: Warehouse, columns: list[str]) -> None:
-    """Refuse a build whose writer does not encrypt (the incremental kinds' MERGE and
-    partition writes) for a table with encrypted columns: it would store them in clear."""
-    encryptor = warehouse.encryptor
-    sealed = encryptor.columns(node.ref, columns) if encryptor is not None else []
-    if sealed:
-        raise ModelError(
-            f"{node.ref}: its columns {', '.join(sealed)} are stored encrypted, and kind "
-            f"{node.config.kind} writes through MERGE or partition overwrites, which do not "
-            "encrypt yet; nothing was written", location=node.location,
-            hint="make the model kind full (or an append-only source), or leave its columns "
-                 "out of governance.encryption")

@@ -341,10 +341,12 @@ class IncrementalBuild:
 
     def _rebuild(self, stream: ResultStream) -> WriteResult:
         """Run the kind into a scratch table, then replace the table with it (one commit)."""
-        with scratch_target(self.node.name) as scratch:
+        sealing = self.warehouse.sealing(self.node.ref)
+        with scratch_target(self.node.name, sealing) as scratch:
             with self._workspace() as ws:
                 outcome = write_kind(self._job(scratch, stream.reader, None, ws, True))
-            built = scratch.dataset() if outcome.version is not None else None
+            # as stored: sealed for this table already
+            built = scratch.stored() if outcome.version is not None else None
             if built is None:
                 data = pa.RecordBatchReader.from_batches(
                     stream.reader.schema, iter(())
@@ -355,6 +357,7 @@ class IncrementalBuild:
             written = self.warehouse.write(
                 self.node.ref, data, run_id=self.run_id, fingerprint=self.step.fingerprint,
                 inputs=dict(self.inputs), file_bytes=KEYED_FILE_BYTES if keyed else None,
+                sealed=built is not None,
             )
             self._quarantine(written.version, outcome.quarantined, rebuild=True)
             self._write_late()
@@ -397,7 +400,8 @@ class IncrementalBuild:
     def _target(self, uri: str) -> Target:
         ours = uri == self.warehouse.uri(self.node.ref)  # else a local scratch directory
         return Target(uri, self.warehouse.storage_options if ours else None, self.node.name,
-                      self.warehouse.private_of(self.node.ref))
+                      self.warehouse.private_of(self.node.ref),
+                      self.warehouse.sealing(self.node.ref))
 
     def _props(self) -> CommitDescription:
         return CommitDescription(self.run_id, self.node.name, self.step.fingerprint,

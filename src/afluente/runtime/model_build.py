@@ -323,13 +323,6 @@ class ModelBuilder:
     def _build_incremental(
         self, node: Node, step: PlanStep, read: dict[str, int], quality: QualityStep | None
     ) -> WriteResult | None:
-        if self.warehouse.encryptor is not None:
-            from afluente.runtime.encryption import refuse_unsealed
-
-            stored = self.warehouse.schema(node.ref)
-            columns = list(stored.names) if stored is not None else (
-                list(self.engine.describe_query(node.sql)) if node.sql else [])
-            refuse_unsealed(node, self.warehouse, columns)
         build = IncrementalBuild(
             graph=self.graph,
             engine=self.engine,

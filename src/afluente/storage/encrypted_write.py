@@ -25,6 +25,20 @@ class BatchEncryptor(Protocol):
         """`batch` with `columns` replaced by their ciphertext (binary)."""
 
 
+class BatchCipher(BatchEncryptor, Protocol):
+    """An encryptor that also opens what it sealed (the incremental kinds read their own
+    table's rows as plaintext: `sealed_target`)."""
+
+    def encrypted(self, ref: TableRef) -> set[str]:
+        """The columns of `ref` written encrypted."""
+
+    def decrypt(self, table: str, column: str, values: pa.Array) -> pa.Array:
+        """The text of `values`, ciphertext of `table.column`."""
+
+    def subject_column(self) -> str | None:
+        """The column whose value picks a row's key (per-subject keys), if any."""
+
+
 def encrypted_schema(schema: pa.Schema, columns: Sequence[str]) -> pa.Schema:
     """`schema` with `columns` as binary (their ciphertext's type)."""
     for name in columns:

@@ -38,6 +38,7 @@ from afluente.sql_text import ident as _ident  # DataFusion (delta-rs MERGE) quo
 from afluente.storage.arrow_dataset import delta_dataset
 from afluente.storage.commits import CommitDescription, app_id
 from afluente.storage.file_stats import key_ranges
+from afluente.storage.sealed_target import TableSealing
 from afluente.storage.stats_columns import stats_property
 from afluente.storage.view_types import rewrite_view_files
 from afluente.storage.writable import ensure_writable
@@ -64,6 +65,9 @@ class Target:
     #: the table's creation (`stats_columns`)
     private: Callable[[Sequence[str]], Collection[str]] | None = field(default=None,
                                                                         compare=False)
+    #: its encrypted columns (`governance.encryption`): sealed on every write, opened for
+    #: the kinds' reads, resealed against the stored rows before a MERGE (`sealed_target`)
+    sealing: TableSealing | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -82,10 +86,20 @@ class Target:
         """The latest version as an Arrow dataset (projection and filter pushdown), or None
         when the table was never written. `within=(column, ranges)`: only the files whose
         range of `column` (log statistics) overlaps one of `ranges`, when they bound it."""
+        dataset = self.stored(within)
+        if dataset is None or self.sealing is None:
+            return dataset
+        return self.sealing.opened(dataset)
+
+    def stored(self, within: tuple[str, Sequence[KeyRange]] | None = None
+               ) -> pads.Dataset | None:
+        """`dataset` as stored: encrypted columns as their ciphertext."""
         table = self._open()
         if table is None:
             return None
         dataset = delta_dataset(table, self.storage_options)
+        if within is not None and self._sealed(within[0]):
+            within = None  # ciphertext has no useful range
         files = None if within is None else key_ranges(table, within[0])
         if files is None or not isinstance(dataset, pads.FileSystemDataset):
             return dataset
@@ -95,6 +109,29 @@ class Target:
         fragments = [f for f in dataset.get_fragments() if unquote(f.path) in wanted]
         return pads.FileSystemDataset(fragments, schema=dataset.schema, format=dataset.format,
                                       filesystem=dataset.filesystem)
+
+    def _refuse_sealed_partitions(self, schema: pa.Schema,
+                                  partition_by: list[str] | None) -> None:
+        if self.sealing is None or not partition_by:
+            return
+        sealed = [c for c in self.sealing.columns(schema.names) if c in partition_by]
+        if sealed:
+            raise StorageError(
+                f"`{self.label}` cannot be partitioned by {', '.join(sealed)}: the column is "
+                "stored encrypted (random nonces: no two values alike); nothing was written",
+                table=self.label,
+                hint="partition by a column that is not personal data, or leave this one "
+                     "out of governance.encryption")
+
+    def _sealed(self, column: str) -> bool:
+        return self.sealing is not None and self.sealing.is_sealed(column)
+
+    def _seal(self, data: pa.Table | pa.RecordBatchReader) -> pa.Table | pa.RecordBatchReader:
+        if self.sealing is None:
+            return data
+        if isinstance(data, pa.Table):
+            data = pa.RecordBatchReader.from_batches(data.schema, data.to_batches())
+        return self.sealing.seal(data)
 
     def schema(self) -> pa.Schema | None:
         table = self._open()
@@ -110,7 +147,8 @@ class Target:
         names = rows.schema.names
         private = {} if self.private is None else stats_property(names, self.private(names))
         with self._translated(DELTA_FAILURES):
-            write_deltalake(self.uri, rows, mode="error", storage_options=self.storage_options,
+            write_deltalake(self.uri, self._seal(rows), mode="error",
+                            storage_options=self.storage_options,
                             target_file_size=KEYED_FILE_BYTES,
                             configuration={"delta.targetFileSize": size, **private},
                             commit_properties=_properties(commit))
@@ -120,13 +158,15 @@ class Target:
         """Each data file's `(min, max)` of `column` from the log's statistics (see
         `file_stats.key_ranges`); None when they do not bound every file or the table was
         never written."""
-        table = self._open()
+        table = None if self._sealed(column) else self._open()  # ciphertext: no range
         ranges = None if table is None else key_ranges(table, column)
         return None if ranges is None else list(ranges.values())
 
     def append(self, data: pa.Table | pa.RecordBatchReader, commit: CommitDescription | None,
-               *, partition_by: list[str] | None = None) -> int:
-        """Add rows, adding the new columns to the table; the new version."""
+               *, partition_by: list[str] | None = None, sealed: bool = False) -> int:
+        """Add rows, adding the new columns to the table; the new version. `sealed`: `data`
+        is already as stored (its encrypted columns ciphertext)."""
+        data = data if sealed else self._seal(data)
         with self._translated((Exception,)):
             write_deltalake(self.uri, data, mode="append", schema_mode="merge",
                             partition_by=partition_by, commit_properties=_properties(commit),
@@ -138,8 +178,9 @@ class Target:
                   predicate: str | None = None) -> int:
         """Replace the table's content (schema too), or only the rows matching `predicate`
         (new columns added); the new version."""
+        self._refuse_sealed_partitions(data.schema, partition_by)
         with self._translated((Exception,)):
-            write_deltalake(self.uri, data, mode="overwrite",
+            write_deltalake(self.uri, self._seal(data), mode="overwrite",
                             schema_mode="overwrite" if predicate is None else "merge",
                             partition_by=partition_by, predicate=predicate,
                             commit_properties=_properties(commit),
@@ -159,6 +200,10 @@ class Target:
         table = self._open()
         assert table is not None, "upsert needs an existing table (use create)"
         before = table.version()
+        if self.sealing is not None and self.sealing.columns(columns):
+            diff = pa.RecordBatchReader.from_batches(diff.schema, self.sealing.resealed(
+                diff.read_all(), self.stored(None if within is None else (identity[0], within)),
+                identity, columns).to_batches())
         prune = None if within is None else _in_ranges(f"t.{_ident(identity[0])}", within)
         # delta-rs raises a plain Exception for a value its MERGE cannot cast to the stored
         # type (an int64 beyond an int32 column), as its writer does for append/overwrite
@@ -169,6 +214,9 @@ class Target:
     def add_columns(self, fields: Sequence[pa.Field]) -> None:
         table = self._open()
         assert table is not None
+        if self.sealing is not None:
+            fields = self.sealing.sealed_fields(fields,
+                                                pa.schema(table.schema().to_arrow()).names)
         with self._translated(DELTA_FAILURES):
             table.alter.add_columns([DeltaField.from_arrow(f) for f in fields])
 
@@ -178,7 +226,7 @@ class Target:
         schema = self.schema()
         if schema is None:
             return None
-        self.append(schema.empty_table(), commit)
+        self.append(schema.empty_table(), commit, sealed=True)
         return self._latest()
 
     def plain_types(self, commit: CommitDescription | None) -> int | None:
@@ -218,11 +266,12 @@ class Target:
 
 
 @contextmanager
-def scratch_target(name: str) -> Iterator[Target]:
-    """A fresh local table to build into (a rebuild), removed afterwards."""
+def scratch_target(name: str, sealing: TableSealing | None = None) -> Iterator[Target]:
+    """A fresh local table to build into (a rebuild), removed afterwards; `sealing`: the
+    real table's encryption (the scratch files hold no plaintext either)."""
     folder = tempfile.mkdtemp(prefix="afluente-rebuild-")
     try:
-        yield Target(folder, None, name)
+        yield Target(folder, None, name, sealing=sealing)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

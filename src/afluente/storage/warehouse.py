@@ -47,12 +47,13 @@ from afluente.storage.damage import (
     missing_files,
     readable_commits,
 )
-from afluente.storage.encrypted_write import BatchEncryptor, encrypting
+from afluente.storage.encrypted_write import BatchCipher, encrypting
 from afluente.storage.env_records import DATA_ENV_VARIABLE, PROD, EnvStore, Pinned
 from afluente.storage.file_stats import rows_from_stats
 from afluente.storage.log_head import read_head
 from afluente.storage.repair import Restored, restore_readable, set_aside
 from afluente.storage.schema_history import SchemaChange, schema_changes
+from afluente.storage.sealed_target import TableSealing
 from afluente.storage.staged import (
     StagedFiles,
     commit_staged,
@@ -105,7 +106,12 @@ class Warehouse:
         self.private_columns: PrivateColumns | None = None
         #: the columns stored encrypted and their encryption (set by the runtime when
         #: `governance.encryption` is declared): every write passes through it
-        self.encryptor: BatchEncryptor | None = None
+        self.encryptor: BatchCipher | None = None
+
+    def sealing(self, ref: TableRef) -> TableSealing | None:
+        """The encryption of `ref`'s columns, for a `Target` the kinds write; None when the
+        project declares none."""
+        return None if self.encryptor is None else TableSealing(self.encryptor, ref)
 
     def private_of(self, ref: TableRef) -> Callable[[Sequence[str]], Collection[str]] | None:
         """`ref`'s columns → its personal ones, for a `Target` that may create it."""
@@ -324,16 +330,18 @@ class Warehouse:
         fingerprint: str,
         inputs: dict[str, object],
         file_bytes: int | None = None,
+        sealed: bool = False,
     ) -> WriteResult:
         """Replace the table's content in one atomic commit (once per run id); `file_bytes`:
-        the size of its files (kept by later MERGEs too), else delta-rs's default."""
+        the size of its files (kept by later MERGEs too), else delta-rs's default; `sealed`:
+        `data`'s encrypted columns are already ciphertext for this table (a rebuild's)."""
         done = self.written_by(ref, run_id)
         if done is not None:
             data.close()
             return done
         metadata = commit_metadata(run_id, str(ref), fingerprint, inputs)
         return self._write_delta(ref, data, run_id, metadata, mode="overwrite",
-                                 schema_mode="overwrite", file_bytes=file_bytes)
+                                 schema_mode="overwrite", file_bytes=file_bytes, sealed=sealed)
 
     def _write_delta(
         self,
@@ -347,12 +355,14 @@ class Warehouse:
         predicate: str | None = None,
         progress: dict[str, object] | None = None,
         file_bytes: int | None = None,
+        sealed: bool = False,
     ) -> WriteResult:
         """One `write_deltalake` commit carrying afluente's metadata, the run's app
         transaction and the progress's source positions; its errors become afluente's."""
         self.check_writable_here(ref)
         ensure_writable(self.uri(ref), str(ref))
-        data = encrypting(data, ref, self.encryptor)
+        if not sealed:
+            data = encrypting(data, ref, self.encryptor)
         props = CommitProperties(
             custom_metadata=metadata,
             app_transactions=commit_transactions(run_id, progress),
