@@ -16,6 +16,9 @@ from afluente.config import load_project
 from afluente.runtime import run_project
 
 COPY = "SELECT customer_id, email, uf FROM silver.customers\n"
+# a second model reading the bronze column that silver's tagged `email` is cleaned from
+FROM_BRONZE = "SELECT CAST(customer_id AS INTEGER) AS customer_id, trim(email) AS contact, " \
+    "upper(uf) AS uf FROM bronze.customers\n"
 VIEW = "/* @config\nkind: view\n*/\nSELECT customer_id, upper(email) AS mail FROM gold.contacts\n"
 GOVERNANCE = """
 governance:
@@ -40,6 +43,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scaffold(root)
     (root / "models" / "gold" / "contacts.sql").write_text(COPY)
     (root / "models" / "gold" / "contacts_view.sql").write_text(VIEW)
+    (root / "models" / "gold" / "contacts_from_bronze.sql").write_text(FROM_BRONZE)
     assert run_project(load_project(root)).status == "success"
     with (root / "afluente.yml").open("a") as config:
         config.write(GOVERNANCE)
@@ -141,3 +145,27 @@ def test_the_personal_columns_are_cached_until_a_tag_changes(
     done = run_afluente(["-p", str(root), "query", sql], env={"AFLUENTE_TOKEN": token})
     assert done.returncode == 1
     assert "no SELECT grant on gold.contacts.uf (a column tagged pii" in done.stderr
+
+
+def test_a_copy_read_from_the_bronze_source_of_a_tagged_column_is_personal_too(
+        shop: Path, tokens: dict[str, str]) -> None:
+    """`silver.customers.email` (tagged) is `lower(email)` of `bronze.customers.email` alone,
+    so the bronze column holds the same e-mails, and so does a gold model reading it
+    directly; `uf` (not personal) stays readable."""
+    sql = "SELECT customer_id, contact FROM gold.contacts_from_bronze ORDER BY customer_id"
+    done = run_afluente(["-p", str(shop), "query", sql],
+                        env={"AFLUENTE_TOKEN": tokens["reader"]})
+    assert done.returncode == 1
+    assert "no SELECT grant on gold.contacts_from_bronze.contact (a column tagged pii" in (
+        done.stderr)
+    assert "example.com" not in done.stdout + done.stderr
+    rows = read(shop, "query", "SELECT customer_id, uf FROM gold.contacts_from_bronze "
+                "ORDER BY customer_id", token=tokens["reader"])
+    assert rows[:2] == [{"customer_id": 1, "uf": "SP"}, {"customer_id": 2, "uf": "RJ"}]
+    masked = read(shop, "query", sql, token=tokens["masker"])
+    raw = read(shop, "query", sql)  # the ADMIN: bronze's values as they landed
+    assert [r["contact"] for r in raw[:2]] != [r["contact"] for r in masked[:2]]
+    # the mask declared on silver's e-mail (partial: all but the last 4 starred)
+    assert masked == [{"customer_id": r["customer_id"],
+                       "contact": "*" * (len(str(r["contact"])) - 4) + str(r["contact"])[-4:]}
+                      for r in raw]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from afluente.governance.pii_kinds import Kind, kind_of_name
 from afluente.lineage import ProjectLineage
-from afluente.lineage.propagate import passing_links, reach
+from afluente.lineage.propagate import origins
 from afluente.model import Graph
 
 PII_TAG = "pii"
@@ -29,11 +29,10 @@ def declared_pii(graph: Graph) -> set[str]:
 
 
 def along_lineage(lineage: ProjectLineage, start: Iterable[str]) -> set[str]:
-    """`start`, the columns downstream of it, and the columns upstream of those, along
-    passing edges (no zigzag: a flag computed from a raw CPF is not personal data; the
-    landing zone's `source:...` columns left out)."""
-    down = reach(passing_links(lineage, "downstream"), start)
-    return reach(passing_links(lineage, "upstream"), down)
+    """`start` and every column holding its values along column lineage (`origins`: copies
+    downstream, the columns they are computed from, and the copies of a sole source); the
+    landing zone's `source:...` columns left out."""
+    return set(origins(lineage, start))
 
 
 def pii_columns(graph: Graph, lineage: ProjectLineage, stored: dict[str, list[str]],

@@ -24,6 +24,9 @@ from afluente.governance.pii_columns import JSON_ROWS
 from afluente.governance.pii_kinds import IDENTIFYING, Kind, digits, kind_of_name, normalize
 
 MIN_NEEDLE = 4  # shorter values are not searched for in text (they would hit everything)
+#: values no person is found by, and which JSON and reports hold everywhere (a flag column
+#: computed from a personal one is personal by lineage, but `true` is nobody's)
+NOT_NEEDLES = frozenset({"true", "false", "null", "none", "nan"})
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,8 @@ class Profile:
                 found.update(_forms(value))
                 if kind == "cpf" and len(value) == 11:
                     found.add(f"{value[:3]}.{value[3:6]}.{value[6:9]}-{value[9:]}")
-        return sorted((n for n in found if len(n) >= MIN_NEEDLE), key=len, reverse=True)
+        return sorted((n for n in found if len(n) >= MIN_NEEDLE
+                       and n.lower() not in NOT_NEEDLES), key=len, reverse=True)
 
 
 def _forms(value: str) -> set[str]:

@@ -54,8 +54,26 @@ def propagate_tags(lineage: ProjectLineage, declared: Mapping[str, set[str]],
 
 
 def origins(lineage: ProjectLineage, tagged: Iterable[str]) -> dict[str, set[str]]:
-    """Every column holding the values of a `tagged` column — itself, its copies downstream,
-    and the columns upstream of those — with the tagged columns it holds them from."""
-    down = propagate_tags(lineage, {c: {c} for c in tagged})
-    up = propagate_tags(lineage, down, "upstream")
-    return {c: down.get(c, set()) | up.get(c, set()) for c in {*down, *up}}
+    """Every column holding the values of a `tagged` column, with the tagged columns it holds
+    them from: the tagged column itself, its copies downstream, and the columns upstream of
+    those. A column that is the *only* source of a column holding the values holds them too
+    (`bronze.customers.email` for silver's `lower(email)`), so its own copies downstream do
+    (a second model reading the bronze column directly); a column that is one of several
+    sources (`city` in `name || city`) is marked, but what is computed from it alone is not
+    followed."""
+    down = passing_links(lineage, "downstream")
+    up = passing_links(lineage, "upstream")
+    held: dict[str, set[str]] = defaultdict(set)
+    todo = [(column, column) for column in tagged]
+    while todo:
+        column, origin = todo.pop()
+        if origin in held[column]:
+            continue
+        held[column].add(origin)
+        todo.extend((copy, origin) for copy in down.get(column, ())
+                    if not copy.startswith(SOURCE_PREFIX))
+        sources = up.get(column, set())
+        if len(sources) == 1 and not (only := next(iter(sources))).startswith(SOURCE_PREFIX):
+            todo.append((only, origin))
+    above = propagate_tags(lineage, held, "upstream")
+    return {c: held.get(c, set()) | above.get(c, set()) for c in {*held, *above}}
