@@ -77,6 +77,7 @@ COMMANDS = {
     "forget": "ADMIN only (erases)", "audit": "ADMIN only (the audit log)",
     "processing-records": "names, tags and lineage, no values",
     "retain": "writes (deletes the rows past a retention period; takes MODIFY)",
+    "maintain": "writes (rewrites files, no row changes; takes MODIFY; figures, no values)",
     "demo-stream": "writes (prints the live gold table it builds from generated events)",
     "serve": "governed (the REST API: rows through governance.scan.table_page, query through "
              "runtime.query with the caller's GovernedReader; tests/server)",

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from afluente.config.governance import MaskKind
+from afluente.config.maintenance import MaintenanceSpec
 from afluente.config.observability import FreshnessSLA, parse_duration
 from afluente.config.retention import (
     RetentionUnit,
@@ -95,6 +96,9 @@ class ModelConfig(BaseModel):
     # `18 months`, `90 days`) are deleted by `afluente retain` and the scheduler
     retention: str | None = None
     retention_column: str | None = None
+    # table maintenance (compaction, Z-order, vacuum, checkpoints): `afluente maintain` and
+    # the scheduler (docs/maintenance.md)
+    maintenance: MaintenanceSpec | None = None
     # merge
     unique_key: tuple[str, ...] | None = None
     delete_when: str | None = None
@@ -179,6 +183,9 @@ class ModelConfig(BaseModel):
         if self.retention is not None and self.kind == "view":
             raise ValueError("a `view` stores no rows: declare `retention` on the table it "
                              "reads")
+        if self.maintenance is not None and self.kind == "view":
+            raise ValueError("a `view` has no files to maintain: declare `maintenance` on the "
+                             "table it reads")
         return self
 
     @property

@@ -32,6 +32,7 @@ from afluente.errors import AfluenteError, LockTimeoutError
 from afluente.runtime import new_run_id, run_project
 from afluente.runtime.retention import apply_retention
 from afluente.scheduler.cron import CronSchedule
+from afluente.scheduler.maintenance_trigger import maintain_due
 from afluente.scheduler.sensors import check_sensor
 from afluente.state.coltypes import utc_now
 from afluente.state.locks import acquire_locks, beat, held_locks, release_locks
@@ -104,6 +105,16 @@ class Scheduler:
             if self.stop.is_set():
                 return
             self._tick_sensor(store, name, sensor)
+        if not self.stop.is_set():
+            self._maintain(store)
+
+    def _maintain(self, store: ScheduleStateStore) -> None:
+        """Table maintenance that is due (docs/maintenance.md): after N commits or on a
+        cron. Never raises: a failure is logged and tried again at the next tick."""
+        try:
+            maintain_due(self.project, store)
+        except AfluenteError as error:
+            log.error("maintenance: %s", error.render())
 
     # -- schedules ---------------------------------------------------------------------------
 
