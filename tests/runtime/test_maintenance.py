@@ -22,6 +22,7 @@ from afluente.errors import ConfigError, LockTimeoutError
 from afluente.model import TableRef, load_graph
 from afluente.runtime import run_project
 from afluente.runtime.maintenance import maintain_tables
+from afluente.scheduler.loop import Scheduler
 from afluente.scheduler.maintenance_trigger import maintain_due, why_due
 from afluente.state import StateStore
 from afluente.state.locks import acquire_locks, release_locks
@@ -229,3 +230,35 @@ def test_the_command_prints_figures_before_and_after(tmp_path: Path) -> None:
     assert (table["before"]["files"], table["after"]["files"]) == (3, 1)
     assert table["before"]["rows_matching"] == table["after"]["rows_matching"]
     assert table["vacuum_retention_hours"] == 24
+
+
+def test_the_scheduler_maintains_a_table_once_its_commits_are_due(tmp_path: Path) -> None:
+    project = shop(tmp_path / "shop", "{every_commits: 3, time_travel: 1 day}")
+    warehouse = Warehouse(project.warehouse_uri)
+    before = content(warehouse, ORDERS)
+
+    Scheduler(project, poll=0.1).serve(once=True)
+
+    assert data_files(warehouse, ORDERS) == 1
+    assert content(warehouse, ORDERS) == before
+    assert [e["model"] for e in events(project, "maintenance")] == ["bronze.orders"]
+    with ScheduleStateStore.open(project.state_url) as store:
+        state = store.schedule_state("maintenance", "bronze.orders")
+    assert state.cursor == {"version": warehouse.version(ORDERS)}
+    Scheduler(project, poll=0.1).serve(once=True)  # not due again: no new commit
+    assert len(events(project, "maintenance")) == 1
+
+
+def test_maintain_under_governance_takes_modify(tmp_path: Path) -> None:
+    project = shop(tmp_path / "shop", "{time_travel: 1 day}")
+    with (project.root / "afluente.yml").open("a") as config:
+        config.write("governance:\n  admins: [user:someone_else]\n")
+    warehouse = Warehouse(project.warehouse_uri)
+    version = warehouse.version(ORDERS)
+
+    done = run_afluente(["-p", str(project.root), "maintain", "bronze.orders"])
+
+    assert done.returncode == 1
+    assert "has no MODIFY grant on bronze.orders" in done.stderr
+    assert warehouse.version(ORDERS) == version
+    assert data_files(warehouse, ORDERS) == 3
