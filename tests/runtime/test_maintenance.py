@@ -262,3 +262,19 @@ def test_maintain_under_governance_takes_modify(tmp_path: Path) -> None:
     assert "has no MODIFY grant on bronze.orders" in done.stderr
     assert warehouse.version(ORDERS) == version
     assert data_files(warehouse, ORDERS) == 3
+
+
+def test_a_project_wide_block_applies_to_every_table_but_views(tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    scaffold(root)
+    (root / "models" / "_defaults.yml").write_text("maintenance: {time_travel: 3 days}\n")
+    (root / "models" / "gold" / "big_orders.sql").write_text(
+        "/* @config\nkind: view\n*/\nSELECT * FROM silver.orders WHERE amount > 100\n")
+
+    graph = load_graph(load_project(root))
+
+    assert graph[TableRef("gold", "big_orders")].config.maintenance is None
+    spec = graph[SILVER].config.maintenance
+    assert spec is not None and spec.time_travel == timedelta(days=3)
+    assert spec.vacuum_after == timedelta(days=3)
+    assert graph[ORDERS].config.maintenance is None  # a source declares its own
