@@ -278,3 +278,36 @@ def test_a_project_wide_block_applies_to_every_table_but_views(tmp_path: Path) -
     assert spec is not None and spec.time_travel == timedelta(days=3)
     assert spec.vacuum_after == timedelta(days=3)
     assert graph[ORDERS].config.maintenance is None  # a source declares its own
+
+
+def test_an_append_model_reads_only_new_rows_across_a_maintenance(tmp_path: Path) -> None:
+    """Compaction rewrote bronze.orders' files (dataChange false): the append model reading
+    it finds nothing new after maintenance, then only the next batch's file."""
+    root = tmp_path / "shop"
+    project = shop(root, "{time_travel: 1 day}")
+    (root / "models" / "silver" / "orders_log.sql").write_text(
+        "/* @config\nkind: append\n*/\nSELECT order_id, amount FROM bronze.orders\n")
+    log = TableRef("silver", "orders_log")
+    assert run_project(project, "silver.orders_log").status == "success"
+    warehouse = Warehouse(project.warehouse_uri)
+    version = warehouse.version(log)
+    maintain_tables(project, "bronze.orders")
+
+    after = run_project(project, "silver.orders_log")
+
+    assert [(m.status, m.reason) for m in after.models] == [("up_to_date", "up to date (v0)")]
+    assert warehouse.version(log) == version
+    header = (root / "landing" / "orders.csv").read_text().splitlines()[0]
+    (root / "landing" / "orders_9.csv").write_text(header + "\n901;1;9,00;2026-03-01\n")
+    assert run_project(project, "bronze.orders").status == "success"
+
+    grown = run_project(project, "silver.orders_log")
+
+    (built,) = grown.models
+    assert built.status == "success"
+    assert built.reason.startswith("incremental: 1 new file(s) of `bronze.orders`"), built.reason
+    ids = warehouse.dataset(log).to_table().column("order_id").to_pylist()
+    assert sorted(ids) == sorted(warehouse.dataset(ORDERS).to_table()
+                                 .column("order_id").to_pylist())
+    assert "901" in ids
+    assert len(ids) == len(set(ids))  # nothing read twice
