@@ -18,7 +18,7 @@ from tests.cli_inprocess import run_afluente
 from afluente.cli.scaffold import scaffold
 from afluente.config import Project, load_project
 from afluente.config.maintenance import MaintenanceSpec
-from afluente.errors import ConfigError, LockTimeoutError
+from afluente.errors import ConfigError, LockTimeoutError, StorageError
 from afluente.model import TableRef, load_graph
 from afluente.runtime import run_project
 from afluente.runtime.maintenance import maintain_tables
@@ -311,3 +311,20 @@ def test_an_append_model_reads_only_new_rows_across_a_maintenance(tmp_path: Path
                                  .column("order_id").to_pylist())
     assert "901" in ids
     assert len(ids) == len(set(ids))  # nothing read twice
+
+
+def test_a_z_order_column_the_table_lacks_is_named_and_nothing_is_written(
+        tmp_path: Path) -> None:
+    project = shop(tmp_path / "shop", "{z_order: [order_date], time_travel: 1 day}",
+                   batches=2)
+    warehouse = Warehouse(project.warehouse_uri)
+    version = warehouse.version(ORDERS)
+
+    with pytest.raises(StorageError) as caught:
+        maintain_tables(project, "bronze.orders")
+
+    assert caught.value.message.startswith(
+        "`bronze.orders` has no column `order_date` to Z-order by (it has order_id, ")
+    assert caught.value.hint == "fix `maintenance: z_order:` of the model"
+    assert warehouse.version(ORDERS) == version
+    assert data_files(warehouse, ORDERS) == 2

@@ -148,6 +148,8 @@ def _probe(warehouse: Warehouse, node: Node) -> Probe | None:
     schema = warehouse.schema(node.ref)
     if spec is None or schema is None or not schema.names:
         return None
+    if spec.z_order and spec.z_order[0] not in schema.names:
+        return None  # the maintenance refuses the column, naming it
     column = spec.z_order[0] if spec.z_order else schema.names[0]
     value = probe_value(warehouse.uri(node.ref), column, warehouse.storage_options)
     return None if value is None else Probe(column, value)
