@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from sqlalchemy import update
 from tests.cli_inprocess import run_afluente
 
 from afluente.cli.scaffold import scaffold
@@ -24,7 +25,7 @@ from afluente.runtime import run_project
 from afluente.runtime.maintenance import maintain_tables
 from afluente.scheduler.loop import Scheduler
 from afluente.scheduler.maintenance_trigger import maintain_due, why_due
-from afluente.state import StateStore
+from afluente.state import StateStore, schema
 from afluente.state.locks import acquire_locks, release_locks
 from afluente.state.schedule_state import ScheduleState, ScheduleStateStore
 from afluente.storage import Warehouse
@@ -328,3 +329,27 @@ def test_a_z_order_column_the_table_lacks_is_named_and_nothing_is_written(
     assert caught.value.hint == "fix `maintenance: z_order:` of the model"
     assert warehouse.version(ORDERS) == version
     assert data_files(warehouse, ORDERS) == 2
+
+
+def test_a_vacuum_keeps_what_a_run_reading_for_two_hours_may_need(tmp_path: Path) -> None:
+    """time_travel 0s, but a live run started two hours ago: the vacuum keeps files removed
+    within those two hours (3 h, rounded up), so the compacted files stay; the checkpoint
+    waits (it would drop their tombstones), and the next maintenance deletes them."""
+    project = shop(tmp_path / "shop", "{time_travel: 0s}")
+    warehouse = Warehouse(project.warehouse_uri)
+    with StateStore.open(project.state_url) as state:
+        state.start_run("reader-run", "shop", None, {})  # this process: alive
+        with state._engine.begin() as conn:
+            conn.execute(update(schema.runs).where(schema.runs.c.run_id == "reader-run")
+                         .values(started_at=datetime.now(UTC) - timedelta(hours=2)))
+        (result,) = maintain_tables(project, "bronze.orders")
+        state.finish_run("reader-run", "success")
+
+    assert result.done.vacuum_retention is not None
+    assert timedelta(hours=2) < result.done.vacuum_retention <= timedelta(hours=3)
+    assert result.done.files_vacuumed == 0
+    assert result.done.checkpoint is None
+    assert warehouse.dataset(ORDERS, 0).count_rows() > 0  # v0's files are still there
+    (again,) = maintain_tables(project, "bronze.orders")  # no live run: nothing kept
+    assert again.done.vacuum_retention == timedelta(0)
+    assert again.done.files_vacuumed == 3

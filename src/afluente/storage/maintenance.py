@@ -12,6 +12,7 @@ shorter), so any engine's vacuum and Delta's log cleanup keep those versions rea
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 import time
@@ -106,7 +107,11 @@ def maintain_table(uri: str, work: MaintenanceWork, label: str, *,
         _keep_time_travel(table, work.time_travel, commit)
         removed, added = _rewrite(table, work, commit)
         vacuumed, kept = _vacuum(table, work, vacuum_floor, commit)
-        checkpoint, cleaned = _checkpoint(uri, table, work)
+        # a checkpoint drops the tombstones older than the table's retention: files a live
+        # reader kept past it would never be vacuumed; checkpoint at the next maintenance
+        deferred = work.vacuum_after is not None and vacuum_floor > max(work.vacuum_after,
+                                                                        work.time_travel)
+        checkpoint, cleaned = (None, 0) if deferred else _checkpoint(uri, table, work)
         table.update_incremental()
         after = footprint(table, probe, storage_options)
     except DeltaError as exc:
@@ -144,7 +149,7 @@ def _vacuum(table: DeltaTable, work: MaintenanceWork, floor: timedelta,
     if work.vacuum_after is None:
         return 0, None
     keep = max(work.vacuum_after, work.time_travel, floor)
-    hours = -(-int(keep.total_seconds()) // 3600)  # whole hours, rounded up
+    hours = math.ceil(keep.total_seconds() / 3600)  # whole hours, rounded up
     deleted = table.vacuum(retention_hours=hours, dry_run=False,
                            enforce_retention_duration=False, commit_properties=commit)
     return len(deleted), timedelta(hours=hours)
