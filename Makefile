@@ -10,12 +10,16 @@ STREAM_STAMP := $(VENV)/.stream-demo-installed-stamp
 # Apache Beam pins pyarrow<26, numpy<2.5, protobuf<7: its I/O is tested from a venv of its own
 BEAM_VENV := .venv-beam
 BEAM_STAMP := $(BEAM_VENV)/.installed-stamp
+# checkov (the container and Terraform scans, tests/deploy) pins packaging, networkx and more
+# below the dev venv's: it gets a venv of its own
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 ORDERS ?= 20000
 # pytest-xdist workers for `make unit`; tests/parallel.py keeps Spark, the broker and Airflow
 # each on one worker. PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo demo-stream test lint unit components beam-env bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
+.PHONY: demo demo-stream test lint unit components beam-env checkov-env bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("afluente needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -54,7 +58,7 @@ lint: $(DEV_STAMP)
 components:
 	@bash scripts/ensure-components.sh
 
-unit: $(DEV_STAMP) $(BEAM_STAMP)
+unit: $(DEV_STAMP) $(BEAM_STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # afluente (this checkout, editable) with the `beam` extra: tests/beam runs its pipelines here.
@@ -67,6 +71,14 @@ $(BEAM_STAMP): pyproject.toml
 	touch $(BEAM_STAMP)
 
 beam-env: $(BEAM_STAMP)
+
+$(CHECKOV_STAMP):
+	@echo "==> installing checkov into $(CHECKOV_VENV) (its own pins)"
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --progress-bar on 'checkov>=3.2,<4'
+	touch $(CHECKOV_STAMP)
+
+checkov-env: $(CHECKOV_STAMP)
 
 bench: bench-plan bench-demo          # needs an idle machine; see bench/README.md
 
@@ -86,4 +98,4 @@ bench-orchestration: $(STAMP)       # also creates bench/.data/venv-dbt (dbt-duc
 	$(BIN)/python bench/orchestration.py --models 1000 --repeat 3
 
 clean:
-	rm -rf $(VENV) $(BEAM_VENV) demo demo-stream .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BEAM_VENV) $(CHECKOV_VENV) demo demo-stream .pytest_cache .mypy_cache .ruff_cache

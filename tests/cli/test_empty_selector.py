@@ -30,6 +30,7 @@ COMMANDS = {
     "check": ["check", ""],
     "health": ["health", ""],
     "publish": ["publish", "--select", ""],
+    "maintain": ["maintain", ""],
     "backfill": ["backfill", "", "--start", "2026-01-01", "--end", "2026-01-02"],
 }
 

@@ -18,8 +18,8 @@ TOP_KEYS = (
     "warehouse"
 )
 SOURCE_KEYS = (
-    "valid keys here: changed_files, columns, description, format, freshness, max_bytes, "
-    "max_files, mode, "
+    "valid keys here: changed_files, columns, description, format, freshness, maintenance, "
+    "max_bytes, max_files, mode, "
     "options, path, retention, retention_column, schema_evolution, storage_options, stream, "
     "table, tags, type"
 )

@@ -80,6 +80,7 @@ COMMANDS = {
     "forget": "ADMIN only (erases)", "audit": "ADMIN only (the audit log)",
     "processing-records": "names, tags and lineage, no values",
     "retain": "writes (deletes the rows past a retention period; takes MODIFY)",
+    "maintain": "writes (rewrites files, no row changes; takes MODIFY; figures, no values)",
     "demo-stream": "writes (prints the live gold table it builds from generated events)",
     "diff": "governed (GovernedReader.decide; counts of rows, keys and changed columns)",
     "ci": "writes (builds the changed models in a data environment through run_project; "

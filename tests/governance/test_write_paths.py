@@ -22,13 +22,14 @@ from afluente.governance.grants import AccessDenied
 from afluente.governance.reader import require_modify
 from afluente.io.beam import bundles
 from afluente.model import TableRef
-from afluente.runtime import backfill, env_promote, publish, retention, runner
+from afluente.runtime import backfill, env_promote, maintenance, publish, retention, runner
 
 #: The entry points that check MODIFY before writing, by name.
 GUARDS = {
     "run_project": runner.run_project,
     "run_backfill": backfill.run_backfill,
     "apply_retention": retention.apply_retention,
+    "maintain_tables": maintenance.maintain_tables,
     "publish_project": publish.publish_project,
     "forget": erasure.forget,
     "BundleWriter": bundles.BundleWriter.__init__,
@@ -43,12 +44,12 @@ WRITE_COMMANDS = {
     "repair": "run_project", "demo": "run_project", "scheduler": "run_project",
     "demo-stream": "run_project", "backfill": "run_backfill", "retain": "apply_retention",
     "publish": "publish_project", "forget": "forget", "ci": "run_project",
-    "promote": "promote", "rollback": "rollback",
+    "promote": "promote", "rollback": "rollback", "maintain": "maintain_tables",
 }
 
 #: Calls that commit to a Delta table, outside storage.
 COMMITS = re.compile(r"\.commit_staged\(|\bwarehouse\.write\(|\bwarehouse\.append\(|"
-                     r"\.set_aside\(|\berase_rows\(|\bdelete_older\(")
+                     r"\.set_aside\(|\berase_rows\(|\bdelete_older\(|\bmaintain_table\(")
 
 #: Modules that commit to tables and the guarded entry that reaches them.
 COMMITTING = {
@@ -58,6 +59,7 @@ COMMITTING = {
     "runtime/ingest.py": "run_project (a source's bronze table)",
     "runtime/repair.py": "run_project (repair rebuilds through a run)",
     "runtime/retention.py": "apply_retention",
+    "runtime/maintenance.py": "maintain_tables (compaction, Z-order, vacuum: no row changes)",
     "governance/erasure.py": "forget",
     "governance/key_admin.py": "keys rotate --reencrypt (ADMIN: cli/commands_keys.py)",
     "io/beam/bundles.py": "BundleWriter (Beam's WriteToAfluente)",

@@ -51,6 +51,7 @@ def _register() -> None:
         commands_keys,
         commands_lgpd,
         commands_lineage,
+        commands_maintain,
         commands_project,
         commands_publish,
         commands_quality,

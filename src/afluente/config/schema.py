@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from afluente.config.governance import GovernanceConfig
+from afluente.config.maintenance import MaintenanceSpec
 from afluente.config.observability import AlertsConfig, FreshnessSLA
 from afluente.config.orchestration import RunSettings, ScheduleSpec, SensorSpec
 from afluente.config.retention import normal_retention, retention_pair_error
@@ -62,6 +63,8 @@ class SourceBase(_Strict):
     # by `afluente retain` and the scheduler, as a model's
     retention: str | None = None
     retention_column: str | None = None
+    # compaction, Z-order, vacuum, checkpoints of its bronze table (docs/maintenance.md)
+    maintenance: MaintenanceSpec | None = None
 
     @field_validator("retention", mode="before")
     @classmethod

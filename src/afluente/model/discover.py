@@ -74,16 +74,19 @@ def source_node(project: Project, name: str) -> Node:
         raise ModelError(exc.message, location=location, hint=exc.hint) from None
     _check_layer(project, ref.layer, location)
     config = ModelConfig(description=source.description, tags=source.tags,
-                         retention=source.retention, retention_column=source.retention_column)
+                         retention=source.retention, retention_column=source.retention_column,
+                         maintenance=source.maintenance)
     return Node(
         ref=ref,
         language="source",
         location=location,
         config=config,
         source_name=name,
-        # a retention period changes no ingested row: out of the fingerprint, like a model's
+        # a retention period or maintenance changes no ingested row: out of the fingerprint,
+        # like a model's
         code=source.model_dump_json(
-            exclude=set(PACING_KEYS) | set(RETENTION_KEYS) | _unset_later_keys(source)
+            exclude=set(PACING_KEYS) | set(RETENTION_KEYS) | {"maintenance"}
+            | _unset_later_keys(source)
         ),
     )
 

@@ -5,8 +5,9 @@ Precedence, strongest first: the model's own config (its `/* @config */` header,
 above it, up to the models folder > `models: {<layer>: {...}}` in afluente.yml. A key set
 closer to the model replaces the whole value set further away, except `tags`, which add up.
 A default that belongs to another kind (`unique_key` when the model says `kind: full`) or
-`expectations` when the model is not `full` is left out for that model, so a folder can set
-`kind: merge` + `unique_key` and one model can still be a plain `full` table.
+`expectations` when the model is not `full` (or `maintenance` when it is a `view`) is left out
+for that model, so a folder can set `kind: merge` + `unique_key` and one model can still be a
+plain `full` table.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def _fits(key: str, kind: Any) -> bool:
     found = KINDS.get(kind) if isinstance(kind, str) else None
     if key in KIND_KEYS:
         return found is not None and key in found.accepts
+    if key == "maintenance":  # a folder's maintenance skips its views (no files)
+        return kind != "view"
     return key != "expectations" or (found is not None and found.folder_expectations)
 
 

@@ -176,7 +176,8 @@ def _fingerprints(graph: Graph, variables: dict[str, Any]) -> dict[TableRef, str
             "language": node.language,
             "code": node.code,
             # which engine builds it changes no row: moving a model rebuilds nothing; nor
-            # does a retention period (`afluente retain` deletes, the build does not)
+            # does a retention period (`afluente retain` deletes, the build does not) or
+            # maintenance (`afluente maintain` moves rows between files, changes none)
             "config": node.config.model_dump(mode="json", exclude=_unprinted(node)),
             "upstream": [prints[u] for u in sorted(set(node.upstream))],
         }
@@ -201,6 +202,7 @@ def _unprinted(node: Node) -> set[str]:
     unset = {k for k in ("combine", "session_gap") if getattr(node.config, k) is None}
     # when a window closes only decides what `__final` gets: the table's rows are the same
     return {"description", "columns", "engine", "retention", "retention_column", "closes_at",
+            "maintenance",
             *STREAM_POLICY_KEYS, *unset}
 
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from afluente.config.governance import MaskKind
+from afluente.config.maintenance import MaintenanceSpec
 from afluente.config.observability import FreshnessSLA, parse_duration
 from afluente.config.retention import (
     RetentionUnit,
@@ -104,6 +105,9 @@ class ModelConfig(BaseModel):
     # `18 months`, `90 days`) are deleted by `afluente retain` and the scheduler
     retention: str | None = None
     retention_column: str | None = None
+    # table maintenance (compaction, Z-order, vacuum, checkpoints): `afluente maintain` and
+    # the scheduler (docs/maintenance.md)
+    maintenance: MaintenanceSpec | None = None
     # merge
     unique_key: tuple[str, ...] | None = None
     delete_when: str | None = None
@@ -188,6 +192,9 @@ class ModelConfig(BaseModel):
         if self.retention is not None and self.kind == "view":
             raise ValueError("a `view` stores no rows: declare `retention` on the table it "
                              "reads")
+        if self.maintenance is not None and self.kind == "view":
+            raise ValueError("a `view` has no files to maintain: declare `maintenance` on the "
+                             "table it reads")
         return self
 
     @property

@@ -5,7 +5,9 @@ An incremental model records in its own commit the versions of the inputs it rea
 *added* files (appends: ingestions, `append` models) holds its new rows in exactly those
 files, so the model reads a dataset over them instead of the whole table. Any removed file
 (an overwrite, a merge rewriting files, a delete) means rows changed or vanished: the model
-then reads everything, and the plan says why.
+then reads everything, and the plan says why — unless only maintenance removed them
+(compaction, Z-order: `dataChange: false`) and the appended files are still apart
+(`storage.rewrites`): then those files are still what is new.
 
 Comparing the file lists of two versions was chosen over Delta's change data feed: it needs
 no table property on every upstream (ingestion and full models write without CDF), costs
@@ -41,7 +43,9 @@ class UpstreamChange:
 
     @property
     def unchanged(self) -> bool:
-        return self.since == self.version
+        """No new rows: the same version, or only commits that add no file and remove none
+        or rewrite files keeping their rows (table properties, vacuum, maintenance)."""
+        return self.since == self.version or self.added == ()
 
     @property
     def appends_only(self) -> bool:
@@ -69,6 +73,9 @@ def upstream_change(
     now = warehouse.dataset(ref, version).files
     removed = before.difference(now)
     if removed:
+        appended = warehouse.appended_across_rewrites(ref, since, version, now)
+        if appended is not None:  # maintenance rewrote files: the appends are still apart
+            return UpstreamChange(ref, since, version, appended)
         return UpstreamChange(
             ref, since, version, None,
             f"`{ref}` was rewritten or had rows removed since v{since} "

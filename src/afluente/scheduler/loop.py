@@ -29,9 +29,11 @@ from typing import Any
 from afluente.config import Project
 from afluente.config.orchestration import ScheduleSpec, SensorSpec
 from afluente.errors import AfluenteError, LockTimeoutError
+from afluente.model import Graph, load_graph
 from afluente.runtime import new_run_id, run_project
 from afluente.runtime.retention import apply_retention
 from afluente.scheduler.cron import CronSchedule
+from afluente.scheduler.maintenance_trigger import maintain_due
 from afluente.scheduler.sensors import check_sensor
 from afluente.state.coltypes import utc_now
 from afluente.state.locks import acquire_locks, beat, held_locks, release_locks
@@ -55,6 +57,7 @@ class Scheduler:
         self.stop = stop or threading.Event()
         self.holder = f"scheduler-{new_run_id()}"
         self._sensor_checked: dict[str, float] = {}  # name -> time.monotonic() of last look
+        self._graph: Graph | None = None  # the models' `maintenance:`, read at the first tick
 
     @property
     def lock_name(self) -> str:
@@ -104,6 +107,20 @@ class Scheduler:
             if self.stop.is_set():
                 return
             self._tick_sensor(store, name, sensor)
+        if not self.stop.is_set():
+            self._maintain(store)
+
+    def _maintain(self, store: ScheduleStateStore) -> None:
+        """Table maintenance that is due (docs/maintenance.md): after N commits or on a
+        cron. Never raises: a failure is logged and tried again at the next tick. The
+        graph is loaded once (a changed `maintenance:` block applies after a restart, like
+        a changed schedule), not at every tick."""
+        try:
+            if self._graph is None:
+                self._graph = load_graph(self.project)
+            maintain_due(self.project, store, self._graph)
+        except AfluenteError as error:
+            log.error("maintenance: %s", error.render())
 
     # -- schedules ---------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from afluente.state import schema
 from afluente.state.coltypes import utc_now
 from afluente.state.store import StateStore
 
-TriggerKind = Literal["schedule", "sensor"]
+TriggerKind = Literal["schedule", "sensor", "maintenance"]
 
 
 @dataclass(frozen=True)

@@ -168,7 +168,7 @@ schedule_state = Table(
     "schedule_state",
     metadata,
     Column("name", String(255), primary_key=True),
-    Column("kind", String(16), primary_key=True),  # schedule | sensor
+    Column("kind", String(16), primary_key=True),  # schedule | sensor | maintenance
     Column("last_slot", UTCDateTime),
     Column("cursor", JSONText, nullable=False),
     Column("last_run_id", String(64)),

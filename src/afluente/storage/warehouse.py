@@ -241,6 +241,17 @@ class Warehouse:
                 found = (request, int(entry["version"]))
         return found
 
+    def appended_across_rewrites(self, ref: TableRef, since: int, version: int,
+                                 now: Sequence[str]) -> tuple[str, ...] | None:
+        """The files of `now` (version `version`'s) holding the rows appended after `since`
+        when files were also rewritten in between (compaction, Z-order); None when rows
+        changed otherwise or it cannot tell (see `storage.rewrites`; local tables only)."""
+        if not self.is_local:
+            return None
+        from afluente.storage.rewrites import appended_across_rewrites
+
+        return appended_across_rewrites(self.local_dir(ref), since, version, now)
+
     def version(self, ref: TableRef) -> int | None:
         """The latest version, or None when the table was never written."""
         return self.open(ref).version() if self.exists(ref) else None
