@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from afluente.config import Project, load_project
 from afluente.model import TableRef
+from afluente.storage import Warehouse
 
 pytest.importorskip("mlflow", reason="the ml extra: pip install 'afluente[ml]'")
 pytest.importorskip("sklearn", reason="the ml extra: pip install 'afluente[ml]'")
@@ -86,3 +88,27 @@ def ml_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def ml_project(ml_dir: Path) -> Project:
     return load_project(ml_dir)
+
+
+def mlflow_client(project: Project) -> Any:
+    """A client of the project's own tracking store (the one runs use)."""
+    from mlflow import MlflowClient
+
+    from afluente.ml.tracking import Tracking, mlflow_module
+
+    mlflow_module()  # telemetry off
+    uri = Tracking.for_project(project.root).uri
+    return MlflowClient(uri, uri)
+
+
+def table(project: Project, ref: TableRef) -> Any:
+    """The table's rows as a pandas frame."""
+    return Warehouse(project.warehouse_uri).dataset(ref).to_table().to_pandas()
+
+
+def version(project: Project, ref: TableRef) -> int | None:
+    return Warehouse(project.warehouse_uri).version(ref)
+
+
+def statuses(result: Any) -> dict[str, str]:
+    return {str(m.ref): m.status for m in result.models}
