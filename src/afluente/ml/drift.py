@@ -16,6 +16,9 @@ import numpy as np
 BINS = 10
 EPSILON = 1e-4  # an empty bin counts as this share (the PSI of an empty bin is infinite)
 WARN_PSI, ERROR_PSI = 0.1, 0.25
+# fewer new scores than this: their PSI is mostly sampling noise (about 9 bins / rows), so
+# it is recorded but never called a drift
+MIN_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ def psi(ref: Reference, scores: Any) -> float:
     expected = np.maximum(np.asarray(ref.shares), EPSILON)
     actual = np.maximum(np.asarray(_shares(values, np.asarray(ref.edges))), EPSILON)
     return float(np.sum((actual - expected) * np.log(actual / expected)))
+
+
+def drifting(value: float, rows: int) -> bool:
+    """Whether a PSI of `value` over `rows` new scores is a shift worth a warning."""
+    return rows >= MIN_ROWS and value >= ERROR_PSI
 
 
 def _shares(values: Any, edges: Any) -> list[float]:

@@ -164,7 +164,7 @@ class MLBuild:
             given = columns.get("score", columns["prediction"])
             psi = drift.psi(drift.Reference.from_dict(model.reference), given)
             self.emit("prediction_drift", {
-                "psi": round(psi, 4), "drifting": psi >= drift.ERROR_PSI, "rows": len(out),
+                "psi": round(psi, 4), "drifting": drift.drifting(psi, len(out)), "rows": len(out),
                 "model": model.name, "version": model.version})
         return pa.Table.from_pandas(out, preserve_index=False)
 
