@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+from tests.cli_inprocess import run_afluente
 
 from afluente.config import load_project
 from afluente.runtime import run_project
 from afluente.state import StateStore
 from afluente.storage import Warehouse
-from tests.cli_inprocess import run_afluente
 
 from .conftest import (
     SCORES,
