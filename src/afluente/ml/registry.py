@@ -37,7 +37,9 @@ def resolve(client: Any, name: str, version: int | None, alias: str | None,
     if not versions:
         raise MLError(f"no version of model `{name}` is registered",
                       location=location, table=table,
-                      hint=f"build the `train` model `{name}` first (afluente run -s {name})")
+                      hint=f"train it (`afluente run -s {name} --full-refresh`) into this "
+                           "tracking store (`ml: tracking_uri` in afluente.yml, by default "
+                           ".afluente/mlflow.db)")
     if version is not None:
         found = next((v for v in versions if int(v.version) == version), None)
         if found is None:

@@ -34,11 +34,14 @@ class Tracking:
 
     @classmethod
     def for_project(cls, root: Path, uri: str | None = None) -> Tracking:
-        if uri:
-            return cls(uri)
+        """The project's store: `uri` (a server keeps its own artefacts; a local database's
+        go to `.afluente/mlruns`), by default `.afluente/mlflow.db`."""
         state = (root / ".afluente").resolve()
         state.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{state / 'mlflow.db'}", (state / "mlruns").as_uri())
+        artifacts = (state / "mlruns").as_uri()
+        if uri and uri.split(":", 1)[0] in ("http", "https", "databricks"):
+            return cls(uri)
+        return cls(uri or f"sqlite:///{state / 'mlflow.db'}", artifacts)
 
 
 def mlflow_module() -> Any:
