@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench._common import environment, write_result  # noqa: E402
-from tests.ml.conftest import SCORE_MODEL, TRAIN_MODEL, customers_csv, write  # noqa: E402
+from bench._common import environment, write_result
+from tests.ml.conftest import SCORE_MODEL, TRAIN_MODEL, customers_csv, write
 
 PROSPECTS = """\
 SELECT range AS customer_id,

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.cli_inprocess import run_afluente
+
 from afluente.config import load_project
 from afluente.demo.build import prepare_demo
 from afluente.model import TableRef
 from afluente.runtime import run_project
-from tests.cli_inprocess import run_afluente
 
 from .conftest import mlflow_client, table
 

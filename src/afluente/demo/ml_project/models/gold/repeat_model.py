@@ -6,8 +6,9 @@ cutoff predicts a later order: the holdout AUC is about 0.5. The model shows the
 `promote_if` gate, or no version would ever become champion on this data.
 """
 
-import afluente
 from sklearn.ensemble import HistGradientBoostingClassifier
+
+import afluente
 
 FEATURES = ["orders", "revenue", "items_per_order", "days_since_last"]
 
