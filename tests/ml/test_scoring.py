@@ -13,6 +13,7 @@ from tests.cli_inprocess import run_afluente
 from afluente.config import load_project
 from afluente.runtime import run_project
 from afluente.state import StateStore
+from afluente.state.observability import ObservabilityStore
 from afluente.storage import Warehouse
 
 from .conftest import (
@@ -98,6 +99,12 @@ def test_prediction_drift_is_recorded_against_the_training_predictions(ml_dir: P
     assert [(e.level, e.payload["drifting"], e.payload["rows"]) for e in moved] == [
         ("warning", True, 400)]
     assert moved[0].payload["psi"] > 1.0
+    # the distribution pillar of the score table: an incident opened by the drifting run
+    with ObservabilityStore.open(load_project(ml_dir).state_url) as observed:
+        drifts = [i for i in observed.incidents() if i.metric == "prediction.psi"]
+    assert [(i.model, i.pillar, i.severity, i.opened_run_id) for i in drifts] == [
+        (str(SCORES), "distribution", "warning", second.run_id)]
+    assert drifts[0].details["psi"] == moved[0].payload["psi"]
 
 
 def test_lineage_reaches_from_the_predictions_to_the_landing_files(ml_dir: Path) -> None:

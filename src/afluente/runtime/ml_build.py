@@ -19,6 +19,7 @@ import pyarrow as pa
 from afluente.config import Project
 from afluente.engines import Engine
 from afluente.model import Node, TableRef
+from afluente.observability.pillars import PREDICTION_DRIFT
 from afluente.storage import CommitInfo, Warehouse, WriteResult
 
 # the key of a score table's commit inputs that records the model version it scored with
@@ -163,7 +164,7 @@ class MLBuild:
         if model.reference is not None:
             given = columns.get("score", columns["prediction"])
             psi = drift.psi(drift.Reference.from_dict(model.reference), given)
-            self.emit("prediction_drift", {
+            self.emit(PREDICTION_DRIFT, {
                 "psi": round(psi, 4), "drifting": drift.drifting(psi, len(out)), "rows": len(out),
                 "model": model.name, "version": model.version})
         return pa.Table.from_pandas(out, preserve_index=False)
