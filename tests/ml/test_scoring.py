@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 from tests.cli_inprocess import run_afluente
 
-from afluente.config import load_project
+from afluente.config import Project, load_project
+from afluente.model import TableRef
 from afluente.runtime import run_project
 from afluente.state import StateStore
 from afluente.state.observability import ObservabilityStore
@@ -47,12 +48,13 @@ def test_a_second_run_scores_only_the_new_rows(ml_dir: Path) -> None:
     assert old.equals(before.reset_index(drop=True))  # kept, not scored again
     new = after[after["customer_id"] >= 1050]
     assert set(new["scored_at"]) != set(before["scored_at"])
-    assert Warehouse(project.warehouse_uri).history(SCORES)[0].operation == "WRITE"
+    commits = Warehouse(project.warehouse_uri).history(SCORES)
+    assert [c.rows_added for c in commits] == [20, 50]  # an append of the 20 new rows
     assert first.status == "success"
 
 
-def test_predictions_are_those_of_the_registered_version(ml_project: object) -> None:
-    project = load_project(ml_project.root)  # type: ignore[attr-defined]
+def test_predictions_are_those_of_the_registered_version(ml_project: Project) -> None:
+    project = ml_project
     run_project(project)
 
     import mlflow.sklearn
@@ -61,7 +63,7 @@ def test_predictions_are_those_of_the_registered_version(ml_project: object) -> 
     model = mlflow.sklearn.load_model(client.get_model_version_download_uri(
         "gold.repeat_model", "1"))
     scores = table(project, SCORES).sort_values("customer_id")
-    rows = table(project, SCORES.__class__("silver", "prospects")).sort_values("customer_id")
+    rows = table(project, TableRef("silver", "prospects")).sort_values("customer_id")
     expected = model.predict_proba(rows[["x1", "x2"]])[:, 1]
     assert np.allclose(scores["score"].to_numpy(), expected)
     assert list(scores["prediction"]) == list(model.predict(rows[["x1", "x2"]]))

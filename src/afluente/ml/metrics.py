@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from afluente.model.model_config import GATE
+
 # metrics computed from the positive-class probability, not the predicted label
 PROBABILITY_METRICS = frozenset({"auc", "log_loss"})
-_GATE = re.compile(r"^\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$")
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "==": operator.eq,
 }
@@ -37,7 +37,7 @@ def failed_gates(gates: Mapping[str, str], measured: Mapping[str, float]) -> lis
     """The gates `measured` fails, each as `auc 0.61 (needs >= 0.7)`."""
     failed: list[str] = []
     for metric, text in gates.items():
-        match = _GATE.match(text)
+        match = GATE.match(text)
         assert match is not None  # checked when the config loaded
         value = measured.get(metric)
         if value is None or not _OPERATORS[match.group(1)](value, float(match.group(2))):

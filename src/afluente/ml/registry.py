@@ -11,10 +11,6 @@ from afluente.errors import Location
 from afluente.ml.errors import MLError
 from afluente.ml.training import CHAMPION, TAG
 
-# the columns of a `train` table: one row per registered version of its model
-HISTORY_COLUMNS = ("version", "mlflow_run_id", "run_id", "trained_at", "metrics", "inputs",
-                   "fingerprint", "promoted", "gate", "champion")
-
 
 @dataclass(frozen=True)
 class Registered:

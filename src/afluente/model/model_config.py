@@ -31,10 +31,11 @@ NodeKind = Literal[
     "full", "view", "append", "merge", "time_range", "apply_changes", "snapshot", "train",
     "score", "ingest"
 ]
-# the metrics a `train` model may declare (afluente.ml.metrics.METRICS)
+# the metrics a `train` model may declare (afluente.ml.metrics.metric_function) and a
+# threshold of `promote_if` (`>= 0.7`: the comparison, then the number)
 MLMetric = Literal["accuracy", "auc", "f1", "log_loss", "mae", "precision", "r2", "recall",
                    "rmse"]
-_GATE = re.compile(r"^\s*(>=|<=|>|<|==)\s*-?\d+(\.\d+)?(e-?\d+)?\s*$")
+GATE = re.compile(r"^\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$")
 SchemaChange = Literal["fail", "append_new_columns", "sync"]
 PartitionUnit = Literal["hour", "day", "month", "year"]
 # what a Python model's inputs arrive as: the engine's own frames (a DuckDB relation, a
@@ -167,7 +168,7 @@ class ModelConfig(BaseModel):
     @classmethod
     def _gates(cls, value: dict[str, str] | None) -> dict[str, str] | None:
         for metric, gate in (value or {}).items():
-            if not _GATE.match(str(gate)):
+            if not GATE.match(str(gate)):
                 raise ValueError(f"promote_if: {metric}: {gate!r} is not a threshold; write a "
                                  "comparison and a number, like `>= 0.7` or `< 0.3`")
         return value
