@@ -42,6 +42,8 @@ def test_a_second_run_scores_only_the_new_rows(ml_dir: Path) -> None:
     assert statuses(second)[str(TRAIN)] == "up_to_date"
     (scored,) = [m for m in second.models if str(m.ref) == str(SCORES)]
     assert scored.status == "success" and scored.rows == 20 and scored.table_rows == 70
+    assert scored.reason == ("upstream `silver.prospects` runs first; kind `score` scores the "
+                             "keys it lacks (all of them for a new model version)")
     project = load_project(ml_dir)
     after = table(project, SCORES).sort_values("customer_id")
     old = after[after["customer_id"] < 1050].reset_index(drop=True)

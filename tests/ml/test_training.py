@@ -62,6 +62,9 @@ def test_retrains_only_when_its_inputs_or_its_code_change(ml_dir: Path) -> None:
     write(ml_dir / "seeds" / "customers.csv", customers_csv(260))
     new_data = run_project(load_project(ml_dir))
     assert statuses(new_data)[str(TRAIN)] == "success"
+    (trained,) = [m for m in new_data.models if str(m.ref) == str(TRAIN)]
+    assert trained.reason == ("upstream `silver.customers` runs first; kind `train` trains "
+                              "and registers a new version")
     write(ml_dir / "models" / "gold" / "repeat_model.py",
           TRAIN_MODEL.replace("LogisticRegression()", "LogisticRegression(C=0.5)"))
     new_code = run_project(load_project(ml_dir))
