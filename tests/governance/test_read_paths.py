@@ -43,6 +43,7 @@ GOVERNED = {
 NOT_SHOWN = {
     "runtime/model_build.py": "builds models (a write: `afluente run`)",
     "runtime/incremental_build.py": "builds incremental kinds",
+    "runtime/ml_build.py": "reads the keys a score table holds during its build (a write)",
     "runtime/incremental_read.py": "reads the new input of an incremental build",
     "runtime/backfill_partition.py": "builds one backfill partition",
     "runtime/quarantine.py": "writes quarantined rows during a build",

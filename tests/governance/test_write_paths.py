@@ -55,6 +55,7 @@ COMMITS = re.compile(r"\.commit_staged\(|\bwarehouse\.write\(|\bwarehouse\.appen
 COMMITTING = {
     "runtime/model_build.py": "run_project (builds the chosen models)",
     "runtime/incremental_build.py": "run_project",
+    "runtime/ml_build.py": "run_project (train and score models)",
     "runtime/quarantine.py": "run_project (a model's quarantined rows)",
     "runtime/ingest.py": "run_project (a source's bronze table)",
     "runtime/repair.py": "run_project (repair rebuilds through a run)",

@@ -65,9 +65,17 @@ def test_kind_keys_name_every_kind_that_accepts_them() -> None:
 
 @pytest.mark.parametrize(("config", "message"), [
     ({"kind": "full", "unique_key": "id"},
-     "`unique_key` does not apply to kind `full` (it is a key of merge)"),
+     "`unique_key` does not apply to kind `full` (it is a key of merge, score)"),
     ({"kind": "snapshot"}, "kind `snapshot` needs `keys`"),
     ({"kind": "apply_changes", "keys": "k"}, "kind `apply_changes` needs `sequence_by`"),
+    ({"kind": "train"}, "kind `train` needs `label`"),
+    ({"kind": "score", "unique_key": "id"}, "kind `score` needs `model`"),
+    ({"kind": "full", "label": "y"}, "`label` does not apply to kind `full` (it is a key of "
+                                     "train)"),
+    ({"kind": "train", "label": "y", "promote_if": {"auc": "high"}},
+     "promote_if: auc: 'high' is not a threshold; write a comparison and a number"),
+    ({"kind": "score", "unique_key": "id", "model": "gold.m", "version": 2, "alias": "x"},
+     "give `version:` or `alias:`, not both"),
 ])
 def test_config_keys_that_do_not_fit_the_kind_are_refused(
     config: dict[str, object], message: str

@@ -9,14 +9,15 @@ from afluente.model.header import Header, split_header
 from .conftest import ProjectTree
 
 MODEL_KEYS = (
-    "valid keys here: apply_as_deletes, closes_at, columns, combine, contract, dedup_keys, "
-    "dedupe_by, "
+    "valid keys here: alias, apply_as_deletes, closes_at, columns, combine, contract, "
+    "dedup_keys, dedupe_by, "
     "delete_when, description, dimensions, engine, event_time, except_columns, expectations, "
-    "frame, freshness, keys, kind, late_data, lookback, maintenance, on_null_key, "
-    "on_schema_change, owner, "
-    "partition_by, retention, retention_column, retries, scd_type, sequence_by, session_gap, "
+    "frame, freshness, holdout, keys, kind, label, late_data, lookback, maintenance, metrics, "
+    "model, on_null_key, on_schema_change, owner, "
+    "partition_by, promote_if, retention, retention_column, retries, scd_type, seed, "
+    "sequence_by, session_gap, "
     "tags, "
-    "time_column, timeout, track_columns, track_history_columns, unique_key, watermark"
+    "time_column, timeout, track_columns, track_history_columns, unique_key, version, watermark"
 )
 GOLD_H = TableRef("gold", "h")
 
@@ -94,7 +95,8 @@ def test_header_line_numbers_count_blank_lines_above_it(starter: ProjectTree) ->
     assert error.message == "invalid value 'tabel' for `kind`"
     assert error.location == Location(starter.path("models/gold/h.sql"), 4)
     assert error.hint == (
-        "expected 'full', 'view', 'append', 'merge', 'time_range', 'apply_changes' or 'snapshot'"
+        "expected 'full', 'view', 'append', 'merge', 'time_range', 'apply_changes', 'snapshot', "
+        "'train' or 'score'"
     )
 
 

@@ -150,7 +150,7 @@ def test_unknown_decorator_keyword_is_a_config_error(starter: ProjectTree) -> No
 
     assert error.message == "unknown key `knd`"
     assert error.location == Location(starter.path("models/gold/y.py"), 3)
-    assert error.hint.startswith("did you mean `kind`? valid keys here: apply_as_deletes, ")
+    assert error.hint.startswith("did you mean `kind`? valid keys here: alias, apply_as_deletes, ")
 
 
 def test_invalid_kind_in_decorator(starter: ProjectTree) -> None:

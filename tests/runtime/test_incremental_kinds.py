@@ -243,7 +243,7 @@ def test_kind_keys_are_validated_with_file_and_line(project_dir: Path) -> None:
     orders_model(project_dir, "kind: full\nunique_key: order_id\n")
     with pytest.raises(ConfigError) as wrong:
         load_graph(load_project(project_dir), cache=False)
-    assert "`unique_key` does not apply to kind `full` (it is a key of merge)" in (
+    assert "`unique_key` does not apply to kind `full` (it is a key of merge, score)" in (
         wrong.value.render()
     )
     orders_model(project_dir, "kind: merge\nunique_kee: order_id\n")

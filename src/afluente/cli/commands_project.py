@@ -45,6 +45,9 @@ def demo(
     directory: Path = typer.Option(Path("demo"), "--dir", help="Where to build the demo."),
     orders: int = typer.Option(20_000, "--orders", help="Number of orders to generate."),
     seed: int = typer.Option(42, "--seed", help="Seed of the synthetic data."),
+    ml: bool = typer.Option(False, "--ml", help="Add the repeat-purchase model: trained, "
+                            "registered in MLflow, scored into gold (pip install "
+                            "'afluente[ml]'; docs/ml.md)."),
 ) -> None:
     """Generate a dirty Brazilian e-commerce landing zone and run bronze → silver → gold on it."""
     from rich.progress import Progress
@@ -62,7 +65,7 @@ def demo(
         def progress(entity: str, done: int, total: int) -> None:
             bar.update(task, description=f"generating {entity}", completed=done, total=total)
 
-        layout = prepare_demo(directory, orders, seed, progress)
+        layout = prepare_demo(directory, orders, seed, progress, ml=ml)
     project = load_project(directory, cli.environment)
     reporter = SilentReporter() if console.json_mode else RichRunReporter(console)
     result = run_project(project, reporter=reporter)

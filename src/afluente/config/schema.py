@@ -143,6 +143,13 @@ class OpenLineageConfig(_Strict):
     namespace: str | None = None  # the job namespace; default: the project name
 
 
+class MLSettings(_Strict):
+    """`ml:` — where `train` and `score` models track runs and register models (MLflow). By
+    default a SQLite store in `.afluente/mlflow.db` and artefacts in `.afluente/mlruns`."""
+
+    tracking_uri: str | None = None
+
+
 class ModelsConfig(_Strict):
     """`models:` — the models folder (`path`) and, under each layer name, config defaults
     for every model of that layer folder (`silver: {kind: view}`). A plain string is the
@@ -181,6 +188,7 @@ class ProjectConfig(_EngineShorthands):
     sensors: dict[str, SensorSpec] = Field(default_factory=dict)
     # access control: roles, grants, masks, row filters (docs/governance.md)
     governance: GovernanceConfig | None = None
+    ml: MLSettings = MLSettings()  # train/score models: the MLflow tracking store
 
 
     @field_validator("engines")

@@ -21,9 +21,10 @@ class DemoLayout:
 
 
 def prepare_demo(
-    root: Path, orders: int, seed: int = 42, progress: Progress | None = None
+    root: Path, orders: int, seed: int = 42, progress: Progress | None = None, ml: bool = False
 ) -> DemoLayout:
-    """Generate `root/landing` and copy the demo project's config and models into `root`."""
+    """Generate `root/landing` and copy the demo project's config and models into `root`;
+    `ml`: with the repeat-purchase model too (`train`/`score`, the ml extra)."""
     if orders < 1:
         raise DemoError(f"--orders must be at least 1, got {orders}")
     root.mkdir(parents=True, exist_ok=True)
@@ -32,6 +33,10 @@ def prepare_demo(
         shutil.rmtree(landing_dir)
     summary = generate_landing(landing_dir, orders=orders, seed=seed, progress=progress)
     copy_project_template(root)
+    if ml:
+        with as_file(files("afluente.demo").joinpath("ml_project")) as template:
+            shutil.copytree(Path(template) / "models", root / "models", dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__"))
     return DemoLayout(root=root, landing=summary)
 
 

@@ -74,3 +74,34 @@ def view(
 ) -> Any:
     """Declare a view: computed when read, never stored."""
     return table(_fn, name=name, inputs=inputs, kind="view", **config)
+
+
+def train(
+    _fn: Callable[..., Any] | None = None,
+    *,
+    label: str,
+    name: str | None = None,
+    inputs: Sequence[str] | Mapping[str, str] = (),
+    **config: Any,
+) -> Any:
+    """Declare a model trained on its inputs (the training set first): the function gets
+    the training rows (the holdout split off) and returns a fitted estimator; afluente
+    measures `metrics=` on the holdout, logs and registers it in MLflow (docs/ml.md)."""
+    return table(_fn, name=name, inputs=inputs, kind="train", label=label, frame="pandas",
+                 **config)
+
+
+def score(
+    _fn: Callable[..., Any] | None = None,
+    *,
+    model: str,
+    unique_key: str | Sequence[str],
+    name: str | None = None,
+    inputs: Sequence[str] = (),
+    **config: Any,
+) -> Any:
+    """Declare a table of predictions of registered model `model` (a `train` table, at its
+    `champion` unless `alias=` or `version=`): the function gets its inputs and returns the
+    rows to score; rows whose `unique_key` was scored before by the same version are kept."""
+    return table(_fn, name=name, inputs=[*inputs, model], kind="score", model=model,
+                 unique_key=unique_key, frame="pandas", **config)

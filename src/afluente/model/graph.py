@@ -195,11 +195,15 @@ STREAM_POLICY_KEYS = frozenset({"event_time", "watermark", "late_data", "dedup_k
                                 "dimensions"})
 
 
+#: the keys of `train` and `score` models (added after the first fingerprints)
+ML_KEYS = ("label", "metrics", "promote_if", "holdout", "seed", "model", "version", "alias")
+
+
 def _unprinted(node: Node) -> set[str]:
     """Config keys left out of a fingerprint: those that change no stored row, and keys
     added since fingerprints were first recorded while unset (so adding them to afluente
     rebuilds no existing table)."""
-    unset = {k for k in ("combine", "session_gap") if getattr(node.config, k) is None}
+    unset = {k for k in ("combine", "session_gap", *ML_KEYS) if getattr(node.config, k) is None}
     # when a window closes only decides what `__final` gets: the table's rows are the same
     return {"description", "columns", "engine", "retention", "retention_column", "closes_at",
             "maintenance",

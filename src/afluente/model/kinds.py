@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from afluente.model.model_config import ModelConfig
 
-BuildPath = Literal["view", "full", "incremental", "ingest"]
+BuildPath = Literal["view", "full", "incremental", "ingest", "ml"]  # ml: afluente.ml
 # which stored quarantine rows a new build replaces (docs/quality.md): all of them, those of
 # the keys its batch carried, those of the partitions it rewrote, or none (it only adds)
 QuarantineScope = Literal["all", "keys", "partitions", "none"]
@@ -41,6 +41,7 @@ KIND_ONLY_KEYS = (
     "lookback", "keys", "sequence_by", "apply_as_deletes", "except_columns", "scd_type",
     "track_history_columns", "track_columns", "on_schema_change", "combine", "event_time",
     "watermark", "late_data", "dedup_keys", "dimensions", "session_gap", "closes_at",
+    "label", "metrics", "promote_if", "holdout", "seed", "model", "version", "alias",
 )
 
 
@@ -159,9 +160,16 @@ SNAPSHOT = TableKind(
     history="snapshot",
 )
 INGEST = TableKind("ingest", "ingest")  # a source's bronze table
+# machine learning (afluente.ml, docs/ml.md): a `train` table holds one row per registered
+# version of its model; a `score` table the predictions of a registered version, by key
+TRAIN = TableKind("train", "ml", frozenset({"label", "metrics", "promote_if", "holdout", "seed"}),
+                  requires=("label",))
+SCORE = TableKind("score", "ml", frozenset({"unique_key", "model", "version", "alias"}),
+                  requires=("unique_key", "model"), key_field="unique_key", one_row_per_key=True)
 
 KINDS: dict[str, TableKind] = {
-    k.name: k for k in (FULL, VIEW, APPEND, MERGE, TIME_RANGE, APPLY_CHANGES, SNAPSHOT, INGEST)
+    k.name: k for k in (FULL, VIEW, APPEND, MERGE, TIME_RANGE, APPLY_CHANGES, SNAPSHOT, INGEST,
+                        TRAIN, SCORE)
 }
 # key -> the kinds that accept it (for error messages and folder defaults)
 KIND_KEYS: dict[str, frozenset[str]] = {

@@ -32,10 +32,18 @@ from afluente.config.retention import (
 )
 from afluente.model.kinds import KIND_ONLY_KEYS, TableKind, kind_named
 
-ModelKind = Literal["full", "view", "append", "merge", "time_range", "apply_changes", "snapshot"]
-NodeKind = Literal[
-    "full", "view", "append", "merge", "time_range", "apply_changes", "snapshot", "ingest"
+ModelKind = Literal[
+    "full", "view", "append", "merge", "time_range", "apply_changes", "snapshot", "train", "score"
 ]
+NodeKind = Literal[
+    "full", "view", "append", "merge", "time_range", "apply_changes", "snapshot", "train",
+    "score", "ingest"
+]
+# the metrics a `train` model may declare (afluente.ml.metrics.metric_function) and a
+# threshold of `promote_if` (`>= 0.7`: the comparison, then the number)
+MLMetric = Literal["accuracy", "auc", "f1", "log_loss", "mae", "precision", "r2", "recall",
+                   "rmse"]
+GATE = re.compile(r"^\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)\s*$")
 SchemaChange = Literal["fail", "append_new_columns", "sync"]
 PartitionUnit = Literal["hour", "day", "month", "year"]
 # what a Python model's inputs arrive as: the engine's own frames (a DuckDB relation, a
@@ -142,6 +150,17 @@ class ModelConfig(BaseModel):
     # every micro-batch, whose own changes are no new rows for this table
     # (a mapping names each one's join key: only the rows of the keys in the micro-batch)
     dimensions: tuple[str, ...] | dict[str, str | None] | None = None
+    # train (afluente.ml): the label column, the metrics measured on the holdout (a share
+    # of the training set split off with `seed`), the thresholds that make it `champion`
+    label: str | None = None
+    metrics: tuple[MLMetric, ...] | None = None
+    promote_if: dict[MLMetric, str] | None = None
+    holdout: float | None = Field(default=None, gt=0, lt=1)
+    seed: int | None = None
+    # score: the registered model (a `train` table's name) and its `version:` or `alias:`
+    model: str | None = None
+    version: int | None = Field(default=None, ge=1)
+    alias: str | None = None
     # which engine builds it: a name from `engines:` in afluente.yml, or an engine type
     # (duckdb, spark); by default the project's `engine:`
     engine: str | None = None
@@ -155,8 +174,23 @@ class ModelConfig(BaseModel):
 
     _as_tuple = field_validator(
         "unique_key", "keys", "except_columns", "track_history_columns", "track_columns",
-        "tags", "dedup_keys", mode="before",
+        "tags", "dedup_keys", "metrics", mode="before",
     )(_names)
+
+    @field_validator("promote_if")
+    @classmethod
+    def _gates(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        for metric, gate in (value or {}).items():
+            if not GATE.match(str(gate)):
+                raise ValueError(f"promote_if: {metric}: {gate!r} is not a threshold; write a "
+                                 "comparison and a number, like `>= 0.7` or `< 0.3`")
+        return value
+
+    @model_validator(mode="after")
+    def _one_model_version(self) -> ModelConfig:
+        if self.version is not None and self.alias is not None:
+            raise ValueError("give `version:` or `alias:`, not both")
+        return self
 
     @field_validator("dimensions", mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from afluente.config import Project
 from afluente.engines import project_engine
@@ -16,9 +17,11 @@ from afluente.observability.alerts import AlertError, send_alerts
 from afluente.observability.incidents import Alert, reconcile
 from afluente.observability.metrics import UPSERTED_ROWS, Outcome, collect_metrics
 from afluente.observability.pillars import (
+    PREDICTION_DRIFT,
     Finding,
     check_distribution,
     check_freshness,
+    check_prediction_drift,
     check_schema,
     check_volume,
 )
@@ -62,8 +65,22 @@ def observe_run(
         for row in rows:
             findings += _pillars(project, graph, row, history[row.model], incidents, judged)
             scope |= {(row.model, p) for p in judged}
+        findings += check_prediction_drift(_drift_events(project, graph, run_id, rows))
         alerts = reconcile(store, project, graph, findings, scope, run_id, now)
     return Observed(rows, findings, alerts, send_alerts(alerts, config))
+
+
+def _drift_events(project: Project, graph: Graph, run_id: str, rows: list[MetricsRow]
+                  ) -> list[tuple[str, dict[str, Any]]]:
+    """The `prediction_drift` events of this run's score tables (runtime/ml_build.py)."""
+    scored = {r.model for r in rows if graph[TableRef.parse(r.model)].kind == "score"}
+    if not scored:
+        return []
+    from afluente.state import StateStore
+
+    with StateStore.open(project.state_url) as state:
+        return [(e.model, e.payload) for e in state.events(run_id)
+                if e.type == PREDICTION_DRIFT and e.model in scored]
 
 
 def check_project(project: Project, now: datetime | None = None) -> Observed:

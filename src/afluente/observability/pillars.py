@@ -159,6 +159,25 @@ def _column_anomaly(
     )
 
 
+#: the event a `score` table's build records about its new scores (afluente.ml.drift)
+PREDICTION_DRIFT = "prediction_drift"
+
+
+def check_prediction_drift(payloads: Iterable[tuple[str, dict[str, Any]]]) -> list[Finding]:
+    """Findings of the distribution pillar for the score tables whose new predictions
+    drifted from their model's training predictions (`payloads`: each table and its
+    `prediction_drift` event of the run)."""
+    return [
+        Finding(
+            model, "distribution", "prediction.psi", "warning",
+            f"`{model}` predictions drifted from those `{p['model']}` v{p['version']} made on "
+            f"its holdout: PSI {p['psi']} over {p['rows']} rows (0.25 or more is a shift)",
+            {"psi": p["psi"], "rows": p["rows"], "model": p["model"], "version": p["version"]},
+        )
+        for model, p in payloads if p.get("drifting")
+    ]
+
+
 def _median(points: list[Point]) -> float:
     values = sorted(p.value for p in points)
     return values[len(values) // 2] if values else 0.0

@@ -100,7 +100,8 @@ class ModelBuilder:
                     return self.nothing_new(step, time.monotonic() - started,
                                              "its inputs wrote nothing new in this run", attempt)
                 written = self._materialize(node, step, read)
-                if written is None and node.config.incremental:
+                if written is None and (node.config.incremental
+                                        or node.table_kind.build == "ml"):
                     reason = self.reasons.get(node.ref, "no new upstream data")
                     return self.nothing_new(step, time.monotonic() - started, reason, attempt)
         except Exception as exc:
@@ -225,7 +226,7 @@ class ModelBuilder:
                quality: QualityStep | None) -> WriteResult | None:
         """Build the way the node's kind builds (`TableKind.build`)."""
         builders = {"view": self._build_view, "incremental": self._build_incremental,
-                    "full": self._build_full}
+                    "full": self._build_full, "ml": self._build_ml}
         build = node.table_kind.build
         return builders[build](self._masked_on_write(node, build), step, read, quality)
 
@@ -269,6 +270,27 @@ class ModelBuilder:
                 node, step, dict(read))
         written = self._write_model(quality.apply(node), step, dict(read))
         quality.commit_quarantine(node, written.version)
+        return written
+
+    def _build_ml(self, node: Node, step: PlanStep, read: dict[str, int],
+                  quality: QualityStep | None) -> WriteResult | None:
+        """A `train` or `score` table (runtime/ml_build.py)."""
+        from afluente.runtime.ml_build import MLBuild
+
+        prints = {str(u): self.graph.fingerprints[u] for u in materialized_inputs(self.graph,
+                                                                                  node.ref)}
+        written = MLBuild(
+            self.project, self.engine, self.warehouse, node, self.run_id, self.started_at,
+            step.fingerprint, read, prints, self.plan.observations[node.ref].last,
+            self.plan.full_refresh, lambda kind, payload: self._event(kind, node.name,
+                                                                      _level(payload), payload),
+        ).run()
+        if written is not None:
+            self.versions[node.ref] = written.version
+            self._event("table_committed", node.name, "info",
+                        {"version": written.version, "rows": written.rows})
+        else:
+            self.reasons[node.ref] = "every row has a prediction of this model version"
         return written
 
     def _write_by_group(self, node: Node, step: PlanStep, read: dict[str, int]
@@ -538,6 +560,11 @@ class ModelBuilder:
     def _event(self, kind: str, model: str, level: EventLevel, payload: dict[str, object]) -> None:
         self.state.emit(Event(type=kind, run_id=self.run_id, model=model, level=level,
                               payload=payload))
+
+
+def _level(payload: dict[str, object]) -> EventLevel:
+    """A model that missed its promotion gate, or predictions that drift, warn."""
+    return "warning" if payload.get("gate") or payload.get("drifting") else "info"
 
 
 def _result_payload(result: ModelResult) -> dict[str, object]:

@@ -177,6 +177,10 @@ def _upstream_runs(node: Node, up: TableRef) -> str:
 
 def _full_reason(node: Node) -> str:
     """How a `full` model whose input changed is rebuilt: by group, or whole and why."""
+    if node.kind == "train":
+        return "kind `train` trains and registers a new version"
+    if node.kind == "score":
+        return "kind `score` scores the keys it lacks (all of them for a new model version)"
     if node.kind != "full":
         return f"kind `{node.kind}` recomputes the whole table"
     from afluente.model.group_shape import plan_reason  # sqlglot: only when one runs
