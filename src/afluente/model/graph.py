@@ -201,6 +201,7 @@ def _unprinted(node: Node) -> set[str]:
     unset = {k for k in ("combine", "session_gap") if getattr(node.config, k) is None}
     # when a window closes only decides what `__final` gets: the table's rows are the same
     return {"description", "columns", "engine", "retention", "retention_column", "closes_at",
+            "entity_key",
             *STREAM_POLICY_KEYS, *unset}
 
 

@@ -24,6 +24,7 @@ from afluente.errors import AfluenteError, AuditError, EngineError, ModelError
 from afluente.governance.audit import append_audit
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.contracts import check_contract
+from afluente.runtime.event_time import check_feature_columns
 from afluente.runtime.incremental_build import IncrementalBuild
 from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.ingest import IngestRequest, ingest
@@ -299,7 +300,8 @@ class ModelBuilder:
         return written
 
     def _write_model(self, node: Node, step: PlanStep, inputs: dict[str, object]) -> WriteResult:
-        staged = node.language == "sql" and not node.config.contracted_types
+        staged = (node.language == "sql" and not node.config.contracted_types
+                  and node.config.entity_key is None)  # feature tables: columns checked
         written = self._write_staged(node, step, inputs) if staged else None
         if written is None:
             if node.language == "python":
@@ -436,6 +438,9 @@ class ModelBuilder:
         try:
             check_contract(node.config.contracted_types, stream.reader.schema, node.location,
                            node.name, self.engine)
+            if node.config.entity_key is not None:
+                check_feature_columns(stream.reader.schema, node.config, node.location,
+                                      node.name)
             return self.warehouse.write(
                 node.ref,
                 stream.reader,
