@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from afluente.config import load_project
-from afluente.model import TableRef
+from afluente.errors import Location, ModelError
+from afluente.model import TableRef, load_graph
 from afluente.runtime import run_project
 from afluente.storage import Warehouse
 
@@ -108,3 +109,53 @@ def test_entity_key_needs_an_event_time(root: Path) -> None:
 
     with pytest.raises(Exception, match="`entity_key` needs `event_time: <column>`"):
         run(root)
+
+
+SQL_TRAINING = """\
+/* @config
+description: the churn training set
+*/
+SELECT *
+FROM {{{{ point_in_time('gold.labels', label_time='as_of',
+                       features=['gold.spend']{options}) }}}}
+"""
+
+
+@pytest.mark.parametrize(("options", "expected"), [
+    ("", [(1, datetime(2024, 1, 20), 1, 10.0), (2, datetime(2024, 1, 10), 0, None)]),
+    # the spend of customer 1 on 2024-01-01 is 19 days old on 2024-01-20
+    (", ttl='10 days'", [(1, datetime(2024, 1, 20), 1, None),
+                         (2, datetime(2024, 1, 10), 0, None)]),
+])
+def test_a_sql_model_builds_the_training_set_from_the_feature_tables_config(
+        root: Path, options: str, expected: list[tuple[object, ...]]) -> None:
+    write(root, {"models/gold/training.py": "", "models/gold/training.sql":
+                 SQL_TRAINING.format(options=options)})
+    (root / "models/gold/training.py").unlink()
+
+    assert run(root)["gold.training"][0] == "success"
+    assert rows(root) == expected
+
+
+def test_point_in_time_over_a_table_that_is_not_a_feature_table(root: Path) -> None:
+    (root / "models/gold/training.py").unlink()
+    write(root, {"models/gold/spend.sql": FEATURES.replace("entity_key: customer_id\n", "")
+                 .replace("event_time: known_at\n", ""),
+                 "models/gold/training.sql": SQL_TRAINING.format(options="")})
+
+    with pytest.raises(ModelError) as caught:
+        load_graph(load_project(root), cache=False)
+
+    assert caught.value.message == ("`gold.spend` is not a feature table: it declares no "
+                                    "`entity_key` and `event_time`")
+    assert caught.value.location == Location(root / "models/gold/training.sql", 5)
+
+
+def test_point_in_time_with_a_wrong_option(root: Path) -> None:
+    (root / "models/gold/training.py").unlink()
+    write(root, {"models/gold/training.sql": SQL_TRAINING.format(options=", tll='1d'")})
+
+    with pytest.raises(ModelError, match="unknown option `tll`") as caught:
+        load_graph(load_project(root), cache=False)
+
+    assert caught.value.location == Location(root / "models/gold/training.sql", 5)
