@@ -74,8 +74,9 @@ def _subquery(call: PointInTimeCall, nodes: Mapping[TableRef, Node]) -> str:
         keys, event_time = _feature_keys(ref, nodes, call.location)
         alias = f"f{index}"
         hidden = ", ".join(ident(c) for c in (*keys, event_time))
-        values = f"COLUMNS({alias}.* EXCLUDE ({hidden}))"
+        values = f"{alias}.* EXCLUDE ({hidden})"
         if call.ttl is not None:
+            values = f"COLUMNS({values})"
             seconds = int(call.ttl.total_seconds())
             values = (f"CASE WHEN {alias}.{ident(event_time)} >= {label_t} - INTERVAL "
                       f"'{seconds}' SECOND THEN {values} END")
