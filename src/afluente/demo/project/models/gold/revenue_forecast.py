@@ -7,7 +7,6 @@ numpy only). How well each did on the past is in gold.revenue_backtest."""
 from typing import Any
 
 import afluente
-from afluente import forecast
 
 SERIES = {"series": "uf", "time": "month", "value": "gross_revenue", "season": 12, "seed": 17}
 
@@ -32,4 +31,6 @@ SERIES = {"series": "uf", "time": "month", "value": "gross_revenue", "season": 1
     },
 )
 def revenue_forecast(revenue: Any) -> Any:
+    from afluente import forecast  # numpy: loaded when the table is built
+
     return forecast.forecast_table(revenue, horizon=6, **SERIES)
