@@ -159,3 +159,21 @@ def test_point_in_time_with_a_wrong_option(root: Path) -> None:
         load_graph(load_project(root), cache=False)
 
     assert caught.value.location == Location(root / "models/gold/training.sql", 5)
+
+
+def test_a_sql_point_in_time_key_mismatch_names_the_model_file_line_and_columns(
+        root: Path) -> None:
+    (root / "models/gold/training.py").unlink()
+    write(root, {"models/gold/training.sql": SQL_TRAINING.format(options="")})
+    run(root)
+    warehouse = Warehouse(load_project(root).warehouse_uri)
+    before = warehouse.version(TRAINING_REF)
+    write(root, {"models/gold/labels.sql": LABELS.format(key="'1'", key2="'2'")})
+
+    status, reason = run(root)["gold.training"]
+
+    assert status == "failed", reason
+    assert reason.startswith(f"{root / 'models/gold/training.sql'}:5: ")
+    assert ("entity key types differ: `customer_id` is VARCHAR in label table `gold.labels` "
+            "but `customer_id` is INTEGER in feature table `gold.spend`") in reason
+    assert warehouse.version(TRAINING_REF) == before

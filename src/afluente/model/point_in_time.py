@@ -30,6 +30,7 @@ from afluente.sql_text import ident
 MACRO = re.compile(r"\{\{\s*point_in_time\s*\((?P<args>.*?)\)\s*\}\}", re.DOTALL)
 USAGE = ("write {{ point_in_time('layer.labels', label_time='<column>', "
          "features=['layer.features', ...]) }}")
+CALLS = "point_in_time"
 _OPTIONS = frozenset({"label_time", "features", "exclusive", "ttl"})
 
 
@@ -41,6 +42,8 @@ class PointInTimeCall:
     exclusive: bool
     ttl: timedelta | None
     location: Location
+    # each feature table's (entity key, event time), from its config (filled by `expand`)
+    keys: tuple[tuple[tuple[str, ...], str], ...] = ()
 
 
 def has_calls(text: str) -> bool:
@@ -59,19 +62,30 @@ def with_stand_ins(text: str, file: Path) -> str:
 
 
 def expand(node: Node, nodes: Mapping[TableRef, Node]) -> Node:
-    """`node` with its calls replaced by their ASOF JOIN subqueries."""
+    """`node` with its calls replaced by their ASOF JOIN subqueries (the calls themselves
+    kept in `extra["point_in_time"]`, for the runtime to check the columns they join)."""
     assert node.sql is not None
     text = node.sql
-    return replace(node, sql=MACRO.sub(lambda m: _subquery(_call(m, text, node.file), nodes),
-                                       text))
+    calls = [_call(m, text, node.file) for m in MACRO.finditer(text)]
+    calls = [replace(c, keys=tuple(_feature_keys(r, nodes, c.location) for r in c.features))
+             for c in calls]
+    joined = iter([_subquery(c) for c in calls])
+    return replace(node, sql=MACRO.sub(lambda _: next(joined), text),
+                   extra={**node.extra, CALLS: tuple(calls)})
 
 
-def _subquery(call: PointInTimeCall, nodes: Mapping[TableRef, Node]) -> str:
+def calls_of(node: Node) -> tuple[PointInTimeCall, ...]:
+    """The point_in_time calls of a SQL model (none for any other node)."""
+    found: tuple[PointInTimeCall, ...] = node.extra.get(CALLS, ())
+    return found
+
+
+def _subquery(call: PointInTimeCall) -> str:
     comparison = ">" if call.exclusive else ">="
     selected, joins = ["l.*"], []
     label_t = f"l.{ident(call.label_time)}"
-    for index, ref in enumerate(call.features):
-        keys, event_time = _feature_keys(ref, nodes, call.location)
+    for index, (ref, (keys, event_time)) in enumerate(zip(call.features, call.keys,
+                                                         strict=True)):
         alias = f"f{index}"
         hidden = ", ".join(ident(c) for c in (*keys, event_time))
         values = f"{alias}.* EXCLUDE ({hidden})"

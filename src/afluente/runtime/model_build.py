@@ -29,6 +29,7 @@ from afluente.runtime.incremental_build import IncrementalBuild
 from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
+from afluente.runtime.point_in_time_check import check_point_in_time
 from afluente.runtime.quality_accounting import ACCOUNTED, Holding, ReadScope, account
 from afluente.runtime.quality_step import QualityStep, QualityTally, checked_view_sql
 from afluente.runtime.quarantine_names import quarantine_ref
@@ -227,6 +228,7 @@ class ModelBuilder:
         """Build the way the node's kind builds (`TableKind.build`)."""
         builders = {"view": self._build_view, "incremental": self._build_incremental,
                     "full": self._build_full}
+        check_point_in_time(node, self.engine)
         build = node.table_kind.build
         return builders[build](self._masked_on_write(node, build), step, read, quality)
 
