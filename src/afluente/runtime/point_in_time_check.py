@@ -12,7 +12,14 @@ from afluente.model.point_in_time import PointInTimeCall, calls_of
 
 
 def check_point_in_time(node: Node, engine: Engine) -> None:
-    for call in calls_of(node):
+    calls = calls_of(node)
+    if calls and engine.name != "duckdb":
+        raise FeatureError(
+            f"point_in_time in a SQL model runs on DuckDB (an ASOF JOIN), not on "
+            f"{engine.name}", location=calls[0].location, table=node.name,
+            hint="build the training set in a Python model with "
+            "afluente.features.training_set, which runs on every engine (docs/ml.md)")
+    for call in calls:
         try:
             _check(call, engine)
         except FeatureError as exc:

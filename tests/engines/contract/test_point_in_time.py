@@ -32,6 +32,9 @@ def {name}(labels, spend, visits):
                                    ttl={ttl!r})}})
 """
 VARIANTS = {"inclusive": (False, None), "exclusive_ttl": (True, timedelta(days=5))}
+SQL_MODEL = """SELECT *
+FROM {{ point_in_time('gold.labels', label_time='as_of', features=['gold.spend', 'gold.visits']) }}
+"""
 
 
 def literal(value: Any) -> str:
@@ -66,18 +69,20 @@ def built(engine_config: str, tmp_path_factory: pytest.TempPathFactory) -> tuple
     for name, (exclusive, ttl) in VARIANTS.items():
         files[f"models/gold/{name}.py"] = TRAINING.format(
             name=name, exclusive=exclusive, ttl=None if ttl is None else f"{ttl.days} days")
+    files["models/gold/sql_training.sql"] = SQL_MODEL
     for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text, encoding="utf-8")
     result = run_project(load_project(root))
-    assert result.status == "success", [m.reason for m in result.failed]
-    return root, (labels, tables)
+    failed = {str(m.ref): m.reason for m in result.failed}
+    assert set(failed) <= {"gold.sql_training"}, failed
+    return root, (labels, tables, failed)
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_the_training_set_equals_the_brute_force_one(built: tuple[Path, Any],
                                                       variant: str) -> None:
-    root, (labels, tables) = built
+    root, (labels, tables, _) = built
     exclusive, ttl = VARIANTS[variant]
     stored = DeltaTable(str(root / "warehouse/gold" / variant)).to_pyarrow_table()
 
@@ -85,5 +90,23 @@ def test_the_training_set_equals_the_brute_force_one(built: tuple[Path, Any],
     got = sorted(zip(*(stored[c].to_pylist() for c in stored.column_names), strict=True),
                  key=repr)
     columns = [brute_force(labels, tables[n], exclusive, ttl) for n in ("spend", "visits")]
+    assert got == sorted(((*label, *found) for label, *found in zip(labels, *columns,
+                                                                    strict=True)), key=repr)
+
+
+def test_point_in_time_in_sql_runs_on_duckdb_and_says_what_to_do_elsewhere(
+        built: tuple[Path, Any], engine_name: str) -> None:
+    root, (labels, tables, failed) = built
+    if engine_name != "duckdb":
+        assert failed["gold.sql_training"] == (
+            f"{root / 'models/gold/sql_training.sql'}:2: [gold.sql_training] point_in_time "
+            f"in a SQL model runs on DuckDB (an ASOF JOIN), not on {engine_name}\n"
+            "  hint: build the training set in a Python model with "
+            "afluente.features.training_set, which runs on every engine (docs/ml.md)")
+        return
+    stored = DeltaTable(str(root / "warehouse/gold/sql_training")).to_pyarrow_table()
+    got = sorted(zip(*(stored[c].to_pylist() for c in stored.column_names), strict=True),
+                 key=repr)
+    columns = [brute_force(labels, tables[n], False, None) for n in ("spend", "visits")]
     assert got == sorted(((*label, *found) for label, *found in zip(labels, *columns,
                                                                     strict=True)), key=repr)
