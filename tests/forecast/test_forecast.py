@@ -164,3 +164,15 @@ def test_a_missing_column_is_named() -> None:
                        r"revenue\)"):
         forecast_table(sales(), series="uf", time="month", value="amount", season=12,
                        horizon=3)
+
+
+def test_tables_are_typed_even_when_a_metric_is_null_everywhere() -> None:
+    zeros = pa.table({"uf": ["SP"] * 20, "month": months(20), "revenue": [0.0] * 20})
+
+    table = backtest_table(zeros, series="uf", time="month", value="revenue", season=4,
+                           horizon=2)
+
+    assert table.schema.field("mape").type == pa.float64()
+    assert table["mape"].to_pylist() == [None, None]  # no period with actual != 0
+    assert table["smape"].to_pylist() == [0.0, 0.0]  # every forecast 0 too: no error
+    assert table.schema.field("first_origin").type == pa.date32()

@@ -67,6 +67,7 @@ class Regular:
     values: list[Series]
     periods: Any  # numpy datetime64 array, one per position
     freq: Frequency
+    key_types: list[Any]  # the Arrow types of the series key columns
 
 
 def forecast_table(data: Any, *, series: str | Sequence[str], time: str, value: str,
@@ -84,7 +85,7 @@ def forecast_table(data: Any, *, series: str | Sequence[str], time: str, value: 
             predicted = settings.method(name)(history, horizon)
             rows += [(*key, future[k], name, float(predicted[k])) for k in range(horizon)]
     names = [*_names(series), time, "method", "forecast"]
-    return _table(names, rows)
+    return _table(names, rows, [*regular.key_types, "date32", "string", "float64"])
 
 
 def backtest_table(data: Any, *, series: str | Sequence[str], time: str, value: str,
@@ -114,7 +115,8 @@ def backtest_table(data: Any, *, series: str | Sequence[str], time: str, value: 
                          else smape_value < baseline))
     names = [*_names(series), "method", "origins", "first_origin", "last_origin", "horizon",
              "mape", "smape", "beats_baseline"]
-    return _table(names, rows)
+    return _table(names, rows, [*regular.key_types, "string", "int64", "date32", "date32",
+                                "int64", "float64", "float64", "bool_"])
 
 
 def _prepare(data: Any, series: str | Sequence[str], time: str, value: str, season: int,
@@ -157,7 +159,8 @@ def regular_series(table: pa.Table, series: Sequence[str], time: str, value: str
     np.add.at(values, (np.array([index[k] for k in key_rows]), positions), amounts)
     start = _start(times[known].min(), freq)
     periods = start + np.arange(values.shape[1]) * (7 if freq == "week" else 1)
-    return Regular(keys, list(values), periods, freq)
+    return Regular(keys, list(values), periods, freq,
+                   [table.schema.field(c).type for c in series])
 
 
 def _positions(times: Any, freq: Frequency) -> Any:
@@ -197,8 +200,12 @@ def _arrow(data: Any) -> pa.Table:
     return data if isinstance(data, pa.Table) else as_frame(data, "arrow")
 
 
-def _table(names: list[str], rows: list[tuple[Any, ...]]) -> pa.Table:
+def _table(names: list[str], rows: list[tuple[Any, ...]], types: list[Any]) -> pa.Table:
+    """The rows as a table of the given types (names of pyarrow type functions, or types),
+    typed even when a column holds only nulls or there is no row."""
     import pyarrow as pa
 
+    kinds = [getattr(pa, t)() if isinstance(t, str) else t for t in types]
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    return pa.table({name: list(column) for name, column in zip(names, columns, strict=True)})
+    return pa.table([pa.array(list(c), type=k) for c, k in zip(columns, kinds, strict=True)],
+                    names=names)
