@@ -70,7 +70,9 @@ def expand(node: Node, nodes: Mapping[TableRef, Node]) -> Node:
     calls = [replace(c, keys=tuple(_feature_keys(r, nodes, c.location) for r in c.features))
              for c in calls]
     joined = iter([_subquery(c) for c in calls])
-    return replace(node, sql=MACRO.sub(lambda _: next(joined), text),
+    # on as many lines as the call: positions in errors after it stay right
+    return replace(node, sql=MACRO.sub(lambda m: next(joined) + "\n" * m.group(0).count("\n"),
+                                       text),
                    extra={**node.extra, CALLS: tuple(calls)})
 
 
