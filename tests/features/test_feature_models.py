@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from afluente.config import load_project
-from afluente.errors import Location, ModelError
+from afluente.errors import ConfigError, Location, ModelError
 from afluente.model import TableRef, load_graph
 from afluente.runtime import run_project
 from afluente.storage import Warehouse
@@ -107,8 +107,10 @@ def test_a_feature_table_without_its_event_time_column_fails_its_build(root: Pat
 def test_entity_key_needs_an_event_time(root: Path) -> None:
     write(root, {"models/gold/spend.sql": FEATURES.replace("event_time: known_at\n", "")})
 
-    with pytest.raises(Exception, match="`entity_key` needs `event_time: <column>`"):
+    with pytest.raises(ConfigError, match="`entity_key` needs `event_time: <column>`") as caught:
         run(root)
+
+    assert caught.value.location == Location(root / "models/gold/spend.sql", 2)
 
 
 SQL_TRAINING = """\
