@@ -176,6 +176,8 @@ def run_model(con: duckdb.DuckDBPyConnection, model: Model, out: Path) -> Path:
             result = fn(*(con.sql(f"SELECT * FROM {name}") for name in declared))
         if options.get("kind") == "apply_changes":
             result = con.sql(scd2_sql(result, options))
+        if not hasattr(result, "to_parquet"):  # an Arrow table (the forecasts)
+            result = con.from_arrow(result)
         result.to_parquet(str(target))
     else:
         sql = HEADER.sub("", model.path.read_text(encoding="utf-8")).strip().rstrip(";")

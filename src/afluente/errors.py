@@ -76,6 +76,15 @@ class EngineError(AfluenteError):
     """The compute engine failed to run a model."""
 
 
+class FeatureError(EngineError):
+    """A training set cannot be joined from its label and feature tables (a key or time
+    column missing or mistyped)."""
+
+
+class ForecastError(EngineError):
+    """A time series cannot be forecast (too short for its season, not a number series)."""
+
+
 class ConnectorError(AfluenteError):
     """A source could not be read."""
 

@@ -142,7 +142,7 @@ def test_demo_schedules_load_in_airflow_one_task_per_model_with_the_graphs_edges
         assert (dag["cron"], dag["timezone"], dag["catchup"]) == (
             spec.cron, spec.timezone, spec.catch_up == "all")
     every_task = set().union(*(bag["dags"][d]["tasks"] for d in DEMO_DAGS))
-    assert every_task == {str(ref) for ref in graph.nodes} and len(every_task) == 24
+    assert every_task == {str(ref) for ref in graph.nodes} and len(every_task) == 26
     gold = bag["dags"]["demo_shop_gold_daily"]
     assert (gold["cron"], gold["timezone"], gold["catchup"]) == (
         "0 6 * * *", "America/Sao_Paulo", True)

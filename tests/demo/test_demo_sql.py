@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,7 +17,7 @@ from sqlglot import exp
 
 from afluente.config import load_project
 from afluente.demo.build import prepare_demo
-from afluente.model import Graph, load_graph
+from afluente.model import Graph, TableRef, load_graph
 from afluente.runtime import run_project
 from afluente.storage import Warehouse
 from afluente.transform import UNKNOWN_KEY, visible_rows_sql
@@ -331,3 +332,27 @@ def test_fct_orders_matches_the_or_form_of_the_customer_lookup(
              FROM gold.dim_customer GROUP BY customer_id) m USING (customer_id)""",
     )
     assert min(branches) > 0, branches
+
+
+def test_revenue_forecast_per_state_and_its_backtest(con: duckdb.DuckDBPyConnection) -> None:
+    states = one(con, "SELECT count(DISTINCT uf) FROM gold.revenue_by_state_month "
+                      "WHERE month IS NOT NULL")
+    assert one(con, "SELECT count(*), count(DISTINCT uf), min(month), max(month) "
+                    "FROM gold.revenue_forecast") == (
+        states * 2 * 6, states, date(2025, 1, 1), date(2025, 6, 1))
+    # the baseline by hand: January 2025 of each state is its revenue of January 2024
+    assert one(con, """
+        SELECT count(*) FROM gold.revenue_forecast AS f
+        LEFT JOIN gold.revenue_by_state_month AS r
+          ON r.uf = f.uf AND r.month = DATE '2024-01-01'
+        WHERE f.method = 'seasonal_naive' AND f.month = DATE '2025-01-01'
+          AND abs(f.forecast - coalesce(r.gross_revenue, 0)) > 1e-6""") == 0
+    # 24 months of orders; origins from month 14 (March 2024) to the last with 3 after it
+    assert one(con, "SELECT count(*), min(origins), max(origins), min(first_origin), "
+                    "max(last_origin) FROM gold.revenue_backtest") == (
+        states * 2, 8, 8, date(2024, 3, 1), date(2024, 10, 1))
+    assert one(con, "SELECT count(*) FROM gold.revenue_backtest WHERE method = "
+                    "'seasonal_naive' AND beats_baseline") == 0
+    graph = load_graph(load_project(PROJECT), cache=False)
+    assert {str(r) for r in graph.upstream_of([TableRef("gold", "revenue_backtest")])} >= {
+        "gold.revenue_by_state_month", "silver.orders", "bronze.orders"}

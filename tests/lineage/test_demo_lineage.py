@@ -52,6 +52,15 @@ def test_gold_column_upstream_reaches_the_landing_file_columns(demo: Path) -> No
             "kind": "identity"} in graph["edges"]
 
 
+def test_the_revenue_forecast_reaches_the_landing_file_columns(demo: Path) -> None:
+    done = afluente(demo, "lineage", "gold.revenue_forecast.forecast", "--upstream",
+                    "--format", "json")
+    assert done.returncode == 0, done.stderr
+    nodes = set(json.loads(done.stdout)["nodes"])
+    assert {"gold.revenue_by_state_month.gross_revenue", "source:order_items.quantity",
+            "source:order_items.unit_price"} <= nodes
+
+
 def test_tree_shows_the_kinds_and_the_depth_limits_the_walk(demo: Path) -> None:
     done = afluente(demo, "lineage", "gold.revenue_by_state_month.uf", "--depth", "1")
     assert done.returncode == 0, done.stderr

@@ -11,7 +11,8 @@ from .conftest import ProjectTree
 MODEL_KEYS = (
     "valid keys here: alias, apply_as_deletes, closes_at, columns, combine, contract, "
     "dedup_keys, dedupe_by, "
-    "delete_when, description, dimensions, engine, event_time, except_columns, expectations, "
+    "delete_when, description, dimensions, engine, entity_key, event_time, except_columns, "
+    "expectations, "
     "frame, freshness, holdout, keys, kind, label, late_data, lookback, maintenance, metrics, "
     "model, on_null_key, on_schema_change, owner, "
     "partition_by, promote_if, retention, retention_column, retries, scd_type, seed, "

@@ -313,7 +313,7 @@ def test_the_demo_exports_but_for_its_two_tables_sdp_cannot_express(tmp_path: Pa
     assert refused == ["gold.dim_customer", "silver.orders"]
     rest = " ".join(str(r) for r in graph.order if str(r) not in refused)
     plan = plan_export(loaded, graph, rest, STORAGE)
-    assert len(plan.definitions) == 22
+    assert len(plan.definitions) == 24
     assert plan.notes[-1] == ("19 expectation(s) written as comments (not enforced: "
                               "pyspark.pipelines has no expectations API)")
     assert [str(r) for r in plan.external] == refused

@@ -30,7 +30,7 @@ def test_project_models_and_graph(served: Served) -> None:
     graph = load_graph(load_project(served.root))
     [project] = get(served, "/api/projects")
     assert project["name"] == "demo_shop" and project["tables"] == len(graph)
-    assert project["layers"] == {"bronze": 8, "silver": 9, "gold": 7} and project["governed"]
+    assert project["layers"] == {"bronze": 8, "silver": 9, "gold": 9} and project["governed"]
     models = get(served, "/api/models")
     assert [m["table"] for m in models] == [str(r) for r in graph.order]
     orders = get(served, "/api/models/silver.orders")

@@ -104,6 +104,8 @@ def _render_summary(
     p = f"{_program()} -p {directory}"
     for hint in (
         f"{p} query \"select * from gold.revenue_by_state_month order by 1, 2 limit 10\"",
+        f"{p} query \"select * from gold.revenue_backtest where method = 'holt_winters' "
+        "order by smape\"   # the revenue forecast's backtest",
         f"{p} history silver.orders",
         f"{p} plan            # nothing to do: every table is up to date",
         f"{p} runs",

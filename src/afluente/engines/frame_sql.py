@@ -41,6 +41,21 @@ def run_sql(query: str, frames: Mapping[str, Any]) -> Any:
     return frames[first].query(registered[first], text)
 
 
+def frame_engine(frame: Any) -> str | None:
+    """`duckdb` or `spark`: the engine that gave a Python model this frame (None: neither)."""
+    return _kind(frame)
+
+
+def frame_schema(frame: Any) -> dict[str, str]:
+    """Column -> type of an engine's frame (DuckDB's or Spark's type names)."""
+    if _kind(frame) == "spark":
+        return {str(name): str(kind) for name, kind in frame.dtypes}
+    if _kind(frame) == "duckdb":
+        return {str(n): str(t) for n, t in zip(frame.columns, frame.types, strict=True)}
+    raise EngineError(f"expected a frame a model received, got {type(frame).__name__}",
+                      hint="pass the function's input frames unchanged")
+
+
 def _kind(frame: Any) -> str | None:
     cls = type(frame)
     if cls.__name__ == "DuckDBPyRelation":

@@ -22,6 +22,7 @@ from afluente.model.header import Header, split_header
 from afluente.model.model_config import ModelConfig
 from afluente.model.nodes import Dependency, Node
 from afluente.model.parse_cache import CachedHeader, ParseCache, ParsedSql
+from afluente.model.point_in_time import MACRO, has_calls, with_stand_ins
 from afluente.model.python_model import load_specs
 from afluente.model.refs import TableRef
 
@@ -134,8 +135,9 @@ def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLa
     doc = _sql_config_doc(file, text, cache)
     config = effective_config(model_layer(doc), defaults)
     parsed = cache.get(text)
+    macros = has_calls(text)
     if parsed is None:
-        parsed = _parse_sql(text, file)
+        parsed = _parse_sql(with_stand_ins(text, file) if macros else text, file)
         cache.put(text, parsed)
     deps = tuple(
         Dependency(TableRef(layer_, name), Location(file, line, column))
@@ -148,7 +150,9 @@ def _sql_node(file: Path, layer: str, cache: ParseCache, defaults: list[ConfigLa
         config=config,
         depends_on=deps,
         sql=text,
-        code=parsed.code,
+        # a point_in_time call's options change the query it becomes (graph.build_graph)
+        code=parsed.code + "".join(m.group(0) for m in MACRO.finditer(text)) if macros
+        else parsed.code,
         config_doc=doc,
     )
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from afluente.errors import ModelError
 from afluente.model.nodes import Node
+from afluente.model.point_in_time import expand, has_calls
 from afluente.model.refs import TableRef
 
 
@@ -60,6 +61,8 @@ def build_graph(
     `variables` count in the fingerprint of the models whose code reads them."""
     by_ref = _unique(nodes)
     _check_references(by_ref)
+    by_ref = {ref: expand(n, by_ref) if n.sql is not None and has_calls(n.sql) else n
+              for ref, n in by_ref.items()}
     _check_stream_keys(by_ref)
     downstream: dict[TableRef, list[TableRef]] = {ref: [] for ref in by_ref}
     for node in by_ref.values():
@@ -207,6 +210,7 @@ def _unprinted(node: Node) -> set[str]:
     # when a window closes only decides what `__final` gets: the table's rows are the same
     return {"description", "columns", "engine", "retention", "retention_column", "closes_at",
             "maintenance",
+            "entity_key",
             *STREAM_POLICY_KEYS, *unset}
 
 

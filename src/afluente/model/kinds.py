@@ -130,7 +130,8 @@ _NULL_KEYS = frozenset({"on_null_key"})
 # event time in streams: late rows set aside, re-sent rows dropped (runtime/event_time.py)
 _EVENT_TIME = frozenset({"event_time", "watermark", "late_data", "dedup_keys", "dimensions"})
 
-FULL = TableKind("full", "full", folder_expectations=True)
+# a full table with `event_time` (and `entity_key`) is a feature table (afluente.features)
+FULL = TableKind("full", "full", frozenset({"event_time"}), folder_expectations=True)
 VIEW = TableKind("view", "view")
 APPEND = TableKind("append", "incremental", _INCREMENTAL | _EVENT_TIME, full_read_rebuilds=True,
                    quarantine_replaces="none")

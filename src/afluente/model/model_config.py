@@ -161,6 +161,9 @@ class ModelConfig(BaseModel):
     model: str | None = None
     version: int | None = Field(default=None, ge=1)
     alias: str | None = None
+    # feature tables (afluente.features): the columns naming the entity a row describes;
+    # with `event_time:`, when the row's values became known (docs/ml.md)
+    entity_key: tuple[str, ...] | None = None
     # which engine builds it: a name from `engines:` in afluente.yml, or an engine type
     # (duckdb, spark); by default the project's `engine:`
     engine: str | None = None
@@ -174,7 +177,7 @@ class ModelConfig(BaseModel):
 
     _as_tuple = field_validator(
         "unique_key", "keys", "except_columns", "track_history_columns", "track_columns",
-        "tags", "dedup_keys", "metrics", mode="before",
+        "tags", "dedup_keys", "metrics", "entity_key", mode="before",
     )(_names)
 
     @field_validator("promote_if")
@@ -248,6 +251,9 @@ class ModelConfig(BaseModel):
                        if getattr(self, k) is not None]
             if needing:
                 raise ValueError(f"`{needing[0]}` needs `event_time: <column>`")
+        if self.entity_key is not None and self.event_time is None:
+            raise ValueError("`entity_key` needs `event_time: <column>` (when each feature "
+                             "row's values became known)")
         if self.contract == "enforced" and not any(c.type for c in self.columns.values()):
             raise ValueError("`contract: enforced` needs `columns:` with a `type` each")
         return self

@@ -83,6 +83,18 @@ def check_event_column(schema: pa.Schema, config: ModelConfig, location: Locatio
             f"(columns: {', '.join(schema.names)})", location=location, table=table)
 
 
+def check_feature_columns(schema: pa.Schema, config: ModelConfig, location: Location,
+                          table: str) -> None:
+    """A feature table's output has its `event_time` (a time) and `entity_key` columns."""
+    check_event_column(schema, config, location, table)
+    missing = [k for k in config.entity_key or () if k not in schema.names]
+    if missing:
+        raise ModelError(
+            f"`entity_key` names {', '.join(missing)}, not a column of the model's output "
+            f"(columns: {', '.join(schema.names)})", location=location, table=table,
+            hint="name the columns that identify the entity, or select them under that name")
+
+
 def split_batch(rows: pa.Table, config: ModelConfig, newest: datetime | None,
                 seen: SeenKeys | None) -> Split:
     """Sort out a micro-batch against the newest event time accepted before it (`newest`;

@@ -24,10 +24,12 @@ from afluente.errors import AfluenteError, AuditError, EngineError, ModelError
 from afluente.governance.audit import append_audit
 from afluente.model import Graph, Node, TableRef
 from afluente.runtime.contracts import check_contract
+from afluente.runtime.event_time import check_feature_columns
 from afluente.runtime.incremental_build import IncrementalBuild
 from afluente.runtime.incremental_views import attach_stored
 from afluente.runtime.ingest import IngestRequest, ingest
 from afluente.runtime.planner import Plan, PlanStep, materialized_inputs
+from afluente.runtime.point_in_time_check import check_point_in_time
 from afluente.runtime.quality_accounting import ACCOUNTED, Holding, ReadScope, account
 from afluente.runtime.quality_step import QualityStep, QualityTally, checked_view_sql
 from afluente.runtime.quarantine_names import quarantine_ref
@@ -227,6 +229,7 @@ class ModelBuilder:
         """Build the way the node's kind builds (`TableKind.build`)."""
         builders = {"view": self._build_view, "incremental": self._build_incremental,
                     "full": self._build_full, "ml": self._build_ml}
+        check_point_in_time(node, self.engine)
         build = node.table_kind.build
         return builders[build](self._masked_on_write(node, build), step, read, quality)
 
@@ -321,7 +324,8 @@ class ModelBuilder:
         return written
 
     def _write_model(self, node: Node, step: PlanStep, inputs: dict[str, object]) -> WriteResult:
-        staged = node.language == "sql" and not node.config.contracted_types
+        staged = (node.language == "sql" and not node.config.contracted_types
+                  and node.config.entity_key is None)  # feature tables: columns checked
         written = self._write_staged(node, step, inputs) if staged else None
         if written is None:
             if node.language == "python":
@@ -451,6 +455,9 @@ class ModelBuilder:
         try:
             check_contract(node.config.contracted_types, stream.reader.schema, node.location,
                            node.name, self.engine)
+            if node.config.entity_key is not None:
+                check_feature_columns(stream.reader.schema, node.config, node.location,
+                                      node.name)
             return self.warehouse.write(
                 node.ref,
                 stream.reader,

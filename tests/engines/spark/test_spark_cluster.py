@@ -368,7 +368,7 @@ def test_the_cluster_builds_the_demo_as_duckdb_does(
 
     assert demo_on_cluster["first_differs"] == []
     assert differing(duckdb_demo.root, demo_on_cluster["root"]) == []
-    assert len(demo_tables(demo_on_cluster["root"])) == 19
+    assert len(demo_tables(demo_on_cluster["root"])) == 21
     assert merged(demo_on_cluster["root"], "silver", "orders")  # the second run upserted
 
 

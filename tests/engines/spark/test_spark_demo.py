@@ -50,7 +50,7 @@ def demo_runs(
 
 
 def test_the_first_run_writes_the_same_tables_on_both_engines(demo_runs: dict[str, Any]) -> None:
-    assert len(demo_runs["tables"]) == 19, demo_runs["tables"]  # with 8 bronze: 27 tables
+    assert len(demo_runs["tables"]) == 21, demo_runs["tables"]  # with 8 bronze: 29 tables
     assert ("gold", "fct_order_items__quarantine") in demo_runs["tables"]
     assert demo_runs["first"] == []
 
