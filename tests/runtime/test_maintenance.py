@@ -353,3 +353,33 @@ def test_a_vacuum_keeps_what_a_run_reading_for_two_hours_may_need(tmp_path: Path
     (again,) = maintain_tables(project, "bronze.orders")  # no live run: nothing kept
     assert again.done.vacuum_retention == timedelta(0)
     assert again.done.files_vacuumed == 3
+
+
+def test_a_full_model_downstream_is_up_to_date_after_a_maintenance(tmp_path: Path) -> None:
+    """Maintenance commits rewrite files without changing data (`afluente.data_version` names
+    the version whose data they hold): the `full` gold table over silver does not rebuild;
+    new data in silver afterwards does rebuild it."""
+    root = tmp_path / "shop"
+    project = shop(root, "{time_travel: 1 day}")
+    gold = TableRef("gold", "revenue_by_state")
+    warehouse = Warehouse(project.warehouse_uri)
+    built, silver_before = warehouse.version(gold), warehouse.version(SILVER)
+    maintain_tables(project, "silver.orders")
+    maintain_tables(project, "silver.orders")  # a second maintenance holds the same data
+    assert warehouse.version(SILVER) > silver_before
+
+    after = run_project(project)
+
+    assert {str(m.ref): m.status for m in after.models}[str(gold)] == "up_to_date"
+    assert warehouse.version(gold) == built
+    header = (root / "landing" / "orders.csv").read_text().splitlines()[0]
+    (root / "landing" / "orders_9.csv").write_text(header + "\n901;1;9,00;2026-03-01\n")
+
+    grown = run_project(project)
+
+    rebuilt = {str(m.ref): m for m in grown.models}[str(gold)]
+    assert rebuilt.status == "success"
+    assert "`silver.orders`" in rebuilt.reason  # rebuilt, or its touched groups recomputed
+    assert warehouse.version(gold) == built + 1
+    assert run_project(project, "gold.revenue_by_state", full_refresh=True).status == "success"
+    assert content(warehouse, gold, built + 1) == content(warehouse, gold)  # = a full rebuild

@@ -70,12 +70,6 @@ def streamed_inputs(graph: Graph, ref: TableRef) -> list[TableRef]:
     return [up for up in materialized_inputs(graph, ref) if str(up) not in dimensions]
 
 
-def expected_inputs(graph: Graph, ref: TableRef, seen: Mapping[TableRef, Observation]) -> dict[
-    str, Any
-]:
-    """What a build of `ref` from the current state would record as its inputs."""
-    return {str(up): seen[up].version for up in materialized_inputs(graph, ref)}
-
 
 def make_plan(
     graph: Graph,
@@ -210,12 +204,20 @@ def _decide(
     for up in materialized_inputs(graph, ref):
         if up in running:
             return "run", _upstream_runs(graph[ref], up)
-    expected = expected_inputs(graph, ref, seen)
-    for name, version in expected.items():
-        if last.inputs.get(name) != version:
-            return "run", (f"upstream `{name}` changed (v{last.inputs.get(name)} → v{version}); "
+    for up in materialized_inputs(graph, ref):
+        name, version, recorded = str(up), seen[up].version, last.inputs.get(str(up))
+        if recorded != version and not _same_data(seen[up], recorded):
+            return "run", (f"upstream `{name}` changed (v{recorded} → v{version}); "
                            f"{_full_reason(node)}")
     return "skip", f"up to date (v{last.version})"
+
+
+def _same_data(seen: Observation, recorded: Any) -> bool:
+    """Whether every commit of the table after version `recorded` only rewrote files
+    (maintenance: compaction, Z-order, vacuum), so its data is what `recorded` held."""
+    last = seen.last
+    return (last is not None and last.data_version is not None and isinstance(recorded, int)
+            and last.data_version <= recorded <= last.version)
 
 
 def _decide_source(graph: Graph, ref: TableRef, seen: Observation) -> tuple[Action, str]:

@@ -15,6 +15,9 @@ INPUTS = "afluente.inputs"
 MODEL = "afluente.model"
 ROWS = "afluente.rows"
 PROGRESS = "afluente.progress"
+#: on a commit that rewrote files without changing data (maintenance): the version whose
+#: data it holds, so a model that read that version is still up to date
+DATA_VERSION = "afluente.data_version"
 #: the request id of an erasure (`afluente forget`) on the commit that erased the rows
 ERASURE = "afluente.erasure"
 COMPLETE = "complete"  # a progress that sums up every earlier one (older ones may be dropped)
@@ -51,6 +54,7 @@ class CommitInfo:
     inputs: dict[str, Any] = field(default_factory=dict)
     progress: dict[str, Any] | None = None
     overwrite: bool = False
+    data_version: int | None = None  # the version whose data this one holds (maintenance)
 
     @classmethod
     def from_history(cls, entry: dict[str, Any]) -> CommitInfo:
@@ -71,6 +75,7 @@ class CommitInfo:
             progress=json.loads(progress) if isinstance(progress, str) else progress,
             overwrite=(mode.lower() == "overwrite" and not params.get("predicate"))
             or entry.get("operation") in ("CREATE TABLE", "CREATE OR REPLACE TABLE"),
+            data_version=_int(entry.get(DATA_VERSION)),
         )
 
 

@@ -28,7 +28,7 @@ from deltalake.exceptions import DeltaError
 
 from afluente.errors import StorageError
 from afluente.storage.arrow_dataset import delta_dataset, local_root
-from afluente.storage.commits import FINGERPRINT
+from afluente.storage.commits import DATA_VERSION, FINGERPRINT
 from afluente.storage.damage import LOG
 from afluente.storage.file_stats import key_ranges
 from afluente.storage.retention import CARRIED, OPERATION
@@ -127,7 +127,9 @@ def carried_metadata(table: DeltaTable) -> dict[str, str]:
     built = next((e for e in table.history(32) if FINGERPRINT in e), None)
     built = built or (table.history(1) or [{}])[0]
     carried = {k: v for k, v in built.items() if k in CARRIED and isinstance(v, str)}
-    return {**carried, OPERATION: MAINTENANCE}
+    head = (table.history(1) or [{}])[0]
+    held = head.get(DATA_VERSION) if head.get(OPERATION) == MAINTENANCE else None
+    return {**carried, OPERATION: MAINTENANCE, DATA_VERSION: str(held or table.version())}
 
 
 def _rewrite(table: DeltaTable, work: MaintenanceWork, commit: CommitProperties
