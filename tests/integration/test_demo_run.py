@@ -37,8 +37,14 @@ def afluente(demo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def stored_tables(demo: Path) -> list[Path]:
+    """`<warehouse>/<layer>/<table>` folders; `_environments`, `_staging` are afluente's own."""
+    return sorted(p for p in (demo / "warehouse").glob("*/*")
+                  if not p.parent.name.startswith("_"))
+
+
 def test_every_demo_table_is_delta_readable_by_deltalake_and_polars(demo: Path) -> None:
-    tables = sorted((demo / "warehouse").glob("*/*"))
+    tables = stored_tables(demo)
     names = {f"{t.parent.name}.{t.name}" for t in tables}
     assert {f"gold.{g}" for g in GOLD} <= names
     assert {"bronze.orders", "silver.orders", "silver.customers"} <= names
@@ -63,7 +69,7 @@ def test_query_prints_json(demo: Path) -> None:
 
 
 def test_second_demo_run_changes_nothing(demo: Path) -> None:
-    before = {p: DeltaTable(str(p)).version() for p in (demo / "warehouse").glob("*/*")}
+    before = {p: DeltaTable(str(p)).version() for p in stored_tables(demo)}
     done = afluente(demo, "--json", "run")
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
