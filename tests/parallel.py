@@ -51,6 +51,7 @@ IDLE_SECONDS: dict[str, float] = {
     AIRFLOW: 80.0,
     BROKER: 75.0,
     "tests/scheduler/test_sdp_export.py": 25.0,
+    "tests/runtime/test_maintenance.py": 90.0,
 }
 PARAMETRIZED_BY_ENGINE = "tests/engines/contract/"  # [spark] tests join the spark group
 GROUP_OF_FIXTURE = {"spark_started": SPARK, "kafka_broker": BROKER, "airflow": AIRFLOW}
