@@ -17,3 +17,10 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     return str(value)
+
+
+def json_value(value: Any) -> Any:
+    """`value` as JSON holds it: JSON's own types as they are, the rest by `to_jsonable`."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return to_jsonable(value)

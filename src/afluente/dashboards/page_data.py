@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from afluente.dashboards.filters import Value, jsonable_values
-from afluente.dashboards.panel_data import json_value
 from afluente.dashboards.spec import Dashboard
+from afluente.json_values import json_value
 
 
 def dashboard_json(dashboard: Dashboard, choices: Mapping[str, list[Any] | None],

@@ -6,8 +6,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from afluente.config import Project
@@ -15,6 +13,7 @@ from afluente.dashboards.filters import Value, bound_query
 from afluente.dashboards.load import DashboardError
 from afluente.dashboards.spec import Choices, Dashboard, FilterSpec
 from afluente.errors import AfluenteError, Location
+from afluente.json_values import json_value
 
 if TYPE_CHECKING:
     from afluente.governance.reader import GovernedReader
@@ -115,15 +114,3 @@ def _check_columns(dashboard: Dashboard, panel: str, columns: list[str]) -> None
                 location=dashboard.where("panels", panel, key),
                 hint=(f"did you mean `{close[0]}`? " if close else "")
                 + f"the query returns: {', '.join(columns)}")
-
-
-def json_value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    return str(value)
