@@ -55,13 +55,14 @@ def admin_token(root: Path) -> str:
         return create_token(store, "service:bench", "platform", "bench")
 
 
-def serve(root: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(root: Path, wait_s: float = 180) -> tuple[subprocess.Popen[bytes], str]:
+    """`afluente serve` on `root` in a process of its own, once its /health answers."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "afluente", "-p", str(root), "serve",
                                 "--port", str(port)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         try:
             httpx.get(f"{url}/health", timeout=1)

@@ -22,18 +22,14 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DATA_DIR, environment, write_result
-from api_latency import admin_token, free_port
+from api_latency import admin_token, serve
 from plan_validate import generate_project
 
 TIMING = """async () => {
@@ -43,23 +39,6 @@ TIMING = """async () => {
           server_ms: nav.responseEnd - nav.requestStart, bytes: nav.transferSize,
           nodes: document.querySelectorAll('#pipeline .node').length};
 }"""
-
-
-def serve(root: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "afluente", "-p", str(root), "serve",
-                                "--port", str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not start")
 
 
 def signed_in(browser: Any, url: str, token: str) -> Any:
