@@ -3,14 +3,13 @@ session, with an ADMIN token, an analyst token and a token of a role without gra
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.server.live import serving
 
 from afluente.config import load_project
 from afluente.demo.build import prepare_demo
@@ -33,19 +32,9 @@ class Served:
                             **kwargs)  # type: ignore[arg-type]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    import uvicorn
-
-    from afluente.server.app import create_app
-    from afluente.server.context import ServerContext
-
     root = tmp_path_factory.mktemp("served") / "shop"
     prepare_demo(root, orders=120, seed=5)
     project = load_project(root)
@@ -57,18 +46,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                   "nobody": create_token(store, "service:nobody", "nobody", "tests")}
     mp = pytest.MonkeyPatch()
     mp.setenv("AFLUENTE_MASK_KEY", MASK_KEY)  # the analyst's hmac mask, in runs started too
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ServerContext.open(root)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:  # uvicorn sets it once the socket listens
-        if not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        threading.Event().wait(0.02)
     try:
-        yield Served(root, f"http://127.0.0.1:{port}", tokens)
+        with serving(root) as url:
+            yield Served(root, url, tokens)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         mp.undo()

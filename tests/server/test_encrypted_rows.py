@@ -8,14 +8,13 @@ from __future__ import annotations
 import base64
 import json
 import os
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from tests.server.conftest import _free_port
+from tests.server.live import serving
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
@@ -57,11 +56,6 @@ class Encrypted:
 @pytest.fixture(scope="module")
 def encrypted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Encrypted]:
     """The scaffold with its e-mails and names encrypted, built, served by uvicorn."""
-    import uvicorn
-
-    from afluente.server.app import create_app
-    from afluente.server.context import ServerContext
-
     mp = pytest.MonkeyPatch()
     mp.setenv("AFLUENTE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     root = tmp_path_factory.mktemp("encrypted_api") / "shop"
@@ -75,20 +69,10 @@ def encrypted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Encrypted]:
         store.grant("platform", "ADMIN", "project", "tests")
         tokens = {role: create_token(store, f"service:{role}", role, "tests")
                   for role in ("platform", "reader", "masker")}
-    server = uvicorn.Server(uvicorn.Config(create_app(ServerContext.open(root)),
-                                           host="127.0.0.1", port=_free_port(),
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        threading.Event().wait(0.02)
     try:
-        yield Encrypted(root, f"http://127.0.0.1:{server.config.port}", tokens)
+        with serving(root) as url:
+            yield Encrypted(root, url, tokens)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         mp.undo()
 
 

@@ -3,13 +3,12 @@ a real uvicorn on 127.0.0.1 over a starter project."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from tests.server.live import serving
 
 from afluente.cli.scaffold import scaffold
 from afluente.config import load_project
@@ -22,11 +21,6 @@ from afluente.state.access_state import AccessStore
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[tuple[Path, httpx.Client]]:
-    import uvicorn
-
-    from afluente.server.app import create_app
-    from afluente.server.context import ServerContext
-
     root = tmp_path / "shop"
     scaffold(root)
     project = load_project(root)
@@ -34,24 +28,9 @@ def api(tmp_path: Path) -> Iterator[tuple[Path, httpx.Client]]:
     with AccessStore.open(project.state_url) as store:
         store.grant("platform", "ADMIN", "project", "tests")
         token = create_token(store, "service:ops", "platform", "tests")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = uvicorn.Server(uvicorn.Config(create_app(ServerContext.open(root)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        threading.Event().wait(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120,
-                          headers={"Authorization": f"Bearer {token}"}) as client:
-            yield root, client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(root) as url, httpx.Client(
+            base_url=url, timeout=120, headers={"Authorization": f"Bearer {token}"}) as client:
+        yield root, client
 
 
 def columns(client: httpx.Client) -> list[str]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 from tests.browser import chromium
+from tests.server.live import serving
 
 from afluente.config import load_project
 from afluente.demo.build import prepare_demo
@@ -41,11 +40,6 @@ class UiServer:
     token: str
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def build_demo(root: Path) -> str:
     """The demo built twice (dim_seller edited between), and an ADMIN token."""
@@ -65,27 +59,10 @@ def build_demo(root: Path) -> str:
 
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
-    import uvicorn
-
-    from afluente.server.app import create_app
-    from afluente.server.context import ServerContext
-
     root = tmp_path_factory.mktemp("ui") / "shop"
     token = build_demo(root)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ServerContext.open(root)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        threading.Event().wait(0.02)
-    try:
-        yield UiServer(root, f"http://127.0.0.1:{port}", token)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with serving(root) as url:
+        yield UiServer(root, url, token)
 
 
 @pytest.fixture(scope="session")

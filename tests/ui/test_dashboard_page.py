@@ -4,37 +4,19 @@ draw from the API as the caller, a filter re-queries every panel, no console err
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from tests.browser import chromium
 from tests.server.conftest import Served, served  # noqa: F401  (the served demo)
 
 PANELS = ("revenue_by_state", "revenue_by_month", "top_categories", "order_funnel")
 
 
-@pytest.fixture(scope="module")
-def chromium_browser() -> Iterator[Any]:
-    binary = chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=binary,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
 def test_the_page_draws_every_panel_and_a_filter_requeries(
-        chromium_browser: Any, served: Served, tmp_path: Path) -> None:  # noqa: F811
+        browser: Any, served: Served, tmp_path: Path) -> None:  # noqa: F811
     token = served.tokens["analyst"]
-    context = chromium_browser.new_context(viewport={"width": 1366, "height": 900},
-                                           extra_http_headers={"Authorization":
-                                                               f"Bearer {token}"})
+    context = browser.new_context(viewport={"width": 1366, "height": 900},
+                                  extra_http_headers={"Authorization": f"Bearer {token}"})
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -78,12 +60,11 @@ panels:
 
 
 def test_the_page_queries_again_at_its_refresh_interval(
-        chromium_browser: Any, served: Served) -> None:  # noqa: F811
+        browser: Any, served: Served) -> None:  # noqa: F811
     file = served.root / "dashboards" / "orders_now.yml"
     file.write_text(REFRESHING, encoding="utf-8")
     token = served.tokens["admin"]
-    context = chromium_browser.new_context(extra_http_headers={"Authorization":
-                                                               f"Bearer {token}"})
+    context = browser.new_context(extra_http_headers={"Authorization": f"Bearer {token}"})
     page = context.new_page()
     asked: list[str] = []
     page.on("request", lambda r: asked.append(r.url) if "/panels/orders/data" in r.url
